@@ -1,0 +1,84 @@
+"""Emulator process entry point: apply the fidelity patches, then serve moto.
+
+Run as ``python -m deployer.emulator.serve --host 127.0.0.1 --port 0``. With
+port 0 the operating system picks a free port; the bound port is announced on
+stdout as one JSON line (``{"port": N, "pid": N, "patches": [...]}``) once the
+socket is listening, so there is no window in which another process can take
+the port between choosing and binding it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deployer.emulator.serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--no-patches",
+        action="store_true",
+        help="serve stock moto (used by the tests that prove each patch is needed)",
+    )
+    parser.add_argument(
+        "--only-patches",
+        default=None,
+        help="comma-separated patch names to apply (default: all)",
+    )
+    args = parser.parse_args(argv)
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("the emulator binds to loopback only")
+
+    from deployer.emulator import patches
+
+    applied: list[str] = []
+    if not args.no_patches:
+        only = args.only_patches.split(",") if args.only_patches else None
+        applied = patches.apply_all(only)
+
+    from werkzeug.serving import make_server
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(
+        args.host,
+        args.port,
+        app,
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+    port = server.server_port
+    # moto builds some URLs (for example SQS queue URLs) from MOTO_PORT.
+    os.environ["MOTO_PORT"] = str(port)
+
+    def _stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+
+    sys.stdout.write(json.dumps({"port": port, "pid": os.getpid(), "patches": applied}) + "\n")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except SystemExit:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
