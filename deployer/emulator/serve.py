@@ -27,6 +27,16 @@ def main(argv: list[str] | None = None) -> int:
         help="serve stock moto (used by the tests that prove each patch is needed)",
     )
     parser.add_argument(
+        "--ready-file",
+        default=None,
+        help="also write the ready announcement to this file (atomically)",
+    )
+    parser.add_argument(
+        "--log-requests",
+        action="store_true",
+        help="log every request (werkzeug access log) to stderr",
+    )
+    parser.add_argument(
         "--only-patches",
         default=None,
         help="comma-separated patch names to apply (default: all)",
@@ -43,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         only = args.only_patches.split(",") if args.only_patches else None
         applied = patches.apply_all(only)
 
+    import logging
+
     from werkzeug.serving import make_server
+
+    if not args.log_requests:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -69,7 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
 
-    sys.stdout.write(json.dumps({"port": port, "pid": os.getpid(), "patches": applied}) + "\n")
+    announcement = json.dumps({"port": port, "pid": os.getpid(), "patches": applied})
+    if args.ready_file:
+        tmp = f"{args.ready_file}.tmp"
+        with open(tmp, "w") as handle:
+            handle.write(announcement + "\n")
+        os.replace(tmp, args.ready_file)
+    sys.stdout.write(announcement + "\n")
     sys.stdout.flush()
     try:
         server.serve_forever()

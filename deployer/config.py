@@ -1,0 +1,697 @@
+"""Load and validate the project's configuration in ``environments/``.
+
+``environments/project.yaml`` holds what is common (company, service, the
+microservices, Terraform and state settings); ``environments/<env>.yaml`` holds
+one environment (its account, regions, stack and settings). Everything is
+validated before any Terraform or AWS call, and every problem is reported at
+once with the file, the field and the reason. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from deployer.errors import ConfigError, ConfigProblem
+
+STACKS = ("delivery", "runtime")
+AWS_REGIONS = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+        "ca-central-1", "ca-west-1",
+        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2",
+        "eu-north-1", "eu-south-1", "eu-south-2",
+        "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+        "ap-east-1", "sa-east-1", "me-south-1", "me-central-1", "af-south-1", "il-central-1",
+    }
+)  # fmt: skip
+
+#: Fargate task sizes: CPU units -> allowed memory (MiB).
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+    2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PARAM_KEY_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+#: AWS caps ALB and target group names at 32 characters.
+MAX_ELB_NAME = 32
+
+
+# ---------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Microservice:
+    name: str
+    short_name: str
+    port: int = 8080
+    health_check_path: str = "/health"
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    bucket: str
+    region: str
+
+
+@dataclass(frozen=True)
+class TerraformSettings:
+    binary: str | None = None
+    provider_mirror: str | None = None
+    parallelism: int | None = None
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    cidr: str | None = None
+
+
+@dataclass(frozen=True)
+class Sizing:
+    cpu: int = 256
+    memory: int = 512
+    desired_count: int = 2
+
+
+@dataclass(frozen=True)
+class Network:
+    nat_gateways: str = "single"  # "single" | "per_az"
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    file: Path
+    stack: str
+    account_id: str
+    regions: tuple[Region, ...]
+    deploy_role_name: str | None = None
+    network: Network = field(default_factory=Network)
+    sizing: Sizing = field(default_factory=Sizing)
+    log_retention_days: int = 30
+    notification_emails: tuple[str, ...] = ()
+    parameters: dict[str, dict[str, str]] = field(default_factory=dict)
+    secrets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def primary_region(self) -> str:
+        return self.regions[0].name
+
+    @property
+    def dr_region(self) -> str | None:
+        return self.regions[1].name if len(self.regions) > 1 else None
+
+    def region(self, name: str) -> Region:
+        for region in self.regions:
+            if region.name == name:
+                return region
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    company: str
+    service: str
+    microservices: tuple[Microservice, ...]
+    terraform: TerraformSettings
+    state: StateSettings
+    delivery_environment: str
+    environments: dict[str, Environment]
+
+    def name_prefix(self, environment: str) -> str:
+        return f"{self.company}-{self.service}-{environment}"
+
+    def environment(self, name: str) -> Environment:
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(sorted(self.environments)) or "none"
+            from deployer.errors import UsageError
+
+            raise UsageError(
+                f"unknown environment {name!r} (configured: {known})",
+                hint=f"add environments/{name}.yaml or pick a configured environment",
+            ) from None
+
+    @property
+    def delivery(self) -> Environment:
+        return self.environments[self.delivery_environment]
+
+
+# ---------------------------------------------------------------------------
+# Validation toolkit: a reader over one YAML document that records problems.
+# ---------------------------------------------------------------------------
+_MISSING = object()
+
+
+class _Reader:
+    def __init__(self, file: str, problems: list[ConfigProblem]) -> None:
+        self.file = file
+        self.problems = problems
+
+    def problem(self, path: str, reason: str) -> None:
+        self.problems.append(ConfigProblem(self.file, path or "(document)", reason))
+
+    def mapping(
+        self, node: Any, path: str, allowed: Iterable[str], required: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        if node is None:
+            node = {}
+        if not isinstance(node, dict):
+            self.problem(path, f"must be a mapping, got {_kind(node)}")
+            return {}
+        allowed_set = set(allowed)
+        for key in node:
+            if not isinstance(key, str):
+                self.problem(_join(path, str(key)), "keys must be strings")
+            elif key not in allowed_set:
+                self.problem(
+                    _join(path, key),
+                    f"unknown key (allowed: {', '.join(sorted(allowed_set))})",
+                )
+        for key in required:
+            if key not in node or node[key] is None:
+                self.problem(_join(path, key), "is required")
+        return {k: v for k, v in node.items() if isinstance(k, str) and k in allowed_set}
+
+    def string(
+        self,
+        node: dict[str, Any],
+        key: str,
+        path: str,
+        *,
+        default: Any = _MISSING,
+        pattern: re.Pattern[str] | None = None,
+        pattern_reason: str = "",
+        check: Callable[[str], str | None] | None = None,
+    ) -> Any:
+        where = _join(path, key)
+        value = node.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            return None if default is _MISSING else default
+        if not isinstance(value, str):
+            self.problem(where, f"must be a string, got {_kind(value)} {value!r}")
+            return None if default is _MISSING else default
+        if pattern is not None and not pattern.match(value):
+            self.problem(where, f"{value!r} {pattern_reason}")
+            return None if default is _MISSING else default
+        if check is not None:
+            reason = check(value)
+            if reason:
+                self.problem(where, reason)
+                return None if default is _MISSING else default
+        return value
+
+    def integer(
+        self,
+        node: dict[str, Any],
+        key: str,
+        path: str,
+        *,
+        default: int | None = None,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        choices: Iterable[int] | None = None,
+    ) -> int | None:
+        where = _join(path, key)
+        value = node.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(where, f"must be an integer, got {_kind(value)} {value!r}")
+            return default
+        if minimum is not None and value < minimum:
+            self.problem(where, f"must be at least {minimum}, got {value}")
+            return default
+        if maximum is not None and value > maximum:
+            self.problem(where, f"must be at most {maximum}, got {value}")
+            return default
+        if choices is not None:
+            allowed = tuple(choices)
+            if value not in allowed:
+                self.problem(where, f"{value} is not one of {', '.join(map(str, allowed))}")
+                return default
+        return value
+
+    def sequence(self, node: dict[str, Any], key: str, path: str) -> list[Any]:
+        value = node.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(_join(path, key), f"must be a list, got {_kind(value)}")
+            return []
+        return value
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _index(path: str, i: int) -> str:
+    return f"{path}[{i}]"
+
+
+def _kind(value: Any) -> str:
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        type(None): "nothing",
+    }.get(type(value), type(value).__name__)
+
+
+def _check_cidr(value: str) -> str | None:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        return f"{value!r} is not a valid IPv4 CIDR block ({exc})"
+    if not 16 <= network.prefixlen <= 24:
+        return f"{value!r} must have a prefix length between /16 and /24 (room for 6 subnets)"
+    return None
+
+
+def _check_bucket(value: str) -> str | None:
+    if not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", value) or ".." in value:
+        return f"{value!r} is not a valid S3 bucket name"
+    return None
+
+
+def _check_region(value: str) -> str | None:
+    if value not in AWS_REGIONS:
+        return f"{value!r} is not a known AWS region"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+PROJECT_KEYS = ("company", "service", "microservices", "terraform", "delivery_environment")
+MICROSERVICE_KEYS = ("name", "short_name", "port", "health_check_path")
+TERRAFORM_KEYS = ("binary", "provider_mirror", "parallelism", "state")
+STATE_KEYS = ("bucket", "region")
+ENV_KEYS = (
+    "stack",
+    "account_id",
+    "deploy_role_name",
+    "regions",
+    "network",
+    "sizing",
+    "log_retention_days",
+    "notification_emails",
+    "parameters",
+    "secrets",
+)
+REGION_KEYS = ("name", "cidr")
+NETWORK_KEYS = ("nat_gateways",)
+SIZING_KEYS = ("cpu", "memory", "desired_count")
+
+
+def _load_yaml(path: Path, root: Path, problems: list[ConfigProblem]) -> Any:
+    rel = _rel(path, root)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        problems.append(ConfigProblem(rel, "(file)", f"cannot be read: {exc.strerror}"))
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        problems.append(ConfigProblem(rel, where, f"is not valid YAML: {exc}"))
+        return None
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def load(root: Path) -> Config:
+    """Load and validate ``<root>/environments``; raise ConfigError with every problem."""
+    problems: list[ConfigProblem] = []
+    env_dir = root / "environments"
+    project_path = env_dir / "project.yaml"
+    raw = _load_yaml(project_path, root, problems)
+    r = _Reader(_rel(project_path, root), problems)
+    doc = r.mapping(raw, "", PROJECT_KEYS, required=("company", "service", "microservices"))
+
+    company = r.string(
+        doc,
+        "company",
+        "",
+        default="",
+        pattern=NAME_RE,
+        pattern_reason="must be lowercase letters, digits and single hyphens",
+    )
+    service = r.string(
+        doc,
+        "service",
+        "",
+        default="",
+        pattern=NAME_RE,
+        pattern_reason="must be lowercase letters, digits and single hyphens",
+    )
+    delivery_env = r.string(
+        doc,
+        "delivery_environment",
+        "",
+        default="delivery",
+        pattern=ENV_NAME_RE,
+        pattern_reason="must be 2-12 lowercase letters or digits",
+    )
+
+    microservices = _load_microservices(r, doc)
+    terraform, state = _load_terraform(r, doc, company, service, delivery_env)
+
+    environments: dict[str, Environment] = {}
+    env_files = sorted(p for p in env_dir.glob("*.yaml") if p.name != "project.yaml")
+    for path in env_files:
+        env = _load_environment(path, root, problems, microservices)
+        if env is not None:
+            environments[env.name] = env
+
+    if delivery_env and delivery_env not in environments and not problems:
+        problems.append(
+            ConfigProblem(
+                r.file,
+                "delivery_environment",
+                f"names {delivery_env!r}, but there is no environments/{delivery_env}.yaml",
+            )
+        )
+    elif delivery_env in environments and environments[delivery_env].stack != "delivery":
+        problems.append(
+            ConfigProblem(
+                f"environments/{delivery_env}.yaml",
+                "stack",
+                "the delivery environment must use the delivery stack",
+            )
+        )
+
+    if company and service:
+        for env in environments.values():
+            _check_name_lengths(env, company, service, microservices, problems)
+
+    if problems:
+        raise ConfigError(problems)
+    return Config(
+        root=root,
+        company=company,
+        service=service,
+        microservices=tuple(microservices),
+        terraform=terraform,
+        state=state,
+        delivery_environment=delivery_env,
+        environments=environments,
+    )
+
+
+def _load_microservices(r: _Reader, doc: dict[str, Any]) -> list[Microservice]:
+    result: list[Microservice] = []
+    seen_names: set[str] = set()
+    seen_short: set[str] = set()
+    items = r.sequence(doc, "microservices", "")
+    if "microservices" in doc and not items:
+        r.problem("microservices", "must list at least one microservice")
+    for i, item in enumerate(items):
+        path = _index("microservices", i)
+        node = r.mapping(item, path, MICROSERVICE_KEYS, required=("name",))
+        name = r.string(
+            node,
+            "name",
+            path,
+            pattern=NAME_RE,
+            pattern_reason="must be lowercase letters, digits and single hyphens",
+        )
+        short = r.string(
+            node,
+            "short_name",
+            path,
+            default=None,
+            pattern=NAME_RE,
+            pattern_reason="must be lowercase letters, digits and single hyphens",
+        )
+        if short is None and name:
+            short = name.removesuffix("-service")
+        if short is not None and len(short) > 12:
+            r.problem(
+                _join(path, "short_name"),
+                f"{short!r} is longer than 12 characters; set a shorter short_name "
+                "(it goes into 32-character ALB and target group names)",
+            )
+            short = None
+        port = r.integer(node, "port", path, default=8080, minimum=1, maximum=65535)
+        health = r.string(
+            node,
+            "health_check_path",
+            path,
+            default="/health",
+            pattern=re.compile(r"^/[\w./-]*$"),
+            pattern_reason="must be an absolute URL path",
+        )
+        if name and name in seen_names:
+            r.problem(_join(path, "name"), f"{name!r} is listed twice")
+            continue
+        if short and short in seen_short:
+            r.problem(_join(path, "short_name"), f"{short!r} is used by another microservice")
+            continue
+        if name and short and port is not None:
+            seen_names.add(name)
+            seen_short.add(short)
+            result.append(Microservice(name, short, port, health))
+    return result
+
+
+def _load_terraform(
+    r: _Reader, doc: dict[str, Any], company: str, service: str, delivery_env: str
+) -> tuple[TerraformSettings, StateSettings]:
+    node = r.mapping(doc.get("terraform"), "terraform", TERRAFORM_KEYS)
+    binary = r.string(node, "binary", "terraform", default=None)
+    mirror = r.string(node, "provider_mirror", "terraform", default=None)
+    parallelism = r.integer(node, "parallelism", "terraform", default=None, minimum=1, maximum=64)
+    state_node = r.mapping(node.get("state"), "terraform.state", STATE_KEYS)
+    default_bucket = f"{company}-{service}-{delivery_env}-tfstate"
+    bucket = r.string(
+        state_node, "bucket", "terraform.state", default=default_bucket, check=_check_bucket
+    )
+    region = r.string(
+        state_node, "region", "terraform.state", default="us-east-1", check=_check_region
+    )
+    return TerraformSettings(binary, mirror, parallelism), StateSettings(bucket, region)
+
+
+def _load_environment(
+    path: Path, root: Path, problems: list[ConfigProblem], microservices: list[Microservice]
+) -> Environment | None:
+    before = len(problems)
+    rel = _rel(path, root)
+    name = path.stem
+    r = _Reader(rel, problems)
+    if not ENV_NAME_RE.match(name):
+        r.problem(
+            "(file name)", f"environment name {name!r} must be 2-12 lowercase letters or digits"
+        )
+    raw = _load_yaml(path, root, problems)
+    doc = r.mapping(raw, "", ENV_KEYS, required=("stack", "account_id", "regions"))
+
+    stack = r.string(doc, "stack", "", default="")
+    if stack and stack not in STACKS:
+        r.problem("stack", f"{stack!r} is not a stack (choose one of: {', '.join(STACKS)})")
+    account = doc.get("account_id")
+    if isinstance(account, int) and not isinstance(account, bool):
+        r.problem(
+            "account_id",
+            "must be a quoted string of 12 digits "
+            "(unquoted, YAML reads it as a number and drops leading zeros)",
+        )
+        account = None
+    elif account is not None:
+        account = r.string(
+            doc,
+            "account_id",
+            "",
+            pattern=ACCOUNT_RE,
+            pattern_reason="is not a 12-digit AWS account id",
+        )
+    role_name = r.string(
+        doc,
+        "deploy_role_name",
+        "",
+        default=None,
+        pattern=ROLE_NAME_RE,
+        pattern_reason="is not a valid IAM role name",
+    )
+
+    regions: list[Region] = []
+    seen: set[str] = set()
+    items = r.sequence(doc, "regions", "")
+    if "regions" in doc and not items:
+        r.problem("regions", "must list at least one region (the first is the primary)")
+    for i, item in enumerate(items):
+        rpath = _index("regions", i)
+        if isinstance(item, str):
+            item = {"name": item}
+        node = r.mapping(item, rpath, REGION_KEYS, required=("name",))
+        rname = r.string(node, "name", rpath, check=_check_region)
+        cidr = r.string(node, "cidr", rpath, default=None, check=_check_cidr)
+        if rname and rname in seen:
+            r.problem(_join(rpath, "name"), f"{rname!r} is listed twice")
+        elif rname:
+            seen.add(rname)
+            regions.append(Region(rname, cidr))
+        if stack == "runtime" and rname and "cidr" not in node:
+            r.problem(
+                _join(rpath, "cidr"), "is required for the runtime stack (the VPC CIDR block)"
+            )
+    if len(items) > 2:
+        r.problem("regions", "at most two regions: the primary and one disaster-recovery region")
+    cidrs = [ipaddress.IPv4Network(rg.cidr) for rg in regions if rg.cidr]
+    if len(cidrs) == 2 and cidrs[0].overlaps(cidrs[1]):
+        r.problem("regions[1].cidr", f"{cidrs[1]} overlaps {cidrs[0]} of the primary region")
+
+    nnode = r.mapping(doc.get("network"), "network", NETWORK_KEYS)
+    nat = r.string(nnode, "nat_gateways", "network", default="single")
+    if nat not in ("single", "per_az"):
+        r.problem("network.nat_gateways", f"{nat!r} must be 'single' or 'per_az'")
+        nat = "single"
+
+    snode = r.mapping(doc.get("sizing"), "sizing", SIZING_KEYS)
+    cpu = r.integer(snode, "cpu", "sizing", default=256, choices=FARGATE_SIZES)
+    memory = r.integer(snode, "memory", "sizing", default=512, minimum=512)
+    desired = r.integer(snode, "desired_count", "sizing", default=2, minimum=1, maximum=100)
+    if cpu is not None and memory is not None and cpu in FARGATE_SIZES:
+        allowed = FARGATE_SIZES[cpu]
+        if memory not in allowed:
+            r.problem(
+                "sizing.memory",
+                f"{memory} MiB is not a valid Fargate memory size for "
+                f"{cpu} CPU units (allowed: {_ranges(allowed)})",
+            )
+
+    retention = r.integer(doc, "log_retention_days", "", default=30, choices=LOG_RETENTION_DAYS)
+
+    emails: list[str] = []
+    for i, item in enumerate(r.sequence(doc, "notification_emails", "")):
+        where = _index("notification_emails", i)
+        if not isinstance(item, str) or not EMAIL_RE.match(item):
+            r.problem(where, f"{item!r} is not an email address")
+        else:
+            emails.append(item)
+
+    known_services = {m.name for m in microservices}
+    parameters: dict[str, dict[str, str]] = {}
+    pnode = r.mapping(doc.get("parameters"), "parameters", known_services | {"shared"})
+    for svc, values in pnode.items():
+        vnode = values if isinstance(values, dict) else None
+        if vnode is None:
+            r.problem(_join("parameters", svc), f"must be a mapping, got {_kind(values)}")
+            continue
+        clean: dict[str, str] = {}
+        for key, value in vnode.items():
+            where = _join(_join("parameters", svc), str(key))
+            if not isinstance(key, str) or not PARAM_KEY_RE.match(key):
+                r.problem(where, "parameter names are letters, digits, '_', '.', '-'")
+            elif isinstance(value, (dict, list)) or value is None:
+                r.problem(where, f"must be a plain value, got {_kind(value)}")
+            else:
+                clean[key] = str(value).lower() if isinstance(value, bool) else str(value)
+        parameters[svc] = clean
+
+    secrets: dict[str, tuple[str, ...]] = {}
+    secnode = r.mapping(doc.get("secrets"), "secrets", known_services | {"shared"})
+    for svc, names in secnode.items():
+        where = _join("secrets", svc)
+        if not isinstance(names, list):
+            r.problem(where, f"must be a list of secret names, got {_kind(names)}")
+            continue
+        valid = []
+        for i, item in enumerate(names):
+            if not isinstance(item, str) or not PARAM_KEY_RE.match(item):
+                r.problem(_index(where, i), f"{item!r} is not a valid secret name")
+            elif item in parameters.get(svc, {}):
+                r.problem(_index(where, i), f"{item!r} is also a plain parameter")
+            else:
+                valid.append(item)
+        secrets[svc] = tuple(valid)
+
+    if len(problems) > before:
+        return None
+    return Environment(
+        name=name,
+        file=path,
+        stack=stack,
+        account_id=str(account),
+        regions=tuple(regions),
+        deploy_role_name=role_name,
+        network=Network(nat_gateways=nat),
+        sizing=Sizing(cpu=cpu or 256, memory=memory or 512, desired_count=desired or 2),
+        log_retention_days=retention or 30,
+        notification_emails=tuple(emails),
+        parameters=parameters,
+        secrets=secrets,
+    )
+
+
+def _ranges(values: tuple[int, ...]) -> str:
+    if len(values) <= 3:
+        return ", ".join(map(str, values))
+    step = values[1] - values[0]
+    return f"{values[0]}-{values[-1]} in steps of {step}"
+
+
+def _check_name_lengths(
+    env: Environment,
+    company: str,
+    service: str,
+    microservices: list[Microservice],
+    problems: list[ConfigProblem],
+) -> None:
+    """ALB and target group names are capped at 32 characters by AWS."""
+    if env.stack != "runtime":
+        return
+    prefix = f"{company}-{service}-{env.name}"
+    candidates = [f"{prefix}-alb"] + [
+        f"{prefix}-{m.short_name}-{colour}" for m in microservices for colour in ("blue", "green")
+    ]
+    for name in candidates:
+        if len(name) > MAX_ELB_NAME:
+            problems.append(
+                ConfigProblem(
+                    _rel(env.file, env.file.parent.parent),
+                    "(name)",
+                    f"{name!r} is {len(name)} characters; ALB and target group names are "
+                    f"capped at {MAX_ELB_NAME}: shorten company, service, the environment "
+                    "name or the microservice short_name",
+                )
+            )
+            return

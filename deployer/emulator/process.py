@@ -1,0 +1,259 @@
+"""Start, stop and inspect the local AWS emulator (moto in server mode).
+
+The emulator runs detached, bound to loopback on a port the OS picks, and is
+recorded in ``<state_dir>/emulator.json`` (pid, port, endpoint, moto version,
+patches). ``status`` trusts the record only if the pid is alive, is our
+launcher, and the endpoint answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from deployer.errors import EmulatorError
+
+HOST = "127.0.0.1"
+LAUNCHER_MODULE = "deployer.emulator.serve"
+READY_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class EmulatorStatus:
+    running: bool
+    endpoint: str | None = None
+    pid: int | None = None
+    port: int | None = None
+    started_at: str | None = None
+    moto_version: str | None = None
+    patches: list[str] = field(default_factory=list)
+    log: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); treat it as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return True
+
+
+def _is_launcher(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = handle.read().split(b"\0")
+    except OSError:
+        return False
+    return LAUNCHER_MODULE.encode() in argv
+
+
+def _answers(endpoint: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=timeout) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+class Emulator:
+    """The project's local emulator, recorded in ``state_dir``."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.record_path = state_dir / "emulator.json"
+        self.log_path = state_dir / "emulator.log"
+        self._lock_path = state_dir / "emulator.lock"
+
+    # -- record -------------------------------------------------------------
+    def _read_record(self) -> EmulatorStatus | None:
+        try:
+            data = json.loads(self.record_path.read_text())
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            return None
+        known = set(EmulatorStatus.__dataclass_fields__)
+        return EmulatorStatus(**{k: v for k, v in data.items() if k in known})
+
+    def _write_record(self, status: EmulatorStatus) -> None:
+        tmp = self.record_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(status.to_json(), indent=2) + "\n")
+        tmp.replace(self.record_path)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with open(self._lock_path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- queries -------------------------------------------------------------
+    def status(self) -> EmulatorStatus:
+        record = self._read_record()
+        if record is None or record.pid is None or record.endpoint is None:
+            return EmulatorStatus(running=False, log=str(self.log_path))
+        if _pid_alive(record.pid) and _is_launcher(record.pid) and _answers(record.endpoint):
+            record.running = True
+            return record
+        return EmulatorStatus(running=False, log=str(self.log_path))
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self, *, patches: bool = True) -> EmulatorStatus:
+        """Start the emulator unless it is already running; return its status."""
+        with self._locked():
+            current = self.status()
+            if current.running:
+                return current
+            self._discard_stale()
+            return self._spawn(patches=patches)
+
+    def _discard_stale(self) -> None:
+        record = self._read_record()
+        if record and record.pid and _pid_alive(record.pid) and _is_launcher(record.pid):
+            # Alive but not answering: a hung emulator. Replace it.
+            self._terminate(record.pid)
+        self.record_path.unlink(missing_ok=True)
+
+    def _spawn(self, *, patches: bool) -> EmulatorStatus:
+        ready_file = self.state_dir / "emulator.ready"
+        ready_file.unlink(missing_ok=True)
+        argv = [
+            sys.executable,
+            "-m",
+            LAUNCHER_MODULE,
+            "--host",
+            HOST,
+            "--port",
+            "0",
+            "--ready-file",
+            str(ready_file),
+        ]
+        if not patches:
+            argv.append("--no-patches")
+        env = dict(os.environ)
+        # The emulator never needs real credentials; keep them out of its environment.
+        for key in (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+        ):
+            env.pop(key, None)
+        with open(self.log_path, "ab") as log:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
+        deadline = time.monotonic() + READY_TIMEOUT
+        announcement: dict[str, object] | None = None
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise EmulatorError(
+                    f"the emulator exited during start-up (exit {proc.returncode})",
+                    hint=f"see {self.log_path}:\n{self._log_tail()}",
+                )
+            if ready_file.exists():
+                with contextlib.suppress(ValueError):
+                    announcement = json.loads(ready_file.read_text())
+                if announcement:
+                    break
+            time.sleep(0.05)
+        if not announcement:
+            self._terminate(proc.pid)
+            raise EmulatorError(
+                f"the emulator did not become ready within {READY_TIMEOUT:.0f}s",
+                hint=f"see {self.log_path}",
+            )
+        port = int(str(announcement["port"]))
+        endpoint = f"http://{HOST}:{port}"
+        while not _answers(endpoint):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                self._terminate(proc.pid)
+                raise EmulatorError(
+                    f"the emulator at {endpoint} does not answer", hint=f"see {self.log_path}"
+                )
+            time.sleep(0.05)
+        from importlib.metadata import version
+
+        status = EmulatorStatus(
+            running=True,
+            endpoint=endpoint,
+            pid=proc.pid,
+            port=port,
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            moto_version=version("moto"),
+            patches=[str(p) for p in announcement.get("patches", []) or []],  # type: ignore[union-attr]
+            log=str(self.log_path),
+        )
+        self._write_record(status)
+        ready_file.unlink(missing_ok=True)
+        return status
+
+    def stop(self) -> EmulatorStatus:
+        """Stop the emulator if it runs; afterwards no emulator process is left."""
+        with self._locked():
+            record = self._read_record()
+            if record and record.pid and _pid_alive(record.pid) and _is_launcher(record.pid):
+                self._terminate(record.pid)
+            self.record_path.unlink(missing_ok=True)
+            return EmulatorStatus(running=False, log=str(self.log_path))
+
+    def _terminate(self, pid: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while time.monotonic() < deadline:
+            if not _pid_alive(pid):
+                break
+            _reap(pid)
+            time.sleep(0.05)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.1)
+        _reap(pid)
+        if _pid_alive(pid):
+            raise EmulatorError(f"emulator process {pid} did not stop")
+
+    def _log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status if the emulator is our own child (no zombie left)."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
