@@ -1,0 +1,198 @@
+"""Where AWS calls go, and the one place boto3 sessions and clients are made.
+
+A ``Target`` is either the local emulator (the default) or real AWS. For the
+emulator, Terraform and boto3 reach it through ``AWS_ENDPOINT_URL`` with test
+credentials; real credentials are removed from the environment so they can
+never be sent to it. For both, work in an environment's account goes through
+the role the environment names, so the same code path runs locally and on AWS.
+
+Clients come from a ``ClientFactory``; tests inject their own.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from deployer.emulator import TEST_CREDENTIALS
+from deployer.errors import AwsError
+
+LOCAL = "local"
+AWS = "aws"
+TARGETS = (LOCAL, AWS)
+
+#: Variables that would point Terraform or boto3 at real credentials or endpoints.
+_AMBIENT_AWS_VARS = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    endpoint: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.kind == LOCAL
+
+    def describe(self) -> str:
+        return f"local emulator at {self.endpoint}" if self.is_local else "AWS"
+
+    def environ(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment for a subprocess (Terraform) talking to this target."""
+        env = dict(os.environ if base is None else base)
+        env.pop("TF_WORKSPACE", None)
+        if self.is_local:
+            for key in _AMBIENT_AWS_VARS:
+                env.pop(key, None)
+            for key in list(env):
+                if key.startswith("AWS_ENDPOINT_URL"):
+                    env.pop(key)
+            assert self.endpoint
+            env.update(TEST_CREDENTIALS)
+            env["AWS_ENDPOINT_URL"] = self.endpoint
+            env["AWS_EC2_METADATA_DISABLED"] = "true"
+        return env
+
+    def provider_settings(self) -> dict[str, Any]:
+        """Settings the stacks' provider blocks take as variables.
+
+        Only what an emulator needs: path-style S3, no credential/metadata
+        checks, and few retries (unimplemented actions would otherwise be
+        retried for minutes). On AWS these are the provider defaults.
+        """
+        if self.is_local:
+            return {
+                "s3_use_path_style": True,
+                "skip_credentials_validation": True,
+                "skip_metadata_api_check": True,
+                "max_retries": 3,
+            }
+        return {
+            "s3_use_path_style": False,
+            "skip_credentials_validation": False,
+            "skip_metadata_api_check": False,
+            "max_retries": None,
+        }
+
+    def backend_settings(self) -> dict[str, Any]:
+        """Extra S3 backend settings for this target."""
+        if self.is_local:
+            return {
+                "use_path_style": True,
+                "skip_credentials_validation": True,
+                "skip_metadata_api_check": True,
+                "skip_requesting_account_id": True,
+            }
+        return {}
+
+
+def role_arn(account_id: str, role_name: str | None) -> str | None:
+    if not role_name:
+        return None
+    return f"arn:aws:iam::{account_id}:role/{role_name}"
+
+
+ClientMaker = Callable[..., Any]
+
+
+class ClientFactory:
+    """boto3 clients for a target, optionally inside an account through a role."""
+
+    def __init__(self, target: Target, *, session_name: str = "deployer") -> None:
+        self.target = target
+        self.session_name = session_name
+        self._sessions: dict[tuple[str | None, str | None], boto3.Session] = {}
+        self._lock = threading.Lock()
+
+    def _base_session(self, region: str) -> boto3.Session:
+        if self.target.is_local:
+            return boto3.Session(
+                aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                region_name=region,
+            )
+        return boto3.Session(region_name=region)
+
+    def _config(self) -> botocore.config.Config:
+        if self.target.is_local:
+            return botocore.config.Config(
+                retries={"max_attempts": 2, "mode": "standard"},
+                s3={"addressing_style": "path"},
+            )
+        return botocore.config.Config(retries={"mode": "standard"})
+
+    def session(
+        self, region: str, *, account_id: str | None = None, role_name: str | None = None
+    ) -> boto3.Session:
+        arn = role_arn(account_id, role_name) if account_id else None
+        key = (arn, region)
+        with self._lock:
+            cached = self._sessions.get(key)
+        if cached is not None:
+            return cached
+        base = self._base_session(region)
+        if arn is None:
+            session = base
+        else:
+            sts = base.client("sts", endpoint_url=self.target.endpoint, config=self._config())
+            try:
+                creds = sts.assume_role(RoleArn=arn, RoleSessionName=self.session_name)[
+                    "Credentials"
+                ]
+            except botocore.exceptions.BotoCoreError as exc:
+                raise AwsError(f"cannot assume {arn}: {exc}") from exc
+            except botocore.exceptions.ClientError as exc:
+                raise translate(exc, f"assume role {arn}") from exc
+            session = boto3.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                region_name=region,
+            )
+        with self._lock:
+            self._sessions[key] = session
+        return session
+
+    def client(
+        self,
+        service: str,
+        region: str,
+        *,
+        account_id: str | None = None,
+        role_name: str | None = None,
+    ) -> Any:
+        session = self.session(region, account_id=account_id, role_name=role_name)
+        return session.client(service, endpoint_url=self.target.endpoint, config=self._config())
+
+
+def translate(exc: botocore.exceptions.ClientError, doing: str) -> AwsError:
+    """One translation of a botocore ClientError into a DeployerError."""
+    error = exc.response.get("Error", {})
+    code = error.get("Code", "Unknown")
+    message = error.get("Message", str(exc))
+    hint = None
+    if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+        hint = "check the credentials and the role the environment names (deploy_role_name)"
+    elif code in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId"):
+        hint = "refresh your AWS credentials"
+    return AwsError(f"{doing} failed: {code}: {message}", hint=hint)

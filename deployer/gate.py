@@ -1,0 +1,66 @@
+"""The plan gate: what a plan would do to stateful resources.
+
+In protected environments (staging and prod by default) the deployer refuses a
+plan that deletes or replaces a stateful resource (artifact bucket, ECR
+repositories, KMS keys, log groups) unless the user names each such address
+with ``--allow-destroy``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+STATEFUL_TYPES = frozenset(
+    {
+        "aws_s3_bucket",
+        "aws_ecr_repository",
+        "aws_kms_key",
+        "aws_cloudwatch_log_group",
+        "aws_dynamodb_table",
+        "aws_codecommit_repository",
+    }
+)
+
+PROTECTED_ENVIRONMENTS = frozenset({"staging", "prod"})
+
+
+@dataclass(frozen=True)
+class Change:
+    address: str
+    type: str
+    actions: tuple[str, ...]
+
+    @property
+    def verb(self) -> str:
+        if "delete" in self.actions and "create" in self.actions:
+            return "replace"
+        if "delete" in self.actions:
+            return "delete"
+        if "create" in self.actions:
+            return "create"
+        if "update" in self.actions:
+            return "update"
+        return "no-op"
+
+
+def changes(plan: dict[str, Any]) -> list[Change]:
+    result = []
+    for rc in plan.get("resource_changes", []) or []:
+        actions = tuple(rc.get("change", {}).get("actions", []))
+        if actions in ((), ("no-op",), ("read",)):
+            continue
+        result.append(Change(rc.get("address", "?"), rc.get("type", "?"), actions))
+    return result
+
+
+def destructive_stateful(plan: dict[str, Any]) -> list[Change]:
+    """Changes that delete or replace a stateful resource."""
+    return [c for c in changes(plan) if c.type in STATEFUL_TYPES and "delete" in c.actions]
+
+
+def refused(plan: dict[str, Any], allowed: Iterable[str]) -> list[Change]:
+    """Destructive stateful changes the user has not allowed by address."""
+    allowed_set = set(allowed)
+    return [c for c in destructive_stateful(plan) if c.address not in allowed_set]

@@ -1,0 +1,288 @@
+"""Region fan-out: plan every region of an environment, gate, confirm, apply.
+
+``plan`` runs per region in parallel (bounded) and leaves a plan file per
+workspace. ``apply`` applies exactly those plan files, never re-planning behind
+the user's back. A region that fails does not hide the result of another.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deployer import gate, stacks
+from deployer.aws import ClientFactory, Target
+from deployer.config import Config, Environment
+from deployer.errors import DeployerError, UsageError
+from deployer.output import Reporter
+from deployer.project import Project
+from deployer.terraform import Terraform
+from deployer.toolchain import Toolchain
+from deployer.workspaces import (
+    Workspace,
+    backend_settings,
+    render_backend_file,
+    workspaces_for,
+    write_if_changed,
+)
+
+#: Regions run at once by default: each plan/apply is a Terraform process plus
+#: a ~200 MB provider plugin; two fit 2 cores and leave room for the emulator.
+DEFAULT_PARALLELISM = 2
+
+
+@dataclass
+class RegionRun:
+    workspace: Workspace
+    tf: Terraform | None = None
+    plan_file: Path | None = None
+    has_changes: bool = False
+    summary: dict[str, int] = field(default_factory=dict)
+    plan: dict[str, Any] | None = None
+    status: str = "pending"  # planned, applied, no-changes, failed, skipped
+    error: DeployerError | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def region(self) -> str:
+        return self.workspace.region
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "workspace": self.workspace.name,
+            "stack": self.workspace.stack,
+            "region": self.region,
+            "status": self.status,
+            "changes": self.summary,
+            "outputs": {k: v.get("value") for k, v in self.outputs.items()} if self.outputs else {},
+            "seconds": {k: round(v, 1) for k, v in self.seconds.items()},
+            "error": str(self.error) if self.error else None,
+        }
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        project: Project,
+        config: Config,
+        toolchain: Toolchain,
+        target: Target,
+        clients: ClientFactory,
+        reporter: Reporter,
+        *,
+        parallelism: int | None = None,
+    ) -> None:
+        self.project = project
+        self.config = config
+        self.toolchain = toolchain
+        self.target = target
+        self.clients = clients
+        self.reporter = reporter
+        self.parallelism = parallelism or config.terraform.parallelism or DEFAULT_PARALLELISM
+
+    # -- setup ---------------------------------------------------------------------
+    def workspaces(self, env: Environment, regions: list[str] | None) -> list[Workspace]:
+        known = [r.name for r in env.regions]
+        for region in regions or []:
+            if region not in known:
+                configured = ", ".join(known)
+                raise UsageError(
+                    f"environment {env.name} has no region {region} (configured: {configured})",
+                    hint=f"see {env.file.name}",
+                )
+        stack_dir = self.project.stack_dir(env.stack)
+        if not (stack_dir / "versions.tf").is_file():
+            raise UsageError(f"stack {env.stack!r} not found at {stack_dir}")
+        return workspaces_for(env, regions)
+
+    def _prepare(self, env: Environment, ws: Workspace) -> Terraform:
+        """Write the workspace's files, init (serialised), select the workspace."""
+        data_dir = ws.data_dir(self.project)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        backend_file = data_dir / "backend.tfbackend"
+        write_if_changed(
+            backend_file, render_backend_file(backend_settings(self.config, self.target, ws))
+        )
+        var_file = data_dir / "terraform.tfvars.json"
+        variables = stacks.variables_for(self.config, env, ws.region, self.target)
+        write_if_changed(var_file, json.dumps(variables, indent=2, sort_keys=True) + "\n")
+        tf = Terraform(
+            self.toolchain,
+            self.project.stack_dir(ws.stack),
+            data_dir,
+            self.target.environ(),
+            workspace=ws.name,
+        )
+        self.reporter.progress("terraform init", scope=ws.name)
+        tf.init(backend_file, on_line=lambda line: self.reporter.debug(line, scope=ws.name))
+        tf.select_workspace(ws.name)
+        return tf
+
+    def _fan_out(self, runs: list[RegionRun], step: Callable[[RegionRun], None]) -> list[RegionRun]:
+        def guarded(run: RegionRun) -> RegionRun:
+            try:
+                step(run)
+            except DeployerError as exc:
+                run.status = "failed"
+                run.error = exc
+                self.reporter.progress(
+                    f"failed: {exc.message.splitlines()[0]}", scope=run.workspace.name
+                )
+            return run
+
+        if len(runs) == 1:
+            return [guarded(runs[0])]
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=min(self.parallelism, len(runs)), thread_name_prefix="region"
+        ) as pool:
+            return list(pool.map(guarded, runs))
+
+    # -- plan ------------------------------------------------------------------------
+    def plan(
+        self, env: Environment, regions: list[str] | None, *, destroy: bool = False
+    ) -> list[RegionRun]:
+        runs = [RegionRun(ws) for ws in self.workspaces(env, regions)]
+
+        def step(run: RegionRun) -> None:
+            ws = run.workspace
+            started = time.monotonic()
+            run.tf = self._prepare(env, ws)
+            run.seconds["init"] = time.monotonic() - started
+            data_dir = ws.data_dir(self.project)
+            run.plan_file = data_dir / ("destroy.tfplan" if destroy else "apply.tfplan")
+            run.plan_file.unlink(missing_ok=True)
+            self.reporter.progress(
+                "terraform plan" + (" -destroy" if destroy else ""), scope=ws.name
+            )
+            started = time.monotonic()
+
+            def on_message(msg: dict[str, Any]) -> None:
+                self._plan_progress(ws, msg, run)
+
+            run.has_changes = run.tf.plan(
+                var_file=data_dir / "terraform.tfvars.json",
+                out=run.plan_file,
+                destroy=destroy,
+                on_message=on_message,
+            )
+            run.seconds["plan"] = time.monotonic() - started
+            run.plan = run.tf.show_plan(run.plan_file)
+            if not run.summary:
+                run.summary = _summary_from_plan(run.plan)
+            run.status = "planned" if run.has_changes else "no-changes"
+            self.reporter.progress(f"plan: {format_summary(run.summary)}", scope=ws.name)
+
+        return self._fan_out(runs, step)
+
+    def _plan_progress(self, ws: Workspace, msg: dict[str, Any], run: RegionRun) -> None:
+        kind = msg.get("type")
+        if kind == "change_summary":
+            changes = msg.get("changes", {})
+            run.summary = {
+                "add": int(changes.get("add", 0)),
+                "change": int(changes.get("change", 0)),
+                "destroy": int(changes.get("remove", 0)),
+            }
+        elif kind == "planned_change":
+            change = msg.get("change", {})
+            address = change.get("resource", {}).get("addr", "?")
+            self.reporter.detail(f"  {change.get('action', '?'):8} {address}", scope=ws.name)
+        elif kind == "diagnostic" and msg.get("diagnostic", {}).get("severity") == "warning":
+            self.reporter.debug(f"warning: {msg['diagnostic'].get('summary')}", scope=ws.name)
+
+    # -- gate ------------------------------------------------------------------------
+    def gate(
+        self, env: Environment, runs: list[RegionRun], allow_destroy: list[str]
+    ) -> dict[str, list[gate.Change]]:
+        """Refused changes per workspace (empty when the plans may be applied)."""
+        if env.name not in gate.PROTECTED_ENVIRONMENTS:
+            return {}
+        refused: dict[str, list[gate.Change]] = {}
+        for run in runs:
+            if run.plan is not None:
+                bad = gate.refused(run.plan, allow_destroy)
+                if bad:
+                    refused[run.workspace.name] = bad
+        return refused
+
+    # -- apply ------------------------------------------------------------------------
+    def apply(self, runs: list[RegionRun]) -> list[RegionRun]:
+        """Apply each region's saved plan file (regions without changes are skipped)."""
+
+        def step(run: RegionRun) -> None:
+            ws = run.workspace
+            if run.status == "failed":
+                return
+            assert run.tf is not None and run.plan_file is not None
+            if not run.has_changes:
+                run.status = "no-changes"
+                run.outputs = run.tf.output()
+                return
+            self.reporter.progress("terraform apply (saved plan)", scope=ws.name)
+            started = time.monotonic()
+            run.tf.apply(run.plan_file, on_message=lambda m: self._apply_progress(ws, m))
+            run.seconds["apply"] = time.monotonic() - started
+            run.plan_file.unlink(missing_ok=True)
+            run.outputs = run.tf.output()
+            run.status = "applied"
+            self.reporter.progress(f"applied in {run.seconds['apply']:.0f}s", scope=ws.name)
+
+        return self._fan_out(runs, step)
+
+    def _apply_progress(self, ws: Workspace, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        hook = msg.get("hook", {})
+        address = hook.get("resource", {}).get("addr", "")
+        if kind == "apply_complete":
+            verb = {"create": "created", "update": "updated", "delete": "destroyed"}.get(
+                hook.get("action", ""), hook.get("action", "done")
+            )
+            elapsed = hook.get("elapsed_seconds", 0)
+            self.reporter.progress(f"  {verb} {address} ({elapsed}s)", scope=ws.name)
+        elif kind == "apply_progress":
+            self.reporter.detail(
+                f"  still working on {address} ({hook.get('elapsed_seconds', 0)}s)", scope=ws.name
+            )
+        elif kind == "apply_errored":
+            self.reporter.progress(f"  error on {address}", scope=ws.name)
+
+    # -- outputs ----------------------------------------------------------------------
+    def outputs(self, env: Environment, regions: list[str] | None) -> list[RegionRun]:
+        runs = [RegionRun(ws) for ws in self.workspaces(env, regions)]
+
+        def step(run: RegionRun) -> None:
+            run.tf = self._prepare(env, run.workspace)
+            run.outputs = run.tf.output()
+            run.status = "ok"
+
+        return self._fan_out(runs, step)
+
+
+def _summary_from_plan(plan: dict[str, Any]) -> dict[str, int]:
+    summary = {"add": 0, "change": 0, "destroy": 0}
+    for change in gate.changes(plan):
+        if change.verb == "replace":
+            summary["add"] += 1
+            summary["destroy"] += 1
+        elif change.verb == "create":
+            summary["add"] += 1
+        elif change.verb == "delete":
+            summary["destroy"] += 1
+        elif change.verb == "update":
+            summary["change"] += 1
+    return summary
+
+
+def format_summary(summary: dict[str, int]) -> str:
+    if not any(summary.values()):
+        return "no changes"
+    return (
+        f"{summary.get('add', 0)} to add, {summary.get('change', 0)} to change, "
+        f"{summary.get('destroy', 0)} to destroy"
+    )

@@ -1,0 +1,23 @@
+provider "aws" {
+  region              = var.region
+  allowed_account_ids = [var.account_id]
+
+  dynamic "assume_role" {
+    for_each = var.assume_role_arn == null ? [] : [var.assume_role_arn]
+    content {
+      role_arn     = assume_role.value
+      session_name = "deployer-${var.environment}"
+    }
+  }
+
+  # Emulator settings (path-style S3, no credential or metadata checks, few
+  # retries) arrive as variables; on AWS they are the provider defaults.
+  s3_use_path_style           = var.provider_settings.s3_use_path_style
+  skip_credentials_validation = var.provider_settings.skip_credentials_validation
+  skip_metadata_api_check     = var.provider_settings.skip_metadata_api_check
+  max_retries                 = var.provider_settings.max_retries
+
+  default_tags {
+    tags = local.tags
+  }
+}
