@@ -1,0 +1,114 @@
+"""Fixtures shared by every test layer.
+
+The integration and e2e layers run against a fresh, patched emulator that the
+tests start themselves, with a private state folder, and stop at the end: no
+emulator or Terraform process outlives the session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from deployer.aws import LOCAL, Target
+from deployer.emulator import TEST_CREDENTIALS, Emulator, EmulatorStatus
+from deployer.toolchain import Toolchain, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def session_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private local-state folder: the user's .deployer is never touched."""
+    return tmp_path_factory.mktemp("deployer-state")
+
+
+@pytest.fixture(scope="session")
+def toolchain(session_state_dir: Path) -> Toolchain:
+    """Terraform with the deployer's CLI config (mirror from $DEPLOYER_PROVIDER_MIRROR)."""
+    return prepare(session_state_dir, ROOT)
+
+
+@pytest.fixture(scope="session")
+def terraform_binary(toolchain: Toolchain) -> str:
+    return str(toolchain.binary)
+
+
+@pytest.fixture(scope="session")
+def emulator(session_state_dir: Path) -> Iterator[EmulatorStatus]:
+    """A fresh patched emulator for the session (``.endpoint``, ``.port``)."""
+    emu = Emulator(session_state_dir / "emulator")
+    status = emu.start()
+    try:
+        yield status
+    finally:
+        emu.stop()
+
+
+@pytest.fixture(scope="session")
+def target(emulator: EmulatorStatus) -> Target:
+    return Target(LOCAL, emulator.endpoint)
+
+
+@pytest.fixture(scope="session")
+def tf_env(target: Target, toolchain: Toolchain) -> dict[str, str]:
+    """Environment for Terraform processes talking to the session's emulator."""
+    env = target.environ()
+    env.update(toolchain.environ())
+    env["AWS_REGION"] = "us-east-1"
+    return env
+
+
+@pytest.fixture(scope="session")
+def boto_session(emulator: EmulatorStatus) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    )
+
+
+def _processes_mentioning(marker: str) -> list[str]:
+    """Processes (not this one) whose command line or environment mentions ``marker``."""
+    found = []
+    needle = marker.encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in cmdline or needle in environ:
+            shown = cmdline.replace(b"\0", b" ").decode(errors="replace")[:200]
+            found.append(f"{entry.name}: {shown}")
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if an emulator or Terraform process started by the tests survives."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    try:
+        base = factory.getbasetemp()
+    except (OSError, ValueError):
+        return
+    leftovers = _processes_mentioning(str(base))
+    if leftovers:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("processes left running by the tests:", red=True)
+            for line in leftovers:
+                reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

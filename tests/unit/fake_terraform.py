@@ -1,0 +1,51 @@
+"""A fake ``terraform`` binary for runner tests.
+
+Writes a script that records argv and selected environment variables to a JSON
+lines file, then behaves as the test asks through FAKE_TF_* variables.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+SCRIPT = """#!{python}
+import json, os, sys
+record = os.environ.get("FAKE_TF_RECORD")
+if record:
+    with open(record, "a") as fh:
+        fh.write(json.dumps({{"argv": sys.argv[1:], "env": {{k: v for k, v in os.environ.items()
+            if k.startswith(("TF_", "AWS_", "CHECKPOINT"))}}}}) + "\\n")
+args = [a for a in sys.argv[1:] if not a.startswith("-chdir=")]
+if args[:1] == ["version"]:
+    print(json.dumps({{"terraform_version": os.environ.get("FAKE_TF_VERSION", "{version}")}}))
+    sys.exit(0)
+big = int(os.environ.get("FAKE_TF_FLOOD", "0"))
+if big:
+    # Interleave large writes to both pipes: a runner that reads them one after
+    # the other deadlocks here once a pipe buffer (64 KiB) fills.
+    chunk = "x" * 1023 + "\\n"
+    for _ in range(big):
+        sys.stderr.write(chunk)
+        sys.stdout.write(chunk)
+    sys.stderr.flush(); sys.stdout.flush()
+stdout = os.environ.get("FAKE_TF_STDOUT")
+if stdout:
+    sys.stdout.write(stdout)
+stderr = os.environ.get("FAKE_TF_STDERR")
+if stderr:
+    sys.stderr.write(stderr)
+sys.exit(int(os.environ.get("FAKE_TF_EXIT", "0")))
+"""
+
+
+def write_fake_terraform(directory: Path, version: str = "1.11.4") -> Path:
+    path = directory / "terraform"
+    path.write_text(SCRIPT.format(python=sys.executable, version=version))
+    path.chmod(0o755)
+    return path
+
+
+def read_records(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
