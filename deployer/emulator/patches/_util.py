@@ -7,6 +7,9 @@ from typing import Any
 
 _MARK = "__deployer_patch__"
 
+#: Every (owner, attribute name) a patch replaced, for the idempotency test.
+REPLACED: list[tuple[Any, str]] = []
+
 
 def _marked(value: Any) -> bool:
     if isinstance(value, property):
@@ -40,6 +43,7 @@ def replace(owner: Any, name: str, factory: Callable[[Any], Any]) -> None:
     new = factory(original)
     setattr(new.fget if isinstance(new, property) else new, _MARK, True)
     setattr(owner, name, new)
+    REPLACED.append((owner, name))
 
 
 def add_method(cls: type, name: str, func: Callable[..., Any]) -> None:

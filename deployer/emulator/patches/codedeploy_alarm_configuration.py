@@ -44,9 +44,7 @@ def apply() -> None:
     def info_factory(original: Any) -> Any:
         def _deployment_group_info(deployment_group: Any) -> dict[str, Any]:
             info: dict[str, Any] = original(deployment_group)
-            info["alarmConfiguration"] = alarm_configuration(
-                deployment_group.alarm_configuration
-            )
+            info["alarmConfiguration"] = alarm_configuration(deployment_group.alarm_configuration)
             return info
 
         return _deployment_group_info

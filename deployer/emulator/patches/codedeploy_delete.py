@@ -37,9 +37,7 @@ def apply() -> None:
         backend = self.codedeploy_backend
         app = self._get_param("applicationName")
         for group in backend.deployment_groups.pop(app, {}):
-            backend.tagger.delete_all_tags_for_resource(
-                backend._deployment_group_arn(app, group)
-            )
+            backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(app, group))
         backend.applications.pop(app, None)
         backend.tagger.delete_all_tags_for_resource(backend._application_arn(app))
         return ActionResult({})

@@ -1,0 +1,82 @@
+"""codedeploy_alarm_configuration, codedeploy_delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ._helpers import create_role, unique
+from .conftest import Server
+
+ALARMS = {"enabled": True, "ignorePollAlarmFailure": False, "alarms": [{"name": "service-5xx"}]}
+
+
+def create_group(server: Server, **extra: Any) -> tuple[str, str]:
+    codedeploy = server.client("codedeploy")
+    app, group = unique("app"), unique("group")
+    codedeploy.create_application(applicationName=app, computePlatform="ECS")
+    codedeploy.create_deployment_group(
+        applicationName=app,
+        deploymentGroupName=group,
+        serviceRoleArn=create_role(server.client("iam"), "codedeploy.amazonaws.com"),
+        deploymentStyle={
+            "deploymentType": "BLUE_GREEN",
+            "deploymentOption": "WITH_TRAFFIC_CONTROL",
+        },
+        **extra,
+    )
+    return app, group
+
+
+def test_alarm_configuration_returned(patched: Server, stock: Server) -> None:
+    app, group = create_group(patched, alarmConfiguration=ALARMS)
+    info = patched.client("codedeploy").get_deployment_group(
+        applicationName=app, deploymentGroupName=group
+    )["deploymentGroupInfo"]
+    assert info["alarmConfiguration"] == ALARMS
+
+    app, group = create_group(patched)
+    info = patched.client("codedeploy").get_deployment_group(
+        applicationName=app, deploymentGroupName=group
+    )["deploymentGroupInfo"]
+    assert info["alarmConfiguration"] == {
+        "enabled": False,
+        "ignorePollAlarmFailure": False,
+        "alarms": [],
+    }
+
+    app, group = create_group(stock, alarmConfiguration=ALARMS)
+    info = stock.client("codedeploy").get_deployment_group(
+        applicationName=app, deploymentGroupName=group
+    )["deploymentGroupInfo"]
+    assert info["alarmConfiguration"] == {}
+
+
+def test_delete_deployment_group_and_application(patched: Server, stock: Server) -> None:
+    codedeploy = patched.client("codedeploy")
+    app, group = create_group(patched)
+    assert (
+        codedeploy.delete_deployment_group(applicationName=app, deploymentGroupName=group)[
+            "hooksNotCleanedUp"
+        ]
+        == []
+    )
+    with pytest.raises(ClientError) as excinfo:
+        codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=group)
+    assert excinfo.value.response["Error"]["Code"] == "DeploymentGroupDoesNotExistException"
+    codedeploy.delete_application(applicationName=app)
+    with pytest.raises(ClientError) as excinfo:
+        codedeploy.get_application(applicationName=app)
+    assert excinfo.value.response["Error"]["Code"] == "ApplicationDoesNotExistException"
+    # Deleting what is already gone succeeds, as on AWS.
+    codedeploy.delete_application(applicationName=app)
+
+    app, group = create_group(stock)
+    with pytest.raises(ClientError):
+        stock.client("codedeploy").delete_deployment_group(
+            applicationName=app, deploymentGroupName=group
+        )
+    with pytest.raises(ClientError):
+        stock.client("codedeploy").delete_application(applicationName=app)
