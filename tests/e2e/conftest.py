@@ -1,0 +1,60 @@
+"""End-to-end: the `deployer` command itself, as a user runs it, on a private state folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class DeployerCLI:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.env = {
+            **os.environ,
+            "DEPLOYER_STATE_DIR": str(state_dir),
+            "DEPLOYER_PROJECT_DIR": str(ROOT),
+        }
+        self.env.pop("DEPLOYER_TARGET", None)
+
+    def __call__(self, *args: str, timeout: float = 900, stdin: str | None = None) -> Run:
+        proc = subprocess.run(
+            [sys.executable, "-m", "deployer", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=timeout,
+            input=stdin,
+            check=False,
+            cwd=ROOT,
+        )
+        return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployerCLI]:
+    """A deployer with its own state folder; its emulator is stopped afterwards."""
+    runner = DeployerCLI(tmp_path_factory.mktemp("e2e-state"))
+    try:
+        yield runner
+    finally:
+        runner("emulator", "stop", timeout=60)

@@ -1,0 +1,127 @@
+"""The README's first command: `deployer apply staging` on the local emulator.
+
+Runs the real CLI in a subprocess against a private state folder: the emulator
+is started on demand, the state bucket created, the runtime stack applied in
+the staging account; re-planning shows no changes; the gate protects staging's
+stateful resources on destroy; `emulator stop` leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from deployer.emulator import TEST_CREDENTIALS
+from deployer.emulator.process import _pid_alive
+from tests.e2e.conftest import DeployerCLI
+
+pytestmark = pytest.mark.e2e
+
+STAGING_ACCOUNT = "333333333333"
+DELIVERY_ACCOUNT = "111111111111"
+
+
+def _clients(endpoint: str, account: str, service: str) -> object:
+    base = dict(
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    creds = boto3.client("sts", **base).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+        RoleSessionName="e2e-check",
+    )["Credentials"]
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def test_apply_staging_end_to_end(cli: DeployerCLI) -> None:
+    # Nothing running yet: the apply starts the emulator itself.
+    assert cli("emulator", "status", "--json").json()["running"] is False
+
+    applied = cli("apply", "staging", "--json")
+    assert applied.returncode == 0, applied.stderr[-3000:]
+    doc = applied.json()  # stdout is exactly one JSON document
+    assert doc["environment"] == "staging"
+    (region,) = doc["regions"]
+    assert region["workspace"] == "staging-us-east-1"
+    assert region["status"] == "applied"
+    assert region["changes"]["add"] > 0
+    assert doc["run_id"].endswith(("-local",)) or len(doc["run_id"].split("-")[-1]) == 7
+    # Progress went to stderr, per region.
+    assert "[staging-us-east-1] terraform plan" in applied.stderr
+    assert "[staging-us-east-1]   created module.network.aws_vpc.this" in applied.stderr
+
+    status = cli("emulator", "status", "--json").json()
+    assert status["running"] is True
+    endpoint = status["endpoint"]
+
+    # The VPC is in the staging account, over 3 AZs, as configured.
+    ec2 = _clients(endpoint, STAGING_ACCOUNT, "ec2")
+    vpc_id = region["outputs"]["vpc_id"]
+    (vpc,) = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]  # type: ignore[attr-defined]
+    assert vpc["CidrBlock"] == "10.20.0.0/16"
+    tags = {t["Key"]: t["Value"] for t in vpc["Tags"]}
+    assert tags["Environment"] == "staging" and tags["ManagedBy"] == "terraform"
+    subnets = ec2.describe_subnets(  # type: ignore[attr-defined]
+        SubnetIds=region["outputs"]["private_subnet_ids"]
+    )["Subnets"]
+    assert len({s["AvailabilityZone"] for s in subnets}) == 3
+    assert not any(s["MapPublicIpOnLaunch"] for s in subnets)
+
+    # State lives in the delivery account's bucket, per workspace.
+    s3 = _clients(endpoint, DELIVERY_ACCOUNT, "s3")
+    keys = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket="acme-shop-delivery-tfstate").get("Contents", [])  # type: ignore[attr-defined]
+    ]
+    assert "workspaces/staging-us-east-1/runtime.tfstate" in keys
+    assert not any(k.endswith(".tflock") for k in keys), "lock file left behind"
+
+    # Re-plan: no changes (exit 0 with --detailed-exitcode).
+    replan = cli("plan", "staging", "--detailed-exitcode")
+    assert replan.returncode == 0, replan.stderr[-3000:]
+    assert "no changes" in replan.stdout
+
+    # Outputs as one JSON document.
+    outputs = cli("output", "staging", "--json").json()
+    assert outputs["regions"]["us-east-1"]["vpc_id"] == vpc_id
+
+    # Destroying staging's stateful resources (the flow-log group) is refused by the
+    # gate, before anything is asked or changed ...
+    gated = cli("destroy", "staging", "--auto-approve")
+    assert gated.returncode == 1
+    assert "refusing to apply: the plan would delete or replace stateful resources" in gated.stderr
+    assert ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]  # type: ignore[attr-defined]
+    stateful = [
+        line.split()[-1]
+        for line in gated.stderr.splitlines()
+        if line.strip().startswith("staging-us-east-1: delete")
+    ]
+    assert stateful == ["module.network.aws_cloudwatch_log_group.flow_logs[0]"]
+    allow = [arg for address in stateful for arg in ("--allow-destroy", address)]
+    # ... and, allowed, still needs --auto-approve when there is no terminal to ask.
+    unconfirmed = cli("destroy", "staging", *allow)
+    assert unconfirmed.returncode == 2
+    assert "no terminal to ask for confirmation" in unconfirmed.stderr
+    assert ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]  # type: ignore[attr-defined]
+    destroyed = cli("destroy", "staging", "--auto-approve", *allow)
+    assert destroyed.returncode == 0, destroyed.stderr[-3000:]
+    assert (
+        ec2.describe_vpcs(  # type: ignore[attr-defined]
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+        )["Vpcs"]
+        == []
+    )
+
+    pid = status["pid"]
+    stopped = cli("emulator", "stop")
+    assert stopped.returncode == 0
+    assert not _pid_alive(pid)
