@@ -1,0 +1,96 @@
+"""Helpers to drive a stack workspace with tftest, exactly as the deployer configures it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import tftest
+
+from deployer.aws import ClientFactory, Target
+from deployer.config import Config, Environment
+from deployer.config import load as load_config
+from deployer.output import Reporter
+from deployer.project import Project
+from deployer.stacks import variables_for
+from deployer.state import ensure_state_bucket
+from deployer.workspaces import Workspace, backend_settings, render_backend_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def config() -> Config:
+    return load_config(ROOT)
+
+
+@dataclass
+class StackRun:
+    """One stack workspace under tftest: init (S3 backend in the emulator), apply, plan."""
+
+    tf: tftest.TerraformTest
+    workspace: Workspace
+    var_file: Path
+    env: Environment
+    clients: ClientFactory
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.clients.client(
+            service,
+            region or self.workspace.region,
+            account_id=self.env.account_id,
+            role_name=self.env.deploy_role_name,
+        )
+
+    def apply(self) -> dict[str, Any]:
+        self.tf.apply(tf_var_file=str(self.var_file))
+        outputs = self.tf.output()
+        return {k: outputs[k] for k in outputs}
+
+    def plan_changes(self) -> list[tuple[str, list[str]]]:
+        plan = self.tf.plan(output=True, tf_var_file=str(self.var_file))
+        return [
+            (rc["address"], rc["change"]["actions"])
+            for rc in plan.get("resource_changes", [])
+            if rc["change"]["actions"] not in (["no-op"], ["read"])
+        ]
+
+    def destroy(self) -> None:
+        self.tf.destroy(tf_var_file=str(self.var_file))
+
+
+def stack_run(
+    cfg: Config,
+    env_name: str,
+    region: str,
+    *,
+    target: Target,
+    tf_env: dict[str, str],
+    terraform_binary: str,
+    work_dir: Path,
+) -> StackRun:
+    env = cfg.environment(env_name)
+    workspace = Workspace(env.stack, env.name, region)
+    clients = ClientFactory(target)
+    ensure_state_bucket(cfg, clients, Reporter(verbosity=-1))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    backend_file = work_dir / "backend.tfbackend"
+    backend_file.write_text(render_backend_file(backend_settings(cfg, target, workspace)))
+    var_file = work_dir / "terraform.tfvars.json"
+    var_file.write_text(json.dumps(variables_for(cfg, env, region, target), indent=2))
+    run_env = {**tf_env, "TF_DATA_DIR": str(work_dir / ".terraform")}
+    tf = tftest.TerraformTest(
+        str(ROOT / "environments" / "stacks" / env.stack), binary=terraform_binary, env=run_env
+    )
+    # cleanup_on_exit=False: tftest's cleanup would delete the committed lock file.
+    tf.setup(init_vars=str(backend_file), cleanup_on_exit=False, workspace_name=workspace.name)
+    return StackRun(tf, workspace, var_file, env, clients)
+
+
+def project_for(state_dir: Path) -> Project:
+    return Project(ROOT, state_dir)
+
+
+__all__ = ["StackRun", "boto3", "config", "project_for", "stack_run"]
