@@ -1,0 +1,221 @@
+"""Configuration validation: every rule, with the exact file, field and reason."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deployer import config
+from deployer.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+BASE_PROJECT = _load(ROOT / "environments" / "project.yaml")
+BASE_ENVS = {
+    p.stem: _load(p) for p in (ROOT / "environments").glob("*.yaml") if p.stem != "project"
+}
+
+
+def write_tree(
+    root: Path, project: dict[str, Any] | None = None, envs: dict[str, Any] | None = None
+) -> Path:
+    env_dir = root / "environments"
+    env_dir.mkdir(parents=True, exist_ok=True)
+    (env_dir / "project.yaml").write_text(yaml.safe_dump(project or BASE_PROJECT))
+    for name, doc in (envs or BASE_ENVS).items():
+        text = doc if isinstance(doc, str) else yaml.safe_dump(doc)
+        (env_dir / f"{name}.yaml").write_text(text)
+    return root
+
+
+def problems(tmp_path: Path, project: Any = None, envs: Any = None) -> list[str]:
+    write_tree(tmp_path, project, envs)
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path)
+    assert info.value.exit_code == 2
+    return [str(p) for p in info.value.problems]
+
+
+def env_with(name: str, **changes: Any) -> dict[str, Any]:
+    envs = copy.deepcopy(BASE_ENVS)
+    for key, value in changes.items():
+        if value is None:
+            envs[name].pop(key, None)
+        else:
+            envs[name][key] = value
+    return envs
+
+
+def project_with(**changes: Any) -> dict[str, Any]:
+    project = copy.deepcopy(BASE_PROJECT)
+    project.update(changes)
+    return project
+
+
+def test_the_shipped_configuration_is_valid() -> None:
+    cfg = config.load(ROOT)
+    assert set(cfg.environments) == {"delivery", "dev", "staging", "prod"}
+    assert cfg.environment("staging").sizing.cpu == 256
+    assert cfg.environment("staging").sizing.memory == 512
+    assert cfg.environment("prod").sizing.cpu == 512
+    assert cfg.environment("prod").sizing.memory == 1024
+    assert cfg.environment("prod").primary_region == "us-east-1"
+    assert cfg.environment("prod").dr_region == "us-west-2"
+    assert len({e.account_id for e in cfg.environments.values()}) == 4  # one account each
+    assert cfg.name_prefix("staging") == "acme-shop-staging"
+
+
+@pytest.mark.parametrize(
+    ("env", "changes", "expected"),
+    [
+        ("staging", {"account_id": 333333333333},
+         "environments/staging.yaml: account_id: must be a quoted string of 12 digits "
+         "(unquoted, YAML reads it as a number and drops leading zeros)"),
+        ("staging", {"account_id": "12345"},
+         "environments/staging.yaml: account_id: '12345' is not a 12-digit AWS account id"),
+        ("staging", {"stack": "frontend"},
+         "environments/staging.yaml: stack: 'frontend' is not a stack "
+         "(choose one of: delivery, runtime)"),
+        ("staging", {"regions": [{"name": "us-east-9", "cidr": "10.20.0.0/16"}]},
+         "environments/staging.yaml: regions[0].name: 'us-east-9' is not a known AWS region"),
+        ("staging", {"regions": [{"name": "us-east-1", "cidr": "10.20.0.0/33"}]},
+         "environments/staging.yaml: regions[0].cidr: '10.20.0.0/33' is not a valid IPv4 "
+         "CIDR block ('33' is not a valid netmask)"),
+        ("staging", {"regions": [{"name": "us-east-1", "cidr": "10.20.0.0/28"}]},
+         "environments/staging.yaml: regions[0].cidr: '10.20.0.0/28' must have a prefix "
+         "length between /16 and /24 (room for 6 subnets)"),
+        ("staging", {"regions": [{"name": "us-east-1"}]},
+         "environments/staging.yaml: regions[0].cidr: is required for the runtime stack "
+         "(the VPC CIDR block)"),
+        ("prod", {"regions": [{"name": "us-east-1", "cidr": "10.30.0.0/16"},
+                              {"name": "us-west-2", "cidr": "10.30.128.0/17"}]},
+         "environments/prod.yaml: regions[1].cidr: 10.30.128.0/17 overlaps 10.30.0.0/16 "
+         "of the primary region"),
+        ("prod", {"regions": [{"name": "us-east-1", "cidr": "10.30.0.0/16"},
+                              {"name": "us-east-1", "cidr": "10.31.0.0/16"}]},
+         "environments/prod.yaml: regions[1].name: 'us-east-1' is listed twice"),
+        ("staging", {"sizing": {"cpu": 300, "memory": 512}},
+         "environments/staging.yaml: sizing.cpu: 300 is not one of 256, 512, 1024, 2048, "
+         "4096, 8192, 16384"),
+        ("staging", {"sizing": {"cpu": 256, "memory": 4096}},
+         "environments/staging.yaml: sizing.memory: 4096 MiB is not a valid Fargate memory "
+         "size for 256 CPU units (allowed: 512, 1024, 2048)"),
+        ("prod", {"sizing": {"cpu": 512, "memory": 512}},
+         "environments/prod.yaml: sizing.memory: 512 MiB is not a valid Fargate memory size "
+         "for 512 CPU units (allowed: 1024-4096 in steps of 1024)"),
+        ("staging", {"sizing": {"cpu": "256"}},
+         "environments/staging.yaml: sizing.cpu: must be an integer, got a string '256'"),
+        ("staging", {"log_retention_days": 45},
+         "environments/staging.yaml: log_retention_days: 45 is not one of 1, 3, 5, 7, 14, "
+         "30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, "
+         "3288, 3653"),
+        ("staging", {"notification_emails": ["ops-at-example.com"]},
+         "environments/staging.yaml: notification_emails[0]: 'ops-at-example.com' is not an "
+         "email address"),
+        ("staging", {"network": {"nat_gateways": "two"}},
+         "environments/staging.yaml: network.nat_gateways: 'two' must be 'single' or 'per_az'"),
+        ("staging", {"parameters": {"billing-service": {"A": "b"}}},
+         "environments/staging.yaml: parameters.billing-service: unknown key (allowed: "
+         "api-service, auth-service, notification-service, shared)"),
+        ("staging", {"parameters": {"api-service": {"bad key": "x"}}},
+         "environments/staging.yaml: parameters.api-service.bad key: parameter names are "
+         "letters, digits, '_', '.', '-'"),
+        ("staging", {"secrets": {"auth-service": "JWT"}},
+         "environments/staging.yaml: secrets.auth-service: must be a list of secret names, "
+         "got a string"),
+        ("staging", {"deploy_role_name": "bad role!"},
+         "environments/staging.yaml: deploy_role_name: 'bad role!' is not a valid IAM role name"),
+        ("staging", {"colour": "blue"},
+         "environments/staging.yaml: colour: unknown key (allowed: account_id, "
+         "deploy_role_name, log_retention_days, network, notification_emails, parameters, "
+         "regions, secrets, sizing, stack)"),
+        ("staging", {"stack": None},
+         "environments/staging.yaml: stack: is required"),
+    ],
+)  # fmt: skip
+def test_environment_rules(
+    tmp_path: Path, env: str, changes: dict[str, Any], expected: str
+) -> None:
+    assert expected in problems(tmp_path, envs=env_with(env, **changes))
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"company": "Acme"},
+         "environments/project.yaml: company: 'Acme' must be lowercase letters, digits and "
+         "single hyphens"),
+        ({"microservices": []},
+         "environments/project.yaml: microservices: must list at least one microservice"),
+        ({"microservices": [{"name": "api-service"}, {"name": "api-service"}]},
+         "environments/project.yaml: microservices[1].name: 'api-service' is listed twice"),
+        ({"microservices": [{"name": "customer-notification-service"}]},
+         "environments/project.yaml: microservices[0].short_name: 'customer-notification' is "
+         "longer than 12 characters; set a shorter short_name (it goes into 32-character ALB "
+         "and target group names)"),
+        ({"microservices": [{"name": "api-service", "port": 70000}]},
+         "environments/project.yaml: microservices[0].port: must be at most 65535, got 70000"),
+        ({"terraform": {"state": {"bucket": "Bad_Bucket"}}},
+         "environments/project.yaml: terraform.state.bucket: 'Bad_Bucket' is not a valid S3 "
+         "bucket name"),
+        ({"terraform": {"mirror": "/opt"}},
+         "environments/project.yaml: terraform.mirror: unknown key (allowed: binary, "
+         "parallelism, provider_mirror, state)"),
+        ({"delivery_environment": "tools"},
+         "environments/project.yaml: delivery_environment: names 'tools', but there is no "
+         "environments/tools.yaml"),
+    ],
+)  # fmt: skip
+def test_project_rules(tmp_path: Path, changes: dict[str, Any], expected: str) -> None:
+    assert expected in problems(tmp_path, project=project_with(**changes))
+
+
+def test_name_length_limit_of_albs_and_target_groups(tmp_path: Path) -> None:
+    project = project_with(company="acmecorporation", service="webshop")
+    found = problems(tmp_path, project=project)
+    assert (
+        "environments/staging.yaml: (name): 'acmecorporation-webshop-staging-alb' is 35 "
+        "characters; ALB and target group names are capped at 32: shorten company, service, "
+        "the environment name or the microservice short_name"
+    ) in found
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    envs = env_with("staging", account_id="1", log_retention_days=45)
+    envs["prod"]["sizing"] = {"cpu": 256, "memory": 4096}
+    found = problems(tmp_path, project=project_with(company="ACME"), envs=envs)
+    files = {p.split(":")[0] for p in found}
+    assert files == {
+        "environments/project.yaml",
+        "environments/staging.yaml",
+        "environments/prod.yaml",
+    }
+    assert len(found) >= 4
+
+
+def test_invalid_yaml_names_file_line_and_column(tmp_path: Path) -> None:
+    envs = dict(BASE_ENVS)
+    envs["staging"] = "stack: runtime\naccount_id: [unclosed\n"  # type: ignore[assignment]
+    found = problems(tmp_path, envs=envs)
+    assert any(
+        p.startswith("environments/staging.yaml: line 3, column 1: is not valid YAML")
+        for p in found
+    )
+
+
+def test_unknown_environment_is_a_usage_error() -> None:
+    from deployer.errors import UsageError
+
+    cfg = config.load(ROOT)
+    with pytest.raises(UsageError) as info:
+        cfg.environment("qa")
+    assert "unknown environment 'qa' (configured: delivery, dev, prod, staging)" in str(info.value)
