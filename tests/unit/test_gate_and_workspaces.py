@@ -1,0 +1,85 @@
+"""The plan gate and workspace naming/backend settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deployer import gate
+from deployer.aws import AWS, LOCAL, Target
+from deployer.config import load
+from deployer.workspaces import Workspace, backend_settings, render_backend_file, workspaces_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def plan_with(*changes: tuple[str, str, list[str]]) -> dict[str, object]:
+    return {
+        "resource_changes": [
+            {"address": a, "type": t, "change": {"actions": actions}} for a, t, actions in changes
+        ]
+    }
+
+
+def test_a_deleted_bucket_is_refused() -> None:
+    plan = plan_with(
+        ("module.artifacts.aws_s3_bucket.this", "aws_s3_bucket", ["delete"]),
+        ("aws_iam_role.x", "aws_iam_role", ["delete"]),
+    )
+    refused = gate.refused(plan, [])
+    assert [(c.address, c.verb) for c in refused] == [
+        ("module.artifacts.aws_s3_bucket.this", "delete")
+    ]
+
+
+def test_a_replaced_kms_key_is_refused_and_can_be_allowed_by_address() -> None:
+    plan = plan_with(("aws_kms_key.main", "aws_kms_key", ["delete", "create"]))
+    (change,) = gate.refused(plan, [])
+    assert change.verb == "replace"
+    assert gate.refused(plan, ["aws_kms_key.main"]) == []
+
+
+def test_creates_and_updates_of_stateful_resources_pass() -> None:
+    plan = plan_with(
+        ("aws_ecr_repository.api", "aws_ecr_repository", ["create"]),
+        ("aws_cloudwatch_log_group.x", "aws_cloudwatch_log_group", ["update"]),
+    )
+    assert gate.refused(plan, []) == []
+
+
+def test_workspace_name_data_dir_and_state_key() -> None:
+    cfg = load(ROOT)
+    (east, west) = workspaces_for(cfg.environment("prod"))
+    assert (east.name, west.name) == ("prod-us-east-1", "prod-us-west-2")
+    assert east.state_key() == "workspaces/prod-us-east-1/runtime.tfstate"
+    assert [w.name for w in workspaces_for(cfg.environment("prod"), ["us-west-2"])] == [
+        "prod-us-west-2"
+    ]
+
+
+def test_backend_uses_lockfile_in_the_delivery_account() -> None:
+    cfg = load(ROOT)
+    ws = Workspace("runtime", "staging", "us-east-1")
+    aws = backend_settings(cfg, Target(AWS), ws)
+    assert aws["use_lockfile"] is True and aws["encrypt"] is True
+    assert aws["bucket"] == "acme-shop-delivery-tfstate"
+    assert aws["assume_role"]["role_arn"] == (
+        "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"
+    )
+    assert "use_path_style" not in aws  # emulator-only settings stay off on AWS
+    local = backend_settings(cfg, Target(LOCAL, "http://127.0.0.1:1"), ws)
+    assert local["use_path_style"] is True
+    text = render_backend_file(local)
+    assert "use_lockfile = true" in text
+    assert 'assume_role = { role_arn = "arn:aws:iam::111111111111:role/' in text
+
+
+def test_emulator_target_never_passes_real_credentials() -> None:
+    env = Target(LOCAL, "http://127.0.0.1:9").environ(
+        {"AWS_PROFILE": "prod-admin", "AWS_SECRET_ACCESS_KEY": "real", "TF_WORKSPACE": "x"}
+    )
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
+    assert env["AWS_SECRET_ACCESS_KEY"] == "test"
+    assert "AWS_PROFILE" not in env and "TF_WORKSPACE" not in env
+    provider = Target(LOCAL, "http://127.0.0.1:9").provider_settings()
+    assert 2 <= provider["max_retries"] <= 3
+    assert "skip_requesting_account_id" not in provider
