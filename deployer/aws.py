@@ -182,7 +182,8 @@ class ClientFactory:
         role_name: str | None = None,
     ) -> Any:
         session = self.session(region, account_id=account_id, role_name=role_name)
-        return session.client(service, endpoint_url=self.target.endpoint, config=self._config())
+        make: Callable[..., Any] = session.client
+        return make(service, endpoint_url=self.target.endpoint, config=self._config())
 
 
 def translate(exc: botocore.exceptions.ClientError, doing: str) -> AwsError:

@@ -212,7 +212,7 @@ class Emulator:
             port=port,
             started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             moto_version=version("moto"),
-            patches=[str(p) for p in announcement.get("patches", []) or []],  # type: ignore[union-attr]
+            patches=_patch_names(announcement.get("patches")),
             log=str(self.log_path),
         )
         self._write_record(status)
@@ -251,6 +251,10 @@ class Emulator:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def _patch_names(value: object) -> list[str]:
+    return [str(p) for p in value] if isinstance(value, list) else []
 
 
 def _reap(pid: int) -> None:
