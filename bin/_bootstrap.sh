@@ -41,11 +41,31 @@ _ensure_venv() {
   fi
   _say "installing the project and its test tools into .venv"
   "$_venv/bin/python" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-  if ! "$_venv/bin/python" -m pip install --quiet -e "$_root[test]" 2> >(grep -v 'is ignored: it is neither' >&2); then
-    _say "error: pip install failed"
+  if ! "$_venv/bin/python" -m pip install --quiet -e "$_root[test]" >"$_venv/install.log" 2>&1; then
+    grep -v 'is ignored: it is neither' "$_venv/install.log" >&2
+    _say "error: pip install failed (log: .venv/install.log)"
     return 1
   fi
   echo "$want" > "$stamp"
+}
+
+# checkov pins an old boto3 that would fight moto's, so it lives in a venv of its own.
+CHECKOV_VERSION="3.3.30"
+_ensure_checkov() {
+  local tool="$_root/.venv-checkov"
+  if [ -x "$tool/bin/checkov" ] && [ "$(cat "$tool/.installed" 2>/dev/null)" = "$CHECKOV_VERSION" ]; then
+    return 0
+  fi
+  local py
+  py="$(_python)" || return 2
+  _say "installing checkov $CHECKOV_VERSION into .venv-checkov"
+  [ -x "$tool/bin/python" ] || "$py" -m venv "$tool"
+  if ! "$tool/bin/python" -m pip install --quiet "checkov==$CHECKOV_VERSION" >"$tool/install.log" 2>&1; then
+    grep -v 'is ignored: it is neither' "$tool/install.log" >&2
+    _say "error: installing checkov failed (log: .venv-checkov/install.log)"
+    return 1
+  fi
+  echo "$CHECKOV_VERSION" > "$tool/.installed"
 }
 
 _locked_aws_version() {
@@ -90,5 +110,6 @@ _find_mirror() {
 }
 
 _ensure_venv || exit $?
+[ "${DEPLOYER_BOOTSTRAP_CHECKOV:-0}" = "1" ] && { _ensure_checkov || exit $?; }
 _find_mirror
 export PATH="$_venv/bin:$PATH"
