@@ -1,0 +1,126 @@
+variables {
+  company  = "acme"
+  service  = "shop"
+  delivery = { environment = "delivery", account_id = "111111111111", region = "us-east-1" }
+  microservices = {
+    "api-service"          = { short_name = "api" }
+    "notification-service" = { short_name = "notify" }
+  }
+  environments = {
+    staging = { account_id = "333333333333", regions = ["us-east-1"] }
+    prod    = { account_id = "444444444444", regions = ["us-east-1", "us-west-2"] }
+  }
+}
+
+run "delivery_names" {
+  command = plan
+
+  assert {
+    condition     = output.delivery.pipeline_role_arn == "arn:aws:iam::111111111111:role/acme-shop-delivery-pipeline"
+    error_message = "The pipeline service role ARN must follow the convention."
+  }
+
+  assert {
+    condition     = output.delivery.artifact_buckets == { "us-east-1" = "acme-shop-delivery-artifacts-us-east-1", "us-west-2" = "acme-shop-delivery-artifacts-us-west-2" }
+    error_message = "There must be one artifact bucket per region any environment uses."
+  }
+
+  assert {
+    condition     = output.delivery.dr_regions == ["us-west-2"]
+    error_message = "The DR regions are the runtime regions other than the delivery region."
+  }
+
+  assert {
+    condition     = output.delivery.ecr_repository_names["api-service"] == "acme-shop-delivery-api-service"
+    error_message = "ECR repositories are named {delivery_prefix}-{microservice}."
+  }
+}
+
+run "targets_per_environment_and_region" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(output.targets)) == toset(["staging-us-east-1", "prod-us-east-1", "prod-us-west-2"])
+    error_message = "There must be one target per environment and region."
+  }
+
+  assert {
+    condition     = output.targets["prod-us-west-2"].deploy_role == "arn:aws:iam::444444444444:role/acme-shop-prod-deploy-us-west-2"
+    error_message = "Deploy roles carry the region token (IAM is global)."
+  }
+
+  assert {
+    condition     = output.targets["prod-us-east-1"].is_primary && !output.targets["prod-us-west-2"].is_primary
+    error_message = "The first region of an environment is its primary."
+  }
+
+  assert {
+    condition     = output.targets["staging-us-east-1"].services["notification-service"].execution_role_arn == "arn:aws:iam::333333333333:role/acme-shop-staging-notify-exec-us-east-1"
+    error_message = "Execution roles use the short name and the region."
+  }
+
+  assert {
+    condition     = output.targets["prod-us-west-2"].services["api-service"].image_repository == "111111111111.dkr.ecr.us-west-2.amazonaws.com/acme-shop-delivery-api-service"
+    error_message = "Tasks pull from the delivery account's ECR repository in their own region."
+  }
+
+  assert {
+    condition     = output.targets["staging-us-east-1"].services["api-service"].parameter_path == "/pipeline/staging/api-service/"
+    error_message = "The SSM namespace is /pipeline/{stage}/{service}/."
+  }
+
+  assert {
+    condition     = toset(output.target_accounts) == toset(["333333333333", "444444444444"])
+    error_message = "The target accounts are the runtime environments' accounts."
+  }
+}
+
+run "rejects_a_bad_account_id" {
+  command = plan
+
+  variables {
+    delivery = { environment = "delivery", account_id = "1234", region = "us-east-1" }
+  }
+
+  expect_failures = [var.delivery]
+}
+
+run "rejects_a_long_short_name" {
+  command = plan
+
+  variables {
+    microservices = { "api-service" = { short_name = "averyverylongname" } }
+  }
+
+  expect_failures = [var.microservices]
+}
+
+run "rejects_an_uppercase_company" {
+  command = plan
+
+  variables {
+    company = "Acme"
+  }
+
+  expect_failures = [var.company]
+}
+
+run "rejects_an_uppercase_service" {
+  command = plan
+
+  variables {
+    service = "Shop"
+  }
+
+  expect_failures = [var.service]
+}
+
+run "rejects_an_environment_without_regions" {
+  command = plan
+
+  variables {
+    environments = { dev = { account_id = "222222222222", regions = [] } }
+  }
+
+  expect_failures = [var.environments]
+}
