@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import textwrap
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from deployer import errors
-from deployer.aws import LOCAL, TARGETS, ClientFactory, Target
+from deployer.aws import LOCAL, TARGETS, ClientFactory, Target, translate
 from deployer.config import Config, Environment
 from deployer.config import load as load_config
 from deployer.emulator import Emulator
@@ -102,6 +104,15 @@ def _env_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _secrets_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--secrets-file",
+        type=Path,
+        metavar="FILE",
+        help="YAML mapping service -> {SECRET_NAME: value} (wins over DEPLOYER_SECRET_* variables)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -177,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="allow deleting/replacing this stateful resource address (repeatable)",
     )
+    _secrets_arg(p)
 
     p = command(
         "destroy",
@@ -203,6 +215,51 @@ def build_parser() -> argparse.ArgumentParser:
         example:
           deployer output staging
           deployer output prod --json
+        """,
+    )
+    _env_args(p)
+
+    p = command(
+        "seed",
+        "Write the environment's SSM parameters (/pipeline/{env}/{service}/) with boto3.",
+        """\
+        Plain values come from the environment's `parameters`; secrets (the names
+        under `secrets`) from --secrets-file or from environment variables named
+        DEPLOYER_SECRET_<SERVICE>_<NAME> (e.g. DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY),
+        written as SecureString with the environment's parameters key. Idempotent;
+        values are never printed. `apply` seeds after a successful apply.
+
+        example:
+          DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY=... deployer seed staging
+          deployer seed prod --secrets-file prod-secrets.yaml --json
+        """,
+    )
+    _env_args(p)
+    _secrets_arg(p)
+
+    p = command(
+        "unlock",
+        "Release a stale Terraform state lock of a workspace, after showing its holder.",
+        """\
+        Use when a run died and left its lock behind (a concurrent apply reports the
+        holder and points here). Asks before releasing unless --auto-approve.
+
+        example:
+          deployer unlock staging --region us-east-1
+        """,
+    )
+    _env_args(p)
+    p.add_argument("--auto-approve", action="store_true", help="release without asking")
+
+    p = command(
+        "history",
+        "Show the last runs (run ID, command, result) of an environment's workspaces.",
+        """\
+        Runs are recorded in the delivery account, in the SSM parameter
+        /deployer/runs/<stack>/<env>-<region>.
+
+        example:
+          deployer history prod --json
         """,
     )
     _env_args(p)
@@ -348,11 +405,15 @@ def _runs_table(runs: list[RegionRun]) -> str:
             r.workspace.name,
             r.status,
             format_summary(r.summary) if r.summary else "",
-            (r.error.message.splitlines()[0] if r.error else ""),
+            _short(r.error.message.splitlines()[0]) if r.error else "",
         )
         for r in runs
     ]
     return table(("workspace", "status", "changes", "error"), rows)
+
+
+def _short(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _finish(runs: list[RegionRun]) -> int:
@@ -377,14 +438,16 @@ def cmd_plan(ctx: Context) -> int:
     return code
 
 
-def _confirm(ctx: Context, question: str, reason: str) -> None:
+def _confirm(
+    ctx: Context,
+    question: str,
+    reason: str,
+    hint: str = "re-run with --auto-approve once you have reviewed the plan",
+) -> None:
     if ctx.args.auto_approve:
         return
     if not sys.stdin.isatty():
-        raise UsageError(
-            f"{reason}, and there is no terminal to ask for confirmation",
-            hint="re-run with --auto-approve once you have reviewed the plan",
-        )
+        raise UsageError(f"{reason}, and there is no terminal to ask for confirmation", hint=hint)
     sys.stderr.write(f"{question} Only 'yes' will be accepted: ")
     sys.stderr.flush()
     answer = sys.stdin.readline().strip()
@@ -430,8 +493,65 @@ def cmd_apply(ctx: Context) -> int:
                     ctx, f"Apply to {env.name} ({summary})?", f"applying to {where} needs approval"
                 )
         runs = [r for r in runs if r.status == "failed"] + orch.apply(planned)
-    ctx.reporter.result(_runs_document(ctx, env, runs, run_id=rid), _apply_text(rid, runs))
+    _record_runs(ctx, orch, rid, "apply", runs)
+    seeded = _seed_after_apply(ctx, env, runs)
+    document = _runs_document(ctx, env, runs, run_id=rid)
+    document["parameters"] = [r.to_json() for r in seeded]
+    ctx.reporter.result(document, _apply_text(rid, runs) + _seed_text(seeded))
     return _finish(runs)
+
+
+def _record_runs(
+    ctx: Context, orch: Orchestrator, rid: str, command: str, runs: list[RegionRun]
+) -> None:
+    import datetime
+
+    from deployer import runs as history
+
+    finished = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for run in runs:
+        if run.status in ("pending",):
+            continue
+        entry = history.RunRecord(
+            run_id=rid,
+            command=command,
+            status=run.status,
+            changes=run.summary,
+            by=history.operator(),
+            finished_at=finished,
+        )
+        try:
+            history.record(ctx.config, orch.clients, run.workspace.stack, run.workspace.name, entry)
+        except DeployerError as exc:
+            ctx.reporter.warn(f"could not record run {rid} for {run.workspace.name}: {exc.message}")
+
+
+def _seed_after_apply(ctx: Context, env: Environment, runs: list[RegionRun]) -> list[Any]:
+    from deployer import params
+
+    if env.stack != "runtime" or not (env.parameters or env.secrets):
+        return []
+    secrets = params.SecretValues.load(getattr(ctx.args, "secrets_file", None))
+    clients = ClientFactory(ctx.target)
+    reports = []
+    for run in runs:
+        if run.status not in ("applied", "no-changes"):
+            continue
+        report = params.seed(ctx.config, env, run.region, clients, secrets, strict=False)
+        reports.append(report)
+        if report.missing:
+            ctx.reporter.warn(
+                f"{run.workspace.name}: no value for {len(report.missing)} secret(s); "
+                f"run `deployer seed {env.name}` with them set"
+            )
+    return reports
+
+
+def _seed_text(reports: list[Any]) -> str:
+    if not reports:
+        return ""
+    rows = [(r.region, o.name, o.kind, o.action) for r in reports for o in r.outcomes]
+    return "\n\nparameters:\n" + table(("region", "parameter", "type", "result"), rows)
 
 
 def _apply_text(rid: str, runs: list[RegionRun]) -> str:
@@ -469,8 +589,116 @@ def cmd_destroy(ctx: Context) -> int:
         for run in runs:
             if run.status == "applied":
                 run.status = "destroyed"
+    _record_runs(ctx, orch, rid, "destroy", runs)
     ctx.reporter.result(_runs_document(ctx, env, runs, run_id=rid), _runs_table(runs))
     return _finish(runs)
+
+
+def cmd_seed(ctx: Context) -> int:
+    from deployer import params
+
+    env = ctx.config.environment(ctx.args.environment)
+    if env.stack != "runtime":
+        raise UsageError(f"{env.name} uses the {env.stack} stack, which has no parameters to seed")
+    regions = ctx.args.regions or [r.name for r in env.regions]
+    known = [r.name for r in env.regions]
+    for region in regions:
+        if region not in known:
+            raise UsageError(f"environment {env.name} has no region {region}")
+    secrets = params.SecretValues.load(ctx.args.secrets_file)
+    clients = ClientFactory(ctx.target)
+    reports = [params.seed(ctx.config, env, region, clients, secrets) for region in regions]
+    for report in reports:
+        verdict = "changed" if report.changed else "nothing to change"
+        ctx.reporter.progress(f"seed: {verdict}", scope=f"{env.name}-{report.region}")
+    ctx.reporter.result(
+        {"environment": env.name, "regions": [r.to_json() for r in reports]},
+        _seed_text(reports).lstrip("\n"),
+    )
+    return errors.EXIT_OK
+
+
+def cmd_unlock(ctx: Context) -> int:
+    import json
+
+    import botocore.exceptions
+
+    env = ctx.config.environment(ctx.args.environment)
+    orch = ctx.orchestrator()
+    delivery = ctx.config.delivery
+    s3 = orch.clients.client(
+        "s3",
+        ctx.config.state.region,
+        account_id=delivery.account_id,
+        role_name=delivery.deploy_role_name,
+    )
+    results = []
+    for ws in orch.workspaces(env, ctx.args.regions):
+        try:
+            body = s3.get_object(Bucket=ctx.config.state.bucket, Key=ws.lock_key())["Body"].read()
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                ctx.reporter.progress("not locked", scope=ws.name)
+                results.append({"workspace": ws.name, "locked": False, "released": False})
+                continue
+            raise translate(exc, f"read the lock of {ws.name}") from None
+        try:
+            lock = json.loads(body)
+        except ValueError:
+            lock = {}
+        lock_id = str(lock.get("ID", ""))
+        operation = str(lock.get("Operation", "?")).removeprefix("OperationType").lower()
+        holder = f"{lock.get('Who', '?')} since {lock.get('Created', '?')} ({operation})"
+        ctx.reporter.progress(f"locked by {holder}, lock ID {lock_id}", scope=ws.name)
+        _confirm(
+            ctx,
+            f"Release the lock of {ws.name} held by {holder}? Make sure that run is dead.",
+            "releasing a lock needs approval",
+            hint="re-run with --auto-approve once you are sure the run holding it is dead",
+        )
+        tf = orch.terraform_for(env, ws)
+        tf.force_unlock(lock_id)
+        ctx.reporter.progress("lock released", scope=ws.name)
+        results.append({"workspace": ws.name, "locked": True, "released": True, "lock": lock})
+    text = table(
+        ("workspace", "was locked", "released"),
+        [
+            (r["workspace"], "yes" if r["locked"] else "no", "yes" if r["released"] else "-")
+            for r in results
+        ],
+    )
+    ctx.reporter.result({"environment": env.name, "workspaces": results}, text)
+    return errors.EXIT_OK
+
+
+def cmd_history(ctx: Context) -> int:
+    from dataclasses import asdict
+
+    from deployer import runs as history
+
+    env = ctx.config.environment(ctx.args.environment)
+    clients = ClientFactory(ctx.target)
+    document: dict[str, Any] = {"environment": env.name, "workspaces": {}}
+    rows = []
+    for region in ctx.args.regions or [r.name for r in env.regions]:
+        workspace = f"{env.name}-{region}"
+        records = history.history(ctx.config, clients, env.stack, workspace)
+        document["workspaces"][workspace] = [asdict(r) for r in records]
+        rows += [
+            (
+                workspace,
+                r.run_id,
+                r.command,
+                r.status,
+                format_summary(r.changes),
+                r.by,
+                r.finished_at,
+            )
+            for r in records
+        ]
+    text = table(("workspace", "run", "command", "status", "changes", "by", "finished"), rows)
+    ctx.reporter.result(document, text if rows else "no runs recorded")
+    return errors.EXIT_OK
 
 
 def cmd_output(ctx: Context) -> int:
@@ -525,6 +753,9 @@ COMMANDS = {
     "apply": cmd_apply,
     "destroy": cmd_destroy,
     "output": cmd_output,
+    "seed": cmd_seed,
+    "unlock": cmd_unlock,
+    "history": cmd_history,
     "emulator": cmd_emulator,
 }
 
@@ -562,6 +793,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
+    """Console entry point: a SIGTERM stops Terraform gracefully, like Ctrl-C."""
+    from deployer.terraform import interrupt_all
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        interrupt_all()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     sys.exit(main())
 
 

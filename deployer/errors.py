@@ -99,11 +99,36 @@ class TerraformError(DeployerError):
         self.workspace = workspace
         self.stderr_tail = stderr_tail
         where = f" in workspace {workspace}" if workspace else ""
-        message = f"`{' '.join(self.command)}`{where} failed with exit code {returncode}"
+        # The full argv (paths, var files) is in .command and shown under --debug.
+        shown = " ".join(self.command[:2])
+        message = f"`{shown}`{where} failed with exit code {returncode}"
         if stderr_tail.strip():
             indented = "\n".join("    " + line for line in stderr_tail.rstrip().splitlines())
             message += f"\n  terraform said:\n{indented}"
         super().__init__(message, hint=hint)
+
+
+class StateLocked(TerraformError):
+    """Another run holds the workspace's state lock."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        returncode: int,
+        *,
+        workspace: str | None,
+        lock: dict[str, str],
+        hint: str | None = None,
+    ) -> None:
+        self.lock = lock
+        super().__init__(command, returncode, workspace=workspace, hint=hint)
+        who = lock.get("Who", "someone")
+        since = lock.get("Created", "an unknown time")
+        operation = lock.get("Operation", "").removeprefix("OperationType").lower() or "a run"
+        self.message = (
+            f"workspace {workspace} is locked by {who} since {since} "
+            f"({operation}, lock ID {lock.get('ID', '?')})"
+        )
 
 
 class PlanRefused(DeployerError):

@@ -18,7 +18,7 @@ from typing import Any
 from deployer import gate, stacks
 from deployer.aws import ClientFactory, Target
 from deployer.config import Config, Environment
-from deployer.errors import DeployerError, UsageError
+from deployer.errors import DeployerError, StateLocked, UsageError
 from deployer.output import Reporter
 from deployer.project import Project
 from deployer.terraform import Terraform
@@ -124,10 +124,23 @@ class Orchestrator:
         tf.select_workspace(ws.name)
         return tf
 
+    def terraform_for(self, env: Environment, ws: Workspace) -> Terraform:
+        """An initialised runner for one workspace (for unlock and other one-offs)."""
+        return self._prepare(env, ws)
+
     def _fan_out(self, runs: list[RegionRun], step: Callable[[RegionRun], None]) -> list[RegionRun]:
         def guarded(run: RegionRun) -> RegionRun:
             try:
                 step(run)
+            except StateLocked as exc:
+                ws = run.workspace
+                exc.hint = (
+                    "wait for that run to finish; if it died, release the lock with "
+                    f"`deployer unlock {ws.environment} --region {ws.region}`"
+                )
+                run.status = "failed"
+                run.error = exc
+                self.reporter.progress(f"failed: {exc.message}", scope=ws.name)
             except DeployerError as exc:
                 run.status = "failed"
                 run.error = exc

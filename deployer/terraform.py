@@ -14,8 +14,11 @@ mode).
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
+import re
+import signal
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from deployer.errors import TerraformError
+from deployer.errors import StateLocked, TerraformError
 from deployer.toolchain import Toolchain, provider_failure_hint
 
 LineCallback = Callable[[str], None]
@@ -41,6 +44,25 @@ class Result:
 
     def json(self) -> Any:
         return json.loads(self.stdout)
+
+
+_live: set[subprocess.Popen[str]] = set()
+_live_lock = threading.Lock()
+
+
+def interrupt_all() -> int:
+    """Ask every running Terraform process to stop gracefully (SIGINT).
+
+    Terraform finishes the operations in flight, writes state and releases the
+    lock, so a rerun converges. Used when the deployer itself is terminated.
+    """
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+    return len(procs)
 
 
 def _pump(stream: IO[str], sink: list[str], callback: LineCallback | None) -> None:
@@ -108,6 +130,8 @@ class Terraform:
             bufsize=1,
         )
         self._current = proc
+        with _live_lock:
+            _live.add(proc)
         assert proc.stdout is not None and proc.stderr is not None
         threads = [
             threading.Thread(target=_pump, args=(proc.stdout, out, stdout_line), daemon=True),
@@ -126,13 +150,19 @@ class Terraform:
             for thread in threads:
                 thread.join()
             self._current = None
+            with _live_lock:
+                _live.discard(proc)
         result = Result(argv, returncode, "".join(out), "".join(err), diagnostics)
         if returncode not in tuple(ok_codes):
+            tail = _tail(result)
+            lock = parse_lock_info(tail)
+            if lock is not None:
+                raise StateLocked(shown, returncode, workspace=self.workspace, lock=lock)
             raise TerraformError(
                 shown,
                 returncode,
                 workspace=self.workspace,
-                stderr_tail=_tail(result),
+                stderr_tail=tail,
                 hint=provider_failure_hint(result.stderr + result.stdout, self.toolchain.mirror)
                 if args and args[0] == "init"
                 else None,
@@ -203,6 +233,21 @@ class Terraform:
 
     def force_unlock(self, lock_id: str) -> Result:
         return self.run(["force-unlock", "-force", "-no-color", lock_id])
+
+
+_LOCK_FIELD = re.compile(r"^\s*(ID|Path|Operation|Who|Version|Created|Info):\s*(.*?)\s*$")
+
+
+def parse_lock_info(text: str) -> dict[str, str] | None:
+    """The ``Lock Info`` block of Terraform's "Error acquiring the state lock"."""
+    if "Error acquiring the state lock" not in text:
+        return None
+    info: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _LOCK_FIELD.match(line)
+        if match and match.group(1) not in info:
+            info[match.group(1)] = match.group(2)
+    return info
 
 
 def _parse_json_line(line: str) -> dict[str, Any] | None:

@@ -25,13 +25,6 @@ REFERENCE = HERE / "reference"
 WORKLOAD_ACCOUNT = "222222222222"
 TOOLING_ACCOUNT = "123456789012"
 
-if not (HERE / "conftest.py").exists():  # until the shared integration fixtures land
-    from tests.integration._reference_fixtures import (  # noqa: F401
-        emulator,
-        terraform_binary,
-        tf_env,
-    )
-
 
 def lambda_zip(path: Path) -> Path:
     """Deterministic zip: fixed timestamp and permissions, so the hash is stable."""
