@@ -85,11 +85,7 @@ run "defaults_for_codedeploy" {
   # No empty lists (ECS drops them, which would be a perpetual diff) and no
   # container health check without a path.
   assert {
-    condition = (
-      !contains(keys(jsondecode(output.container_definitions_json)[0]), "environment")
-      && !contains(keys(jsondecode(output.container_definitions_json)[0]), "secrets")
-      && !contains(keys(jsondecode(output.container_definitions_json)[0]), "healthCheck")
-    )
+    condition     = length(setintersection(keys(jsondecode(output.container_definitions_json)[0]), ["environment", "secrets", "healthCheck"])) == 0
     error_message = "Without variables, secrets or a health check path, those keys must be left out."
   }
 
