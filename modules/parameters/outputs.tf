@@ -1,0 +1,42 @@
+output "kms_key_arn" {
+  description = "ARN of the KMS key SecureString parameters are encrypted with."
+  value       = aws_kms_key.this.arn
+}
+
+output "kms_alias_name" {
+  description = "Alias of the key, alias/{name_prefix}-parameters: the KeyId the deployer writes SecureStrings with."
+  value       = aws_kms_alias.this.name
+}
+
+output "parameter_paths" {
+  description = "Namespace of each microservice, /pipeline/{environment}/{microservice}/, keyed by microservice."
+  value       = { for service, ns in local.namespaces : service => ns.path }
+}
+
+output "read_policy_arns" {
+  description = "ARN of each microservice's read policy (its namespace's parameters and their decryption), keyed by microservice: attach it to the microservice's task execution role."
+  value       = { for service, policy in aws_iam_policy.read : service => policy.arn }
+}
+
+output "read_policy_names" {
+  description = "Name of each microservice's read policy, {name_prefix}-{short_name}-params-{region}, keyed by microservice."
+  value       = { for service, policy in aws_iam_policy.read : service => policy.name }
+}
+
+output "secret_parameter_arns" {
+  description = "ARNs of each microservice's secret parameters, keyed by microservice (every microservice, {} without secrets), then by secret name: the valueFrom of the task definition's secrets."
+  value = {
+    for service, ns in local.namespaces : service => {
+      for name in lookup(var.secret_names, service, []) : name => "${ns.path_arn}/${name}"
+    }
+  }
+}
+
+output "parameter_arns" {
+  description = "ARNs of each microservice's plain parameters, keyed by microservice (every microservice, {} without parameters), then by name: ECS also injects String parameters through the task definition's secrets."
+  value = {
+    for service, ns in local.namespaces : service => {
+      for name in keys(lookup(var.parameters, service, {})) : name => "${ns.path_arn}/${name}"
+    }
+  }
+}
