@@ -1,0 +1,229 @@
+"""Operating the deployer under stress: locks, killed applies, multi-region results.
+
+These run the real CLI against a private emulator, on the dev environment (one
+region, no plan gate) and on prod (two regions, applied concurrently).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from deployer.emulator import TEST_CREDENTIALS
+from tests.e2e.conftest import ROOT, DeployerCLI
+
+pytestmark = pytest.mark.e2e
+
+DEV_ACCOUNT = "222222222222"
+PROD_ACCOUNT = "444444444444"
+DELIVERY_ACCOUNT = "111111111111"
+
+
+def client(endpoint: str, account: str, service: str, region: str = "us-east-1") -> Any:
+    base = dict(
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    creds = boto3.client("sts", **base).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+        RoleSessionName="e2e-check",
+    )["Credentials"]
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+class Background:
+    """A deployer command running in the background, its stderr collected live."""
+
+    def __init__(self, cli: DeployerCLI, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "deployer", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli.env,
+            cwd=ROOT,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, text: str, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"never saw {text!r}; stderr:\n" + "\n".join(self.lines[-30:]))
+
+    def finish(self, timeout: float = 600) -> tuple[int, str, str]:
+        # stdout only: stderr belongs to the reader thread (communicate() would race it).
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        self.proc.wait(timeout=timeout)
+        self._reader.join(30)
+        return self.proc.returncode, out, "\n".join(self.lines)
+
+
+def terraform_children(parent: int) -> list[int]:
+    """PIDs of terraform processes (the CLI, not provider plugins) under ``parent``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and cmdline and cmdline[0].endswith(b"terraform"):
+            found.append(int(entry.name))
+    return found
+
+
+def vpcs_named(endpoint: str, account: str, name: str, region: str = "us-east-1") -> list[str]:
+    ec2 = client(endpoint, account, "ec2", region)
+    found = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]
+    return [v["VpcId"] for v in found]
+
+
+def test_second_concurrent_apply_fails_fast_naming_the_holder(cli: DeployerCLI) -> None:
+    first = Background(cli, "apply", "dev")
+    first.wait_for("terraform apply (saved plan)")
+    started = time.monotonic()
+    second = cli("apply", "dev")
+    took = time.monotonic() - started
+    code, _, stderr = first.finish()
+    assert code == 0, stderr[-3000:]
+    assert second.returncode == 1
+    assert "workspace dev-us-east-1 is locked by " in second.stderr
+    assert "(apply, lock ID " in second.stderr
+    assert "deployer unlock dev --region us-east-1" in second.stderr
+    # Fast: init plus one failed lock attempt, no waiting on the holder.
+    assert took < 60, f"the second apply took {took:.0f}s to fail"
+    assert cli("destroy", "dev", "--auto-approve").returncode == 0
+
+
+def test_killed_apply_converges_on_rerun_without_duplicates(cli: DeployerCLI) -> None:
+    # 1. Kill Terraform itself mid-apply (SIGTERM, as an orchestrator or OOM-killer
+    #    precursor would): it stops gracefully, writes state, releases the lock.
+    run = Background(cli, "apply", "dev")
+    run.wait_for("  created module.network.aws_subnet")
+    children = terraform_children(run.proc.pid)
+    assert children, "no terraform process found under the deployer"
+    for pid in children:
+        os.kill(pid, signal.SIGTERM)
+    code, _, stderr = run.finish()
+    assert code == 1, stderr[-2000:]
+    endpoint = json.loads(cli("emulator", "status", "--json").stdout)["endpoint"]
+    assert len(vpcs_named(endpoint, DEV_ACCOUNT, "acme-shop-dev-vpc")) == 1
+
+    # 2. Terminate the deployer itself mid-apply: it forwards the stop to Terraform.
+    rerun = Background(cli, "apply", "dev")
+    rerun.wait_for("terraform apply (saved plan)")
+    rerun.wait_for("  created ")
+    rerun.proc.send_signal(signal.SIGTERM)
+    code, _, stderr = rerun.finish()
+    assert code == 130, stderr[-2000:]
+    assert "interrupted" in stderr
+
+    # 3. A rerun converges: apply succeeds, nothing is duplicated, re-plan is empty.
+    final = cli("apply", "dev")
+    assert final.returncode == 0, final.stderr[-3000:]
+    assert len(vpcs_named(endpoint, DEV_ACCOUNT, "acme-shop-dev-vpc")) == 1
+    ec2 = client(endpoint, DEV_ACCOUNT, "ec2")
+    nats = [
+        n
+        for n in ec2.describe_nat_gateways()["NatGateways"]
+        if n["State"] in ("available", "pending")
+    ]
+    assert len(nats) == 1, "a NAT gateway was duplicated"
+    replan = cli("plan", "dev", "--detailed-exitcode")
+    assert replan.returncode == 0, replan.stderr[-3000:]
+    assert cli("destroy", "dev", "--auto-approve").returncode == 0
+
+
+def test_prod_applies_both_regions_and_reports_a_partial_failure(cli: DeployerCLI) -> None:
+    applied = cli("apply", "prod", "--auto-approve", "--json")
+    assert applied.returncode == 0, applied.stderr[-3000:]
+    doc = applied.json()
+    assert [(r["region"], r["status"]) for r in doc["regions"]] == [
+        ("us-east-1", "applied"),
+        ("us-west-2", "applied"),
+    ]
+    # Progress per region, interleaved: both regions were planned before either applied.
+    lines = applied.stderr.splitlines()
+    plans = [i for i, line in enumerate(lines) if line.endswith("terraform plan")]
+    applies = [i for i, line in enumerate(lines) if "terraform apply (saved plan)" in line]
+    assert len(plans) == 2 and len(applies) == 2 and max(plans) < min(applies)
+    assert any(line.startswith("[prod-us-west-2]   created ") for line in lines)
+
+    endpoint = json.loads(cli("emulator", "status", "--json").stdout)["endpoint"]
+    assert vpcs_named(endpoint, PROD_ACCOUNT, "acme-shop-prod-vpc", "us-east-1")
+    assert vpcs_named(endpoint, PROD_ACCOUNT, "acme-shop-prod-vpc", "us-west-2")
+    assert not vpcs_named(endpoint, DEV_ACCOUNT, "acme-shop-prod-vpc", "us-east-1")
+
+    # Hold the DR region's lock (a run in progress there): the primary still plans,
+    # the DR region fails, and the exit code says "some regions failed".
+    s3 = client(endpoint, DELIVERY_ACCOUNT, "s3")
+    lock = {
+        "ID": "aaaaaaaa-0000-0000-0000-000000000000",
+        "Operation": "OperationTypeApply",
+        "Who": "bob@ci",
+        "Version": "1.11.4",
+        "Created": "2026-11-22T01:00:00Z",
+        "Info": "",
+        "Path": "acme-shop-delivery-tfstate/workspaces/prod-us-west-2/runtime.tfstate",
+    }
+    s3.put_object(
+        Bucket="acme-shop-delivery-tfstate",
+        Key="workspaces/prod-us-west-2/runtime.tfstate.tflock",
+        Body=json.dumps(lock).encode(),
+    )
+    partial = cli("plan", "prod", "--json")
+    assert partial.returncode == 4, partial.stderr[-3000:]
+    results = {r["region"]: r for r in partial.json()["regions"]}
+    assert results["us-east-1"]["status"] == "no-changes"
+    assert results["us-west-2"]["status"] == "failed"
+    assert "locked by bob@ci" in results["us-west-2"]["error"]
+
+    history = cli("history", "prod", "--json").json()
+    (east_run,) = history["workspaces"]["prod-us-east-1"][:1]
+    assert east_run["run_id"] == doc["run_id"] and east_run["command"] == "apply"
+
+    unlocked = cli("unlock", "prod", "--region", "us-west-2", "--auto-approve")
+    assert unlocked.returncode == 0, unlocked.stderr
+    destroyed = cli("destroy", "prod", "--auto-approve", *_allow_stateful(cli))
+    assert destroyed.returncode == 0, destroyed.stderr[-3000:]
+
+
+def _allow_stateful(cli: DeployerCLI) -> list[str]:
+    gated = cli("destroy", "prod", "--auto-approve")
+    addresses = {line.split()[-1] for line in gated.stderr.splitlines() if ": delete " in line}
+    return [arg for address in sorted(addresses) for arg in ("--allow-destroy", address)]
