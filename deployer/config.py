@@ -85,6 +85,33 @@ class TerraformSettings:
 
 
 @dataclass(frozen=True)
+class PipelineSettings:
+    source: str = "CodeCommit"  # CodeCommit | S3
+    branch: str = "main"
+    staging: str = "staging"
+    production: str = "prod"
+    build_image_tag: str = "1.0.0"
+
+
+@dataclass(frozen=True)
+class Alarms:
+    running_tasks_min_ratio: float = 1.0
+    unhealthy_targets: int = 0
+    http_5xx_rate_percent: float = 5.0
+    evaluation_periods: int = 3
+    period_seconds: int = 60
+
+    def to_json(self) -> dict[str, float | int]:
+        return {
+            "running_tasks_min_ratio": self.running_tasks_min_ratio,
+            "unhealthy_targets": self.unhealthy_targets,
+            "http_5xx_rate_percent": self.http_5xx_rate_percent,
+            "evaluation_periods": self.evaluation_periods,
+            "period_seconds": self.period_seconds,
+        }
+
+
+@dataclass(frozen=True)
 class Region:
     name: str
     cidr: str | None = None
@@ -116,6 +143,7 @@ class Environment:
     notification_emails: tuple[str, ...] = ()
     parameters: dict[str, dict[str, str]] = field(default_factory=dict)
     secrets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    alarms: Alarms = field(default_factory=Alarms)
 
     @property
     def primary_region(self) -> str:
@@ -142,6 +170,7 @@ class Config:
     state: StateSettings
     delivery_environment: str
     environments: dict[str, Environment]
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
 
     def name_prefix(self, environment: str) -> str:
         return f"{self.company}-{self.service}-{environment}"
@@ -313,7 +342,22 @@ def _check_region(value: str) -> str | None:
 # ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
-PROJECT_KEYS = ("company", "service", "microservices", "terraform", "delivery_environment")
+PROJECT_KEYS = (
+    "company",
+    "service",
+    "microservices",
+    "terraform",
+    "delivery_environment",
+    "pipeline",
+)
+PIPELINE_KEYS = ("source", "branch", "staging", "production", "build_image_tag")
+ALARM_KEYS = (
+    "running_tasks_min_ratio",
+    "unhealthy_targets",
+    "http_5xx_rate_percent",
+    "evaluation_periods",
+    "period_seconds",
+)
 MICROSERVICE_KEYS = ("name", "short_name", "port", "health_check_path")
 TERRAFORM_KEYS = ("binary", "provider_mirror", "parallelism", "state")
 STATE_KEYS = ("bucket", "region")
@@ -328,6 +372,7 @@ ENV_KEYS = (
     "notification_emails",
     "parameters",
     "secrets",
+    "alarms",
 )
 REGION_KEYS = ("name", "cidr")
 NETWORK_KEYS = ("nat_gateways",)
@@ -418,6 +463,8 @@ def load(root: Path) -> Config:
             )
         )
 
+    pipeline = _load_pipeline(r, doc, environments)
+
     if company and service:
         for env in environments.values():
             _check_name_lengths(env, company, service, microservices, problems)
@@ -433,6 +480,7 @@ def load(root: Path) -> Config:
         state=state,
         delivery_environment=delivery_env,
         environments=environments,
+        pipeline=pipeline,
     )
 
 
@@ -490,6 +538,56 @@ def _load_microservices(r: _Reader, doc: dict[str, Any]) -> list[Microservice]:
             seen_short.add(short)
             result.append(Microservice(name, short, port, health))
     return result
+
+
+def _load_pipeline(
+    r: _Reader, doc: dict[str, Any], environments: dict[str, Environment]
+) -> PipelineSettings:
+    node = r.mapping(doc.get("pipeline"), "pipeline", PIPELINE_KEYS)
+    source = r.string(node, "source", "pipeline", default="CodeCommit")
+    if source not in ("CodeCommit", "S3"):
+        r.problem("pipeline.source", f"{source!r} must be 'CodeCommit' or 'S3'")
+        source = "CodeCommit"
+    branch = r.string(node, "branch", "pipeline", default="main",
+                      pattern=re.compile(r"^[\w./-]{1,100}$"),
+                      pattern_reason="is not a valid branch name")  # fmt: skip
+    tag = r.string(node, "build_image_tag", "pipeline", default="1.0.0",
+                   pattern=re.compile(r"^[\w][\w.-]{0,127}$"),
+                   pattern_reason="is not a valid image tag")  # fmt: skip
+    stages = {}
+    for key, default in (("staging", "staging"), ("production", "prod")):
+        name = r.string(node, key, "pipeline", default=default)
+        if name and environments and name not in environments:
+            r.problem(
+                f"pipeline.{key}", f"names {name!r}, but there is no environments/{name}.yaml"
+            )
+        elif name in environments and environments[name].stack != "runtime":
+            r.problem(f"pipeline.{key}", f"{name!r} must be a runtime environment")
+        stages[key] = name or default
+    return PipelineSettings(source, branch, stages["staging"], stages["production"], tag)
+
+
+def _load_alarms(r: _Reader, doc: dict[str, Any]) -> Alarms:
+    node = r.mapping(doc.get("alarms"), "alarms", ALARM_KEYS)
+    ratio = node.get("running_tasks_min_ratio", 1.0)
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
+        r.problem(
+            "alarms.running_tasks_min_ratio", f"{ratio!r} must be a number above 0 and at most 1"
+        )
+        ratio = 1.0
+    rate = node.get("http_5xx_rate_percent", 5.0)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 100:
+        r.problem(
+            "alarms.http_5xx_rate_percent", f"{rate!r} must be a percentage above 0 and at most 100"
+        )
+        rate = 5.0
+    unhealthy = r.integer(node, "unhealthy_targets", "alarms", default=0, minimum=0)
+    periods = r.integer(node, "evaluation_periods", "alarms", default=3, minimum=1, maximum=1440)
+    period = r.integer(node, "period_seconds", "alarms", default=60, minimum=60, maximum=86400)
+    if period is not None and period % 60:
+        r.problem("alarms.period_seconds", f"{period} must be a multiple of 60")
+        period = 60
+    return Alarms(float(ratio), unhealthy or 0, float(rate), periods or 3, period or 60)
 
 
 def _load_terraform(
@@ -599,6 +697,7 @@ def _load_environment(
             )
 
     retention = r.integer(doc, "log_retention_days", "", default=30, choices=LOG_RETENTION_DAYS)
+    alarms = _load_alarms(r, doc)
 
     emails: list[str] = []
     for i, item in enumerate(r.sequence(doc, "notification_emails", "")):
@@ -659,6 +758,7 @@ def _load_environment(
         notification_emails=tuple(emails),
         parameters=parameters,
         secrets=secrets,
+        alarms=alarms,
     )
 
 
@@ -680,8 +780,10 @@ def _check_name_lengths(
     if env.stack != "runtime":
         return
     prefix = f"{company}-{service}-{env.name}"
-    candidates = [f"{prefix}-alb"] + [
-        f"{prefix}-{m.short_name}-{colour}" for m in microservices for colour in ("blue", "green")
+    candidates = [
+        f"{prefix}-{m.short_name}-{suffix}"
+        for m in microservices
+        for suffix in ("alb", "blue", "green")
     ]
     for name in candidates:
         if len(name) > MAX_ELB_NAME:

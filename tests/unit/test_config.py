@@ -135,9 +135,19 @@ def test_the_shipped_configuration_is_valid() -> None:
         ("staging", {"deploy_role_name": "bad role!"},
          "environments/staging.yaml: deploy_role_name: 'bad role!' is not a valid IAM role name"),
         ("staging", {"colour": "blue"},
-         "environments/staging.yaml: colour: unknown key (allowed: account_id, "
+         "environments/staging.yaml: colour: unknown key (allowed: account_id, alarms, "
          "deploy_role_name, log_retention_days, network, notification_emails, parameters, "
          "regions, secrets, sizing, stack)"),
+        ("staging", {"alarms": {"http_5xx_rate_percent": 150}},
+         "environments/staging.yaml: alarms.http_5xx_rate_percent: 150 must be a percentage "
+         "above 0 and at most 100"),
+        ("staging", {"alarms": {"running_tasks_min_ratio": 0}},
+         "environments/staging.yaml: alarms.running_tasks_min_ratio: 0 must be a number above "
+         "0 and at most 1"),
+        ("staging", {"alarms": {"period_seconds": 90}},
+         "environments/staging.yaml: alarms.period_seconds: 90 must be a multiple of 60"),
+        ("staging", {"alarms": {"evaluation_periods": 0}},
+         "environments/staging.yaml: alarms.evaluation_periods: must be at least 1, got 0"),
         ("staging", {"stack": None},
          "environments/staging.yaml: stack: is required"),
     ],
@@ -170,6 +180,16 @@ def test_environment_rules(
         ({"terraform": {"mirror": "/opt"}},
          "environments/project.yaml: terraform.mirror: unknown key (allowed: binary, "
          "parallelism, provider_mirror, state)"),
+        ({"pipeline": {"production": "production"}},
+         "environments/project.yaml: pipeline.production: names 'production', but there is "
+         "no environments/production.yaml"),
+        ({"pipeline": {"staging": "delivery"}},
+         "environments/project.yaml: pipeline.staging: 'delivery' must be a runtime environment"),
+        ({"pipeline": {"source": "GitHub"}},
+         "environments/project.yaml: pipeline.source: 'GitHub' must be 'CodeCommit' or 'S3'"),
+        ({"pipeline": {"build_image_tag": "bad tag"}},
+         "environments/project.yaml: pipeline.build_image_tag: 'bad tag' is not a valid image "
+         "tag"),
         ({"delivery_environment": "tools"},
          "environments/project.yaml: delivery_environment: names 'tools', but there is no "
          "environments/tools.yaml"),
@@ -183,7 +203,7 @@ def test_name_length_limit_of_albs_and_target_groups(tmp_path: Path) -> None:
     project = project_with(company="acmecorporation", service="webshop")
     found = problems(tmp_path, project=project)
     assert (
-        "environments/staging.yaml: (name): 'acmecorporation-webshop-staging-alb' is 35 "
+        "environments/staging.yaml: (name): 'acmecorporation-webshop-staging-api-alb' is 39 "
         "characters; ALB and target group names are capped at 32: shorten company, service, "
         "the environment name or the microservice short_name"
     ) in found
