@@ -5,8 +5,14 @@ variable "name_prefix" {
   description = "Prefix of every resource name, in the form {company}-{service}-{environment} of the delivery account (for example acme-shop-delivery)."
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.name_prefix)) && !startswith(var.name_prefix, "aws")
-    error_message = "The name_prefix must contain only lowercase letters, digits and single hyphens, start with a letter, not end with a hyphen, and not start with \"aws\" (KMS reserves alias/aws)."
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.name_prefix))
+    error_message = "The name_prefix must contain only lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen."
+  }
+
+  # S3 reserves these bucket name prefixes.
+  validation {
+    condition     = !startswith("${var.name_prefix}-", "sthree-") && !startswith("${var.name_prefix}-", "amzn-s3-demo-")
+    error_message = "The name_prefix must not start with \"sthree-\" or \"amzn-s3-demo-\" (nor be \"sthree\" or \"amzn-s3-demo\"): S3 reserves these bucket name prefixes."
   }
 
   # The bucket name "<name_prefix>-artifacts-<region>" is at most 63

@@ -24,12 +24,6 @@ variable "name" {
     condition     = length("alias/${var.name_prefix}-${var.name}") <= 256
     error_message = "The alias alias/{name_prefix}-{name} must be at most 256 characters long (the KMS limit)."
   }
-
-  # "alias/aws" is reserved for AWS managed keys.
-  validation {
-    condition     = !startswith("${var.name_prefix}-${var.name}", "aws")
-    error_message = "The alias must not start with alias/aws, which KMS reserves for AWS managed keys; choose a name_prefix that does not start with \"aws\"."
-  }
 }
 
 variable "description" {

@@ -48,11 +48,21 @@ run "name_prefix_double_hyphen" {
   expect_failures = [var.name_prefix]
 }
 
-run "name_prefix_reserved_aws_alias" {
+run "name_prefix_reserved_s3_prefix" {
   command = plan
 
   variables {
-    name_prefix = "aws-shop-delivery"
+    name_prefix = "sthree-shop-delivery"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "name_prefix_reserved_s3_prefix_exact" {
+  command = plan
+
+  variables {
+    name_prefix = "amzn-s3-demo" # the bucket would be amzn-s3-demo-artifacts-...
   }
 
   expect_failures = [var.name_prefix]

@@ -61,16 +61,6 @@ run "name_alias_too_long" {
   expect_failures = [var.name]
 }
 
-run "name_reserved_aws_alias" {
-  command = plan
-
-  variables {
-    name_prefix = "aws-shop-prod"
-  }
-
-  expect_failures = [var.name]
-}
-
 # --- description -------------------------------------------------------------
 
 run "description_empty" {
