@@ -308,7 +308,8 @@ resource "aws_cloudwatch_event_rule" "source" {
 resource "aws_cloudwatch_event_target" "source" {
   count = local.is_codecommit ? 1 : 0
 
-  rule     = aws_cloudwatch_event_rule.source[0].name
-  arn      = aws_codepipeline.this.arn
-  role_arn = aws_iam_role.trigger[0].arn
+  rule      = aws_cloudwatch_event_rule.source[0].name
+  target_id = "pipeline"
+  arn       = aws_codepipeline.this.arn
+  role_arn  = aws_iam_role.trigger[0].arn
 }
