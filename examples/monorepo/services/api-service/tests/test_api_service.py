@@ -1,0 +1,71 @@
+"""Unit tests of api-service: the server runs on a free port in a thread."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+SOURCE = Path(__file__).resolve().parents[1] / "api_service.py"
+
+
+def load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("api_service", SOURCE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+api_service = load()
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    server = api_service.make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def get(url: str) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_health(base_url: str) -> None:
+    status, body = get(f"{base_url}/health")
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["service"] == "api-service"
+
+
+def test_items(base_url: str) -> None:
+    status, body = get(f"{base_url}/items")
+    assert status == 200
+    assert [item["id"] for item in body["items"]] == ["1", "2", "3"]
+
+    status, body = get(f"{base_url}/items/2")
+    assert status == 200
+    assert body["name"] == "tea pot"
+
+
+def test_unknown_paths_are_404(base_url: str) -> None:
+    assert get(f"{base_url}/items/99")[0] == 404
+    assert get(f"{base_url}/nothing")[0] == 404
