@@ -1,6 +1,6 @@
 """Terraform hygiene in the suite: fmt, validate, and every module's own tests.
 
-Modules are copied to a temporary folder before `init`, so no lock file or
+Modules are copied (with their siblings) to a temporary folder before `init`, so no lock file or
 `.terraform` folder ever lands in the source tree; the stacks are validated in
 place (their lock files are committed) and must leave those files unchanged.
 """
@@ -71,8 +71,14 @@ def test_stack_validates_with_its_committed_lock_file(
 def test_module_validates_and_its_tests_pass(
     module: Path, toolchain: Toolchain, tmp_path: Path
 ) -> None:
-    copy = tmp_path / module.name
-    shutil.copytree(module, copy, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    # The whole modules folder, so that a module calling a sibling
+    # ("../task-definition") finds it.
+    shutil.copytree(
+        module.parent,
+        tmp_path / "modules",
+        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"),
+    )
+    copy = tmp_path / "modules" / module.name
     data = tmp_path / "data"
     init = tf(toolchain, copy, data, "init", "-backend=false", "-input=false", "-no-color")
     assert init.returncode == 0, init.stderr
