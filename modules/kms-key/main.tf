@@ -45,8 +45,10 @@ locals {
     "kms:Decrypt",
     "kms:DescribeKey",
     "kms:Encrypt",
-    "kms:GenerateDataKey*",
-    "kms:ReEncrypt*",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
   ]
 
   # What each supported service principal may do. Publishing services only
@@ -68,25 +70,25 @@ locals {
     sns = {
       sid       = "SNS"
       principal = "sns.amazonaws.com"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"]
       condition = null
     }
     events = {
       sid       = "EventBridge"
       principal = "events.amazonaws.com"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"]
       condition = null
     }
     cloudwatch = {
       sid       = "CloudWatchAlarms"
       principal = "cloudwatch.amazonaws.com"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"]
       condition = null
     }
     codestar-notifications = {
       sid       = "CodeStarNotifications"
       principal = "codestar-notifications.amazonaws.com"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"]
       # Only through SNS, as AWS documents for notification rules.
       condition = {
         StringEquals = { "kms:ViaService" = "sns.${local.region}.amazonaws.com" }
