@@ -21,6 +21,10 @@ locals {
 
   alias_name = "alias/${var.name_prefix}-parameters"
 
+  # Values every microservice reads (for example LOG_LEVEL), beside its own.
+  shared_path     = "/pipeline/${var.environment}/shared/"
+  shared_path_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/pipeline/${var.environment}/shared"
+
   namespaces = {
     for service, m in var.microservices : service => {
       path = "/pipeline/${var.environment}/${service}/"
@@ -117,7 +121,7 @@ resource "aws_iam_policy" "read" {
   for_each = local.namespaces
 
   name        = each.value.policy_name
-  description = "Read the SSM parameters under ${each.value.path} (${local.region}) and decrypt their SecureStrings."
+  description = "Read the SSM parameters under ${each.value.path} and ${local.shared_path} (${local.region}) and decrypt their SecureStrings."
 
   policy = jsonencode({
     Version = "2012-10-17"
@@ -133,6 +137,8 @@ resource "aws_iam_policy" "read" {
         Resource = [
           each.value.path_arn,
           "${each.value.path_arn}/*",
+          local.shared_path_arn,
+          "${local.shared_path_arn}/*",
         ]
       },
       {
@@ -144,7 +150,9 @@ resource "aws_iam_policy" "read" {
         Resource = aws_kms_key.this.arn
         Condition = {
           StringEquals = { "kms:ViaService" = local.ssm_service }
-          StringLike   = { "kms:EncryptionContext:PARAMETER_ARN" = "${each.value.path_arn}/*" }
+          StringLike = {
+            "kms:EncryptionContext:PARAMETER_ARN" = ["${each.value.path_arn}/*", "${local.shared_path_arn}/*"]
+          }
         }
       },
     ]

@@ -24,19 +24,26 @@ output "read_policy_names" {
 }
 
 output "secret_parameter_arns" {
-  description = "ARNs of each microservice's secret parameters, keyed by microservice (every microservice, {} without secrets), then by secret name: the valueFrom of the task definition's secrets."
+  description = "ARNs of each microservice's secret parameters (its own and the shared ones; its own win on a name clash), keyed by microservice (every microservice, {} without secrets), then by secret name: the valueFrom of the task definition's secrets."
   value = {
-    for service, ns in local.namespaces : service => {
-      for name in lookup(var.secret_names, service, []) : name => "${ns.path_arn}/${name}"
-    }
+    for service, ns in local.namespaces : service => merge(
+      { for name in lookup(var.secret_names, "shared", []) : name => "${local.shared_path_arn}/${name}" },
+      { for name in lookup(var.secret_names, service, []) : name => "${ns.path_arn}/${name}" },
+    )
   }
 }
 
+output "shared_parameter_path" {
+  description = "The namespace every microservice of the environment reads besides its own: /pipeline/{environment}/shared/."
+  value       = local.shared_path
+}
+
 output "parameter_arns" {
-  description = "ARNs of each microservice's plain parameters, keyed by microservice (every microservice, {} without parameters), then by name: ECS also injects String parameters through the task definition's secrets."
+  description = "ARNs of each microservice's plain parameters (its own and the shared ones; its own win on a name clash), keyed by microservice (every microservice, {} without parameters), then by name: ECS also injects String parameters through the task definition's secrets."
   value = {
-    for service, ns in local.namespaces : service => {
-      for name in keys(lookup(var.parameters, service, {})) : name => "${ns.path_arn}/${name}"
-    }
+    for service, ns in local.namespaces : service => merge(
+      { for name in keys(lookup(var.parameters, "shared", {})) : name => "${local.shared_path_arn}/${name}" },
+      { for name in keys(lookup(var.parameters, service, {})) : name => "${ns.path_arn}/${name}" },
+    )
   }
 }

@@ -63,13 +63,13 @@ variable "microservices" {
 
 variable "secret_names" {
   type        = map(list(string))
-  description = "Names of each microservice's secrets (SecureString parameters under its namespace), keyed by microservice. Only for the secret_parameter_arns output: the deployer writes the values with boto3; Terraform never sees them."
+  description = "Names of each microservice's secrets (SecureString parameters under its namespace), keyed by microservice; the key \"shared\" names secrets under /pipeline/{environment}/shared/, which every microservice reads. Only for the secret_parameter_arns output: the deployer writes the values with boto3; Terraform never sees them."
   default     = {}
   nullable    = false
 
   validation {
-    condition     = alltrue([for service in keys(var.secret_names) : contains(keys(var.microservices), service)])
-    error_message = "Each key of secret_names must be a key of microservices."
+    condition     = alltrue([for service in keys(var.secret_names) : contains(keys(var.microservices), service) || service == "shared"])
+    error_message = "Each key of secret_names must be a key of microservices or \"shared\"."
   }
 
   validation {
@@ -90,8 +90,8 @@ variable "parameters" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for service in keys(var.parameters) : contains(keys(var.microservices), service)])
-    error_message = "Each key of parameters must be a key of microservices."
+    condition     = alltrue([for service in keys(var.parameters) : contains(keys(var.microservices), service) || service == "shared"])
+    error_message = "Each key of parameters must be a key of microservices or \"shared\"."
   }
 
   validation {

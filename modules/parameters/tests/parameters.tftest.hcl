@@ -43,9 +43,11 @@ variables {
   }
   secret_names = {
     auth-service = ["JWT_SIGNING_KEY", "DB_PASSWORD"]
+    shared       = ["SENTRY_DSN"]
   }
   parameters = {
     api-service = { RATE_LIMIT_PER_MINUTE = "600", LOG_LEVEL = "info" }
+    shared      = { LOG_LEVEL = "warn", REGION_LABEL = "east" }
   }
 }
 
@@ -110,12 +112,17 @@ run "namespaces_and_policies" {
       for s in jsondecode(aws_iam_policy.read["api-service"].policy).Statement : s
       if s.Sid == "ReadParameters"
       ] == [{
-        Sid      = "ReadParameters"
-        Effect   = "Allow"
-        Action   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
-        Resource = ["arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/api-service", "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/api-service/*"]
+        Sid    = "ReadParameters"
+        Effect = "Allow"
+        Action = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
+        Resource = [
+          "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/api-service",
+          "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/api-service/*",
+          "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/shared",
+          "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/shared/*",
+        ]
     }]
-    error_message = "The api-service policy must allow GetParameter(s) and GetParametersByPath on exactly /pipeline/staging/api-service/ and the path itself."
+    error_message = "The api-service policy must allow GetParameter(s) and GetParametersByPath on exactly /pipeline/staging/api-service/, /pipeline/staging/shared/ and the paths themselves."
   }
 
   assert {
@@ -124,9 +131,11 @@ run "namespaces_and_policies" {
       toset(flatten([for s in jsondecode(p.policy).Statement : s.Resource if s.Sid == "ReadParameters"])) == toset([
         "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/${service}",
         "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/${service}/*",
+        "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/shared",
+        "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/shared/*",
       ])
     ])
-    error_message = "Each read policy must reach its own namespace and no other."
+    error_message = "Each read policy must reach its own namespace and the shared one, no other."
   }
 
   assert {
@@ -140,7 +149,10 @@ run "namespaces_and_policies" {
         Resource = aws_kms_key.this.arn
         Condition = {
           StringEquals = { "kms:ViaService" = "ssm.us-east-1.amazonaws.com" }
-          StringLike   = { "kms:EncryptionContext:PARAMETER_ARN" = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/auth-service/*" }
+          StringLike = { "kms:EncryptionContext:PARAMETER_ARN" = [
+            "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/auth-service/*",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/shared/*",
+          ] }
         }
     }]
     error_message = "The policy must allow kms:Decrypt on the key only through Parameter Store and only for the namespace's parameters."
@@ -163,22 +175,28 @@ run "namespaces_and_policies" {
   # Outputs for the task definitions.
   assert {
     condition = output.secret_parameter_arns == {
-      api-service = {}
+      api-service = {
+        SENTRY_DSN = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/shared/SENTRY_DSN"
+      }
       auth-service = {
         JWT_SIGNING_KEY = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/auth-service/JWT_SIGNING_KEY"
         DB_PASSWORD     = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/auth-service/DB_PASSWORD"
+        SENTRY_DSN      = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/shared/SENTRY_DSN"
       }
-      notification-service = {}
+      notification-service = {
+        SENTRY_DSN = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/shared/SENTRY_DSN"
+      }
     }
-    error_message = "secret_parameter_arns must give the ARN of every secret under its microservice's namespace, and {} for microservices without secrets."
+    error_message = "secret_parameter_arns must give, per microservice, the ARN of its own secrets and of the shared ones."
   }
 
   assert {
     condition = output.parameter_arns["api-service"] == {
       LOG_LEVEL             = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/api-service/LOG_LEVEL"
       RATE_LIMIT_PER_MINUTE = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/api-service/RATE_LIMIT_PER_MINUTE"
+      REGION_LABEL          = "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/shared/REGION_LABEL"
     }
-    error_message = "parameter_arns must give the ARN of every plain parameter."
+    error_message = "parameter_arns must give the ARN of every plain parameter, the microservice's own winning over a shared one of the same name."
   }
 
   assert {
@@ -221,6 +239,8 @@ run "other_region_and_environment" {
     condition = toset(flatten([for s in jsondecode(aws_iam_policy.read["api-service"].policy).Statement : s.Resource if s.Sid == "ReadParameters"])) == toset([
       "arn:aws:ssm:us-west-2:444444444444:parameter/pipeline/prod/api-service",
       "arn:aws:ssm:us-west-2:444444444444:parameter/pipeline/prod/api-service/*",
+      "arn:aws:ssm:us-west-2:444444444444:parameter/pipeline/prod/shared",
+      "arn:aws:ssm:us-west-2:444444444444:parameter/pipeline/prod/shared/*",
     ])
     error_message = "The namespace ARN must follow the region, account and environment."
   }
