@@ -313,6 +313,22 @@ run "build_projects_empty" {
   expect_failures = [var.build_projects]
 }
 
+run "build_projects_key_invalid" {
+  command = plan
+
+  # The staging and production deployment groups, keyed by the valid names,
+  # are not checked against an invalid build_projects.
+  variables {
+    build_projects = {
+      api_service          = "acme-shop-delivery-api-service"
+      auth-service         = "acme-shop-delivery-auth-service"
+      notification-service = "acme-shop-delivery-notification-service"
+    }
+  }
+
+  expect_failures = [var.build_projects]
+}
+
 run "build_projects_value_arn" {
   command = plan
 
