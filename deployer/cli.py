@@ -338,10 +338,23 @@ class Context:
                     self.reporter.progress("starting the local AWS emulator")
                     status = emulator.start()
                     self.reporter.progress(f"emulator listening on {status.endpoint}")
+                else:
+                    self._warn_if_stale(status.patches)
                 self._target = Target(LOCAL, status.endpoint)
             else:
                 self._target = Target(self.target_kind)
         return self._target
+
+    def _warn_if_stale(self, running: list[str]) -> None:
+        from deployer.emulator.patches import discover
+
+        missing = sorted({p.name for p in discover()} - set(running))
+        if missing:
+            self.reporter.warn(
+                f"the running emulator lacks {len(missing)} fidelity patch(es) of this checkout "
+                f"({', '.join(missing)}); restart it: deployer emulator stop "
+                "(this forgets its resources)"
+            )
 
     def orchestrator(self) -> Orchestrator:
         from deployer.state import ensure_state_bucket

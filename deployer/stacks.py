@@ -27,15 +27,48 @@ def provider_variables(
     }
 
 
+def _microservices(config: Config) -> dict[str, dict[str, Any]]:
+    return {
+        m.name: {
+            "short_name": m.short_name,
+            "port": m.port,
+            "health_check_path": m.health_check_path,
+        }
+        for m in config.microservices
+    }
+
+
+def _delivery(config: Config) -> dict[str, str]:
+    delivery = config.delivery
+    return {
+        "environment": delivery.name,
+        "account_id": delivery.account_id,
+        "region": delivery.primary_region,
+    }
+
+
 def runtime_variables(
     config: Config, env: Environment, region: str, target: Target
 ) -> dict[str, Any]:
     settings = env.region(region)
     return {
         **provider_variables(config, env, region, target),
-        "is_primary_region": region == env.primary_region,
+        "regions": [r.name for r in env.regions],
         "vpc_cidr": settings.cidr,
         "nat_gateway_mode": env.network.nat_gateways,
+        "delivery": _delivery(config),
+        "microservices": _microservices(config),
+        "sizing": {
+            "cpu": env.sizing.cpu,
+            "memory": env.sizing.memory,
+            "desired_count": env.sizing.desired_count,
+        },
+        "log_retention_days": env.log_retention_days,
+        "notification_emails": list(env.notification_emails),
+        "alarm_thresholds": env.alarms.to_json(),
+        # Names only: secret values never reach Terraform.
+        "secret_names": {svc: list(names) for svc, names in env.secrets.items()},
+        "parameters": env.parameters,
     }
 
 

@@ -59,6 +59,13 @@ locals {
             parameter_path     = "/pipeline/${env}/${name}/"
             parameter_arn_base = "arn:aws:ssm:${region}:${e.account_id}:parameter/pipeline/${env}/${name}"
             image_repository   = "${local.delivery_acct}.dkr.ecr.${region}.amazonaws.com/${local.delivery_prefix}-${name}"
+            # The metric alarms the monitoring module creates; the deployment group
+            # stops and rolls back a deployment when one of them breaches.
+            deployment_alarms = [
+              "${local.base}-${env}-${name}-running-tasks",
+              "${local.base}-${env}-${name}-unhealthy-targets",
+              "${local.base}-${env}-${name}-5xx-rate",
+            ]
           }
         }
       }

@@ -7,6 +7,22 @@ locals {
     Environment = var.environment
     ManagedBy   = "terraform"
   }
+
+  # What the delivery stack expects of this account and region, by the convention.
+  target   = module.naming.targets["${var.environment}-${var.region}"]
+  delivery = module.naming.delivery
+}
+
+module "naming" {
+  source = "../../../modules/naming"
+
+  company       = var.company
+  service       = var.service
+  delivery      = var.delivery
+  microservices = { for name, m in var.microservices : name => { short_name = m.short_name } }
+  environments = {
+    (var.environment) = { account_id = var.account_id, regions = var.regions }
+  }
 }
 
 data "aws_availability_zones" "available" {
@@ -28,5 +44,123 @@ module "network" {
 
   flow_logs = {
     retention_in_days = var.log_retention_days
+    kms_key_arn       = module.observability_key.key_arn
   }
+}
+
+# Encrypts the environment's log groups and its notifications topic.
+module "observability_key" {
+  source = "../../../modules/kms-key"
+
+  name_prefix        = local.name_prefix
+  name               = "observability"
+  description        = "Log groups and notifications of ${local.name_prefix} in ${var.region}"
+  service_principals = ["logs", "sns", "events", "cloudwatch"]
+}
+
+module "parameters" {
+  source = "../../../modules/parameters"
+
+  name_prefix   = local.name_prefix
+  environment   = var.environment
+  microservices = { for name, m in var.microservices : name => { short_name = m.short_name } }
+  secret_names  = var.secret_names
+  parameters    = var.parameters
+}
+
+module "cluster" {
+  source = "../../../modules/ecs-cluster"
+
+  name_prefix = local.name_prefix
+}
+
+module "service" {
+  source   = "../../../modules/ecs-service"
+  for_each = var.microservices
+
+  name_prefix = local.name_prefix
+  microservice = {
+    name              = each.key
+    short_name        = each.value.short_name
+    port              = each.value.port
+    health_check_path = each.value.health_check_path
+  }
+
+  vpc_id             = module.network.vpc_id
+  public_subnet_ids  = module.network.public_subnet_ids
+  private_subnet_ids = module.network.private_subnet_ids
+
+  cluster_arn                 = module.cluster.cluster_arn
+  cluster_name                = module.cluster.cluster_name
+  codedeploy_app_name         = module.cluster.codedeploy_app_name
+  codedeploy_service_role_arn = module.cluster.codedeploy_service_role_arn
+
+  container_image = "${local.target.services[each.key].image_repository}:${var.image_tag}"
+  cpu             = var.sizing.cpu
+  memory          = var.sizing.memory
+  desired_count   = var.sizing.desired_count
+
+  log_retention_days = var.log_retention_days
+  log_kms_key_arn    = module.observability_key.key_arn
+
+  # Configuration from Parameter Store: plain values and secrets, by reference.
+  secrets = merge(
+    module.parameters.parameter_arns[each.key],
+    module.parameters.secret_parameter_arns[each.key],
+  )
+  execution_role_policy_arns = [module.parameters.read_policy_arns[each.key]]
+  ecr_repository_arns = [
+    "arn:aws:ecr:${var.region}:${var.delivery.account_id}:repository/${local.delivery.ecr_repository_names[each.key]}"
+  ]
+
+  # A breach of any of these during a deployment stops it and rolls back. The
+  # names come from the convention (the alarms need this module's load
+  # balancers, so reading them from module.monitoring would be a cycle); the
+  # check below proves they are the alarms monitoring creates.
+  deployment_alarm_names = local.target.services[each.key].deployment_alarms
+}
+
+check "deployment_alarms_exist" {
+  assert {
+    condition = alltrue([
+      for name in keys(var.microservices) :
+      module.monitoring.alarm_names[name] == local.target.services[name].deployment_alarms
+    ])
+    error_message = "The deployment groups' alarm names differ from the alarms the monitoring module creates: update modules/naming."
+  }
+}
+
+module "monitoring" {
+  source = "../../../modules/monitoring"
+
+  name_prefix         = local.name_prefix
+  kms_key_arn         = module.observability_key.key_arn
+  notification_emails = var.notification_emails
+  alarm_thresholds    = var.alarm_thresholds
+
+  codedeploy_application_name = module.cluster.codedeploy_app_name
+
+  services = {
+    for name, m in var.microservices : name => {
+      cluster_name              = module.cluster.cluster_name
+      service_name              = local.target.services[name].service_name
+      alb_arn_suffix            = module.service[name].alb_arn_suffix
+      target_group_arn_suffixes = values(module.service[name].target_group_arn_suffixes)
+      desired_count             = var.sizing.desired_count
+    }
+  }
+}
+
+# The role the delivery pipeline's deploy actions assume in this account.
+module "deploy_role" {
+  source = "../../../modules/deploy-role"
+
+  name_prefix                 = local.name_prefix
+  trusted_role_arns           = [local.delivery.pipeline_role_arn]
+  codedeploy_application_name = module.cluster.codedeploy_app_name
+  deployment_group_names      = [for s in module.service : s.deployment_group_name]
+  pass_role_arns              = flatten([for s in module.service : [s.task_role_arn, s.execution_role_arn]])
+  artifact_bucket_arns        = local.delivery.artifact_bucket_arns
+  artifact_kms_alias_name     = local.delivery.artifact_kms_alias
+  delivery_account_id         = var.delivery.account_id
 }

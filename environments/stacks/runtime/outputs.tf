@@ -4,11 +4,61 @@ output "vpc_id" {
 }
 
 output "public_subnet_ids" {
-  description = "Public subnets (the ALB), one per availability zone."
+  description = "Public subnets (the load balancers), one per availability zone."
   value       = module.network.public_subnet_ids
 }
 
 output "private_subnet_ids" {
   description = "Private subnets (Fargate tasks), one per availability zone."
   value       = module.network.private_subnet_ids
+}
+
+output "service_endpoints" {
+  description = "Production endpoint (load balancer URL) of each microservice."
+  value       = { for name, s in module.service : name => s.endpoint_url }
+}
+
+output "load_balancer_dns_names" {
+  description = "DNS name of each microservice's load balancer."
+  value       = { for name, s in module.service : name => s.alb_dns_name }
+}
+
+output "cluster_name" {
+  description = "The environment's ECS cluster in this region."
+  value       = module.cluster.cluster_name
+}
+
+output "codedeploy_application_name" {
+  description = "CodeDeploy application of the environment's blue/green deployments."
+  value       = module.cluster.codedeploy_app_name
+}
+
+output "deployment_group_names" {
+  description = "CodeDeploy deployment group of each microservice."
+  value       = { for name, s in module.service : name => s.deployment_group_name }
+}
+
+output "deploy_role_arn" {
+  description = "Role the delivery pipeline assumes to deploy here."
+  value       = module.deploy_role.role_arn
+}
+
+output "notifications_topic_arn" {
+  description = "SNS topic for alarms, deployment failures and rollbacks."
+  value       = module.monitoring.notifications_topic_arn
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the environment's services."
+  value       = module.monitoring.dashboard_name
+}
+
+output "parameters_kms_alias_name" {
+  description = "Alias of the key SecureString parameters are written with."
+  value       = module.parameters.kms_alias_name
+}
+
+output "parameter_paths" {
+  description = "SSM Parameter Store namespace of each microservice."
+  value       = module.parameters.parameter_paths
 }

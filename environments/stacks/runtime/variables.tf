@@ -28,9 +28,37 @@ variable "account_id" {
   }
 }
 
+variable "regions" {
+  type        = list(string)
+  description = "All regions of the environment, the primary first (this workspace is one of them)."
+
+  validation {
+    condition     = length(var.regions) > 0
+    error_message = "The regions must list at least the primary region."
+  }
+}
+
 variable "vpc_cidr" {
   type        = string
   description = "CIDR block of this region's VPC."
+}
+
+variable "delivery" {
+  type = object({
+    environment = string
+    account_id  = string
+    region      = string
+  })
+  description = "The delivery environment (its pipeline deploys here; its ECR repositories hold the images)."
+}
+
+variable "microservices" {
+  type = map(object({
+    short_name        = string
+    port              = number
+    health_check_path = string
+  }))
+  description = "Microservices keyed by name: short name (for 32-character names), container port and health check path."
 }
 
 variable "assume_role_arn" {
@@ -51,20 +79,65 @@ variable "provider_settings" {
   nullable    = false
 }
 
-variable "is_primary_region" {
-  type        = bool
-  description = "Whether this workspace is the environment's primary region (false: disaster recovery)."
-  default     = true
-}
-
 variable "nat_gateway_mode" {
   type        = string
   description = "NAT gateways: one per availability zone (per_az, for prod) or one shared (single)."
   default     = "single"
 }
 
+variable "sizing" {
+  type = object({
+    cpu           = optional(number, 256)
+    memory        = optional(number, 512)
+    desired_count = optional(number, 2)
+  })
+  description = "Fargate task size and count of every microservice (256/512 staging, 512/1024 prod)."
+  default     = {}
+  nullable    = false
+}
+
 variable "log_retention_days" {
   type        = number
   description = "Retention of this stack's CloudWatch log groups, in days."
   default     = 30
+}
+
+variable "notification_emails" {
+  type        = list(string)
+  description = "Email addresses subscribed to the environment's notifications topic."
+  default     = []
+  nullable    = false
+}
+
+variable "alarm_thresholds" {
+  type = object({
+    running_tasks_min_ratio = optional(number, 1.0)
+    unhealthy_targets       = optional(number, 0)
+    http_5xx_rate_percent   = optional(number, 5)
+    evaluation_periods      = optional(number, 3)
+    period_seconds          = optional(number, 60)
+  })
+  description = "Thresholds of the per-service alarms that stop and roll back deployments."
+  default     = {}
+  nullable    = false
+}
+
+variable "secret_names" {
+  type        = map(list(string))
+  description = "Names (never values) of the secrets of each microservice (and \"shared\"): the task definitions reference them; the deployer writes their values."
+  default     = {}
+  nullable    = false
+}
+
+variable "parameters" {
+  type        = map(map(string))
+  description = "Plain, non-secret values of each microservice (and \"shared\"): the task definitions reference them; the deployer writes them."
+  default     = {}
+  nullable    = false
+}
+
+variable "image_tag" {
+  type        = string
+  description = "Image tag of the baseline task definitions Terraform registers; CodeDeploy replaces the revision on every release."
+  default     = "bootstrap"
 }

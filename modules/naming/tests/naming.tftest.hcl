@@ -65,6 +65,11 @@ run "targets_per_environment_and_region" {
   }
 
   assert {
+    condition     = output.targets["staging-us-east-1"].services["api-service"].deployment_alarms == ["acme-shop-staging-api-service-running-tasks", "acme-shop-staging-api-service-unhealthy-targets", "acme-shop-staging-api-service-5xx-rate"]
+    error_message = "The deployment alarms are the monitoring module's three metric alarms."
+  }
+
+  assert {
     condition     = output.targets["staging-us-east-1"].services["api-service"].parameter_path == "/pipeline/staging/api-service/"
     error_message = "The SSM namespace is /pipeline/{stage}/{service}/."
   }
