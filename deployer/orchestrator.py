@@ -8,6 +8,7 @@ the user's back. A region that fails does not hide the result of another.
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -48,6 +49,7 @@ class RegionRun:
     error: DeployerError | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def region(self) -> str:
@@ -119,10 +121,40 @@ class Orchestrator:
             self.target.environ(),
             workspace=ws.name,
         )
-        self.reporter.progress("terraform init", scope=ws.name)
-        tf.init(backend_file, on_line=lambda line: self.reporter.debug(line, scope=ws.name))
-        tf.select_workspace(ws.name)
+        # init and workspace selection cost a Terraform process each; skip them when
+        # this data directory is already initialised for exactly this backend,
+        # lock file, configuration, toolchain and emulator.
+        stamp = data_dir / "init.stamp"
+        digest = self._init_digest(ws, backend_file)
+        initialised = (data_dir / "terraform.tfstate").is_file()
+        if not (initialised and stamp.is_file() and stamp.read_text() == digest):
+            stamp.unlink(missing_ok=True)
+            self.reporter.progress("terraform init", scope=ws.name)
+            tf.init(backend_file, on_line=lambda line: self.reporter.debug(line, scope=ws.name))
+            stamp.write_text(digest)
+        else:
+            self.reporter.detail("already initialised", scope=ws.name)
+        selected = data_dir / "environment"
+        if selected.is_file() and selected.read_text().strip() == ws.name:
+            tf.workspace = ws.name
+        else:
+            tf.select_workspace(ws.name)
         return tf
+
+    def _init_digest(self, ws: Workspace, backend_file: Path) -> str:
+        """What `terraform init` depends on: when it is unchanged, init is not rerun."""
+        digest = hashlib.sha256()
+        digest.update(backend_file.read_bytes())
+        digest.update(self.toolchain.cli_config.read_bytes())
+        digest.update(self.toolchain.version_string.encode())
+        digest.update(str(self.target.endpoint).encode())
+        stack_dir = self.project.stack_dir(ws.stack)
+        sources = sorted(stack_dir.glob("*.tf")) + sorted(stack_dir.glob(".terraform.lock.hcl"))
+        sources += sorted((self.project.root / "modules").glob("*/*.tf"))
+        for path in sources:
+            digest.update(str(path.relative_to(self.project.root)).encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
 
     def terraform_for(self, env: Environment, ws: Workspace) -> Terraform:
         """An initialised runner for one workspace (for unlock and other one-offs)."""
@@ -185,7 +217,9 @@ class Orchestrator:
                 on_message=on_message,
             )
             run.seconds["plan"] = time.monotonic() - started
-            run.plan = run.tf.show_plan(run.plan_file)
+            # The gate reads the changes Terraform streamed while planning (type,
+            # address, action), which saves a `terraform show -json` per region.
+            run.plan = {"resource_changes": run.changes}
             if not run.summary:
                 run.summary = _summary_from_plan(run.plan)
             run.status = "planned" if run.has_changes else "no-changes"
@@ -204,8 +238,17 @@ class Orchestrator:
             }
         elif kind == "planned_change":
             change = msg.get("change", {})
-            address = change.get("resource", {}).get("addr", "?")
-            self.reporter.detail(f"  {change.get('action', '?'):8} {address}", scope=ws.name)
+            resource = change.get("resource", {})
+            address = resource.get("addr", "?")
+            action = str(change.get("action", "?"))
+            run.changes.append(
+                {
+                    "address": address,
+                    "type": resource.get("resource_type", "?"),
+                    "change": {"actions": _ACTIONS.get(action, [action])},
+                }
+            )
+            self.reporter.detail(f"  {action:8} {address}", scope=ws.name)
         elif kind == "diagnostic" and msg.get("diagnostic", {}).get("severity") == "warning":
             self.reporter.debug(f"warning: {msg['diagnostic'].get('summary')}", scope=ws.name)
 
@@ -275,6 +318,18 @@ class Orchestrator:
             run.status = "ok"
 
         return self._fan_out(runs, step)
+
+
+#: Terraform's streamed plan actions as the action lists of `terraform show -json`.
+_ACTIONS: dict[str, list[str]] = {
+    "create": ["create"],
+    "update": ["update"],
+    "delete": ["delete"],
+    "replace": ["delete", "create"],
+    "noop": ["no-op"],
+    "read": ["read"],
+    "remove": ["forget"],
+}
 
 
 def _summary_from_plan(plan: dict[str, Any]) -> dict[str, int]:

@@ -130,7 +130,8 @@ variable "deploy_files" {
   description = <<-EOT
     Deployment files each build writes into its output artifact, keyed by microservice, then by
     file name: taskdef-<target>.json and appspec-<target>.yaml for each deploy target (rendered by
-    the stack; the task definition's image is the <IMAGE1_NAME> placeholder CodeDeploy fills in).
+    the stack; the task definition's image is the target region's repository with the tag
+    <IMAGE_TAG>, which the build replaces with the deployment ID).
     Passed to the build as the DEPLOY_FILES environment variable (JSON).
   EOT
   default     = {}

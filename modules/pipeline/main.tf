@@ -202,6 +202,8 @@ resource "aws_codepipeline" "this" {
     dynamic "action" {
       for_each = var.build_projects
 
+      # No Image1 substitution: each target's taskdef-<target>.json already names
+      # the image in its own region's repository, tagged by the build.
       content {
         name            = action.key
         category        = "Deploy"
@@ -220,8 +222,6 @@ resource "aws_codepipeline" "this" {
           TaskDefinitionTemplatePath     = "taskdef-${var.staging.target}.json"
           AppSpecTemplateArtifact        = local.build_artifacts[action.key]
           AppSpecTemplatePath            = "appspec-${var.staging.target}.yaml"
-          Image1ArtifactName             = local.build_artifacts[action.key]
-          Image1ContainerName            = "IMAGE1_NAME"
         }
       }
     }
@@ -267,8 +267,6 @@ resource "aws_codepipeline" "this" {
           TaskDefinitionTemplatePath     = "taskdef-${action.value.target}.json"
           AppSpecTemplateArtifact        = local.build_artifacts[action.value.microservice]
           AppSpecTemplatePath            = "appspec-${action.value.target}.yaml"
-          Image1ArtifactName             = local.build_artifacts[action.value.microservice]
-          Image1ContainerName            = "IMAGE1_NAME"
         }
       }
     }

@@ -83,3 +83,31 @@ def test_emulator_target_never_passes_real_credentials() -> None:
     provider = Target(LOCAL, "http://127.0.0.1:9").provider_settings()
     assert 2 <= provider["max_retries"] <= 3
     assert "skip_requesting_account_id" not in provider
+
+
+def test_gate_reads_the_changes_terraform_streams_while_planning() -> None:
+    """The orchestrator builds the gate's input from `plan -json` messages."""
+    from deployer.orchestrator import Orchestrator, RegionRun
+    from deployer.output import Reporter
+
+    run = RegionRun(Workspace("runtime", "prod", "us-east-1"))
+    orch = Orchestrator.__new__(Orchestrator)
+    orch.reporter = Reporter(verbosity=-1)
+    messages = [
+        {"type": "planned_change", "change": {"action": "replace", "resource": {
+            "addr": "module.parameters.aws_kms_key.this", "resource_type": "aws_kms_key"}}},
+        {"type": "planned_change", "change": {"action": "delete", "resource": {
+            "addr": "module.service[\"api-service\"].aws_cloudwatch_log_group.this",
+            "resource_type": "aws_cloudwatch_log_group"}}},
+        {"type": "planned_change", "change": {"action": "create", "resource": {
+            "addr": "aws_ecr_repository.x", "resource_type": "aws_ecr_repository"}}},
+        {"type": "change_summary", "changes": {"add": 2, "change": 0, "remove": 2}},
+    ]  # fmt: skip
+    for msg in messages:
+        orch._plan_progress(run.workspace, msg, run)
+    refused = gate.refused({"resource_changes": run.changes}, [])
+    assert [(c.address, c.verb) for c in refused] == [
+        ("module.parameters.aws_kms_key.this", "replace"),
+        ('module.service["api-service"].aws_cloudwatch_log_group.this', "delete"),
+    ]
+    assert run.summary == {"add": 2, "change": 0, "destroy": 2}

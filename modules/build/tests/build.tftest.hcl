@@ -219,7 +219,7 @@ run "service_buildspec" {
     condition = (
       yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands[0] == "docker push \"$REPOSITORY_URI:$DEPLOYMENT_ID\""
       && anytrue([for c in yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands : strcontains(c, "{\"ImageURI\": \"%s\"}") && strcontains(c, "> imageDetail.json")])
-      && anytrue([for c in yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands : strcontains(c, "os.environ[\"DEPLOY_FILES\"]")])
+      && anytrue([for c in yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands : strcontains(c, "os.environ[\"DEPLOY_FILES\"]") && strcontains(c, "replace(\"<IMAGE_TAG>\", os.environ[\"DEPLOYMENT_ID\"])")])
       && contains(yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands, "echo \"$DEPLOYMENT_ID\" > deployment-id.txt")
     )
     error_message = "post_build must push the image, write imageDetail.json, the deploy files and deployment-id.txt."

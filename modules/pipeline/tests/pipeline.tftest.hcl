@@ -392,10 +392,8 @@ run "staging_stage" {
       TaskDefinitionTemplatePath     = "taskdef-staging-us-east-1.json"
       AppSpecTemplateArtifact        = "BuildOutput_api_service"
       AppSpecTemplatePath            = "appspec-staging-us-east-1.yaml"
-      Image1ArtifactName             = "BuildOutput_api_service"
-      Image1ContainerName            = "IMAGE1_NAME"
     }) && aws_codepipeline.this.stage[3].action[0].input_artifacts == tolist(["BuildOutput_api_service"])
-    error_message = "A staging deploy must use its service's build output and the staging target's files."
+    error_message = "A staging deploy must use its service's build output and the staging target's files, with no Image1 substitution (the taskdef names its own region's image)."
   }
 }
 
