@@ -579,12 +579,21 @@ def _outputs_text(outputs: dict[str, Any]) -> str:
     rows = []
     for name, item in sorted(outputs.items()):
         value = "(sensitive)" if item.get("sensitive") else item.get("value")
-        if isinstance(value, list):
-            value = ", ".join(map(str, value))
-        elif isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        rows.append((name, value))
+        rows.append((name, _render_value(value)))
     return table(("output", "value"), rows)
+
+
+def _render_value(value: Any) -> str:
+    """Flat lists and maps as `a, b` / `k=v`; anything nested as compact JSON."""
+    import json
+
+    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return "" if value is None else str(value)
 
 
 def cmd_destroy(ctx: Context) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 from deployer.aws import Target, role_arn
 from deployer.config import Config, Environment
+from deployer.errors import ConfigError, ConfigProblem
 
 
 def provider_variables(
@@ -72,11 +73,57 @@ def runtime_variables(
     }
 
 
+def dr_region(config: Config) -> str | None:
+    """The one disaster-recovery region: a runtime region other than the delivery region."""
+    primary = config.delivery.primary_region
+    others = sorted(
+        {r.name for e in config.environments.values() if e.stack == "runtime" for r in e.regions}
+        - {primary}
+    )
+    if len(others) > 1:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    "environments/*.yaml",
+                    "regions",
+                    f"the runtime environments use {len(others)} regions besides {primary} "
+                    f"({', '.join(others)}); the delivery stack supports one DR region",
+                )
+            ]
+        )
+    return others[0] if others else None
+
+
 def delivery_variables(
     config: Config, env: Environment, region: str, target: Target
 ) -> dict[str, Any]:
+    runtime = {
+        e.name: {
+            "account_id": e.account_id,
+            "regions": [r.name for r in e.regions],
+            "cpu": e.sizing.cpu,
+            "memory": e.sizing.memory,
+            # Names only: the task definitions reference them, values stay out.
+            "secret_names": {svc: list(names) for svc, names in e.secrets.items()},
+            "parameters": {svc: sorted(values) for svc, values in e.parameters.items()},
+        }
+        for e in config.environments.values()
+        if e.stack == "runtime"
+    }
     return {
         **provider_variables(config, env, region, target),
+        "microservices": _microservices(config),
+        "environments": runtime,
+        "pipeline": {
+            "source": config.pipeline.source,
+            "branch": config.pipeline.branch,
+            "staging": config.pipeline.staging,
+            "production": config.pipeline.production,
+            "build_image_tag": config.pipeline.build_image_tag,
+        },
+        "dr_region": dr_region(config),
+        "log_retention_days": env.log_retention_days,
+        "notification_emails": list(env.notification_emails),
     }
 
 

@@ -1,0 +1,61 @@
+output "pipeline_name" {
+  description = "Name of the delivery pipeline."
+  value       = module.pipeline.pipeline_name
+}
+
+output "pipeline_url" {
+  description = "Console URL of the pipeline, where its executions are listed and followed."
+  value       = module.pipeline.pipeline_url
+}
+
+output "repository_clone_url_http" {
+  description = "HTTPS clone URL of the monorepo the pipeline builds (CodeCommit source)."
+  value       = module.pipeline.repository_clone_url_http
+}
+
+output "ecr_repository_urls" {
+  description = "ECR repository URI of each microservice (and of the build image), primary region."
+  value       = module.ecr.repository_urls
+}
+
+output "ecr_repository_urls_dr" {
+  description = "ECR repository URIs in the disaster-recovery region (replicas)."
+  value       = try(module.ecr_dr[0].repository_urls, {})
+}
+
+output "artifact_buckets" {
+  description = "Artifact bucket of each region the pipeline works in."
+  value       = merge({ (var.region) = module.artifacts.bucket_name }, local.has_dr ? { (var.dr_region) = module.artifacts_dr[0].bucket_name } : {})
+}
+
+output "build_project_names" {
+  description = "CodeBuild project of each microservice."
+  value       = module.build.project_names
+}
+
+output "notifications_topic_arn" {
+  description = "SNS topic for pipeline state changes and failures."
+  value       = module.monitoring.notifications_topic_arn
+}
+
+output "approvals_topic_arn" {
+  description = "SNS topic the Production stage's manual approval publishes to."
+  value       = module.monitoring.approvals_topic_arn
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the pipeline's builds."
+  value       = module.monitoring.dashboard_name
+}
+
+output "deploy_targets" {
+  description = "Where the pipeline deploys: target => account, region, CodeDeploy application, deploy role."
+  value = {
+    for target in local.pipeline_targets : target => {
+      account_id                  = local.targets[target].account_id
+      region                      = local.targets[target].region
+      codedeploy_application_name = local.targets[target].codedeploy
+      deploy_role_arn             = local.targets[target].deploy_role
+    }
+  }
+}
