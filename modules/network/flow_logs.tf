@@ -50,6 +50,8 @@ resource "aws_iam_role_policy" "flow_logs" {
         Resource = "${aws_cloudwatch_log_group.flow_logs[0].arn}:*"
       },
       {
+        # logs:DescribeLogGroups has no resource-level permissions: it lists
+        # the account's groups, "*" is the only resource it accepts.
         Sid      = "DescribeLogGroups"
         Effect   = "Allow"
         Action   = "logs:DescribeLogGroups"
