@@ -49,13 +49,21 @@ class StackRun:
         outputs = self.tf.output()
         return {k: outputs[k] for k in outputs}
 
-    def plan_changes(self) -> list[tuple[str, list[str]]]:
+    def plan(self) -> dict[str, Any]:
+        """A fresh plan as JSON (``terraform show -json``), prior state included."""
         plan = self.tf.plan(output=True, tf_var_file=str(self.var_file))
+        return dict(plan._raw)
+
+    @staticmethod
+    def changes(plan: dict[str, Any]) -> list[tuple[str, list[str]]]:
         return [
             (rc["address"], rc["change"]["actions"])
             for rc in plan.get("resource_changes", [])
             if rc["change"]["actions"] not in (["no-op"], ["read"])
         ]
+
+    def plan_changes(self) -> list[tuple[str, list[str]]]:
+        return self.changes(self.plan())
 
     def destroy(self) -> None:
         self.tf.destroy(tf_var_file=str(self.var_file))

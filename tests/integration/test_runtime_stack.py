@@ -1,18 +1,21 @@
 """The runtime stack, per environment and region, on the emulator (tftest + boto3).
 
 Applies the stack exactly as the deployer configures it (S3 backend in the
-delivery account, the environment's role and account), checks the result
-through boto3 in the environment's account, re-plans (no changes), destroys.
+delivery account, the environment's role and account), checks what the
+specification asks for through boto3 in the environment's account, audits
+every policy document, re-plans (no changes) and destroys.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
 
 import pytest
 
 from deployer.aws import Target
+from tests import policies
 from tests.integration.stacks import config, stack_run
 
 pytestmark = pytest.mark.integration
@@ -24,10 +27,11 @@ WORKSPACES = [
     if env.stack == "runtime"
     for region in env.regions
 ]
+DELIVERY = CFG.delivery
 
 
 @pytest.mark.parametrize(("env_name", "region"), WORKSPACES, ids=lambda v: v)
-def test_runtime_stack_applies_replans_empty_and_destroys(
+def test_runtime_stack(
     env_name: str,
     region: str,
     target: Target,
@@ -45,45 +49,156 @@ def test_runtime_stack_applies_replans_empty_and_destroys(
         work_dir=tmp_path,
     )
     env = run.env
+    prefix = CFG.name_prefix(env.name)
     try:
-        outputs = run.apply()
-        ec2 = run.client("ec2")
+        out = run.apply()
+        vpc_id = out["vpc_id"]
 
-        # The network is in the environment's own account and region.
-        (vpc,) = ec2.describe_vpcs(VpcIds=[outputs["vpc_id"]])["Vpcs"]
+        # -- network: the environment's own account, 3 AZs, private tasks ------------
+        ec2 = run.client("ec2")
+        (vpc,) = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
         assert vpc["OwnerId"] == env.account_id
         assert vpc["CidrBlock"] == env.region(region).cidr
         tags = {t["Key"]: t["Value"] for t in vpc["Tags"]}
-        assert tags["Name"] == f"{CFG.name_prefix(env.name)}-vpc"
-        assert tags["Environment"] == env.name
-
-        private = ec2.describe_subnets(SubnetIds=outputs["private_subnet_ids"])["Subnets"]
-        public = ec2.describe_subnets(SubnetIds=outputs["public_subnet_ids"])["Subnets"]
+        assert tags["Name"] == f"{prefix}-vpc" and tags["Environment"] == env.name
+        private = ec2.describe_subnets(SubnetIds=out["private_subnet_ids"])["Subnets"]
+        public = ec2.describe_subnets(SubnetIds=out["public_subnet_ids"])["Subnets"]
         assert len({s["AvailabilityZone"] for s in private}) == 3
         assert {s["AvailabilityZone"] for s in private} == {s["AvailabilityZone"] for s in public}
         assert all(s["AvailabilityZone"].startswith(region) for s in private)
         assert not any(s["MapPublicIpOnLaunch"] for s in private)
         network = ipaddress.ip_network(vpc["CidrBlock"])
         assert all(ipaddress.ip_network(s["CidrBlock"]).subnet_of(network) for s in private)
-
-        # NAT: one per AZ where configured (prod), one shared elsewhere.
-        nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])[
-            "NatGateways"
-        ]
-        live = [n for n in nats if n["State"] in ("available", "pending")]
+        nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+        live = [n for n in nats["NatGateways"] if n["State"] in ("available", "pending")]
         assert len(live) == (3 if env.network.nat_gateways == "per_az" else 1)
-
-        # Tasks reach ECR, S3, logs and SSM through VPC endpoints, not the internet.
-        endpoints = ec2.describe_vpc_endpoints(
-            Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
-        )["VpcEndpoints"]
-        services = {e["ServiceName"].rsplit(".", 1)[-1] for e in endpoints}
+        endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+        services = {e["ServiceName"].rsplit(".", 1)[-1] for e in endpoints["VpcEndpoints"]}
         assert {"s3", "api", "dkr", "logs", "ssm"} <= services
 
-        assert run.plan_changes() == [], "re-plan after apply must show no changes"
+        # -- ECS Fargate behind CodeDeploy blue/green ----------------------------------
+        ecs = run.client("ecs")
+        cluster = ecs.describe_clusters(clusters=[out["cluster_name"]], include=["SETTINGS"])
+        (settings,) = [c["settings"] for c in cluster["clusters"]]
+        assert {"name": "containerInsights", "value": "enabled"} in settings
+        names = [f"{prefix}-{m.name}" for m in CFG.microservices]
+        described = ecs.describe_services(cluster=out["cluster_name"], services=names)
+        assert len(described["services"]) == len(CFG.microservices)
+        for svc in described["services"]:
+            assert svc["deploymentController"]["type"] == "CODE_DEPLOY"
+            assert svc["launchType"] == "FARGATE"
+            vpc_config = svc["networkConfiguration"]["awsvpcConfiguration"]
+            assert vpc_config["assignPublicIp"] == "DISABLED"
+            assert set(vpc_config["subnets"]) == set(out["private_subnet_ids"])
+            task = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])
+            definition = task["taskDefinition"]
+            assert (int(definition["cpu"]), int(definition["memory"])) == (
+                env.sizing.cpu,
+                env.sizing.memory,
+            )
+            (container,) = definition["containerDefinitions"]
+            assert container["logConfiguration"]["logDriver"] == "awslogs"
+            assert container["image"].startswith(
+                f"{DELIVERY.account_id}.dkr.ecr.{region}.amazonaws.com/"
+            )
+
+        elb = run.client("elbv2")
+        codedeploy = run.client("codedeploy")
+        cloudwatch = run.client("cloudwatch")
+        logs = run.client("logs")
+        for m in CFG.microservices:
+            balancer = elb.describe_load_balancers(Names=[f"{prefix}-{m.short_name}-alb"])
+            (alb,) = balancer["LoadBalancers"]
+            assert {az["SubnetId"] for az in alb["AvailabilityZones"]} == set(
+                out["public_subnet_ids"]
+            )
+            listeners = elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])
+            assert sorted(x["Port"] for x in listeners["Listeners"]) == [80, 8080]
+            groups = elb.describe_target_groups(
+                Names=[f"{prefix}-{m.short_name}-blue", f"{prefix}-{m.short_name}-green"]
+            )["TargetGroups"]
+            assert {g["TargetType"] for g in groups} == {"ip"}
+            assert {g["HealthCheckPath"] for g in groups} == {m.health_check_path}
+
+            group = codedeploy.get_deployment_group(
+                applicationName=out["codedeploy_application_name"],
+                deploymentGroupName=f"{prefix}-{m.name}",
+            )["deploymentGroupInfo"]
+            assert group["deploymentStyle"] == {
+                "deploymentType": "BLUE_GREEN",
+                "deploymentOption": "WITH_TRAFFIC_CONTROL",
+            }
+            rollback = group["autoRollbackConfiguration"]
+            assert rollback["enabled"] is True
+            assert set(rollback["events"]) == {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"}
+            alarm_names = [a["name"] for a in group["alarmConfiguration"]["alarms"]]
+            assert group["alarmConfiguration"]["enabled"] is True
+            assert sorted(alarm_names) == sorted(
+                f"{prefix}-{m.name}-{kind}"
+                for kind in ("running-tasks", "unhealthy-targets", "5xx-rate")
+            )
+            # The alarms exist, with the environment's thresholds.
+            found = cloudwatch.describe_alarms(AlarmNames=alarm_names)["MetricAlarms"]
+            assert len(found) == 3
+            rate = next(a for a in found if a["AlarmName"].endswith("5xx-rate"))
+            assert rate["Threshold"] == env.alarms.http_5xx_rate_percent
+            assert rate["EvaluationPeriods"] == env.alarms.evaluation_periods
+            composite = cloudwatch.describe_alarms(
+                AlarmNames=[f"{prefix}-{m.name}-health"], AlarmTypes=["CompositeAlarm"]
+            )["CompositeAlarms"]
+            assert len(composite) == 1
+            assert composite[0]["AlarmActions"] == [out["notifications_topic_arn"]]
+
+            (group_logs,) = logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{prefix}/{m.name}")[
+                "logGroups"
+            ]
+            assert group_logs["retentionInDays"] == env.log_retention_days
+            assert group_logs.get("kmsKeyId", "").startswith("arn:aws:kms:")
+
+        # -- notifications: KMS-encrypted topic, email subscriptions from config --------
+        sns = run.client("sns")
+        attributes = sns.get_topic_attributes(TopicArn=out["notifications_topic_arn"])
+        assert attributes["Attributes"].get("KmsMasterKeyId")
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=out["notifications_topic_arn"])
+        emails = {s["Endpoint"] for s in subscriptions["Subscriptions"] if s["Protocol"] == "email"}
+        assert emails == set(env.notification_emails)
+        events = run.client("events")
+        rules = [r["Name"] for r in events.list_rules(NamePrefix=prefix)["Rules"]]
+        assert any("deployment" in name for name in rules)
+        dashboards = cloudwatch.list_dashboards(DashboardNamePrefix=prefix)["DashboardEntries"]
+        assert [d["DashboardName"] for d in dashboards] == [out["dashboard_name"]]
+
+        # -- Parameter Store: SecureString key, namespace per service ---------------------
+        kms = run.client("kms")
+        key = kms.describe_key(KeyId=out["parameters_kms_alias_name"])["KeyMetadata"]
+        assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
+        assert out["parameter_paths"] == {
+            m.name: f"/pipeline/{env.name}/{m.name}/" for m in CFG.microservices
+        }
+
+        # -- the cross-account deploy role trusts the delivery pipeline only -------------
+        iam = run.client("iam")
+        role = iam.get_role(RoleName=out["deploy_role_arn"].rsplit("/", 1)[-1])["Role"]
+        trust = role["AssumeRolePolicyDocument"]
+        if isinstance(trust, str):
+            trust = json.loads(trust)
+        principals = [s["Principal"]["AWS"] for s in trust["Statement"]]
+        assert principals in (
+            [f"arn:aws:iam::{DELIVERY.account_id}:role/{CFG.name_prefix(DELIVERY.name)}-pipeline"],
+            [
+                [
+                    f"arn:aws:iam::{DELIVERY.account_id}:role/{CFG.name_prefix(DELIVERY.name)}-pipeline"
+                ]
+            ],
+        )
+
+        # -- every policy document obeys the IAM rule; re-plan is empty --------------------
+        plan = run.plan()
+        count, problems = policies.audit(plan)
+        assert count > 20, "the audit read suspiciously few policy documents"
+        assert problems == [], "\n".join(problems)
+        assert run.changes(plan) == [], "re-plan after apply must show no changes"
     finally:
         run.destroy()
-    remaining = run.client("ec2").describe_vpcs(
-        Filters=[{"Name": "vpc-id", "Values": [outputs["vpc_id"]]}]
-    )["Vpcs"]
-    assert remaining == []
+    remaining = run.client("ec2").describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+    assert remaining["Vpcs"] == []
