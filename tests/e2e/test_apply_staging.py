@@ -8,6 +8,9 @@ stateful resources on destroy; `emulator stop` leaves nothing behind.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import boto3
 import pytest
 
@@ -42,11 +45,16 @@ def _clients(endpoint: str, account: str, service: str) -> object:
     )
 
 
+SECRET = "e2e-Secret-Value-4f1d9c"
+
+
 def test_apply_staging_end_to_end(cli: DeployerCLI) -> None:
     # Nothing running yet: the apply starts the emulator itself.
     assert cli("emulator", "status", "--json").json()["running"] is False
 
-    applied = cli("apply", "staging", "--json")
+    # The apply seeds SSM afterwards, the secret from its environment variable.
+    cli.env["DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY"] = SECRET
+    applied = cli("apply", "staging", "--json", "-vv")
     assert applied.returncode == 0, applied.stderr[-3000:]
     doc = applied.json()  # stdout is exactly one JSON document
     assert doc["environment"] == "staging"
@@ -62,6 +70,37 @@ def test_apply_staging_end_to_end(cli: DeployerCLI) -> None:
     status = cli("emulator", "status", "--json").json()
     assert status["running"] is True
     endpoint = status["endpoint"]
+
+    # The secret is in Parameter Store as a SecureString with the environment's key ...
+    ssm = _clients(endpoint, STAGING_ACCOUNT, "ssm")
+    stored = ssm.get_parameter(  # type: ignore[attr-defined]
+        Name="/pipeline/staging/auth-service/JWT_SIGNING_KEY", WithDecryption=True
+    )["Parameter"]
+    assert (stored["Type"], stored["Value"]) == ("SecureString", SECRET)
+    seeded = {p["name"]: p["action"] for p in doc["parameters"][0]["parameters"]}
+    assert seeded["/pipeline/staging/auth-service/JWT_SIGNING_KEY"] == "created"
+    # ... and nowhere else: not in the output (even at -vv), not in Terraform state,
+    # not in any file the deployer or Terraform wrote, not in the emulator's log.
+    assert SECRET not in applied.stdout + applied.stderr
+    state_s3 = _clients(endpoint, DELIVERY_ACCOUNT, "s3")
+    state = state_s3.get_object(  # type: ignore[attr-defined]
+        Bucket="acme-shop-delivery-tfstate", Key="workspaces/staging-us-east-1/runtime.tfstate"
+    )["Body"].read()
+    assert b"JWT_SIGNING_KEY" in state  # the name is referenced by the task definitions ...
+    assert SECRET.encode() not in state  # ... the value never
+    scanned = 0
+    for folder, _dirs, files in os.walk(cli.state_dir):  # links (providers) not followed
+        for name in files:
+            path = Path(folder) / name
+            if path.is_symlink():
+                continue
+            scanned += 1
+            assert SECRET.encode() not in path.read_bytes(), f"secret found in {path}"
+    assert scanned > 10  # var files, backend files, plans' remnants, emulator log, record
+    again = cli("seed", "staging", "--json")
+    assert again.returncode == 0
+    assert {p["action"] for p in again.json()["regions"][0]["parameters"]} == {"unchanged"}
+    assert SECRET not in again.stdout + again.stderr
 
     # The VPC is in the staging account, over 3 AZs, as configured.
     ec2 = _clients(endpoint, STAGING_ACCOUNT, "ec2")
@@ -94,8 +133,9 @@ def test_apply_staging_end_to_end(cli: DeployerCLI) -> None:
     outputs = cli("output", "staging", "--json").json()
     assert outputs["regions"]["us-east-1"]["vpc_id"] == vpc_id
 
-    # Destroying staging's stateful resources (the flow-log group) is refused by the
+    # Destroying staging's stateful resources (log groups, KMS keys) is refused by the
     # gate, before anything is asked or changed ...
+    del cli.env["DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY"]
     gated = cli("destroy", "staging", "--auto-approve")
     assert gated.returncode == 1
     assert "refusing to apply: the plan would delete or replace stateful resources" in gated.stderr
@@ -105,7 +145,10 @@ def test_apply_staging_end_to_end(cli: DeployerCLI) -> None:
         for line in gated.stderr.splitlines()
         if line.strip().startswith("staging-us-east-1: delete")
     ]
-    assert stateful == ["module.network.aws_cloudwatch_log_group.flow_logs[0]"]
+    assert "module.network.aws_cloudwatch_log_group.flow_logs[0]" in stateful
+    assert "module.parameters.aws_kms_key.this" in stateful
+    assert 'module.service["api-service"].aws_cloudwatch_log_group.this' in stateful
+    assert all(".aws_cloudwatch_log_group." in a or ".aws_kms_key." in a for a in stateful)
     allow = [arg for address in stateful for arg in ("--allow-destroy", address)]
     # ... and, allowed, still needs --auto-approve when there is no terminal to ask.
     unconfirmed = cli("destroy", "staging", *allow)

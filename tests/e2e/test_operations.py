@@ -170,6 +170,12 @@ def test_killed_apply_converges_on_rerun_without_duplicates(cli: DeployerCLI) ->
 
 
 def test_prod_applies_both_regions_and_reports_a_partial_failure(cli: DeployerCLI) -> None:
+    # Prod asks before applying; without a terminal that means --auto-approve.
+    unconfirmed = cli("apply", "prod")
+    assert unconfirmed.returncode == 2
+    assert "applying to prod needs approval, and there is no terminal" in unconfirmed.stderr
+    assert "terraform apply" not in unconfirmed.stderr
+
     applied = cli("apply", "prod", "--auto-approve", "--json")
     assert applied.returncode == 0, applied.stderr[-3000:]
     doc = applied.json()
