@@ -356,7 +356,7 @@ class Context:
                 "(this forgets its resources)"
             )
 
-    def orchestrator(self) -> Orchestrator:
+    def orchestrator(self, run_id: str | None = None) -> Orchestrator:
         from deployer.state import ensure_state_bucket
 
         clients = ClientFactory(self.target)
@@ -371,6 +371,7 @@ class Context:
             clients,
             self.reporter,
             parallelism=getattr(self.args, "parallelism", None),
+            run_id=run_id,
         )
 
 
@@ -490,8 +491,8 @@ def cmd_apply(ctx: Context) -> int:
     env = ctx.config.environment(ctx.args.environment)
     rid = run_id(ctx.project.root)
     ctx.reporter.progress(f"run {rid}: apply {env.name} on {ctx.target.describe()}")
-    orch = ctx.orchestrator()
-    runs = orch.plan(env, ctx.args.regions)
+    orch = ctx.orchestrator(rid)
+    runs = orch.plan(env, ctx.args.regions, adopt=True)
     planned = [r for r in runs if r.status != "failed"]
     if planned:
         _gate_or_refuse(ctx, orch, env, planned)
@@ -600,7 +601,7 @@ def cmd_destroy(ctx: Context) -> int:
     env = ctx.config.environment(ctx.args.environment)
     rid = run_id(ctx.project.root)
     ctx.reporter.progress(f"run {rid}: destroy {env.name} on {ctx.target.describe()}")
-    orch = ctx.orchestrator()
+    orch = ctx.orchestrator(rid)
     runs = orch.plan(env, ctx.args.regions, destroy=True)
     planned = [r for r in runs if r.status != "failed"]
     if planned:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deployer import gate, stacks
+from deployer import gate, recovery, stacks
 from deployer.aws import ClientFactory, Target
 from deployer.config import Config, Environment
 from deployer.errors import DeployerError, StateLocked, UsageError
@@ -50,6 +50,7 @@ class RegionRun:
     outputs: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     changes: list[dict[str, Any]] = field(default_factory=list)
+    adopted: list[str] = field(default_factory=list)
 
     @property
     def region(self) -> str:
@@ -65,6 +66,7 @@ class RegionRun:
             "outputs": {k: v.get("value") for k, v in self.outputs.items()} if self.outputs else {},
             "seconds": {k: round(v, 1) for k, v in self.seconds.items()},
             "error": str(self.error) if self.error else None,
+            "adopted": self.adopted,
         }
 
 
@@ -79,6 +81,7 @@ class Orchestrator:
         reporter: Reporter,
         *,
         parallelism: int | None = None,
+        run_id: str | None = None,
     ) -> None:
         self.project = project
         self.config = config
@@ -87,6 +90,7 @@ class Orchestrator:
         self.clients = clients
         self.reporter = reporter
         self.parallelism = parallelism or config.terraform.parallelism or DEFAULT_PARALLELISM
+        self.run_id = run_id or "unknown"
 
     # -- setup ---------------------------------------------------------------------
     def workspaces(self, env: Environment, regions: list[str] | None) -> list[Workspace]:
@@ -190,8 +194,15 @@ class Orchestrator:
 
     # -- plan ------------------------------------------------------------------------
     def plan(
-        self, env: Environment, regions: list[str] | None, *, destroy: bool = False
+        self,
+        env: Environment,
+        regions: list[str] | None,
+        *,
+        destroy: bool = False,
+        adopt: bool = False,
     ) -> list[RegionRun]:
+        """Plan each region. With ``adopt`` (apply), first recover from an earlier
+        apply of the workspace that did not finish (see deployer.recovery)."""
         runs = [RegionRun(ws) for ws in self.workspaces(env, regions)]
 
         def step(run: RegionRun) -> None:
@@ -199,6 +210,17 @@ class Orchestrator:
             started = time.monotonic()
             run.tf = self._prepare(env, ws)
             run.seconds["init"] = time.monotonic() - started
+            unfinished = recovery.unfinished_run(self.config, self.clients, ws)
+            if not unfinished:
+                recovery.remove_adoption_root(ws.data_dir(self.project))
+            if unfinished and not destroy:
+                if adopt:
+                    run.tf = self._adopt(env, run, unfinished)
+                else:
+                    self.reporter.warn(
+                        f"{ws.name}: apply {unfinished} did not finish; the next "
+                        f"`deployer apply {env.name}` adopts what it left behind"
+                    )
             data_dir = ws.data_dir(self.project)
             run.plan_file = data_dir / ("destroy.tfplan" if destroy else "apply.tfplan")
             run.plan_file.unlink(missing_ok=True)
@@ -227,6 +249,59 @@ class Orchestrator:
 
         return self._fan_out(runs, step)
 
+    def _adopt(self, env: Environment, run: RegionRun, unfinished: str) -> Terraform:
+        """Find what an interrupted apply created but never recorded; plan its import.
+
+        Returns the runner to plan with: the workspace's own when nothing is to be
+        adopted, else one on a copy of the stack with `import` blocks (planned with
+        everything else, so the user sees them and exactly that plan is applied).
+        """
+        ws = run.workspace
+        assert run.tf is not None
+        data_dir = ws.data_dir(self.project)
+        var_file = data_dir / "terraform.tfvars.json"
+        self.reporter.progress(
+            f"apply {unfinished} did not finish here: looking for resources it created "
+            "but did not record",
+            scope=ws.name,
+        )
+        lookup = recovery.Lookup(self.clients, env, ws.region)
+        adoptions: dict[str, recovery.Adoption] = {}
+        tf = run.tf
+        # Each adoption can make more identities known (a VPC's id for its subnets).
+        for _ in range(5):
+            probe = data_dir / "adopt.tfplan"
+            tf.plan(var_file=var_file, out=probe)
+            plan = tf.show_plan(probe)
+            probe.unlink(missing_ok=True)
+            found = [a for a in recovery.candidates(plan, lookup) if a.address not in adoptions]
+            if not found:
+                break
+            for adoption in found:
+                self.reporter.progress(
+                    f"  will adopt {adoption.address} = {adoption.import_id}", scope=ws.name
+                )
+                adoptions[adoption.address] = adoption
+            tf = self._adoption_runner(env, ws, list(adoptions.values()))
+        run.adopted = sorted(adoptions)
+        if not adoptions:
+            self.reporter.progress("nothing to adopt", scope=ws.name)
+        return tf
+
+    def _adoption_runner(
+        self, env: Environment, ws: Workspace, adoptions: list[recovery.Adoption]
+    ) -> Terraform:
+        data_dir = ws.data_dir(self.project)
+        root = recovery.adoption_root(
+            self.project.root, self.project.stack_dir(ws.stack), data_dir, adoptions
+        )
+        tf = Terraform(
+            self.toolchain, root, data_dir / "adopt-data", self.target.environ(), workspace=ws.name
+        )
+        tf.init(data_dir / "backend.tfbackend")
+        tf.select_workspace(ws.name)
+        return tf
+
     def _plan_progress(self, ws: Workspace, msg: dict[str, Any], run: RegionRun) -> None:
         kind = msg.get("type")
         if kind == "change_summary":
@@ -236,6 +311,8 @@ class Orchestrator:
                 "change": int(changes.get("change", 0)),
                 "destroy": int(changes.get("remove", 0)),
             }
+            if changes.get("import"):
+                run.summary["import"] = int(changes["import"])
         elif kind == "planned_change":
             change = msg.get("change", {})
             resource = change.get("resource", {})
@@ -282,10 +359,15 @@ class Orchestrator:
                 return
             self.reporter.progress("terraform apply (saved plan)", scope=ws.name)
             started = time.monotonic()
+            # Until this apply succeeds, the next one checks for what it left behind.
+            recovery.mark_inflight(self.config, self.clients, ws, self.run_id)
             run.tf.apply(run.plan_file, on_message=lambda m: self._apply_progress(ws, m))
+            recovery.clear_inflight(self.config, self.clients, ws)
             run.seconds["apply"] = time.monotonic() - started
             run.plan_file.unlink(missing_ok=True)
             run.outputs = run.tf.output()
+            if run.adopted:
+                recovery.remove_adoption_root(ws.data_dir(self.project))
             run.status = "applied"
             self.reporter.progress(f"applied in {run.seconds['apply']:.0f}s", scope=ws.name)
 
@@ -350,7 +432,10 @@ def _summary_from_plan(plan: dict[str, Any]) -> dict[str, int]:
 def format_summary(summary: dict[str, int]) -> str:
     if not any(summary.values()):
         return "no changes"
-    return (
+    text = (
         f"{summary.get('add', 0)} to add, {summary.get('change', 0)} to change, "
         f"{summary.get('destroy', 0)} to destroy"
     )
+    if summary.get("import"):
+        text = f"{summary['import']} to import, " + text
+    return text

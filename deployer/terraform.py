@@ -224,6 +224,11 @@ class Terraform:
             json_stream=True,
         )
 
+    def import_resource(self, address: str, import_id: str, *, var_file: Path) -> Result:
+        return self.run(
+            ["import", "-input=false", "-no-color", f"-var-file={var_file}", address, import_id]
+        )
+
     def output(self) -> dict[str, Any]:
         data: dict[str, Any] = self.run(["output", "-json", "-no-color"]).json()
         return data

@@ -233,3 +233,68 @@ def _allow_stateful(cli: DeployerCLI) -> list[str]:
     gated = cli("destroy", "prod", "--auto-approve")
     addresses = {line.split()[-1] for line in gated.stderr.splitlines() if ": delete " in line}
     return [arg for address in sorted(addresses) for arg in ("--allow-destroy", address)]
+
+
+LOST = [
+    "module.network.aws_vpc.this",
+    'module.network.aws_subnet.private["us-east-1a"]',
+    'module.network.aws_nat_gateway.this["us-east-1a"]',
+    "module.parameters.aws_kms_key.this",
+    'module.service["auth-service"].aws_lb.this',
+    'module.service["api-service"].aws_cloudwatch_log_group.this',
+    'module.service["api-service"].aws_iam_role.task',
+]
+
+
+def test_rerun_adopts_what_an_interrupted_apply_left_behind(cli: DeployerCLI) -> None:
+    """Deterministic: resources that exist but are not in state, as after a cancelled create."""
+    assert cli("apply", "dev").returncode == 0
+    endpoint = json.loads(cli("emulator", "status", "--json").stdout)["endpoint"]
+    # Lose the answers: the resources exist, the state no longer knows them ...
+    tf_env = {
+        **os.environ,
+        "TF_DATA_DIR": str(cli.state_dir / "terraform" / "runtime" / "dev-us-east-1"),
+        "TF_CLI_CONFIG_FILE": str(cli.state_dir / "terraform" / "cli.tfrc"),
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
+    stack = ROOT / "environments" / "stacks" / "runtime"
+    for address in LOST:
+        removed = subprocess.run(
+            ["terraform", f"-chdir={stack}", "state", "rm", "-no-color", address],
+            env=tf_env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert removed.returncode == 0, removed.stderr
+    # ... and the apply that created them never finished.
+    client(endpoint, DELIVERY_ACCOUNT, "s3").put_object(
+        Bucket="acme-shop-delivery-tfstate",
+        Key="workspaces/dev-us-east-1/runtime.tfstate.inflight",
+        Body=b'{"run_id": "20261122T000000Z-lost"}',
+    )
+    planned = cli("plan", "dev")
+    assert "apply 20261122T000000Z-lost did not finish" in planned.stderr
+
+    rerun = cli("apply", "dev", "--json")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    for address in LOST:
+        assert f"will adopt {address} = " in rerun.stderr
+    (region,) = rerun.json()["regions"]
+    assert sorted(region["adopted"]) == sorted(LOST)
+    assert region["changes"]["import"] == len(LOST)
+    assert region["changes"]["add"] == 0, "something was created twice"
+
+    assert len(vpcs_named(endpoint, DEV_ACCOUNT, "acme-shop-dev-vpc")) == 1
+    ec2 = client(endpoint, DEV_ACCOUNT, "ec2")
+    subnets = [s for s in ec2.describe_subnets()["Subnets"] if not s.get("DefaultForAz")]
+    assert len(subnets) == 6
+    kms = client(endpoint, DEV_ACCOUNT, "kms")
+    live_keys = [
+        k for k in kms.list_keys()["Keys"]
+        if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    ]  # fmt: skip
+    assert len(live_keys) == 2, "a KMS key was created twice"
+    replan = cli("plan", "dev", "--detailed-exitcode")
+    assert replan.returncode == 0, replan.stderr[-3000:]
+    assert "did not finish" not in replan.stderr
+    assert cli("destroy", "dev", "--auto-approve").returncode == 0

@@ -1,0 +1,144 @@
+"""Adopting what an interrupted apply created but never recorded (moto in-process)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from deployer import recovery
+from deployer.aws import AWS, ClientFactory, Target
+from deployer.config import load
+
+ROOT = Path(__file__).resolve().parents[2]
+TAGS = {"Company": "acme", "Service": "shop", "Environment": "dev", "ManagedBy": "terraform"}
+
+
+@pytest.fixture
+def lookup(monkeypatch: pytest.MonkeyPatch) -> Iterator[recovery.Lookup]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        env = load(ROOT).environment("dev")
+        yield recovery.Lookup(ClientFactory(Target(AWS)), env, "us-east-1")
+
+
+def create(address: str, kind: str, after: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "address": address,
+        "mode": "managed",
+        "type": kind,
+        "change": {"actions": ["create"], "after": after},
+    }
+
+
+def tagged(name: str, **extra: str) -> dict[str, dict[str, str]]:
+    return {"tags_all": {**TAGS, "Name": name, **extra}}
+
+
+def ec2_tags(name: str, environment: str = "dev") -> list[dict[str, Any]]:
+    tags = {**TAGS, "Name": name, "Environment": environment}
+    return [{"ResourceType": "vpc", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+
+
+def test_an_orphaned_network_is_found_by_identity(lookup: recovery.Lookup) -> None:
+    ec2 = lookup.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16", TagSpecifications=ec2_tags("acme-shop-dev-vpc"))
+    vpc_id = vpc["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.10.0.0/18")["Subnet"]["SubnetId"]
+    plan = {
+        "resource_changes": [
+            create("module.network.aws_vpc.this", "aws_vpc",
+                   {"cidr_block": "10.10.0.0/16", **tagged("acme-shop-dev-vpc")}),
+            create('module.network.aws_subnet.private["us-east-1a"]', "aws_subnet",
+                   {"cidr_block": "10.10.0.0/18", "vpc_id": vpc_id}),
+            # Planned, but nothing like it exists: created normally.
+            create('module.network.aws_subnet.private["us-east-1b"]', "aws_subnet",
+                   {"cidr_block": "10.10.64.0/18", "vpc_id": vpc_id}),
+        ]
+    }  # fmt: skip
+    found = {a.address: a.import_id for a in recovery.candidates(plan, lookup)}
+    assert found == {
+        "module.network.aws_vpc.this": vpc_id,
+        'module.network.aws_subnet.private["us-east-1a"]': subnet,
+    }
+
+
+def test_a_vpc_of_another_environment_is_never_adopted(lookup: recovery.Lookup) -> None:
+    ec2 = lookup.client("ec2")
+    staging_tags = ec2_tags("acme-shop-dev-vpc", environment="staging")
+    ec2.create_vpc(CidrBlock="10.10.0.0/16", TagSpecifications=staging_tags)
+    plan = {"resource_changes": [create("module.network.aws_vpc.this", "aws_vpc",
+            {"cidr_block": "10.10.0.0/16", **tagged("acme-shop-dev-vpc")})]}  # fmt: skip
+    assert recovery.candidates(plan, lookup) == []
+
+
+def test_ambiguous_matches_adopt_nothing(lookup: recovery.Lookup) -> None:
+    ec2 = lookup.client("ec2")
+    for _ in range(2):
+        ec2.create_vpc(CidrBlock="10.10.0.0/16", TagSpecifications=ec2_tags("acme-shop-dev-vpc"))
+    plan = {"resource_changes": [create("module.network.aws_vpc.this", "aws_vpc",
+            {"cidr_block": "10.10.0.0/16", **tagged("acme-shop-dev-vpc")})]}  # fmt: skip
+    assert recovery.candidates(plan, lookup) == []
+
+
+def test_named_resources_are_found_by_name(lookup: recovery.Lookup) -> None:
+    iam = lookup.client("iam")
+    iam.create_role(RoleName="acme-shop-dev-api-task-us-east-1", AssumeRolePolicyDocument="{}")
+    logs = lookup.client("logs")
+    logs.create_log_group(logGroupName="/ecs/acme-shop-dev/api-service")
+    logs.create_log_group(logGroupName="/ecs/acme-shop-dev/api-service-old")
+    kms = lookup.client("kms")
+    key_tags = [{"TagKey": "Name", "TagValue": "alias/acme-shop-dev-parameters"}]
+    key = kms.create_key(Description="params", Tags=key_tags)["KeyMetadata"]["KeyId"]
+    plan = {
+        "resource_changes": [
+            create("a.aws_iam_role.task", "aws_iam_role",
+                   {"name": "acme-shop-dev-api-task-us-east-1"}),
+            create("a.aws_iam_role.exec", "aws_iam_role",
+                   {"name": "acme-shop-dev-api-exec-us-east-1"}),
+            create("a.aws_cloudwatch_log_group.this", "aws_cloudwatch_log_group",
+                   {"name": "/ecs/acme-shop-dev/api-service"}),
+            create("a.aws_kms_key.this", "aws_kms_key",
+                   {"description": "params", **tagged("alias/acme-shop-dev-parameters")}),
+            # Upserting creates and unknown types are never adopted.
+            create("a.aws_cloudwatch_metric_alarm.x", "aws_cloudwatch_metric_alarm",
+                   {"alarm_name": "x"}),
+        ]
+    }  # fmt: skip
+    found = {a.address: a.import_id for a in recovery.candidates(plan, lookup)}
+    assert found == {
+        "a.aws_iam_role.task": "acme-shop-dev-api-task-us-east-1",
+        "a.aws_cloudwatch_log_group.this": "/ecs/acme-shop-dev/api-service",
+        "a.aws_kms_key.this": key,
+    }
+
+
+def test_only_creates_are_considered(lookup: recovery.Lookup) -> None:
+    lookup.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+    change = create("a.aws_iam_role.r", "aws_iam_role", {"name": "r"})
+    change["change"]["actions"] = ["update"]
+    assert recovery.candidates({"resource_changes": [change]}, lookup) == []
+
+
+def test_adoption_root_keeps_relative_module_sources_working(tmp_path: Path) -> None:
+    stack = ROOT / "environments" / "stacks" / "runtime"
+    adoption = recovery.Adoption('module.network.aws_subnet.private["us-east-1a"]', "aws_subnet",
+                                 "subnet-123")  # fmt: skip
+    root = recovery.adoption_root(ROOT, stack, tmp_path, [adoption])
+    assert root == tmp_path / "adopt-root" / "environments" / "stacks" / "runtime"
+    assert (root / "main.tf").read_text() == (stack / "main.tf").read_text()
+    assert (root / "../../../modules/network/main.tf").resolve() == (
+        ROOT / "modules" / "network" / "main.tf"
+    )
+    blocks = (root / "deployer_adoptions.tf").read_text()
+    assert 'to = module.network.aws_subnet.private["us-east-1a"]' in blocks
+    assert 'id = "subnet-123"' in blocks
+    recovery.remove_adoption_root(tmp_path)
+    assert not (tmp_path / "adopt-root").exists()
+    assert boto3  # the finders use boto3 clients from the factory
