@@ -29,15 +29,23 @@ def test_checkov_reports_no_failed_check() -> None:
     argv += ["--download-external-modules", "false"]
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
     assert proc.stdout.strip(), proc.stderr[-3000:]
-    reports = json.loads(proc.stdout)
-    if isinstance(reports, dict):
-        reports = [reports]
-    failed = [
-        f"{c['check_id']} {c['resource']} ({c['file_path']}:{c['file_line_range'][0]})"
-        for report in reports
-        for c in report.get("results", {}).get("failed_checks", [])
-    ]
-    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
+    # One JSON document per scanned directory, concatenated.
+    reports = []
+    decoder = json.JSONDecoder()
+    text = proc.stdout.strip()
+    while text:
+        document, end = decoder.raw_decode(text)
+        reports += document if isinstance(document, list) else [document]
+        text = text[end:].lstrip()
+    failed = sorted(
+        {
+            f"{c['check_id']} {c['resource']} ({c['file_path']}:{c['file_line_range'][0]})"
+            for report in reports
+            for c in report.get("results", {}).get("failed_checks", [])
+        }
+    )
+    passed = max(r.get("summary", {}).get("passed", 0) for r in reports)
+    assert all(r.get("summary", {}).get("parsing_errors", 0) == 0 for r in reports)
     assert passed > 100, "checkov checked suspiciously little"
     assert failed == [], "checkov failed checks:\n  " + "\n  ".join(failed)
 

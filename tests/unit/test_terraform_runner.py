@@ -105,7 +105,8 @@ def test_failure_carries_command_workspace_and_stderr_tail(setup: tuple[Terrafor
     assert err.workspace == "ws"
     assert "Error: boom" in err.stderr_tail
     assert "line 0\n" not in err.stderr_tail  # only the tail
-    assert "`terraform apply x.tfplan` in workspace ws failed with exit code 1" in str(err)
+    # The message names the command (the full argv is on the error, for --debug).
+    assert "`terraform apply` in workspace ws failed with exit code 1" in str(err)
 
 
 def test_json_diagnostics_become_the_error_tail(setup: tuple[Terraform, Path]) -> None:
