@@ -47,6 +47,9 @@ locals {
         codedeploy    = "${local.base}-${env}-services"
         cluster_name  = "${local.base}-${env}-cluster"
         notifications = "arn:aws:sns:${region}:${e.account_id}:${local.base}-${env}-notifications"
+        # The deploy guard: CodeDeploy runs it on AfterAllowTestTraffic and AfterAllowTraffic.
+        deploy_guard_name = "${local.base}-${env}-deploy-guard"
+        deploy_guard_arn  = "arn:aws:lambda:${region}:${e.account_id}:function:${local.base}-${env}-deploy-guard"
         services = {
           for name, m in var.microservices : name => {
             family             = "${local.base}-${env}-${name}"

@@ -106,6 +106,29 @@ def test_delivery_stack(
             assert project["environment"]["imagePullCredentialsType"] == "SERVICE_ROLE"
             assert project["source"]["type"] == "CODEPIPELINE"
             assert project["artifacts"]["type"] == "CODEPIPELINE"
+        # Each build hands CodeDeploy a task definition and an appspec per deploy target;
+        # the appspec runs the target's deploy guard on both traffic hooks.
+        for project in projects:
+            variables = {
+                v["name"]: v["value"] for v in project["environment"]["environmentVariables"]
+            }
+            if "DEPLOY_FILES" not in variables:
+                continue  # the integration test project
+            files = json.loads(variables["DEPLOY_FILES"])
+            for target, account in (("staging-us-east-1", "333333333333"),
+                                    ("prod-us-west-2", "444444444444")):  # fmt: skip
+                region = target.split("-", 1)[1]
+                env_name = target.split("-", 1)[0]
+                appspec = files[f"appspec-{target}.yaml"]
+                guard = (
+                    f"arn:aws:lambda:{region}:{account}:function:acme-shop-{env_name}-deploy-guard"
+                )
+                assert f'AfterAllowTestTraffic: "{guard}"' in appspec
+                assert f'AfterAllowTraffic: "{guard}"' in appspec
+                taskdef = json.loads(files[f"taskdef-{target}.json"])
+                image = taskdef["containerDefinitions"][0]["image"]
+                assert image.startswith(f"111111111111.dkr.ecr.{region}.amazonaws.com/")
+                assert image.endswith(":<IMAGE_TAG>")
         roles = {p["serviceRole"] for p in projects}
         assert len(roles) == len(projects), "each project has its own role"
         logs = run.client("logs")

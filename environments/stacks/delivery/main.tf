@@ -146,8 +146,9 @@ module "build" {
       for target in local.pipeline_targets : {
         "taskdef-${target}.json" = module.task_definition["${target}/${name}"].task_definition_json
         "appspec-${target}.yaml" = templatefile("${path.module}/templates/appspec.yaml.tftpl", {
-          container_name = local.targets[target].services[name].container_name
-          container_port = m.port
+          container_name   = local.targets[target].services[name].container_name
+          container_port   = m.port
+          deploy_guard_arn = local.targets[target].deploy_guard_arn
         })
       }
     ]...)

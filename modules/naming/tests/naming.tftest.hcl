@@ -50,6 +50,11 @@ run "targets_per_environment_and_region" {
   }
 
   assert {
+    condition     = output.targets["prod-us-west-2"].deploy_guard_arn == "arn:aws:lambda:us-west-2:444444444444:function:acme-shop-prod-deploy-guard"
+    error_message = "The deploy guard of each target lives in that target's account and region."
+  }
+
+  assert {
     condition     = output.targets["prod-us-east-1"].is_primary && !output.targets["prod-us-west-2"].is_primary
     error_message = "The first region of an environment is its primary."
   }
