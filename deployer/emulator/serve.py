@@ -2,9 +2,14 @@
 
 Run as ``python -m deployer.emulator.serve --host 127.0.0.1 --port 0``. With
 port 0 the operating system picks a free port; the bound port is announced on
-stdout as one JSON line (``{"port": N, "pid": N, "patches": [...]}``) once the
-socket is listening, so there is no window in which another process can take
-the port between choosing and binding it.
+stdout as one JSON line (``{"port": N, "pid": N, "patches": [...], "controls":
+[...]}``) once the socket is listening, so there is no window in which another
+process can take the port between choosing and binding it.
+
+Besides the fidelity patches, the emulator serves the drill controls
+(``/_deployer/...``, see ``controls.py``): emulator-only endpoints that play what
+AWS runs by itself (health checks, CodeDeploy's engine) for a rollback drill.
+``--no-patches`` serves neither.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-patches",
         action="store_true",
-        help="serve stock moto (used by the tests that prove each patch is needed)",
+        help="serve stock moto, without patches or drill controls "
+        "(used by the tests that prove each patch is needed)",
     )
     parser.add_argument(
         "--ready-file",
@@ -66,7 +72,15 @@ def main(argv: list[str] | None = None) -> int:
         create_backend_app,
     )
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    controls: list[str] = []
+    if not args.no_patches:
+        # Drill controls (/_deployer/...): not fidelity patches, see controls.py.
+        from deployer.emulator import controls as drill_controls
+
+        drill_controls.install()
+        app = drill_controls.wrap(app)
+        controls = drill_controls.names()
     server = make_server(
         args.host,
         args.port,
@@ -84,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
 
-    announcement = json.dumps({"port": port, "pid": os.getpid(), "patches": applied})
+    announcement = json.dumps(
+        {"port": port, "pid": os.getpid(), "patches": applied, "controls": controls}
+    )
     if args.ready_file:
         tmp = f"{args.ready_file}.tmp"
         with open(tmp, "w") as handle:
