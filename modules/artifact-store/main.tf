@@ -2,13 +2,9 @@ data "aws_region" "current" {}
 
 data "aws_partition" "current" {}
 
-data "aws_caller_identity" "current" {}
-
 locals {
-  region       = data.aws_region.current.name
-  partition    = data.aws_partition.current.partition
-  account_id   = data.aws_caller_identity.current.account_id
-  account_root = "arn:${local.partition}:iam::${local.account_id}:root"
+  region    = data.aws_region.current.name
+  partition = data.aws_partition.current.partition
 
   # Account roots of the runtime accounts: IAM policies there decide which
   # roles (the deploy roles) may use what this store grants their account.
@@ -16,8 +12,7 @@ locals {
 
   # The bucket name carries the region: CodePipeline needs one artifact store
   # per region it deploys to, and bucket names are global.
-  bucket_name    = "${var.name_prefix}-artifacts-${local.region}"
-  kms_alias_name = "alias/${var.name_prefix}-artifacts"
+  bucket_name = "${var.name_prefix}-artifacts-${local.region}"
 }
 
 # --- Bucket ------------------------------------------------------------------
@@ -62,7 +57,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.this.arn
+      kms_master_key_id = module.key.key_arn
     }
     bucket_key_enabled = true # one data key per bucket, not one KMS call per object
   }

@@ -15,20 +15,20 @@ output "bucket_regional_domain_name" {
 
 output "kms_key_arn" {
   description = "ARN of the artifact KMS key (the encryption_key of the pipeline's artifact store for this region, and CodeBuild's encryption_key)."
-  value       = aws_kms_key.this.arn
+  value       = module.key.key_arn
 }
 
 output "kms_key_id" {
   description = "ID of the artifact KMS key."
-  value       = aws_kms_key.this.key_id
+  value       = module.key.key_id
 }
 
 output "kms_alias_name" {
   description = "Name of the artifact key's alias, alias/{name_prefix}-artifacts (the same in every region)."
-  value       = aws_kms_alias.this.name
+  value       = module.key.alias_name
 }
 
 output "kms_alias_arn" {
   description = "ARN of the artifact key's alias."
-  value       = aws_kms_alias.this.arn
+  value       = module.key.alias_arn
 }

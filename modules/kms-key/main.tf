@@ -51,6 +51,44 @@ locals {
     "kms:ReEncryptTo",
   ]
 
+  # Services the key's cryptographic use may be restricted to
+  # (usage_via_service): the endpoint kms:ViaService names and the actions
+  # that service calls on the caller's behalf.
+  via_services = {
+    ssm = {
+      sid      = "KeyUsageThroughParameterStore"
+      endpoint = "ssm.${local.region}.amazonaws.com"
+      # Parameter Store encrypts standard parameters with Encrypt and advanced
+      # ones with GenerateDataKey (envelope encryption); both decrypt with Decrypt.
+      actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    }
+  }
+
+  # What the account, the user roles and the other accounts may do with the
+  # key: the usage actions, or only what the one service calls, through it.
+  usage = var.usage_via_service == null ? {
+    sid       = "KeyUsage"
+    actions   = local.usage_actions
+    condition = null
+    } : {
+    sid       = local.via_services[var.usage_via_service].sid
+    actions   = local.via_services[var.usage_via_service].actions
+    condition = { StringEquals = { "kms:ViaService" = local.via_services[var.usage_via_service].endpoint } }
+  }
+  usage_condition = local.usage.condition == null ? {} : { Condition = local.usage.condition }
+
+  # Principals outside the account's own delegation, each with the usage
+  # statement's actions and condition: roles named directly, and other
+  # accounts' roots (IAM policies there decide which roles may use the key).
+  # In this platform the other accounts are the runtime accounts deploying
+  # from the delivery account (docs/architecture.md, kms:ResourceAliases),
+  # hence the statement's name. No statement for an empty list: an empty
+  # principal makes the policy malformed.
+  grantees = [
+    { sid = "UserRoles", principals = var.user_role_arns },
+    { sid = "DeploymentAccounts", principals = [for id in var.account_ids : "arn:${local.partition}:iam::${id}:root"] },
+  ]
+
   # What each supported service principal may do. Publishing services only
   # need a data key for an encrypted SNS topic (GenerateDataKey*) and Decrypt
   # to read it back; CloudWatch Logs encrypts log events itself.
@@ -105,30 +143,33 @@ locals {
         Action    = local.admin_actions
         Resource  = "*" # in a key policy, "*" is this key
       },
-      {
-        Sid       = "KeyUsage"
+      merge({
+        Sid       = local.usage.sid
         Effect    = "Allow"
         Principal = { AWS = local.account_root }
-        Action    = local.usage_actions
+        Action    = local.usage.actions
         Resource  = "*"
-      },
-      {
-        # Grants only for AWS services acting for a principal of this account.
-        Sid       = "KeyGrantsForAwsServices"
-        Effect    = "Allow"
-        Principal = { AWS = local.account_root }
-        Action    = ["kms:CreateGrant"]
-        Resource  = "*"
-        Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
-      },
+      }, local.usage_condition),
     ],
-    length(var.user_role_arns) > 0 ? [{
-      Sid       = "UserRoles"
+    # Grants only for AWS services acting for a principal of this account; a
+    # key restricted to one service has none (they would reach past it).
+    var.usage_via_service == null ? [{
+      Sid       = "KeyGrantsForAwsServices"
       Effect    = "Allow"
-      Principal = { AWS = var.user_role_arns }
-      Action    = local.usage_actions
+      Principal = { AWS = local.account_root }
+      Action    = ["kms:CreateGrant"]
       Resource  = "*"
+      Condition = { Bool = { "kms:GrantIsForAWSResource" = "true" } }
     }] : [],
+    [
+      for grantee in local.grantees : merge({
+        Sid       = grantee.sid
+        Effect    = "Allow"
+        Principal = { AWS = grantee.principals }
+        Action    = local.usage.actions
+        Resource  = "*"
+      }, local.usage_condition) if length(grantee.principals) > 0
+    ],
     [
       for service in var.service_principals : merge(
         {

@@ -17,3 +17,18 @@ output "alias_arn" {
   description = "ARN of the key's alias."
   value       = aws_kms_alias.this.arn
 }
+
+output "key_policy" {
+  description = "The key policy (JSON), for checks and tests of calling modules."
+  value       = aws_kms_key.this.policy
+}
+
+output "key_rotation_enabled" {
+  description = "Whether the key rotates automatically (always true: the module has no switch for it)."
+  value       = aws_kms_key.this.enable_key_rotation
+}
+
+output "key_deletion_window_days" {
+  description = "Days a deleted key waits before KMS deletes it for good."
+  value       = aws_kms_key.this.deletion_window_in_days
+}

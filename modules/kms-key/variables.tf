@@ -89,3 +89,42 @@ variable "deletion_window_days" {
     error_message = "The deletion_window_days must be a whole number of days from 7 to 30 (the KMS limits)."
   }
 }
+
+variable "account_ids" {
+  type        = list(string)
+  description = "IDs of other AWS accounts whose roots may use the key (the usage actions, or those of usage_via_service), in the DeploymentAccounts statement: for example the runtime accounts that read and write a delivery account's pipeline artifacts. IAM policies in those accounts decide which roles actually can."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for id in var.account_ids : can(regex("^[0-9]{12}$", id))])
+    error_message = "Each entry of account_ids must be a 12-digit AWS account ID (as a string, leading zeros kept)."
+  }
+
+  validation {
+    condition     = length(distinct(var.account_ids)) == length(var.account_ids)
+    error_message = "The account_ids list must not name the same account twice."
+  }
+}
+
+variable "usage_via_service" {
+  type        = string
+  description = <<-EOT
+    Restricts every cryptographic use of the key to one AWS service acting for the caller (the
+    kms:ViaService condition), by short name: "ssm" (Parameter Store of this region, with only the
+    actions it calls for SecureStrings: Encrypt, Decrypt, GenerateDataKey). The account's, the user
+    roles' and the other accounts' statements then carry that condition and those actions, and the
+    policy has no grant statement. Not with service_principals. null (the default): no restriction.
+  EOT
+  default     = null
+
+  validation {
+    condition     = var.usage_via_service == null || contains(["ssm"], coalesce(var.usage_via_service, "-"))
+    error_message = "The usage_via_service must be \"ssm\" or null."
+  }
+
+  validation {
+    condition     = var.usage_via_service == null || length(var.service_principals) == 0
+    error_message = "A key restricted to one service (usage_via_service) must not also name service_principals: their statements would reach past that service."
+  }
+}

@@ -13,13 +13,10 @@ data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  region       = data.aws_region.current.name
-  partition    = data.aws_partition.current.partition
-  account_id   = data.aws_caller_identity.current.account_id
-  account_root = "arn:${local.partition}:iam::${local.account_id}:root"
-  ssm_service  = "ssm.${local.region}.amazonaws.com"
-
-  alias_name = "alias/${var.name_prefix}-parameters"
+  region      = data.aws_region.current.name
+  partition   = data.aws_partition.current.partition
+  account_id  = data.aws_caller_identity.current.account_id
+  ssm_service = "ssm.${local.region}.amazonaws.com"
 
   # Values every microservice reads (for example LOG_LEVEL), beside its own.
   shared_path     = "/pipeline/${var.environment}/shared/"
@@ -34,82 +31,34 @@ locals {
       policy_name = "${var.name_prefix}-${m.short_name}-params-${local.region}"
     }
   }
-
-  # The account root administers the key, action by action (never kms:*);
-  # IAM policies in the account decide who may actually call them.
-  key_admin_actions = [
-    "kms:CancelKeyDeletion",
-    "kms:CreateAlias",
-    "kms:DeleteAlias",
-    "kms:DescribeKey",
-    "kms:DisableKey",
-    "kms:DisableKeyRotation",
-    "kms:EnableKey",
-    "kms:EnableKeyRotation",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:ListGrants",
-    "kms:ListKeyPolicies",
-    "kms:ListKeyRotations",
-    "kms:ListResourceTags",
-    "kms:PutKeyPolicy",
-    "kms:RevokeGrant",
-    "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateAlias",
-    "kms:UpdateKeyDescription",
-  ]
-
-  # Parameter Store encrypts standard parameters with Encrypt and advanced
-  # ones with GenerateDataKey (envelope encryption); both decrypt with Decrypt.
-  key_usage_actions = [
-    "kms:Decrypt",
-    "kms:Encrypt",
-    "kms:GenerateDataKey",
-  ]
 }
 
 # --- KMS key for SecureString parameters -------------------------------------
 
-resource "aws_kms_key" "this" {
-  description             = "SecureString parameters under /pipeline/${var.environment}/ (${var.name_prefix})."
-  key_usage               = "ENCRYPT_DECRYPT"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+# The key encrypts parameters and nothing else: the account administers it,
+# action by action, and may encrypt and decrypt with it only through Parameter
+# Store in this region (kms:ViaService); IAM policies in the account decide who
+# may actually call them (the read policies below).
+module "key" {
+  source = "../kms-key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "KeyAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = local.account_root }
-        Action    = local.key_admin_actions
-        Resource  = "*" # in a key policy, "*" is this key
-      },
-      {
-        # The key encrypts parameters and nothing else: cryptographic use only
-        # through Parameter Store in this region.
-        Sid       = "KeyUsageThroughParameterStore"
-        Effect    = "Allow"
-        Principal = { AWS = local.account_root }
-        Action    = local.key_usage_actions
-        Resource  = "*"
-        Condition = {
-          StringEquals = { "kms:ViaService" = local.ssm_service }
-        }
-      },
-    ]
-  })
-
-  tags = { Name = local.alias_name }
+  name_prefix       = var.name_prefix
+  name              = "parameters"
+  description       = "SecureString parameters under /pipeline/${var.environment}/ (${var.name_prefix})."
+  usage_via_service = "ssm"
 }
 
-resource "aws_kms_alias" "this" {
-  name          = local.alias_name
-  target_key_id = aws_kms_key.this.key_id
+# The key and its alias were this module's own resources: existing
+# environments keep them (a KMS key is never replaced, and its SecureStrings
+# would be lost with it).
+moved {
+  from = aws_kms_key.this
+  to   = module.key.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.this
+  to   = module.key.aws_kms_alias.this
 }
 
 # --- Read policies, one per microservice -------------------------------------
@@ -147,7 +96,7 @@ resource "aws_iam_policy" "read" {
         Sid      = "DecryptParameters"
         Effect   = "Allow"
         Action   = "kms:Decrypt"
-        Resource = aws_kms_key.this.arn
+        Resource = module.key.key_arn
         Condition = {
           StringEquals = { "kms:ViaService" = local.ssm_service }
           StringLike = {

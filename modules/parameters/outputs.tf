@@ -1,11 +1,11 @@
 output "kms_key_arn" {
   description = "ARN of the KMS key SecureString parameters are encrypted with."
-  value       = aws_kms_key.this.arn
+  value       = module.key.key_arn
 }
 
 output "kms_alias_name" {
   description = "Alias of the key, alias/{name_prefix}-parameters: the KeyId the deployer writes SecureStrings with."
-  value       = aws_kms_alias.this.name
+  value       = module.key.alias_name
 }
 
 output "parameter_paths" {

@@ -66,13 +66,8 @@ run "names" {
   }
 
   assert {
-    condition     = aws_kms_alias.this.name == "alias/acme-shop-delivery-artifacts"
+    condition     = module.key.alias_name == "alias/acme-shop-delivery-artifacts"
     error_message = "The key alias must be alias/{name_prefix}-artifacts."
-  }
-
-  assert {
-    condition     = aws_kms_alias.this.target_key_id == aws_kms_key.this.key_id
-    error_message = "The alias must point at the module's key."
   }
 
   assert {
@@ -80,10 +75,10 @@ run "names" {
       output.bucket_name == aws_s3_bucket.this.id
       && output.bucket_arn == aws_s3_bucket.this.arn
       && output.bucket_regional_domain_name == aws_s3_bucket.this.bucket_regional_domain_name
-      && output.kms_key_arn == aws_kms_key.this.arn
-      && output.kms_key_id == aws_kms_key.this.key_id
+      && output.kms_key_arn == module.key.key_arn
+      && output.kms_key_id == module.key.key_id
       && output.kms_alias_name == "alias/acme-shop-delivery-artifacts"
-      && output.kms_alias_arn == aws_kms_alias.this.arn
+      && output.kms_alias_arn == module.key.alias_arn
     )
     error_message = "The outputs must expose the bucket, key and alias attributes."
   }
@@ -99,14 +94,27 @@ run "names_dr_region" {
     }
   }
 
+  # The key's own module reads the region too (the DR provider's).
+  override_data {
+    target = module.key.data.aws_region.current
+    values = {
+      name = "us-west-2"
+    }
+  }
+
   assert {
     condition     = aws_s3_bucket.this.bucket == "acme-shop-delivery-artifacts-us-west-2"
     error_message = "The DR bucket must carry its own region."
   }
 
   assert {
-    condition     = aws_kms_alias.this.name == "alias/acme-shop-delivery-artifacts"
+    condition     = module.key.alias_name == "alias/acme-shop-delivery-artifacts"
     error_message = "The alias must be the same in every region (the deploy roles find the key by alias)."
+  }
+
+  assert {
+    condition     = { for s in jsondecode(module.key.key_policy).Statement : s.Sid => s }["CloudWatchLogs"].Principal.Service == "logs.us-west-2.amazonaws.com"
+    error_message = "The DR key must admit CloudWatch Logs of its own region."
   }
 }
 
@@ -121,7 +129,7 @@ run "versioning_and_encryption" {
   assert {
     condition = (
       one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"
-      && one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default[0].kms_master_key_id == aws_kms_key.this.arn
+      && one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default[0].kms_master_key_id == module.key.key_arn
     )
     error_message = "The bucket must be encrypted with SSE-KMS using the module's key."
   }
@@ -132,7 +140,7 @@ run "versioning_and_encryption" {
   }
 
   assert {
-    condition     = aws_kms_key.this.enable_key_rotation == true && aws_kms_key.this.deletion_window_in_days == 30
+    condition     = module.key.key_rotation_enabled == true && module.key.key_deletion_window_days == 30
     error_message = "The key must rotate and have a 30-day deletion window by default."
   }
 }
@@ -249,7 +257,7 @@ run "key_policy" {
 
   assert {
     condition = alltrue([
-      for action in flatten([for s in jsondecode(aws_kms_key.this.policy).Statement : s.Action]) :
+      for action in flatten([for s in jsondecode(module.key.key_policy).Statement : s.Action]) :
       !strcontains(action, "*")
     ])
     error_message = "No statement of the key policy may use a wildcard in an action."
@@ -257,25 +265,25 @@ run "key_policy" {
 
   assert {
     condition = (
-      toset({ for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["DeploymentAccounts"].Principal.AWS) == toset(["arn:aws:iam::333333333333:root", "arn:aws:iam::444444444444:root"])
-      && toset({ for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["DeploymentAccounts"].Action) == toset(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"])
+      toset({ for s in jsondecode(module.key.key_policy).Statement : s.Sid => s }["DeploymentAccounts"].Principal.AWS) == toset(["arn:aws:iam::333333333333:root", "arn:aws:iam::444444444444:root"])
+      && toset({ for s in jsondecode(module.key.key_policy).Statement : s.Sid => s }["DeploymentAccounts"].Action) == toset(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"])
     )
     error_message = "The deployment accounts must be able to decrypt and encrypt with the key, nothing more."
   }
 
   assert {
     condition = (
-      { for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["KeyAdministration"].Principal.AWS == "arn:aws:iam::111111111111:root"
+      { for s in jsondecode(module.key.key_policy).Statement : s.Sid => s }["KeyAdministration"].Principal.AWS == "arn:aws:iam::111111111111:root"
       && length(setsubtract(
         ["kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:DescribeKey", "kms:ScheduleKeyDeletion", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateKeyDescription"],
-        { for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["KeyAdministration"].Action,
+        { for s in jsondecode(module.key.key_policy).Statement : s.Sid => s }["KeyAdministration"].Action,
       )) == 0
     )
     error_message = "The account root must hold the administration actions Terraform calls (or the account locks itself out)."
   }
 
   assert {
-    condition     = toset({ for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["KeyUsage"].Action) == toset(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"])
+    condition     = toset({ for s in jsondecode(module.key.key_policy).Statement : s.Sid => s }["KeyUsage"].Action) == toset(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"])
     error_message = "The account root must be able to use the key (CodePipeline and CodeBuild roles, through IAM)."
   }
 }
@@ -285,7 +293,7 @@ run "key_service_principals_default" {
 
   assert {
     condition = toset([
-      for s in jsondecode(aws_kms_key.this.policy).Statement : s.Principal.Service if can(s.Principal.Service)
+      for s in jsondecode(module.key.key_policy).Statement : s.Principal.Service if can(s.Principal.Service)
       ]) == toset([
       "logs.us-east-1.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com", "codestar-notifications.amazonaws.com",
     ])
@@ -293,12 +301,12 @@ run "key_service_principals_default" {
   }
 
   assert {
-    condition     = { for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["CloudWatchLogs"].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:us-east-1:111111111111:log-group:*"
+    condition     = { for s in jsondecode(module.key.key_policy).Statement : s.Sid => s }["CloudWatchLogs"].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:us-east-1:111111111111:log-group:*"
     error_message = "CloudWatch Logs may only use the key for log groups of this account and region."
   }
 
   assert {
-    condition     = { for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["CodeStarNotifications"].Condition.StringEquals["kms:ViaService"] == "sns.us-east-1.amazonaws.com"
+    condition     = { for s in jsondecode(module.key.key_policy).Statement : s.Sid => s }["CodeStarNotifications"].Condition.StringEquals["kms:ViaService"] == "sns.us-east-1.amazonaws.com"
     error_message = "CodeStar Notifications may only use the key through SNS."
   }
 }
@@ -311,7 +319,7 @@ run "key_service_principals_none" {
   }
 
   assert {
-    condition     = length([for s in jsondecode(aws_kms_key.this.policy).Statement : s if can(s.Principal.Service)]) == 0
+    condition     = length([for s in jsondecode(module.key.key_policy).Statement : s if can(s.Principal.Service)]) == 0
     error_message = "Without service principals no service may use the key."
   }
 }
@@ -330,7 +338,7 @@ run "no_deployment_accounts" {
   }
 
   assert {
-    condition     = !contains([for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid], "DeploymentAccounts")
+    condition     = !contains([for s in jsondecode(module.key.key_policy).Statement : s.Sid], "DeploymentAccounts")
     error_message = "Without deployment accounts the key policy must not have a DeploymentAccounts statement."
   }
 }

@@ -82,6 +82,7 @@ run "key_and_alias" {
       && output.key_id == aws_kms_key.this.key_id
       && output.alias_name == "alias/acme-shop-prod-logs"
       && output.alias_arn == aws_kms_alias.this.arn
+      && output.key_rotation_enabled == true
     )
     error_message = "The outputs must expose the key and alias attributes."
   }
@@ -165,6 +166,99 @@ run "no_user_roles" {
   }
 }
 
+run "no_other_accounts" {
+  command = plan
+
+  # An empty principal list is a malformed key policy.
+  assert {
+    condition     = !contains([for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid], "DeploymentAccounts")
+    error_message = "Without account_ids there must be no DeploymentAccounts statement."
+  }
+}
+
+run "other_accounts" {
+  command = plan
+
+  variables {
+    account_ids = ["333333333333", "444444444444"]
+  }
+
+  assert {
+    condition     = toset({ for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["DeploymentAccounts"].Principal.AWS) == toset(["arn:aws:iam::333333333333:root", "arn:aws:iam::444444444444:root"])
+    error_message = "The other accounts' roots must be the principals of the DeploymentAccounts statement."
+  }
+
+  assert {
+    condition = (
+      toset({ for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["DeploymentAccounts"].Action) == toset(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"])
+      && !can({ for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["DeploymentAccounts"].Condition)
+    )
+    error_message = "The other accounts must be able to encrypt and decrypt with the key, nothing more."
+  }
+
+  # The other accounts add a statement; the account's own stay as they are.
+  assert {
+    condition     = { for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["KeyUsage"].Principal.AWS == "arn:aws:iam::123456789012:root"
+    error_message = "The account root must keep its usage statement."
+  }
+}
+
+run "usage_only_through_parameter_store" {
+  command = plan
+
+  variables {
+    service_principals = []
+    user_role_arns     = ["arn:aws:iam::123456789012:role/acme-shop-prod-deployer"]
+    account_ids        = ["333333333333"]
+    usage_via_service  = "ssm"
+  }
+
+  assert {
+    condition = (
+      toset({ for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["KeyUsageThroughParameterStore"].Action) == toset(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"])
+      && { for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["KeyUsageThroughParameterStore"].Principal.AWS == "arn:aws:iam::123456789012:root"
+    )
+    error_message = "The account must get only Encrypt, Decrypt and GenerateDataKey (what Parameter Store calls)."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_kms_key.this.policy).Statement :
+      try(s.Condition.StringEquals["kms:ViaService"], null) == "ssm.us-east-1.amazonaws.com"
+      if s.Sid != "KeyAdministration"
+    ])
+    error_message = "Every cryptographic statement (account, user roles, other accounts) must hold only through Parameter Store of this region."
+  }
+
+  assert {
+    condition = alltrue([
+      for sid in ["UserRoles", "DeploymentAccounts"] :
+      toset({ for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }[sid].Action) == toset(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"])
+    ])
+    error_message = "The user roles and the other accounts must get only what Parameter Store calls."
+  }
+
+  # No unrestricted usage statement and no grants: a grant would let another
+  # service use the key.
+  assert {
+    condition     = [for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid] == ["KeyAdministration", "KeyUsageThroughParameterStore", "UserRoles", "DeploymentAccounts"]
+    error_message = "A key restricted to Parameter Store must have only the administration and the restricted usage statements."
+  }
+
+  assert {
+    condition = length(setsubtract(
+      ["kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:DescribeKey", "kms:ScheduleKeyDeletion", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateKeyDescription"],
+      { for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["KeyAdministration"].Action,
+    )) == 0 && !can({ for s in jsondecode(aws_kms_key.this.policy).Statement : s.Sid => s }["KeyAdministration"].Condition)
+    error_message = "The administration statement must stay unrestricted (Terraform manages the key directly)."
+  }
+
+  assert {
+    condition     = strcontains(output.key_policy, "ssm.us-east-1.amazonaws.com") && output.key_policy == aws_kms_key.this.policy
+    error_message = "The key_policy output must be the key's policy."
+  }
+}
+
 run "service_principals" {
   command = plan
 
@@ -222,7 +316,7 @@ run "custom_deletion_window" {
   }
 
   assert {
-    condition     = aws_kms_key.this.deletion_window_in_days == 7
-    error_message = "deletion_window_days must set the key's deletion window."
+    condition     = aws_kms_key.this.deletion_window_in_days == 7 && output.key_deletion_window_days == 7
+    error_message = "deletion_window_days must set the key's deletion window (and the output)."
   }
 }

@@ -140,6 +140,71 @@ run "user_role_arns_duplicate" {
   expect_failures = [var.user_role_arns]
 }
 
+# --- account_ids -------------------------------------------------------------
+
+run "account_ids_not_an_account_id" {
+  command = plan
+
+  variables {
+    account_ids = ["33333333333"] # 11 digits
+  }
+
+  expect_failures = [var.account_ids]
+}
+
+run "account_ids_account_root" {
+  command = plan
+
+  variables {
+    account_ids = ["arn:aws:iam::333333333333:root"]
+  }
+
+  expect_failures = [var.account_ids]
+}
+
+run "account_ids_duplicate" {
+  command = plan
+
+  variables {
+    account_ids = ["333333333333", "333333333333"]
+  }
+
+  expect_failures = [var.account_ids]
+}
+
+# --- usage_via_service -------------------------------------------------------
+
+run "usage_via_service_unknown" {
+  command = plan
+
+  variables {
+    usage_via_service = "s3"
+  }
+
+  expect_failures = [var.usage_via_service]
+}
+
+run "usage_via_service_full_endpoint" {
+  command = plan
+
+  variables {
+    usage_via_service = "ssm.us-east-1.amazonaws.com"
+  }
+
+  expect_failures = [var.usage_via_service]
+}
+
+run "usage_via_service_with_service_principals" {
+  command = plan
+
+  variables {
+    usage_via_service  = "ssm"
+    service_principals = ["sns"]
+  }
+
+  expect_failures = [var.usage_via_service]
+}
+
 # --- deletion_window_days ----------------------------------------------------
 
 run "deletion_window_days_too_short" {

@@ -62,20 +62,20 @@ run "namespaces_and_policies" {
 
   # KMS key: rotation, alias, explicit actions only.
   assert {
-    condition     = aws_kms_key.this.enable_key_rotation && aws_kms_alias.this.name == "alias/acme-shop-staging-parameters" && output.kms_alias_name == "alias/acme-shop-staging-parameters"
+    condition     = module.key.key_rotation_enabled && module.key.alias_name == "alias/acme-shop-staging-parameters" && output.kms_alias_name == "alias/acme-shop-staging-parameters"
     error_message = "The key must rotate and be aliased alias/{name_prefix}-parameters."
   }
 
   assert {
     condition = alltrue(flatten([
-      for s in jsondecode(aws_kms_key.this.policy).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]
+      for s in jsondecode(module.key.key_policy).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]
     ]))
     error_message = "The key policy must list its actions one by one (no kms:* or other wildcard)."
   }
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_kms_key.this.policy).Statement :
+      for s in jsondecode(module.key.key_policy).Statement :
       s.Principal == { AWS = "arn:aws:iam::123456789012:root" }
     ])
     error_message = "The key policy must name only this account."
@@ -83,7 +83,7 @@ run "namespaces_and_policies" {
 
   assert {
     condition = one([
-      for s in jsondecode(aws_kms_key.this.policy).Statement : s.Condition.StringEquals["kms:ViaService"]
+      for s in jsondecode(module.key.key_policy).Statement : s.Condition.StringEquals["kms:ViaService"]
       if contains(flatten([s.Action]), "kms:Decrypt")
     ]) == "ssm.us-east-1.amazonaws.com"
     error_message = "Encrypt and decrypt with the key only through Parameter Store."
@@ -91,7 +91,7 @@ run "namespaces_and_policies" {
 
   assert {
     condition = !anytrue([
-      for s in jsondecode(aws_kms_key.this.policy).Statement : contains(flatten([s.Action]), "kms:Decrypt")
+      for s in jsondecode(module.key.key_policy).Statement : contains(flatten([s.Action]), "kms:Decrypt")
       if try(s.Condition.StringEquals["kms:ViaService"], null) == null
     ])
     error_message = "No statement may allow kms:Decrypt outside Parameter Store."
@@ -146,7 +146,7 @@ run "namespaces_and_policies" {
         Sid      = "DecryptParameters"
         Effect   = "Allow"
         Action   = "kms:Decrypt"
-        Resource = aws_kms_key.this.arn
+        Resource = module.key.key_arn
         Condition = {
           StringEquals = { "kms:ViaService" = "ssm.us-east-1.amazonaws.com" }
           StringLike = { "kms:EncryptionContext:PARAMETER_ARN" = [
@@ -230,6 +230,21 @@ run "other_region_and_environment" {
     }
   }
 
+  # The key's own module reads the region and account too.
+  override_data {
+    target = module.key.data.aws_region.current
+    values = {
+      name = "us-west-2"
+    }
+  }
+
+  override_data {
+    target = module.key.data.aws_caller_identity.current
+    values = {
+      account_id = "444444444444"
+    }
+  }
+
   assert {
     condition     = aws_iam_policy.read["api-service"].name == "acme-shop-prod-api-params-us-west-2"
     error_message = "The read policy name must carry the region (IAM is global)."
@@ -246,8 +261,11 @@ run "other_region_and_environment" {
   }
 
   assert {
-    condition     = strcontains(aws_kms_key.this.policy, "ssm.us-west-2.amazonaws.com")
-    error_message = "The key must be usable through Parameter Store of its own region."
+    condition = (
+      strcontains(module.key.key_policy, "ssm.us-west-2.amazonaws.com")
+      && alltrue([for s in jsondecode(module.key.key_policy).Statement : s.Principal == { AWS = "arn:aws:iam::444444444444:root" }])
+    )
+    error_message = "The key must be usable through Parameter Store of its own region, by its own account."
   }
 
   assert {
