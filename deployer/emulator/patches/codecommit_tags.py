@@ -9,23 +9,15 @@ fails with a 500 for an unknown action.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ._util import add_method, replace
+from ._tag_store import TagStore
+from ._util import replace
 
 GAP = (
     "CodeCommit has no TagResource/UntagResource/ListTagsForResource and drops "
     "CreateRepository tags."
 )
-
-
-def _tags(backend: Any) -> dict[str, dict[str, str]]:
-    store: dict[str, dict[str, str]] | None = getattr(backend, "_deployer_tags", None)
-    if store is None:
-        store = {}
-        backend._deployer_tags = store
-    return store
 
 
 def _repository_arn(backend: Any, arn: str) -> str:
@@ -37,51 +29,35 @@ def _repository_arn(backend: Any, arn: str) -> str:
     raise RepositoryDoesNotExistException(arn.rsplit(":", 1)[-1])
 
 
+STORE = TagStore(
+    backend="codecommit_backend",
+    arn_param="resourceArn",
+    tags_param="tags",
+    tag_keys_param="tagKeys",
+    resolve=_repository_arn,
+)
+
+
 def apply() -> None:
     from moto.codecommit.responses import CodeCommitResponse
 
-    def create_factory(original: Any) -> Any:
-        def create_repository(self: Any) -> str:
-            body = original(self)
-            tags = self._get_param("tags") or {}
-            if tags:
-                arn = json.loads(body)["repositoryMetadata"]["Arn"]
-                _tags(self.codecommit_backend).setdefault(arn, {}).update(tags)
-            return body
-
-        return create_repository
-
+    # A repository created again under the same name gets a new life: its
+    # predecessor's tags go with it.
     def delete_factory(original: Any) -> Any:
         def delete_repository(self: Any) -> str:
             backend = self.codecommit_backend
             repository = backend.repositories.get(self._get_param("repositoryName"))
             if repository is not None:
-                _tags(backend).pop(repository.repository_metadata["Arn"], None)
-            return original(self)
+                STORE.tags(backend).pop(repository.repository_metadata["Arn"], None)
+            body: str = original(self)
+            return body
 
         return delete_repository
 
-    def tag_resource(self: Any) -> str:
-        backend = self.codecommit_backend
-        arn = _repository_arn(backend, self._get_param("resourceArn"))
-        _tags(backend).setdefault(arn, {}).update(self._get_param("tags") or {})
-        return "{}"
-
-    def untag_resource(self: Any) -> str:
-        backend = self.codecommit_backend
-        arn = _repository_arn(backend, self._get_param("resourceArn"))
-        current = _tags(backend).setdefault(arn, {})
-        for key in self._get_param("tagKeys") or []:
-            current.pop(key, None)
-        return "{}"
-
-    def list_tags_for_resource(self: Any) -> str:
-        backend = self.codecommit_backend
-        arn = _repository_arn(backend, self._get_param("resourceArn"))
-        return json.dumps({"tags": dict(_tags(backend).get(arn, {}))})
-
-    replace(CodeCommitResponse, "create_repository", create_factory)
+    STORE.tag_on_create(
+        CodeCommitResponse,
+        "create_repository",
+        lambda answer: str(answer["repositoryMetadata"]["Arn"]),
+    )
     replace(CodeCommitResponse, "delete_repository", delete_factory)
-    add_method(CodeCommitResponse, "tag_resource", tag_resource)
-    add_method(CodeCommitResponse, "untag_resource", untag_resource)
-    add_method(CodeCommitResponse, "list_tags_for_resource", list_tags_for_resource)
+    STORE.install(CodeCommitResponse)
