@@ -265,6 +265,48 @@ def build_parser() -> argparse.ArgumentParser:
     _env_args(p)
 
     p = command(
+        "drill",
+        "Game days: prove a bad release is rolled back and people hear of it.",
+        """\
+        rollback: release a copy of the service's task definition as a CodeDeploy
+        blue/green deployment, break it (green targets unhealthy, its alarm in
+        ALARM), let the deploy guard decide, and verify production traffic is back
+        on the original target group, the service on the previous task definition,
+        and a notification published. Prints each step with its time and the time
+        from the breach to traffic restored; leaves the environment as it was.
+
+        On the local emulator the drill plays CodeDeploy's part and runs the deploy
+        guard's real handler code. On AWS it needs --i-know: real CodeDeploy
+        deploys, the drill puts the alarm in ALARM and waits for the rollback.
+
+        --hook: where green is found broken: AfterAllowTraffic (default; after
+        production traffic moved), AfterAllowTestTraffic (test traffic only), or
+        alarm (both hooks pass, then the alarm fires and the guard stops the
+        deployment).
+
+        example:
+          deployer drill rollback staging --service api-service
+          deployer drill rollback staging --hook alarm --json
+        """,
+    )
+    p.add_argument("drill", choices=("rollback",), help="the drill to run")
+    p.add_argument("environment", help="a runtime environment (dev, staging, prod, ...)")
+    p.add_argument("--service", metavar="S", help="microservice (default: the first configured)")
+    p.add_argument(
+        "--hook",
+        choices=("AfterAllowTraffic", "AfterAllowTestTraffic", "alarm"),
+        default="AfterAllowTraffic",
+        help="where the broken release is caught (default: AfterAllowTraffic)",
+    )
+    p.add_argument("--region", metavar="R", help="region (default: the environment's primary)")
+    p.add_argument(
+        "--i-know",
+        action="store_true",
+        dest="i_know",
+        help="allow the drill on AWS: it deploys a revision and sets an alarm to ALARM there",
+    )
+
+    p = command(
         "emulator",
         "Start, stop or inspect the local AWS emulator (moto server on loopback).",
         """\
@@ -745,6 +787,61 @@ def cmd_output(ctx: Context) -> int:
     return _finish(runs)
 
 
+def cmd_drill(ctx: Context) -> int:
+    from deployer import drill
+    from deployer.emulator import controls
+
+    env = ctx.config.environment(ctx.args.environment)
+    if env.stack != "runtime":
+        raise UsageError(f"{env.name} uses the {env.stack} stack, which deploys no services")
+    if ctx.target_kind != LOCAL and not ctx.args.i_know:
+        raise UsageError(
+            f"refusing to run a rollback drill on AWS ({env.name}, account {env.account_id}): "
+            "it deploys a revision and puts an alarm in ALARM there",
+            hint="run it on the local emulator, or add --i-know if that is what you want",
+        )
+    region = ctx.args.region or env.primary_region
+    if region not in [r.name for r in env.regions]:
+        raise UsageError(f"environment {env.name} has no region {region}")
+    service = ctx.args.service or ctx.config.microservices[0].name
+    target = ctx.target
+    factory = ClientFactory(target, session_name="deployer-drill")
+    made: dict[str, Any] = {}
+
+    def client(name: str) -> Any:
+        if name not in made:
+            made[name] = factory.client(
+                name, region, account_id=env.account_id, role_name=env.deploy_role_name
+            )
+        return made[name]
+
+    layout = drill.discover(ctx.config, env, region, service, client)
+    ctx.reporter.progress(
+        f"rollback drill: {env.name} {region} {service}, --hook {ctx.args.hook}, "
+        + (
+            "on the local emulator (the drill plays CodeDeploy's part)"
+            if target.is_local
+            else "on AWS (CodeDeploy and the deployed guard do the work)"
+        )
+    )
+    result: drill.DrillResult
+    if target.is_local:
+        endpoint = str(target.endpoint)
+        result = drill.EmulatorDrill(
+            layout,
+            client,
+            scenario=ctx.args.hook,
+            control=lambda name, body: controls.post(endpoint, name, body),
+            progress=ctx.reporter.progress,
+        ).run()
+    else:
+        result = drill.AwsDrill(
+            layout, client, scenario=ctx.args.hook, progress=ctx.reporter.progress
+        ).run()
+    ctx.reporter.result(result.to_json(), result.to_text())
+    return errors.EXIT_OK if result.ok else errors.EXIT_FAILURE
+
+
 def cmd_emulator(ctx: Context) -> int:
     emulator = Emulator(ctx.project.state_dir)
     if ctx.args.action == "start":
@@ -779,6 +876,7 @@ COMMANDS = {
     "seed": cmd_seed,
     "unlock": cmd_unlock,
     "history": cmd_history,
+    "drill": cmd_drill,
     "emulator": cmd_emulator,
 }
 

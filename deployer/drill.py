@@ -1,0 +1,1369 @@
+"""The rollback drill: release a new revision, break it, and watch it roll back.
+
+``deployer drill rollback ENV`` proves the promise of the deploy guard end to
+end: a bad release does not stay in front of traffic, and people hear about it.
+
+On the **local emulator** there is no CodeDeploy engine, so the drill plays
+CodeDeploy's part with the same API calls CodeDeploy makes for an ECS
+blue/green deployment, and runs the deploy guard's real handler code:
+
+1. registers a new task definition revision of the service (a copy of the
+   current one) and creates the CodeDeploy deployment (AppSpecContent revision
+   naming the guard as the AfterAllowTestTraffic and AfterAllowTraffic hook);
+2. installs the replacement (green) task set behind the target group that is
+   not serving production, points the test listener at it and, unless the
+   scenario breaks it before that, the production listener too, running the
+   guard at each hook as CodeDeploy would (a healthy green passes);
+3. breaks green (the *breach*): its targets fail their health checks (an
+   emulator drill control) and the service's unhealthy-targets alarm goes to
+   ALARM (SetAlarmState);
+4. runs the guard on the next lifecycle hook (``--hook AfterAllowTestTraffic``
+   or ``AfterAllowTraffic``) or on the alarm's EventBridge event (``--hook
+   alarm``), with clients in the service's account on the emulator;
+5. when the guard has failed or stopped the deployment, rolls back as
+   CodeDeploy does: listeners back to the original target group, the original
+   task set PRIMARY again (the service back on the previous task definition),
+   the green task set deleted, the rollback deployment completed;
+6. verifies production traffic is on the original target group, the service
+   on the previous task definition, and that the guard's notification reached
+   the notifications topic (read from an SQS queue the drill subscribes);
+7. puts everything back: alarm states, target health, the drill's revision
+   (deregistered and deleted), the queue and its subscription. ``deployer plan``
+   shows no changes afterwards. (CodeDeploy keeps its deployment records; there
+   is no API to delete them.)
+
+On **AWS** (``--target aws --i-know``) real CodeDeploy does the work: the drill
+registers the revision, creates the deployment, waits until green receives the
+traffic the scenario names, puts the alarm in ALARM with SetAlarmState and
+polls until CodeDeploy (on the guard's or its own alarm monitoring's stop) has
+rolled back.
+
+Every step is recorded with its time; the figure that matters is the time from
+the breach to production traffic back on the original version.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from deployer.aws import translate
+from deployer.config import Config, Environment
+from deployer.errors import DeployerError
+
+#: Scenarios: the lifecycle hook at which green is found broken, or an alarm after both.
+AFTER_ALLOW_TRAFFIC = "AfterAllowTraffic"
+AFTER_ALLOW_TEST_TRAFFIC = "AfterAllowTestTraffic"
+ALARM = "alarm"
+SCENARIOS = (AFTER_ALLOW_TRAFFIC, AFTER_ALLOW_TEST_TRAFFIC, ALARM)
+
+#: Deployment statuses CodeDeploy reports while a deployment runs.
+ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
+#: Where a rolled-back deployment ends.
+ROLLED_BACK_STATUSES = ("Failed", "Stopped")
+
+#: The unhealthy-targets alarm is what a broken green trips first; any other otherwise.
+BREACH_ALARM_SUFFIX = "-unhealthy-targets"
+
+ClientFor = Callable[[str], Any]
+
+
+class DrillError(DeployerError):
+    """The drill could not run (the environment is not as it needs, an API failed)."""
+
+
+# ---------------------------------------------------------------------------
+# Timeline: what happened when
+# ---------------------------------------------------------------------------
+@dataclass
+class Step:
+    name: str
+    at: float
+    detail: str
+
+    def to_json(self, start: float, breach: float | None) -> dict[str, Any]:
+        return {
+            "step": self.name,
+            "at": iso(self.at),
+            "offset_seconds": round(self.at - start, 3),
+            "since_breach_seconds": None if breach is None else round(self.at - breach, 3),
+            "detail": self.detail,
+        }
+
+
+class Timeline:
+    """Steps with their wall-clock times; each is also reported as it happens."""
+
+    def __init__(
+        self, clock: Callable[[], float], progress: Callable[[str], None] | None = None
+    ) -> None:
+        self.clock = clock
+        self.progress = progress
+        self.steps: list[Step] = []
+        self.start = clock()
+
+    def step(self, name: str, detail: str) -> float:
+        return self.record(name, self.clock(), detail)
+
+    def record(self, name: str, at: float, detail: str) -> float:
+        """A step that happened at ``at`` (taken before the calls it describes)."""
+        self.steps.append(Step(name, at, detail))
+        if self.progress is not None:
+            self.progress(f"{iso(at)}  {name}: {detail}")
+        return at
+
+
+def iso(seconds: float) -> str:
+    """ISO 8601 UTC with milliseconds."""
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------
+# What the drill works on: read from the deployment group, as CodeDeploy does
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Layout:
+    environment: str
+    region: str
+    account_id: str
+    application: str
+    deployment_group: str
+    cluster: str
+    service: str
+    container_name: str
+    container_port: int
+    target_groups: dict[str, str]  # name -> ARN
+    production_listener: str
+    test_listener: str
+    original_target_group: str  # ARN behind the production listener now (blue)
+    replacement_target_group: str  # the other one (green)
+    test_listener_target_group: str  # ARN behind the test listener now
+    alarms: tuple[str, ...]
+    task_definition: str
+    primary_task_set: str
+    network_configuration: dict[str, Any]
+    launch_type: str
+    topic_arn: str
+    guard_arn: str
+
+    @property
+    def breach_alarm(self) -> str | None:
+        for name in self.alarms:
+            if name.endswith(BREACH_ALARM_SUFFIX):
+                return name
+        return self.alarms[0] if self.alarms else None
+
+    def name_of(self, target_group_arn: str) -> str:
+        for name, arn in self.target_groups.items():
+            if arn == target_group_arn:
+                return name
+        return target_group_arn
+
+
+def names(config: Config, env: Environment, region: str, service: str) -> dict[str, str]:
+    """The names the runtime stack gives this service's deployment pieces (modules/naming)."""
+    prefix = config.name_prefix(env.name)
+    return {
+        "application": f"{prefix}-services",
+        "deployment_group": f"{prefix}-{service}",
+        "topic_arn": f"arn:aws:sns:{region}:{env.account_id}:{prefix}-notifications",
+        "guard_arn": f"arn:aws:lambda:{region}:{env.account_id}:function:{prefix}-deploy-guard",
+        "prefix": prefix,
+    }
+
+
+def _call(doing: str, func: Callable[..., Any], **kwargs: Any) -> Any:
+    try:
+        return func(**kwargs)
+    except ClientError as exc:
+        raise translate(exc, doing) from None
+
+
+def forwarded(listener: dict[str, Any]) -> list[str]:
+    """Target group ARNs a listener's default actions forward to (weight above zero)."""
+    arns: list[str] = []
+    for action in listener.get("DefaultActions") or []:
+        if action.get("Type") != "forward":
+            continue
+        weighted = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
+        if weighted:
+            arns += [t["TargetGroupArn"] for t in weighted if t.get("Weight", 1) > 0]
+        elif action.get("TargetGroupArn"):
+            arns.append(action["TargetGroupArn"])
+    return sorted(set(arns))
+
+
+def listener_target(client: ClientFor, listener_arn: str) -> str:
+    (listener,) = _call(
+        "describe the listener",
+        client("elbv2").describe_listeners,
+        ListenerArns=[listener_arn],
+    )["Listeners"]
+    targets = forwarded(listener)
+    if len(targets) != 1:
+        raise DrillError(
+            f"listener {listener_arn} forwards to {len(targets)} target groups; the drill needs "
+            "exactly one (is a deployment half-way?)"
+        )
+    return targets[0]
+
+
+def discover(
+    config: Config, env: Environment, region: str, service: str, client: ClientFor
+) -> Layout:
+    """Read the service's deployment group, target groups, listeners and task sets."""
+    known = [m.name for m in config.microservices]
+    if service not in known:
+        raise DrillError(f"unknown microservice {service!r} (configured: {', '.join(known)})")
+    n = names(config, env, region, service)
+    codedeploy = client("codedeploy")
+    try:
+        group = codedeploy.get_deployment_group(
+            applicationName=n["application"], deploymentGroupName=n["deployment_group"]
+        )["deploymentGroupInfo"]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("ApplicationDoesNotExistException", "DeploymentGroupDoesNotExistException"):
+            raise DrillError(
+                f"{env.name} has no deployment group {n['deployment_group']} in {region}",
+                hint=f"apply the environment first: deployer apply {env.name}",
+            ) from None
+        raise translate(exc, "read the deployment group") from None
+    (ecs_service,) = group["ecsServices"]
+    (pair,) = group["loadBalancerInfo"]["targetGroupPairInfoList"]
+    tg_names = [tg["name"] for tg in pair["targetGroups"]]
+    (production,) = pair["prodTrafficRoute"]["listenerArns"]
+    (test,) = pair["testTrafficRoute"]["listenerArns"]
+    alarms = tuple(a["name"] for a in (group.get("alarmConfiguration") or {}).get("alarms") or [])
+
+    found = _call(
+        "describe the target groups",
+        client("elbv2").describe_target_groups,
+        Names=tg_names,
+    )["TargetGroups"]
+    target_groups = {tg["TargetGroupName"]: tg["TargetGroupArn"] for tg in found}
+    original = listener_target(client, production)
+    if original not in target_groups.values():
+        raise DrillError(f"the production listener forwards to {original}, outside the pair")
+    (replacement,) = [arn for arn in target_groups.values() if arn != original]
+    test_target = listener_target(client, test)
+
+    (svc,) = _call(
+        "describe the service",
+        client("ecs").describe_services,
+        cluster=ecs_service["clusterName"],
+        services=[ecs_service["serviceName"]],
+    )["services"]
+    primaries = [ts for ts in svc.get("taskSets") or [] if ts.get("status") == "PRIMARY"]
+    if len(primaries) != 1 or len(svc.get("taskSets") or []) != 1:
+        raise DrillError(
+            f"service {svc['serviceName']} has {len(svc.get('taskSets') or [])} task sets "
+            f"({len(primaries)} PRIMARY); the drill needs one PRIMARY task set and nothing "
+            "in flight",
+            hint="wait for the deployment in progress to finish, then retry",
+        )
+    (balancer,) = svc["loadBalancers"]
+    return Layout(
+        environment=env.name,
+        region=region,
+        account_id=env.account_id,
+        application=n["application"],
+        deployment_group=n["deployment_group"],
+        cluster=ecs_service["clusterName"],
+        service=ecs_service["serviceName"],
+        container_name=balancer["containerName"],
+        container_port=int(balancer["containerPort"]),
+        target_groups=target_groups,
+        production_listener=production,
+        test_listener=test,
+        original_target_group=original,
+        replacement_target_group=replacement,
+        test_listener_target_group=test_target,
+        alarms=alarms,
+        task_definition=svc["taskDefinition"],
+        primary_task_set=primaries[0]["taskSetArn"],
+        network_configuration=svc.get("networkConfiguration") or {},
+        launch_type=svc.get("launchType") or "FARGATE",
+        topic_arn=n["topic_arn"],
+        guard_arn=n["guard_arn"],
+    )
+
+
+def active_deployments(client: ClientFor, layout: Layout) -> list[str]:
+    return list(
+        _call(
+            "list the deployments in progress",
+            client("codedeploy").list_deployments,
+            applicationName=layout.application,
+            deploymentGroupName=layout.deployment_group,
+            includeOnlyStatuses=list(ACTIVE_STATUSES),
+        )["deployments"]
+    )
+
+
+def appspec(layout: Layout, task_definition: str) -> dict[str, Any]:
+    """The CreateDeployment revision, as the pipeline's appspec renders it."""
+    content = {
+        "version": 0.0,
+        "Resources": [
+            {
+                "TargetService": {
+                    "Type": "AWS::ECS::Service",
+                    "Properties": {
+                        "TaskDefinition": task_definition,
+                        "LoadBalancerInfo": {
+                            "ContainerName": layout.container_name,
+                            "ContainerPort": layout.container_port,
+                        },
+                    },
+                }
+            }
+        ],
+        "Hooks": [
+            {AFTER_ALLOW_TEST_TRAFFIC: layout.guard_arn},
+            {AFTER_ALLOW_TRAFFIC: layout.guard_arn},
+        ],
+    }
+    return {"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(content)}}
+
+
+# ---------------------------------------------------------------------------
+# A release, step by step, with CodeDeploy's API calls
+# ---------------------------------------------------------------------------
+#: Finishes a deployment as CodeDeploy's engine would: (deployment id, status).
+Engine = Callable[[str, str], None]
+
+
+class Release:
+    """One blue/green release of a new task definition revision.
+
+    On the emulator the caller plays CodeDeploy's engine with these steps; the
+    no-drift integration test uses them for a successful swap.
+    """
+
+    def __init__(
+        self,
+        layout: Layout,
+        client: ClientFor,
+        timeline: Timeline,
+        *,
+        engine: Engine,
+        label: str,
+    ) -> None:
+        self.layout = layout
+        self.client = client
+        self.timeline = timeline
+        self.engine = engine
+        self.label = label
+        self.task_definition: str | None = None
+        self.deployment_id: str | None = None
+        self.task_set: str | None = None
+        self.rollback_deployment_id: str | None = None
+        self.production_moved = False
+        self.test_moved = False
+
+    def register_revision(self) -> str:
+        ecs = self.client("ecs")
+        current = _call(
+            "describe the task definition",
+            ecs.describe_task_definition,
+            taskDefinition=self.layout.task_definition,
+            include=["TAGS"],
+        )
+        definition = current["taskDefinition"]
+        keep = (
+            "containerDefinitions",
+            "taskRoleArn",
+            "executionRoleArn",
+            "networkMode",
+            "volumes",
+            "placementConstraints",
+            "requiresCompatibilities",
+            "cpu",
+            "memory",
+            "runtimePlatform",
+        )
+        request = {k: definition[k] for k in keep if definition.get(k)}
+        registered = _call(
+            "register the new task definition revision",
+            ecs.register_task_definition,
+            family=definition["family"],
+            tags=[{"key": "deployer-drill", "value": self.label}],
+            **request,
+        )["taskDefinition"]
+        self.task_definition = str(registered["taskDefinitionArn"])
+        self.timeline.step(
+            "register revision",
+            f"{short_arn(self.task_definition)} "
+            f"(a copy of {short_arn(self.layout.task_definition)})",
+        )
+        return self.task_definition
+
+    def create_deployment(self) -> str:
+        assert self.task_definition
+        self.deployment_id = str(
+            _call(
+                "create the deployment",
+                self.client("codedeploy").create_deployment,
+                applicationName=self.layout.application,
+                deploymentGroupName=self.layout.deployment_group,
+                revision=appspec(self.layout, self.task_definition),
+                description=f"deployer drill {self.label}",
+            )["deploymentId"]
+        )
+        self.timeline.step(
+            "create deployment",
+            f"{self.deployment_id} in {self.layout.deployment_group} "
+            f"(hooks: {self.layout.guard_arn.rsplit(':', 1)[-1]})",
+        )
+        return self.deployment_id
+
+    def install(self) -> str:
+        assert self.task_definition and self.deployment_id
+        layout = self.layout
+        task_set = _call(
+            "create the replacement task set",
+            self.client("ecs").create_task_set,
+            cluster=layout.cluster,
+            service=layout.service,
+            taskDefinition=self.task_definition,
+            externalId=self.deployment_id,
+            networkConfiguration=layout.network_configuration,
+            loadBalancers=[
+                {
+                    "targetGroupArn": layout.replacement_target_group,
+                    "containerName": layout.container_name,
+                    "containerPort": layout.container_port,
+                }
+            ],
+            launchType=layout.launch_type,
+            scale={"unit": "PERCENT", "value": 100.0},
+        )["taskSet"]
+        self.task_set = str(task_set["taskSetArn"])
+        self.timeline.step(
+            "install green",
+            f"task set {task_set['id']} behind {layout.name_of(layout.replacement_target_group)}",
+        )
+        return self.task_set
+
+    def _forward(self, listener: str, target_group: str, doing: str) -> None:
+        _call(
+            doing,
+            self.client("elbv2").modify_listener,
+            ListenerArn=listener,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
+        )
+
+    def allow_test_traffic(self) -> None:
+        layout = self.layout
+        self._forward(
+            layout.test_listener, layout.replacement_target_group, "move test traffic to green"
+        )
+        self.test_moved = True
+        self.timeline.step(
+            "allow test traffic",
+            f"test listener -> {layout.name_of(layout.replacement_target_group)}",
+        )
+
+    def allow_traffic(self) -> None:
+        layout = self.layout
+        self._forward(
+            layout.production_listener,
+            layout.replacement_target_group,
+            "move production traffic to green",
+        )
+        self.production_moved = True
+        self.timeline.step(
+            "allow traffic",
+            f"production listener -> {layout.name_of(layout.replacement_target_group)}",
+        )
+
+    def finish(self) -> None:
+        """A successful release: green becomes the service, blue's task set goes."""
+        assert self.task_set and self.deployment_id
+        layout = self.layout
+        ecs = self.client("ecs")
+        _call(
+            "make green the primary task set",
+            ecs.update_service_primary_task_set,
+            cluster=layout.cluster,
+            service=layout.service,
+            primaryTaskSet=self.task_set,
+        )
+        _call(
+            "delete the original task set",
+            ecs.delete_task_set,
+            cluster=layout.cluster,
+            service=layout.service,
+            taskSet=layout.primary_task_set,
+        )
+        self.engine(self.deployment_id, "Succeeded")
+        self.timeline.step(
+            "release succeeded",
+            f"{short_arn(self.task_definition or '')} is the primary task set; "
+            f"{self.deployment_id} Succeeded",
+        )
+
+    def roll_back(self) -> float:
+        """Do what CodeDeploy does on rollback; return when production traffic was back."""
+        layout = self.layout
+        if self.production_moved:
+            self._forward(
+                layout.production_listener,
+                layout.original_target_group,
+                "move production traffic back to blue",
+            )
+            self.production_moved = False
+        if self.test_moved:
+            self._forward(
+                layout.test_listener,
+                layout.test_listener_target_group,
+                "move test traffic back",
+            )
+            self.test_moved = False
+        restored = self.timeline.step(
+            "traffic restored",
+            f"production listener -> {layout.name_of(layout.original_target_group)}, "
+            f"test listener -> {layout.name_of(layout.test_listener_target_group)}",
+        )
+        ecs = self.client("ecs")
+        _call(
+            "make the original task set primary again",
+            ecs.update_service_primary_task_set,
+            cluster=layout.cluster,
+            service=layout.service,
+            primaryTaskSet=layout.primary_task_set,
+        )
+        if self.task_set:
+            _call(
+                "delete the replacement task set",
+                ecs.delete_task_set,
+                cluster=layout.cluster,
+                service=layout.service,
+                taskSet=self.task_set,
+            )
+            self.task_set = None
+        if self.rollback_deployment_id:
+            self.engine(self.rollback_deployment_id, "Succeeded")
+        self.timeline.step(
+            "rolled back",
+            f"original task set primary again ({short_arn(layout.task_definition)}), "
+            "green task set deleted"
+            + (
+                f", rollback deployment {self.rollback_deployment_id} Succeeded"
+                if self.rollback_deployment_id
+                else ""
+            ),
+        )
+        return restored
+
+    def forget_revision(self) -> None:
+        """Deregister (and delete, where the API allows) the release's revision."""
+        if not self.task_definition:
+            return
+        ecs = self.client("ecs")
+        with suppress(ClientError):
+            ecs.deregister_task_definition(taskDefinition=self.task_definition)
+        with suppress(ClientError, AttributeError):
+            ecs.delete_task_definitions(taskDefinitions=[self.task_definition])
+
+
+def short_arn(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+# ---------------------------------------------------------------------------
+# Notifications: an SQS queue subscribed to the topic for the drill's duration
+# ---------------------------------------------------------------------------
+class Inbox:
+    def __init__(self, client: ClientFor, topic_arn: str, name: str) -> None:
+        self.client = client
+        self.topic_arn = topic_arn
+        self.name = name
+        self.queue_url: str | None = None
+        self.subscription: str | None = None
+        self.seen: list[dict[str, Any]] = []
+
+    def open(self) -> None:
+        sqs = self.client("sqs")
+        self.queue_url = _call("create the drill's queue", sqs.create_queue, QueueName=self.name)[
+            "QueueUrl"
+        ]
+        arn = _call(
+            "read the drill queue's ARN",
+            sqs.get_queue_attributes,
+            QueueUrl=self.queue_url,
+            AttributeNames=["QueueArn"],
+        )["Attributes"]["QueueArn"]
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": self.topic_arn}},
+                }
+            ],
+        }
+        _call(
+            "allow the topic to deliver to the drill's queue",
+            sqs.set_queue_attributes,
+            QueueUrl=self.queue_url,
+            Attributes={"Policy": json.dumps(policy)},
+        )
+        self.subscription = _call(
+            "subscribe the drill's queue to the notifications topic",
+            self.client("sns").subscribe,
+            TopicArn=self.topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+
+    def wait_for(
+        self,
+        match: Callable[[dict[str, Any]], bool],
+        *,
+        timeout: float,
+        clock: Callable[[], float],
+    ) -> dict[str, Any] | None:
+        """The first notification (``{"subject", "message", "raw"}``) ``match`` accepts."""
+        for note in self.seen:
+            if match(note):
+                return note
+        if not self.queue_url:
+            return None
+        sqs = self.client("sqs")
+        deadline = clock() + timeout
+        while True:
+            wait = max(0, min(1, int(deadline - clock())))
+            answer = _call(
+                "read the drill's queue",
+                sqs.receive_message,
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=wait,
+            )
+            for message in answer.get("Messages") or []:
+                note = parse_notification(message.get("Body", ""))
+                self.seen.append(note)
+                if match(note):
+                    return note
+            if clock() >= deadline:
+                return None
+
+    def close(self) -> None:
+        if self.subscription and self.subscription.startswith("arn:"):
+            with suppress(ClientError):
+                self.client("sns").unsubscribe(SubscriptionArn=self.subscription)
+        if self.queue_url:
+            with suppress(ClientError):
+                self.client("sqs").delete_queue(QueueUrl=self.queue_url)
+        self.subscription = self.queue_url = None
+
+
+def parse_notification(body: str) -> dict[str, Any]:
+    """An SNS-to-SQS envelope as ``{"subject", "message", "raw"}`` (message parsed if JSON)."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return {"subject": None, "message": body, "raw": body}
+    if not isinstance(envelope, dict) or "Message" not in envelope:
+        return {"subject": None, "message": envelope, "raw": body}
+    message: Any = envelope["Message"]
+    with suppress(ValueError, TypeError):
+        message = json.loads(message)
+    return {"subject": envelope.get("Subject"), "message": message, "raw": body}
+
+
+def about(deployment_id: str) -> Callable[[dict[str, Any]], bool]:
+    def match(note: dict[str, Any]) -> bool:
+        message = note.get("message")
+        if isinstance(message, dict):
+            return bool(message.get("deployment_id") == deployment_id)
+        return deployment_id in str(message)
+
+    return match
+
+
+# ---------------------------------------------------------------------------
+# The result
+# ---------------------------------------------------------------------------
+@dataclass
+class DrillResult:
+    layout: Layout
+    scenario: str
+    target: str
+    label: str
+    timeline: Timeline
+    deployment_id: str | None = None
+    rollback_deployment_id: str | None = None
+    guard: dict[str, Any] = field(default_factory=dict)
+    breach_at: float | None = None
+    restored_at: float | None = None
+    notification: dict[str, Any] | None = None
+    verified: dict[str, bool] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.problems
+            and bool(self.verified)
+            and all(self.verified.values())
+            and self.breach_to_restored is not None
+        )
+
+    @property
+    def breach_to_restored(self) -> float | None:
+        if self.breach_at is None or self.restored_at is None:
+            return None
+        return self.restored_at - self.breach_at
+
+    @property
+    def plays_codedeploy(self) -> bool:
+        return self.target == "local"
+
+    def to_json(self) -> dict[str, Any]:
+        layout = self.layout
+        seconds = self.breach_to_restored
+        return {
+            "ok": self.ok,
+            "environment": layout.environment,
+            "region": layout.region,
+            "service": layout.service,
+            "scenario": self.scenario,
+            "target": self.target,
+            "drill": self.label,
+            "codedeploy": (
+                "played by the drill (the emulator has no deployment engine); the deploy "
+                "guard's real handler code decides"
+                if self.plays_codedeploy
+                else "AWS CodeDeploy"
+            ),
+            "deployment_id": self.deployment_id,
+            "rollback_deployment_id": self.rollback_deployment_id,
+            "original_target_group": layout.name_of(layout.original_target_group),
+            "replacement_target_group": layout.name_of(layout.replacement_target_group),
+            "previous_task_definition": layout.task_definition,
+            "guard": self.guard,
+            "breach_at": iso(self.breach_at) if self.breach_at else None,
+            "traffic_restored_at": iso(self.restored_at) if self.restored_at else None,
+            "breach_to_traffic_restored_seconds": None if seconds is None else round(seconds, 3),
+            "notification": (
+                {"subject": self.notification["subject"], "message": self.notification["message"]}
+                if self.notification
+                else None
+            ),
+            "verified": self.verified,
+            "problems": self.problems,
+            "steps": [s.to_json(self.timeline.start, self.breach_at) for s in self.timeline.steps],
+        }
+
+    def to_text(self) -> str:
+        from deployer.output import table
+
+        layout = self.layout
+        rows = []
+        for step in self.timeline.steps:
+            since = "" if self.breach_at is None else f"{step.at - self.breach_at:+.3f}"
+            rows.append(
+                (
+                    iso(step.at),
+                    f"{step.at - self.timeline.start:.3f}",
+                    since,
+                    step.name,
+                    step.detail,
+                )
+            )
+        lines = [
+            f"rollback drill {self.label}: {layout.environment} {layout.region} "
+            f"{layout.service}, scenario {self.scenario}",
+            (
+                "CodeDeploy's part is played by the drill on the local emulator; the deploy "
+                "guard's real handler code decides."
+                if self.plays_codedeploy
+                else "On AWS: CodeDeploy and the deployed guard do the work."
+            ),
+            "",
+            table(("time", "+s", "breach+s", "step", "detail"), rows),
+            "",
+        ]
+        seconds = self.breach_to_restored
+        if seconds is not None:
+            lines.append(
+                f"breach to production traffic restored: {seconds:.3f} s "
+                f"(breach {iso(self.breach_at or 0)}, restored {iso(self.restored_at or 0)})"
+            )
+        if self.notification:
+            lines.append(f"notification: {self.notification.get('subject')}")
+        lines.append(
+            "verified: "
+            + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in self.verified.items())
+        )
+        for problem in self.problems:
+            lines.append(f"problem: {problem}")
+        lines.append("result: " + ("rolled back as promised" if self.ok else "DRILL FAILED"))
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Shared pieces of both drills
+# ---------------------------------------------------------------------------
+def alarm_states(client: ClientFor, alarms: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    if not alarms:
+        return {}
+    found = _call(
+        "read the alarms",
+        client("cloudwatch").describe_alarms,
+        AlarmNames=list(alarms),
+    )["MetricAlarms"]
+    return {a["AlarmName"]: a for a in found}
+
+
+def set_alarm(client: ClientFor, name: str, state: str, reason: str) -> None:
+    _call(
+        f"set alarm {name} to {state}",
+        client("cloudwatch").set_alarm_state,
+        AlarmName=name,
+        StateValue=state,
+        StateReason=reason[:1023],
+    )
+
+
+def service_state(client: ClientFor, layout: Layout) -> dict[str, Any]:
+    (svc,) = _call(
+        "describe the service",
+        client("ecs").describe_services,
+        cluster=layout.cluster,
+        services=[layout.service],
+    )["services"]
+    return dict(svc)
+
+
+def deployment_info(client: ClientFor, deployment_id: str) -> dict[str, Any]:
+    return dict(
+        _call(
+            "read the deployment",
+            client("codedeploy").get_deployment,
+            deploymentId=deployment_id,
+        )["deploymentInfo"]
+    )
+
+
+def alarm_event(layout: Layout, alarm: dict[str, Any], reason: str, at: float) -> dict[str, Any]:
+    """The EventBridge event CloudWatch emits when ``alarm`` goes to ALARM."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": layout.account_id,
+        "time": iso(at).replace(".000Z", "Z"),
+        "region": layout.region,
+        "resources": [alarm["AlarmArn"]],
+        "detail": {
+            "alarmName": alarm["AlarmName"],
+            "state": {"value": "ALARM", "reason": reason, "timestamp": iso(at)},
+            "previousState": {
+                "value": alarm.get("StateValue", "OK"),
+                "reason": alarm.get("StateReason", ""),
+            },
+            "configuration": {
+                "description": alarm.get("AlarmDescription", ""),
+                "metrics": [
+                    {
+                        "metricStat": {
+                            "metric": {
+                                "namespace": alarm.get("Namespace"),
+                                "name": alarm.get("MetricName"),
+                                "dimensions": {
+                                    d["Name"]: d["Value"] for d in alarm.get("Dimensions") or []
+                                },
+                            },
+                            "period": alarm.get("Period"),
+                            "stat": alarm.get("Statistic"),
+                        }
+                    }
+                ],
+            },
+        },
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A guard result (dataclasses inside) as JSON-ready data."""
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return value
+
+
+def _verify_end_state(
+    result: DrillResult, client: ClientFor, layout: Layout, release: Release
+) -> None:
+    production = listener_target(client, layout.production_listener)
+    test = listener_target(client, layout.test_listener)
+    svc = service_state(client, layout)
+    sets = svc.get("taskSets") or []
+    result.verified["production_on_original"] = production == layout.original_target_group
+    result.verified["test_listener_restored"] = test == layout.test_listener_target_group
+    result.verified["previous_task_definition"] = svc["taskDefinition"] == layout.task_definition
+    result.verified["green_task_set_removed"] = [ts.get("taskSetArn") for ts in sets] == [
+        layout.primary_task_set
+    ]
+    if release.deployment_id:
+        status = deployment_info(client, release.deployment_id)["status"]
+        result.verified["deployment_rolled_back"] = status in ROLLED_BACK_STATUSES
+    result.timeline.step(
+        "verified",
+        f"production -> {layout.name_of(production)}, test -> {layout.name_of(test)}, "
+        f"service on {short_arn(svc['taskDefinition'])}, {len(sets)} task set(s)",
+    )
+
+
+# ---------------------------------------------------------------------------
+# On the emulator: the drill plays CodeDeploy, the guard's real code decides
+# ---------------------------------------------------------------------------
+GuardFactory = Callable[..., Any]
+
+
+def _real_guard() -> GuardFactory:
+    try:
+        from deploy_guard.handler import Guard
+    except ImportError as exc:  # pragma: no cover - the package ships with the project
+        raise DrillError(
+            f"the deploy guard package is not importable: {exc}",
+            hint="reinstall the project (pip install -e .): functions/deploy_guard is part of it",
+        ) from None
+    return Guard
+
+
+class EmulatorDrill:
+    def __init__(
+        self,
+        layout: Layout,
+        client: ClientFor,
+        *,
+        scenario: str,
+        control: Callable[[str, dict[str, Any]], Any],
+        guard: GuardFactory | None = None,
+        clock: Callable[[], float] = time.time,
+        progress: Callable[[str], None] | None = None,
+        notification_timeout: float = 10.0,
+    ) -> None:
+        if scenario not in SCENARIOS:
+            raise DrillError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
+        self.layout = layout
+        self.client = client
+        self.scenario = scenario
+        self.control = control
+        self.guard_factory = guard or _real_guard()
+        self.clock = clock
+        self.notification_timeout = notification_timeout
+        self.label = uuid.uuid4().hex[:8]
+        self.timeline = Timeline(clock, progress)
+
+    def _engine(self, deployment_id: str, status: str) -> None:
+        self.control(
+            "codedeploy/deployment-status",
+            {
+                "account_id": self.layout.account_id,
+                "region": self.layout.region,
+                "deployment_id": deployment_id,
+                "status": status,
+            },
+        )
+
+    def _hook(self, guard: Any, release: Release, hook: str) -> Any:
+        assert release.deployment_id
+        verdict = guard.on_lifecycle_hook(
+            {
+                "DeploymentId": release.deployment_id,
+                "LifecycleEventHookExecutionId": f"drill-{self.label}-{hook}",
+            }
+        )
+        failed = [c.name for c in verdict.checks if not c.ok]
+        self.timeline.step(
+            f"guard {hook}",
+            f"{verdict.status}"
+            + (f" (failed: {', '.join(failed)})" if failed else "")
+            + ("" if verdict.reported else " (not reported)"),
+        )
+        return verdict
+
+    def run(self) -> DrillResult:
+        layout = self.layout
+        client = self.client
+        result = DrillResult(layout, self.scenario, "local", self.label, self.timeline)
+        timeline = self.timeline
+        timeline.step(
+            "discover",
+            f"{layout.deployment_group}: production on "
+            f"{layout.name_of(layout.original_target_group)}, green will be "
+            f"{layout.name_of(layout.replacement_target_group)}, service on "
+            f"{short_arn(layout.task_definition)}",
+        )
+        active = active_deployments(client, layout)
+        if active:
+            raise DrillError(
+                f"deployment(s) {', '.join(active)} of {layout.deployment_group} in progress",
+                hint="wait for them to finish; the drill needs a quiet deployment group",
+            )
+        breach_alarm = layout.breach_alarm
+        if breach_alarm is None:
+            raise DrillError(f"deployment group {layout.deployment_group} watches no alarm")
+        alarms_before = alarm_states(client, layout.alarms)
+        if breach_alarm not in alarms_before:
+            raise DrillError(f"alarm {breach_alarm} of {layout.deployment_group} does not exist")
+
+        inbox = Inbox(client, layout.topic_arn, f"{names_prefix(layout)}-drill-{self.label}")
+        release = Release(layout, client, timeline, engine=self._engine, label=self.label)
+        guard = self.guard_factory(
+            client, application=layout.application, topic_arn=layout.topic_arn
+        )
+        breached = False
+        try:
+            inbox.open()
+            timeline.step("listen", f"queue {inbox.name} subscribed to the notifications topic")
+            release.register_revision()
+            result.deployment_id = release.create_deployment()
+            release.install()
+            release.allow_test_traffic()
+            stop_at = self.scenario
+            if stop_at != AFTER_ALLOW_TEST_TRAFFIC:
+                verdict = self._hook(guard, release, AFTER_ALLOW_TEST_TRAFFIC)
+                if verdict.status != "Succeeded":
+                    raise _Abort(
+                        f"the guard failed the healthy release at {AFTER_ALLOW_TEST_TRAFFIC}: "
+                        f"{verdict.reason}",
+                        verdict,
+                    )
+                release.allow_traffic()
+            if stop_at == ALARM:
+                verdict = self._hook(guard, release, AFTER_ALLOW_TRAFFIC)
+                if verdict.status != "Succeeded":
+                    raise _Abort(
+                        f"the guard failed the healthy release at {AFTER_ALLOW_TRAFFIC}: "
+                        f"{verdict.reason}",
+                        verdict,
+                    )
+
+            # -- the breach: green's targets fail, its alarm goes off ---------------------
+            reason = (
+                f"deployer drill {self.label}: green targets in "
+                f"{layout.name_of(layout.replacement_target_group)} fail their health checks"
+            )
+            result.breach_at = self.clock()
+            breached = True
+            self.control(
+                "elbv2/target-health",
+                {
+                    "target_group_arn": layout.replacement_target_group,
+                    "state": "unhealthy",
+                    "reason": "Target.ResponseCodeMismatch",
+                    "description": "Health checks failed with these codes: [500] (deployer drill)",
+                },
+            )
+            set_alarm(client, breach_alarm, "ALARM", reason)
+            timeline.record(
+                "breach",
+                result.breach_at,
+                f"green targets unhealthy (drill control), {breach_alarm} -> ALARM",
+            )
+
+            # -- the guard decides ------------------------------------------------------
+            if self.scenario == ALARM:
+                event = alarm_event(layout, alarms_before[breach_alarm], reason, result.breach_at)
+                outcome = guard.on_alarm(event)
+                result.guard = dict(outcome)
+                timeline.step(
+                    "guard alarm",
+                    f"{outcome.get('action')}: {outcome.get('reason')}",
+                )
+            else:
+                verdict = self._hook(guard, release, self.scenario)
+                result.guard = _plain(verdict)
+
+            deployment = deployment_info(client, result.deployment_id)
+            rollback = (deployment.get("rollbackInfo") or {}).get("rollbackDeploymentId")
+            if deployment["status"] not in ROLLED_BACK_STATUSES:
+                result.problems.append(
+                    f"the guard did not stop the broken release: deployment "
+                    f"{result.deployment_id} is {deployment['status']}"
+                )
+                self._engine(result.deployment_id, "Stopped")
+            timeline.step(
+                "deployment " + deployment["status"].lower(),
+                f"{result.deployment_id} {deployment['status']}"
+                + (
+                    f" ({deployment['errorInformation'].get('code')})"
+                    if deployment.get("errorInformation")
+                    else ""
+                )
+                + (f"; rollback deployment {rollback}" if rollback else ""),
+            )
+            release.rollback_deployment_id = result.rollback_deployment_id = rollback
+            # -- CodeDeploy's rollback ----------------------------------------------------
+            result.restored_at = release.roll_back()
+            _verify_end_state(result, client, layout, release)
+            note = inbox.wait_for(
+                about(result.deployment_id), timeout=self.notification_timeout, clock=self.clock
+            )
+            result.notification = note
+            result.verified["notification_published"] = note is not None
+            timeline.step(
+                "notification",
+                f"{note['subject']}" if note else "no notification about the deployment arrived",
+            )
+        except _Abort as abort:
+            result.problems.append(str(abort))
+            result.guard = _plain(abort.verdict)
+            self._abandon(release, result)
+        except BaseException:
+            self._abandon(release, result)
+            raise
+        finally:
+            self._clean_up(release, inbox, alarms_before, breached)
+        return result
+
+    def _abandon(self, release: Release, result: DrillResult) -> None:
+        """After a failure half-way: stop the deployment and put the service back."""
+        with suppress(Exception):
+            if release.deployment_id:
+                info = deployment_info(self.client, release.deployment_id)
+                if info["status"] in ACTIVE_STATUSES:
+                    self._engine(release.deployment_id, "Stopped")
+            release.roll_back()
+
+    def _clean_up(
+        self,
+        release: Release,
+        inbox: Inbox,
+        alarms_before: dict[str, dict[str, Any]],
+        breached: bool,
+    ) -> None:
+        layout = self.layout
+        restored = []
+        if breached:
+            with suppress(Exception):
+                self.control(
+                    "elbv2/target-health",
+                    {"target_group_arn": layout.replacement_target_group, "state": None},
+                )
+            for name, alarm in alarms_before.items():
+                with suppress(Exception):
+                    set_alarm(
+                        self.client,
+                        name,
+                        alarm.get("StateValue", "OK"),
+                        alarm.get("StateReason") or f"deployer drill {self.label}: restored",
+                    )
+                    restored.append(name)
+        release.forget_revision()
+        inbox.close()
+        self.timeline.step(
+            "clean up",
+            f"alarms restored ({len(restored)}), target health reset, "
+            f"{short_arn(release.task_definition or '-')} deregistered, queue deleted",
+        )
+
+
+class _Abort(Exception):
+    def __init__(self, message: str, verdict: Any) -> None:
+        super().__init__(message)
+        self.verdict = verdict
+
+
+def names_prefix(layout: Layout) -> str:
+    return layout.application.removesuffix("-services")
+
+
+# ---------------------------------------------------------------------------
+# On AWS: real CodeDeploy, the deployed guard; the drill breaks and watches
+# ---------------------------------------------------------------------------
+class AwsDrill:
+    def __init__(
+        self,
+        layout: Layout,
+        client: ClientFor,
+        *,
+        scenario: str,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        progress: Callable[[str], None] | None = None,
+        poll_seconds: float = 5.0,
+        timeout: float = 1800.0,
+        notification_timeout: float = 120.0,
+    ) -> None:
+        if scenario not in SCENARIOS:
+            raise DrillError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
+        self.layout = layout
+        self.client = client
+        self.scenario = scenario
+        self.clock = clock
+        self.sleep = sleep
+        self.poll_seconds = poll_seconds
+        self.timeout = timeout
+        self.notification_timeout = notification_timeout
+        self.label = uuid.uuid4().hex[:8]
+        self.timeline = Timeline(clock, progress)
+
+    def _poll(self, what: str, done: Callable[[], Any]) -> Any:
+        deadline = self.clock() + self.timeout
+        while True:
+            value = done()
+            if value:
+                return value
+            if self.clock() >= deadline:
+                raise DrillError(f"timed out after {self.timeout:.0f}s waiting for {what}")
+            self.sleep(self.poll_seconds)
+
+    def run(self) -> DrillResult:
+        layout, client, timeline = self.layout, self.client, self.timeline
+        result = DrillResult(layout, self.scenario, "aws", self.label, timeline)
+        timeline.step(
+            "discover",
+            f"{layout.deployment_group}: production on "
+            f"{layout.name_of(layout.original_target_group)}, service on "
+            f"{short_arn(layout.task_definition)}",
+        )
+        active = active_deployments(client, layout)
+        if active:
+            raise DrillError(
+                f"deployment(s) {', '.join(active)} of {layout.deployment_group} in progress",
+                hint="wait for them to finish; the drill needs a quiet deployment group",
+            )
+        breach_alarm = layout.breach_alarm
+        if breach_alarm is None:
+            raise DrillError(f"deployment group {layout.deployment_group} watches no alarm")
+        alarms_before = alarm_states(client, layout.alarms)
+        inbox = Inbox(client, layout.topic_arn, f"{names_prefix(layout)}-drill-{self.label}")
+        release = Release(layout, client, timeline, engine=_no_engine, label=self.label)
+        breached = False
+        try:
+            inbox.open()
+            timeline.step("listen", f"queue {inbox.name} subscribed to the notifications topic")
+            release.register_revision()
+            deployment_id = result.deployment_id = release.create_deployment()
+
+            # Wait until green takes the traffic the scenario breaks it under.
+            listener = (
+                layout.test_listener
+                if self.scenario == AFTER_ALLOW_TEST_TRAFFIC
+                else layout.production_listener
+            )
+
+            def green_serving() -> bool:
+                status = deployment_info(client, deployment_id)["status"]
+                if status not in ACTIVE_STATUSES:
+                    raise DrillError(f"deployment {deployment_id} ended {status} before the breach")
+                return listener_target(client, listener) == layout.replacement_target_group
+
+            self._poll("green to receive traffic", green_serving)
+            timeline.step(
+                "green serving",
+                ("test" if listener == layout.test_listener else "production")
+                + f" listener -> {layout.name_of(layout.replacement_target_group)}",
+            )
+
+            reason = f"deployer drill {self.label}: the new version breaches {breach_alarm}"
+            result.breach_at = self.clock()
+            breached = True
+            set_alarm(client, breach_alarm, "ALARM", reason)
+            timeline.record("breach", result.breach_at, f"{breach_alarm} -> ALARM (SetAlarmState)")
+
+            def stopped() -> dict[str, Any] | None:
+                info = deployment_info(client, deployment_id)
+                if info["status"] == "Succeeded":
+                    raise _Unrolled(f"deployment {deployment_id} Succeeded despite the breach")
+                return info if info["status"] in ROLLED_BACK_STATUSES else None
+
+            info = self._poll("CodeDeploy to stop the deployment", stopped)
+            rollback = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
+            result.rollback_deployment_id = rollback
+            timeline.step(
+                "deployment " + info["status"].lower(),
+                f"{deployment_id} {info['status']}"
+                + (
+                    f" ({info['errorInformation'].get('code')})"
+                    if info.get("errorInformation")
+                    else ""
+                )
+                + (f"; rollback deployment {rollback}" if rollback else ""),
+            )
+
+            self._poll(
+                "production traffic back on the original target group",
+                lambda: (
+                    listener_target(client, layout.production_listener)
+                    == layout.original_target_group
+                ),
+            )
+            result.restored_at = timeline.step(
+                "traffic restored",
+                f"production listener -> {layout.name_of(layout.original_target_group)}",
+            )
+            self._poll(
+                "the service back on the previous task definition",
+                lambda: service_state(client, layout)["taskDefinition"] == layout.task_definition,
+            )
+            timeline.step("rolled back", f"service on {short_arn(layout.task_definition)}")
+            production = listener_target(client, layout.production_listener)
+            svc = service_state(client, layout)
+            result.verified["production_on_original"] = production == layout.original_target_group
+            result.verified["previous_task_definition"] = (
+                svc["taskDefinition"] == layout.task_definition
+            )
+            result.verified["deployment_rolled_back"] = info["status"] in ROLLED_BACK_STATUSES
+            note = inbox.wait_for(
+                about(deployment_id), timeout=self.notification_timeout, clock=self.clock
+            )
+            result.notification = note
+            result.verified["notification_published"] = note is not None
+            timeline.step(
+                "notification",
+                f"{note['subject']}" if note else "no notification about the deployment arrived",
+            )
+        except _Unrolled as exc:
+            result.problems.append(str(exc))
+        finally:
+            restored = []
+            if breached:
+                for name, alarm in alarms_before.items():
+                    with suppress(Exception):
+                        set_alarm(
+                            client,
+                            name,
+                            alarm.get("StateValue", "OK"),
+                            f"deployer drill {self.label}: restored after the drill",
+                        )
+                        restored.append(name)
+            release.forget_revision()
+            inbox.close()
+            timeline.step(
+                "clean up",
+                f"alarms restored ({len(restored)}), "
+                f"{short_arn(release.task_definition or '-')} deregistered, queue deleted",
+            )
+        return result
+
+
+class _Unrolled(Exception):
+    """CodeDeploy finished the broken release instead of rolling it back."""
+
+
+def _no_engine(deployment_id: str, status: str) -> None:  # pragma: no cover - AWS runs its own
+    raise DrillError("on AWS, CodeDeploy's engine finishes deployments by itself")
