@@ -45,6 +45,10 @@ locals {
   # Artifact names are letters, digits and underscores.
   build_artifacts = { for name in keys(var.build_projects) : name => "BuildOutput_${replace(name, "-", "_")}" }
 
+  # Variable namespace of each Build action, where the build's exported
+  # variables (DEPLOYMENT_ID) land: #{Build_api_service.DEPLOYMENT_ID}.
+  build_namespaces = { for name in keys(var.build_projects) : name => "Build_${replace(name, "-", "_")}" }
+
   # Production deploy actions, one per microservice per target, in target order.
   production_deploys = flatten([
     for target in var.production : [
@@ -63,15 +67,33 @@ locals {
   deploy_role_arns = distinct(concat([var.staging.deploy_role_arn], [for t in var.production : t.deploy_role_arn]))
 
   # What the approver promotes: the commit (or S3 object version) that passed
-  # staging, the services and the production targets. CodePipeline resolves
-  # the #{SourceVariables.*} variables and caps CustomData at 500 characters.
-  approval_custom_data = substr(join(" ", [
+  # staging, each service with the deployment ID its build exported, and the
+  # production targets. CodePipeline resolves the variables and caps
+  # CustomData at 500 characters: when every service does not fit, the
+  # request names as many as fit, whole (a cut variable reference would not
+  # resolve), and counts the rest; the execution link shows them all.
+  approval_head = join(" ", [
     coalesce(var.approval_message, "Promote ${local.pipeline_name} to production?"),
     local.is_codecommit ? "Commit #{SourceVariables.CommitId} on ${var.pipeline_source.branch}" : "Source version #{SourceVariables.VersionId}",
     "passed ${var.staging.target}.",
-    "Services: ${join(", ", keys(var.build_projects))}.",
-    "Targets: ${join(", ", [for t in var.production : t.target])}.",
-  ]), 0, 500)
+  ])
+  approval_deployments = [for name in keys(var.build_projects) : "${name} #{${local.build_namespaces[name]}.DEPLOYMENT_ID}"]
+  approval_targets     = "Targets: ${join(", ", [for t in var.production : t.target])}."
+  # The request with every service, then with one fewer each time, to none.
+  approval_candidates = [
+    for shown in range(length(local.approval_deployments), -1, -1) : join(" ", [
+      local.approval_head,
+      "Deployments: ${join(", ", concat(slice(local.approval_deployments, 0, shown), shown < length(local.approval_deployments) ? ["${length(local.approval_deployments) - shown} more in the execution"] : []))}.",
+      local.approval_targets,
+    ])
+  ]
+  approval_custom_data = try(
+    [for text in local.approval_candidates : text if length(text) <= 500][0],
+    substr(local.approval_candidates[length(local.approval_candidates) - 1], 0, 500),
+  )
+
+  # The execution awaiting approval, in the console.
+  approval_execution_link = "https://${local.region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${local.pipeline_name}/executions/#{codepipeline.PipelineExecutionId}/timeline?region=${local.region}"
 }
 
 # --- Repository --------------------------------------------------------------
@@ -165,6 +187,7 @@ resource "aws_codepipeline" "this" {
         provider         = "CodeBuild"
         version          = "1"
         run_order        = 1
+        namespace        = local.build_namespaces[action.key]
         role_arn         = aws_iam_role.stage["build"].arn
         input_artifacts  = ["SourceOutput"]
         output_artifacts = [local.build_artifacts[action.key]]
@@ -241,8 +264,9 @@ resource "aws_codepipeline" "this" {
       run_order = 1
 
       configuration = {
-        NotificationArn = var.approval_topic_arn
-        CustomData      = local.approval_custom_data
+        NotificationArn    = var.approval_topic_arn
+        CustomData         = local.approval_custom_data
+        ExternalEntityLink = local.approval_execution_link
       }
     }
 

@@ -230,12 +230,12 @@ variable "required_approvals" {
 
 variable "approval_message" {
   type        = string
-  description = "First sentence of the approval request (CustomData); the module adds the commit, the services and the production targets. Default: \"Promote <pipeline> to production?\"."
+  description = "First sentence of the approval request (CustomData); the module adds the commit, each service with its deployment ID and the production targets. Default: \"Promote <pipeline> to production?\"."
   default     = null
 
   validation {
     condition     = var.approval_message == null || try(length(var.approval_message) <= 200, true)
-    error_message = "The approval_message must be at most 200 characters long, to leave room for the commit, services and targets in the 500 characters CodePipeline allows."
+    error_message = "The approval_message must be at most 200 characters long, to leave room for the commit, deployments and targets in the 500 characters CodePipeline allows."
   }
 }
 

@@ -195,6 +195,13 @@ run "service_buildspec" {
     error_message = "pre_build must compute the deployment ID from the UTC time and the short commit."
   }
 
+  # The pipeline's approval request names each service's deployment ID
+  # (#{Build_<service>.DEPLOYMENT_ID}): the build must export it.
+  assert {
+    condition     = yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).env["exported-variables"] == ["DEPLOYMENT_ID"]
+    error_message = "The build must export DEPLOYMENT_ID to the pipeline (env.exported-variables)."
+  }
+
   assert {
     condition     = anytrue([for c in yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.pre_build.commands : strcontains(c, "aws ecr get-login-password") && strcontains(c, "docker login")])
     error_message = "pre_build must log docker in to ECR."

@@ -322,6 +322,12 @@ run "build_stage" {
     error_message = "All Build actions must share a run_order, so that they run in parallel."
   }
 
+  # The builds export DEPLOYMENT_ID; a namespace makes it a pipeline variable.
+  assert {
+    condition     = [for a in aws_codepipeline.this.stage[1].action : a.namespace] == ["Build_api_service", "Build_auth_service", "Build_notification_service"]
+    error_message = "Each Build action must have the variable namespace Build_<microservice with underscores>."
+  }
+
   assert {
     condition = alltrue([for a in aws_codepipeline.this.stage[1].action :
       a.category == "Build" && a.provider == "CodeBuild" && a.input_artifacts == tolist(["SourceOutput"])
@@ -416,10 +422,27 @@ run "production_stage" {
   }
 
   assert {
-    condition = alltrue([for part in ["Promote acme-shop-delivery-pipeline to production?", "#{SourceVariables.CommitId}", "staging-us-east-1", "api-service, auth-service, notification-service", "prod-us-east-1, prod-us-west-2"] :
-      strcontains(aws_codepipeline.this.stage[4].action[0].configuration["CustomData"], part)
+    condition = aws_codepipeline.this.stage[4].action[0].configuration["CustomData"] == join(" ", [
+      "Promote acme-shop-delivery-pipeline to production?",
+      "Commit #{SourceVariables.CommitId} on main passed staging-us-east-1.",
+      "Deployments: api-service #{Build_api_service.DEPLOYMENT_ID}, auth-service #{Build_auth_service.DEPLOYMENT_ID}, notification-service #{Build_notification_service.DEPLOYMENT_ID}.",
+      "Targets: prod-us-east-1, prod-us-west-2.",
     ]) && aws_codepipeline.this.stage[0].action[0].namespace == "SourceVariables"
-    error_message = "The approval request must say what is promoted: commit, services and targets."
+    error_message = "The approval request must say what is promoted: the commit, each service with its build's deployment ID, and the targets."
+  }
+
+  # Every variable the request names is a namespace the pipeline defines.
+  assert {
+    condition = alltrue([
+      for ref in regexall("#\\{([A-Za-z0-9_@-]+)\\.", aws_codepipeline.this.stage[4].action[0].configuration["CustomData"]) :
+      contains(flatten([for st in aws_codepipeline.this.stage : [for a in st.action : a.namespace]]), ref[0])
+    ])
+    error_message = "The approval request must only reference variables of the pipeline's own namespaces."
+  }
+
+  assert {
+    condition     = aws_codepipeline.this.stage[4].action[0].configuration["ExternalEntityLink"] == "https://us-east-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/acme-shop-delivery-pipeline/executions/#{codepipeline.PipelineExecutionId}/timeline?region=us-east-1"
+    error_message = "The approval must link to the execution awaiting it, in the console."
   }
 
   assert {
@@ -455,6 +478,40 @@ run "approval_message" {
   assert {
     condition     = length(aws_codepipeline.this.stage[4].action[0].configuration["CustomData"]) <= 500
     error_message = "CustomData must fit the 500 characters CodePipeline allows."
+  }
+}
+
+# The longest approval_message and a long branch: not every deployment fits
+# in 500 characters, so the request names those that fit, whole, and counts
+# the rest.
+run "approval_request_too_long_for_every_service" {
+  command = plan
+
+  variables {
+    approval_message = join("", [for i in range(20) : "Release?? "]) # 200 characters
+    pipeline_source  = { branch = "release/2026-11-black-friday-hardening-1" }
+  }
+
+  assert {
+    condition     = length(aws_codepipeline.this.stage[4].action[0].configuration["CustomData"]) <= 500
+    error_message = "CustomData must fit the 500 characters CodePipeline allows."
+  }
+
+  assert {
+    condition = strcontains(
+      aws_codepipeline.this.stage[4].action[0].configuration["CustomData"],
+      "Deployments: api-service #{Build_api_service.DEPLOYMENT_ID}, auth-service #{Build_auth_service.DEPLOYMENT_ID}, 1 more in the execution. Targets: prod-us-east-1, prod-us-west-2.",
+    )
+    error_message = "The request must name the deployments that fit, whole, and count the rest."
+  }
+
+  # No variable reference cut in half: each "#{" is a whole #{namespace.name}.
+  assert {
+    condition = (
+      length(regexall("#\\{", aws_codepipeline.this.stage[4].action[0].configuration["CustomData"]))
+      == length(regexall("#\\{[A-Za-z0-9_@-]+\\.[A-Za-z0-9_]+\\}", aws_codepipeline.this.stage[4].action[0].configuration["CustomData"]))
+    )
+    error_message = "A variable reference must never be cut."
   }
 }
 
