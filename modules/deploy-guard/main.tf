@@ -49,6 +49,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:The function only calls AWS APIs (CodeDeploy, ELB, ECS, CloudWatch, SNS); the runtime VPC has no endpoints for most of them, so inside it every call would leave through the NAT gateways anyway.
   #checkov:skip=CKV_AWS_272:The zip is built by the deployer from the repository (deterministically, hash pinned in source_code_hash); there is no signing profile in the delivery pipeline to sign it with.
   #checkov:skip=CKV_AWS_173:The environment holds no secret (the CodeDeploy application name and the topic ARN); Lambda encrypts it at rest with its own key.
+  #checkov:skip=CKV_AWS_116:Failed asynchronous invocations go to the notifications topic through an on-failure destination (aws_lambda_function_event_invoke_config), which also carries the error; a dead-letter queue would only duplicate it.
   #checkov:skip=CKV_AWS_115:No reserved concurrency: reserving it takes capacity from the account's unreserved pool (at least 10 must stay unreserved), and the guard runs a few times per deployment.
   function_name    = local.function_name
   description      = "Deploy guard of ${var.codedeploy_application_name}: CodeDeploy lifecycle hook checks and alarm-driven rollback."
@@ -67,13 +68,6 @@ resource "aws_lambda_function" "this" {
     }
   }
 
-  # An invocation that still fails after Lambda's retries (a timeout, a
-  # crash) lands on the notifications topic, so people hear that the guard
-  # itself failed.
-  dead_letter_config {
-    target_arn = var.notifications_topic_arn
-  }
-
   tracing_config {
     mode = "PassThrough"
   }
@@ -82,6 +76,22 @@ resource "aws_lambda_function" "this" {
     aws_cloudwatch_log_group.this,
     aws_iam_role_policy.this,
   ]
+}
+
+# An asynchronous invocation (EventBridge's; CodeDeploy's hooks) that still
+# fails after Lambda's retries (a timeout, a crash) is sent to the
+# notifications topic with its error, so people hear that the guard itself
+# failed. Retries stop after an hour: CodeDeploy waits no longer for a hook.
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = 2
+  maximum_event_age_in_seconds = 3600
+
+  destination_config {
+    on_failure {
+      destination = var.notifications_topic_arn
+    }
+  }
 }
 
 # --- Alarm events ----------------------------------------------------------------

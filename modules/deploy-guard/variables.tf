@@ -102,7 +102,7 @@ variable "alarm_names" {
 
 variable "notifications_topic_arn" {
   type        = string
-  description = "ARN of the environment's notifications SNS topic: every failed check and every rollback is published there (also the dead-letter target of failed asynchronous invocations)."
+  description = "ARN of the environment's notifications SNS topic: every failed check and every rollback is published there (also the on-failure destination of asynchronous invocations that still fail after Lambda's retries)."
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.notifications_topic_arn))
@@ -124,13 +124,13 @@ variable "notifications_kms_key_arn" {
 
 variable "log_retention_days" {
   type        = number
-  description = "Retention of the function's log group, in days."
+  description = "Retention of the function's log group, in days (0: never expire), as for the services' log groups."
   default     = 30
   nullable    = false
 
   validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "The log_retention_days must be a value CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "The log_retention_days must be a value CloudWatch Logs accepts: 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
   }
 }
 

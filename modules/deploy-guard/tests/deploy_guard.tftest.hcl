@@ -26,6 +26,7 @@ mock_provider "aws" {
       arn = "arn:aws:events:us-east-1:444444444444:rule/acme-shop-prod-deploy-guard-alarms"
     }
   }
+  mock_resource "aws_lambda_function_event_invoke_config" {}
   mock_resource "aws_cloudwatch_event_target" {}
   mock_resource "aws_lambda_permission" {}
 
@@ -103,8 +104,13 @@ run "function" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.dead_letter_config[0].target_arn == var.notifications_topic_arn
-    error_message = "Failed asynchronous invocations must land on the notifications topic."
+    condition = (
+      aws_lambda_function_event_invoke_config.this.function_name == "acme-shop-prod-deploy-guard"
+      && aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure[0].destination == var.notifications_topic_arn
+      && aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 2
+      && aws_lambda_function_event_invoke_config.this.maximum_event_age_in_seconds == 3600
+    )
+    error_message = "Asynchronous invocations that still fail after two retries (within the hour) must land on the notifications topic."
   }
 
   assert {
