@@ -425,8 +425,8 @@ def adoption_root(
     `terraform import` evaluates the whole configuration against the partial
     state and fails on any output that indexes a missing instance; `import`
     blocks are planned with everything else and do not. The copy sits at the
-    stack's own place in a mirror of the project (``modules`` linked), so
-    ``../../../modules/...`` resolves as it does for the stack itself.
+    stack's own place in a mirror of the project (its other top-level folders
+    linked), so ``../../../modules/...`` resolves as it does for the stack.
     """
     base = data_dir / "adopt-root"
     shutil.rmtree(base, ignore_errors=True)
@@ -434,7 +434,12 @@ def adoption_root(
     shutil.copytree(
         stack_dir, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "*.tfplan")
     )
-    (base / "modules").symlink_to(project_root / "modules", target_is_directory=True)
+    # Everything a stack may reach by a relative path (modules, the function
+    # packages) is linked at the same place as in the project.
+    top = stack_dir.relative_to(project_root).parts[0]
+    for entry in project_root.iterdir():
+        if entry.name != top and not entry.name.startswith("."):
+            (base / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
     blocks = [
         "# Written by the deployer: resources an interrupted apply created but never\n"
         "# recorded, adopted into state by this plan.\n"

@@ -7,11 +7,14 @@ planned on an empty account. Secrets never pass through here.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from deployer.aws import Target, role_arn
 from deployer.config import Config, Environment
 from deployer.errors import ConfigError, ConfigProblem
+from deployer.packaging import build_lambda_zip
 
 
 def provider_variables(
@@ -48,11 +51,28 @@ def _delivery(config: Config) -> dict[str, str]:
     }
 
 
+GUARD_SOURCE = Path("functions") / "deploy_guard"
+GUARD_PACKAGE = GUARD_SOURCE / "dist" / "deploy-guard.zip"
+
+
+def deploy_guard_package(root: Path) -> dict[str, str]:
+    """Build the deploy guard's zip (deterministically) and say where it is.
+
+    The zip lives in the project tree and its path is given relative to the
+    stack, so every clone and every state folder passes the same `filename`:
+    no spurious plan diff between machines.
+    """
+    info = build_lambda_zip(root / GUARD_SOURCE, root / GUARD_PACKAGE)
+    stack = root / "environments" / "stacks" / "runtime"
+    return {"path": os.path.relpath(info.path, stack), "hash": info.sha256_base64}
+
+
 def runtime_variables(
     config: Config, env: Environment, region: str, target: Target
 ) -> dict[str, Any]:
     settings = env.region(region)
     return {
+        "deploy_guard_package": deploy_guard_package(config.root),
         **provider_variables(config, env, region, target),
         "regions": [r.name for r in env.regions],
         "vpc_cidr": settings.cidr,

@@ -192,6 +192,26 @@ def test_runtime_stack(
             ],
         )
 
+        # -- the deploy guard: a Lambda CodeDeploy's hooks call, woken by alarm breaches ----
+        guard = run.client("lambda").get_function(FunctionName=out["deploy_guard_function_name"])
+        config = guard["Configuration"]
+        assert config["Handler"] == "deploy_guard.handler.handler"
+        assert (
+            config["Environment"]["Variables"]["APPLICATION_NAME"]
+            == (out["codedeploy_application_name"])
+        )
+        assert config["Environment"]["Variables"]["TOPIC_ARN"] == out["notifications_topic_arn"]
+        guard_rules = events.list_rule_names_by_target(TargetArn=config["FunctionArn"])
+        assert len(guard_rules["RuleNames"]) == 1
+        (rule,) = guard_rules["RuleNames"]
+        pattern = json.loads(events.describe_rule(Name=rule)["EventPattern"])
+        assert pattern["detail"]["state"]["value"] == ["ALARM"]
+        assert sorted(pattern["detail"]["alarmName"]) == sorted(
+            f"{prefix}-{m.name}-{kind}"
+            for m in CFG.microservices
+            for kind in ("running-tasks", "unhealthy-targets", "5xx-rate")
+        )
+
         # -- every policy document obeys the IAM rule; re-plan is empty --------------------
         plan = run.plan()
         count, problems = policies.audit(plan)

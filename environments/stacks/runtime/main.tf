@@ -151,6 +151,30 @@ module "monitoring" {
   }
 }
 
+# CodeDeploy runs it after test traffic and after production traffic reach a
+# new version (the appspec's hooks); an alarm breach during a deployment makes
+# it stop the deployment with rollback. Every rollback is announced on SNS.
+module "deploy_guard" {
+  source = "../../../modules/deploy-guard"
+
+  name_prefix  = local.name_prefix
+  package_path = var.deploy_guard_package.path
+  package_hash = var.deploy_guard_package.hash
+
+  codedeploy_application_name = module.cluster.codedeploy_app_name
+  deployment_group_names      = [for s in module.service : s.deployment_group_name]
+  cluster_name                = module.cluster.cluster_name
+  service_names               = [for s in module.service : s.service_name]
+  alarm_names = flatten([
+    for name in keys(var.microservices) : local.target.services[name].deployment_alarms
+  ])
+
+  notifications_topic_arn   = module.monitoring.notifications_topic_arn
+  notifications_kms_key_arn = module.observability_key.key_arn
+  log_retention_days        = var.log_retention_days
+  log_kms_key_arn           = module.observability_key.key_arn
+}
+
 # The role the delivery pipeline's deploy actions assume in this account.
 module "deploy_role" {
   source = "../../../modules/deploy-role"

@@ -62,3 +62,8 @@ output "parameter_paths" {
   description = "SSM Parameter Store namespace of each microservice."
   value       = module.parameters.parameter_paths
 }
+
+output "deploy_guard_function_name" {
+  description = "The deploy guard Lambda (CodeDeploy lifecycle hooks, alarm-driven rollback)."
+  value       = module.deploy_guard.function_name
+}

@@ -61,6 +61,14 @@ variable "microservices" {
   description = "Microservices keyed by name: short name (for 32-character names), container port and health check path."
 }
 
+variable "deploy_guard_package" {
+  type = object({
+    path = string
+    hash = string
+  })
+  description = "The deploy guard Lambda's zip (path relative to this stack) and its base64 SHA-256, built deterministically by the deployer."
+}
+
 variable "assume_role_arn" {
   type        = string
   description = "Role the provider assumes in the environment's account; null uses the caller's credentials."
