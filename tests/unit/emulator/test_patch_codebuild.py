@@ -1,4 +1,4 @@
-"""codebuild_source_location, codebuild_encryption_key."""
+"""codebuild_source_location, codebuild_encryption_key, codebuild_update_project."""
 
 from __future__ import annotations
 
@@ -63,3 +63,26 @@ def test_encryption_key_kept(patched: Server, stock: Server) -> None:
         name = create(server, source, {"type": "NO_ARTIFACTS"}, encryptionKey=key)["name"]
         (project,) = server.client("codebuild").batch_get_projects(names=[name])["projects"]
         assert project["encryptionKey"].endswith(expected), server.endpoint
+
+
+def test_update_project_changes_it_in_place(patched: Server, stock: Server) -> None:
+    """codebuild_update_project."""
+    source = {"type": "NO_SOURCE", "buildspec": "version: 0.2\n"}
+    project = create(patched, source, {"type": "NO_ARTIFACTS"})
+    codebuild = patched.client("codebuild")
+    environment = {**ENVIRONMENT, "environmentVariables": [{"name": "DEPLOY_FILES", "value": "{}"}]}
+    updated = codebuild.update_project(
+        name=project["name"], environment=environment, timeoutInMinutes=45
+    )["project"]
+    assert updated["environment"]["environmentVariables"] == environment["environmentVariables"]
+    (stored,) = codebuild.batch_get_projects(names=[project["name"]])["projects"]
+    assert stored["timeoutInMinutes"] == 45
+    assert stored["source"] == project["source"]  # what was not sent is kept
+    with pytest.raises(ClientError) as excinfo:
+        codebuild.update_project(name=unique("missing"), timeoutInMinutes=10)
+    assert error_code(excinfo) == "ResourceNotFoundException"
+
+    # Stock moto cannot even route the call (it cannot create such a project either).
+    with pytest.raises(ClientError) as excinfo:
+        stock.client("codebuild").update_project(name=project["name"], timeoutInMinutes=45)
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] >= 500
