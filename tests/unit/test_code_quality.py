@@ -16,13 +16,30 @@ def run(*argv: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_lint_is_clean() -> None:
     result = run(
-        str(BIN / "ruff"), "check", "--output-format", "concise", "deployer", "tests", "bench"
+        str(BIN / "ruff"),
+        "check",
+        "--output-format",
+        "concise",
+        "deployer",
+        "tests",
+        "bench",
+        "functions",
+        "examples",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_is_clean() -> None:
-    result = run(str(BIN / "ruff"), "format", "--check", "deployer", "tests", "bench")
+    result = run(
+        str(BIN / "ruff"),
+        "format",
+        "--check",
+        "deployer",
+        "tests",
+        "bench",
+        "functions",
+        "examples",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

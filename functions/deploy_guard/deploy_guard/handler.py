@@ -45,9 +45,10 @@ FAILED = "Failed"
 #: The EventBridge detail type of alarm state changes.
 ALARM_EVENT = "CloudWatch Alarm State Change"
 
-#: Deployments an alarm stops: shifting or serving traffic (InProgress) or waiting for it
-#: (Ready).
-ACTIVE_STATUSES = ("InProgress", "Ready")
+#: Deployments an alarm stops: shifting or serving traffic (InProgress), waiting for it
+#: (Ready), or in the bake time after the shift, before the old version is terminated
+#: (Baking): a breach then still rolls back.
+ACTIVE_STATUSES = ("InProgress", "Ready", "Baking")
 
 #: Deployments that are themselves rollbacks: stopping one would strand the service
 #: half-way, so they are left to finish.

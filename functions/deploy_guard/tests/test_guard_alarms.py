@@ -26,7 +26,7 @@ def expect_stop(stage: Stage, deployment_id: str) -> None:
     )
 
 
-@pytest.mark.parametrize("status", ["InProgress", "Ready"])
+@pytest.mark.parametrize("status", ["InProgress", "Ready", "Baking"])
 def test_alarm_stops_the_deployment_in_progress_with_rollback(stage: Stage, status: str) -> None:
     """moto: the groups, deployments and SNS. Stubber: StopDeployment (autoRollbackEnabled)."""
     stage.set_deployment(stage.deployment_id, status=status)
