@@ -146,7 +146,7 @@ def test_apply_staging_end_to_end(cli: DeployerCLI) -> None:
         if line.strip().startswith("staging-us-east-1: delete")
     ]
     assert "module.network.aws_cloudwatch_log_group.flow_logs[0]" in stateful
-    assert "module.parameters.aws_kms_key.this" in stateful
+    assert "module.parameters.module.key.aws_kms_key.this" in stateful
     assert 'module.service["api-service"].aws_cloudwatch_log_group.this' in stateful
     assert all(".aws_cloudwatch_log_group." in a or ".aws_kms_key." in a for a in stateful)
     allow = [arg for address in stateful for arg in ("--allow-destroy", address)]

@@ -239,7 +239,7 @@ LOST = [
     "module.network.aws_vpc.this",
     'module.network.aws_subnet.private["us-east-1a"]',
     'module.network.aws_nat_gateway.this["us-east-1a"]',
-    "module.parameters.aws_kms_key.this",
+    "module.parameters.module.key.aws_kms_key.this",
     'module.service["auth-service"].aws_lb.this',
     'module.service["api-service"].aws_cloudwatch_log_group.this',
     'module.service["api-service"].aws_iam_role.task',
