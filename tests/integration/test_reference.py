@@ -92,6 +92,31 @@ def test_reference_applies_replans_empty_and_destroys(
         )  # fmt: skip
         assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr[-3000:]
 
+        # In-place updates: a changed setting updates the build project
+        # (UpdateProject) and the deployment group (UpdateDeploymentGroup) without
+        # replacing anything, and the re-plan after it is empty again.
+        tf_vars["bake_minutes"] = "7"
+        var_args = [f"-var={k}={v}" for k, v in tf_vars.items()]
+        changes = tf.plan(output=True, tf_vars=tf_vars).resource_changes
+        updated = {a: c["change"]["actions"] for a, c in changes.items()
+                   if c["change"]["actions"] != ["no-op"]}  # fmt: skip
+        assert updated == {
+            "aws_codebuild_project.housekeeping": ["update"],
+            "aws_codedeploy_deployment_group.service": ["update"],
+        }
+        tf.apply(tf_vars=tf_vars)
+        plan = subprocess.run(
+            [terraform_binary, "plan", "-detailed-exitcode", "-input=false", "-no-color",
+             "-lock=false", *var_args],
+            cwd=tfdir, env=tf.env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr[-3000:]
+        group = client(emulator.endpoint, "codedeploy").get_deployment_group(
+            applicationName=outputs["codedeploy_app"], deploymentGroupName=outputs["codedeploy_group"]
+        )["deploymentGroupInfo"]
+        bake = group["blueGreenDeploymentConfiguration"]["terminateBlueInstancesOnDeploymentSuccess"]
+        assert bake["terminationWaitTimeInMinutes"] == 7
+
         check_pipeline(emulator.endpoint, outputs["pipeline_name"])
         check_codedeploy(emulator.endpoint, outputs["codedeploy_app"], outputs["codedeploy_group"])
         check_notifications(emulator.endpoint, outputs["notification_rule_arn"])

@@ -80,7 +80,7 @@ resource "aws_codebuild_project" "test" {
 
 resource "aws_codebuild_project" "housekeeping" {
   name          = "${var.name}-housekeeping"
-  description   = "Scheduled clean-up job; no source."
+  description   = "Scheduled clean-up job; no source; keeps blue ${var.bake_minutes} minutes."
   service_role  = aws_iam_role.codebuild.arn
   build_timeout = 10
 
@@ -132,7 +132,7 @@ resource "aws_codedeploy_deployment_group" "service" {
 
     terminate_blue_instances_on_deployment_success {
       action                           = "TERMINATE"
-      termination_wait_time_in_minutes = 5
+      termination_wait_time_in_minutes = var.bake_minutes
     }
   }
 

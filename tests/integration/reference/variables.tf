@@ -50,6 +50,12 @@ variable "container_image" {
   default     = "public.ecr.aws/nginx/nginx:1.27"
 }
 
+variable "bake_minutes" {
+  description = "Minutes the blue tasks are kept after a swap; the test changes it to update resources in place."
+  type        = number
+  default     = 5
+}
+
 # Provider settings: the defaults are AWS's; the emulator runs set them.
 
 variable "s3_use_path_style" {

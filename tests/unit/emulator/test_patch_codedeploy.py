@@ -1,4 +1,4 @@
-"""codedeploy_alarm_configuration, codedeploy_delete."""
+"""codedeploy_alarm_configuration, codedeploy_delete, codedeploy_update_deployment_group."""
 
 from __future__ import annotations
 
@@ -80,3 +80,43 @@ def test_delete_deployment_group_and_application(patched: Server, stock: Server)
         )
     with pytest.raises(ClientError):
         stock.client("codedeploy").delete_application(applicationName=app)
+
+
+def test_update_deployment_group(patched: Server, stock: Server) -> None:
+    codedeploy = patched.client("codedeploy")
+    app, group = create_group(patched, alarmConfiguration=ALARMS, tags=[{"Key": "team", "Value": "a"}])
+    watched = {**ALARMS, "alarms": [{"name": "service-5xx"}, {"name": "service-tasks"}]}
+    answer = codedeploy.update_deployment_group(
+        applicationName=app,
+        currentDeploymentGroupName=group,
+        newDeploymentGroupName=f"{group}-renamed",
+        alarmConfiguration=watched,
+        deploymentConfigName="CodeDeployDefault.ECSAllAtOnce",
+    )
+    assert answer["hooksNotCleanedUp"] == []
+    info = codedeploy.get_deployment_group(
+        applicationName=app, deploymentGroupName=f"{group}-renamed"
+    )["deploymentGroupInfo"]
+    assert info["alarmConfiguration"] == watched
+    assert info["deploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"
+    # Fields the request left out keep their values.
+    assert info["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
+    assert info["serviceRoleArn"].startswith("arn:aws:iam::")
+    # The old name is gone; the tags followed the group.
+    with pytest.raises(ClientError) as excinfo:
+        codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=group)
+    assert excinfo.value.response["Error"]["Code"] == "DeploymentGroupDoesNotExistException"
+    arn = f"arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{app}/{group}-renamed"
+    assert codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"] == [
+        {"Key": "team", "Value": "a"}
+    ]
+    # Unknown groups answer as AWS does.
+    with pytest.raises(ClientError) as excinfo:
+        codedeploy.update_deployment_group(applicationName=app, currentDeploymentGroupName="nope")
+    assert excinfo.value.response["Error"]["Code"] == "DeploymentGroupDoesNotExistException"
+
+    app, group = create_group(stock)
+    with pytest.raises(ClientError):
+        stock.client("codedeploy").update_deployment_group(
+            applicationName=app, currentDeploymentGroupName=group, deploymentConfigName="x"
+        )
