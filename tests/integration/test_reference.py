@@ -112,9 +112,11 @@ def test_reference_applies_replans_empty_and_destroys(
         )  # fmt: skip
         assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr[-3000:]
         group = client(emulator.endpoint, "codedeploy").get_deployment_group(
-            applicationName=outputs["codedeploy_app"], deploymentGroupName=outputs["codedeploy_group"]
+            applicationName=outputs["codedeploy_app"],
+            deploymentGroupName=outputs["codedeploy_group"],
         )["deploymentGroupInfo"]
-        bake = group["blueGreenDeploymentConfiguration"]["terminateBlueInstancesOnDeploymentSuccess"]
+        blue_green = group["blueGreenDeploymentConfiguration"]
+        bake = blue_green["terminateBlueInstancesOnDeploymentSuccess"]
         assert bake["terminationWaitTimeInMinutes"] == 7
 
         check_pipeline(emulator.endpoint, outputs["pipeline_name"])

@@ -84,7 +84,8 @@ def test_delete_deployment_group_and_application(patched: Server, stock: Server)
 
 def test_update_deployment_group(patched: Server, stock: Server) -> None:
     codedeploy = patched.client("codedeploy")
-    app, group = create_group(patched, alarmConfiguration=ALARMS, tags=[{"Key": "team", "Value": "a"}])
+    tags = [{"Key": "team", "Value": "a"}]
+    app, group = create_group(patched, alarmConfiguration=ALARMS, tags=tags)
     watched = {**ALARMS, "alarms": [{"name": "service-5xx"}, {"name": "service-tasks"}]}
     answer = codedeploy.update_deployment_group(
         applicationName=app,
@@ -107,9 +108,7 @@ def test_update_deployment_group(patched: Server, stock: Server) -> None:
         codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=group)
     assert excinfo.value.response["Error"]["Code"] == "DeploymentGroupDoesNotExistException"
     arn = f"arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{app}/{group}-renamed"
-    assert codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"] == [
-        {"Key": "team", "Value": "a"}
-    ]
+    assert codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"] == tags
     # Unknown groups answer as AWS does.
     with pytest.raises(ClientError) as excinfo:
         codedeploy.update_deployment_group(applicationName=app, currentDeploymentGroupName="nope")
