@@ -1,0 +1,34 @@
+"""The checkout's entry points in bin/: usage errors are clear and change nothing."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / "bin" / "bench"), *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_bench_without_a_name_lists_the_benchmarks() -> None:
+    result = run()
+    assert result.returncode == 2
+    assert "usage: bin/bench NAME [ARGS...]" in result.stderr
+    for name in ("emulator_apply", "fanout", "rollback"):
+        assert name in result.stderr
+
+
+def test_bench_with_an_unknown_name_is_a_usage_error() -> None:
+    result = run("no-such-bench")
+    assert result.returncode == 2
+    assert "NAME is one of:" in result.stderr
+
+
+def test_bench_passes_its_arguments_to_the_benchmark() -> None:
+    result = run("rollback", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "--repeat" in result.stdout
