@@ -19,7 +19,7 @@ from typing import Any
 from deployer import gate, recovery, stacks
 from deployer.aws import ClientFactory, Target
 from deployer.config import Config, Environment
-from deployer.errors import DeployerError, StateLocked, UsageError
+from deployer.errors import DeployerError, StateLocked, TerraformError, UsageError
 from deployer.output import Reporter
 from deployer.project import Project
 from deployer.terraform import Terraform
@@ -361,7 +361,19 @@ class Orchestrator:
             started = time.monotonic()
             # Until this apply succeeds, the next one checks for what it left behind.
             recovery.mark_inflight(self.config, self.clients, ws, self.run_id)
-            run.tf.apply(run.plan_file, on_message=lambda m: self._apply_progress(ws, m))
+            try:
+                run.tf.apply(run.plan_file, on_message=lambda m: self._apply_progress(ws, m))
+            except StateLocked:
+                raise
+            except TerraformError as exc:
+                # The marker stays: the next apply adopts what this one created but
+                # could not record, so a rerun converges instead of duplicating.
+                exc.hint = exc.hint or (
+                    "what this apply created is kept: fix the cause (or retry, if it was "
+                    "transient) and run "
+                    f"`deployer apply {ws.environment} --region {ws.region}` again"
+                )
+                raise
             recovery.clear_inflight(self.config, self.clients, ws)
             run.seconds["apply"] = time.monotonic() - started
             run.plan_file.unlink(missing_ok=True)

@@ -192,6 +192,52 @@ def _security_group(lookup: Lookup, after: dict[str, Any]) -> str | None:
     return _one(found, "GroupId")
 
 
+def _security_group_rule(egress: bool) -> Finder:
+    """A rule is its group, direction, protocol, ports and peer: AuthorizeSecurityGroup*
+    refuses a second one (InvalidPermission.Duplicate), so an orphan must be adopted."""
+
+    def find(lookup: Lookup, after: dict[str, Any]) -> str | None:
+        group = after.get("security_group_id")
+        protocol = after.get("ip_protocol")
+        if not group or not protocol:
+            return None
+        everything = str(protocol) == "-1"
+        wanted = {
+            "IsEgress": egress,
+            "IpProtocol": str(protocol),
+            "FromPort": -1 if everything else after.get("from_port"),
+            "ToPort": -1 if everything else after.get("to_port"),
+            "CidrIpv4": after.get("cidr_ipv4"),
+            "CidrIpv6": after.get("cidr_ipv6"),
+            "PrefixListId": after.get("prefix_list_id"),
+            "ReferencedGroupId": after.get("referenced_security_group_id"),
+        }
+        ec2 = lookup.client("ec2")
+        rules = []
+        for page in ec2.get_paginator("describe_security_group_rules").paginate(
+            Filters=[{"Name": "group-id", "Values": [group]}]
+        ):
+            rules.extend(page["SecurityGroupRules"])
+        matches = [
+            rule
+            for rule in rules
+            if {
+                "IsEgress": rule.get("IsEgress"),
+                "IpProtocol": rule.get("IpProtocol"),
+                "FromPort": -1 if everything else rule.get("FromPort"),
+                "ToPort": -1 if everything else rule.get("ToPort"),
+                "CidrIpv4": rule.get("CidrIpv4"),
+                "CidrIpv6": rule.get("CidrIpv6"),
+                "PrefixListId": rule.get("PrefixListId"),
+                "ReferencedGroupId": (rule.get("ReferencedGroupInfo") or {}).get("GroupId"),
+            }
+            == wanted
+        ]
+        return _one(matches, "SecurityGroupRuleId")
+
+    return find
+
+
 def _kms_key(lookup: Lookup, after: dict[str, Any]) -> str | None:
     name = (after.get("tags_all") or after.get("tags") or {}).get("Name")
     if not name:
@@ -355,6 +401,8 @@ FINDERS: dict[str, Finder] = {
     "aws_eip": _by_name_tag("describe_addresses", "Addresses", "AllocationId"),
     "aws_nat_gateway": _nat_gateway,
     "aws_security_group": _security_group,
+    "aws_vpc_security_group_ingress_rule": _security_group_rule(egress=False),
+    "aws_vpc_security_group_egress_rule": _security_group_rule(egress=True),
     "aws_vpc_endpoint": _by_name_tag(
         "describe_vpc_endpoints",
         "VpcEndpoints",

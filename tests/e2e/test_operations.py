@@ -241,6 +241,7 @@ LOST = [
     'module.network.aws_nat_gateway.this["us-east-1a"]',
     "module.parameters.module.key.aws_kms_key.this",
     'module.service["auth-service"].aws_lb.this',
+    'module.service["auth-service"].aws_vpc_security_group_egress_rule.alb_to_tasks',
     'module.service["api-service"].aws_cloudwatch_log_group.this',
     'module.service["api-service"].aws_iam_role.task',
 ]

@@ -13,6 +13,11 @@ from moto import mock_aws
 from deployer import recovery
 from deployer.aws import AWS, ClientFactory, Target
 from deployer.config import load
+from deployer.errors import TerraformError
+from deployer.orchestrator import Orchestrator, RegionRun
+from deployer.output import Reporter
+from deployer.project import Project
+from deployer.workspaces import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 TAGS = {"Company": "acme", "Service": "shop", "Environment": "dev", "ManagedBy": "terraform"}
@@ -142,3 +147,83 @@ def test_adoption_root_keeps_relative_module_sources_working(tmp_path: Path) -> 
     recovery.remove_adoption_root(tmp_path)
     assert not (tmp_path / "adopt-root").exists()
     assert boto3  # the finders use boto3 clients from the factory
+
+
+def test_security_group_rules_are_found_by_what_they_allow(lookup: recovery.Lookup) -> None:
+    """AuthorizeSecurityGroupEgress is not idempotent: a rule an interrupted (or retried)
+    create left behind would fail the rerun with InvalidPermission.Duplicate."""
+    ec2 = lookup.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
+    alb = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc_id)["GroupId"]
+    tasks = ec2.create_security_group(GroupName="tasks", Description="t", VpcId=vpc_id)["GroupId"]
+    to_tasks = ec2.authorize_security_group_egress(
+        GroupId=alb,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+                        "UserIdGroupPairs": [{"GroupId": tasks}]}],
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]  # fmt: skip
+    https_in = ec2.authorize_security_group_ingress(
+        GroupId=alb,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                        "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]  # fmt: skip
+    egress = "aws_vpc_security_group_egress_rule"
+    ingress = "aws_vpc_security_group_ingress_rule"
+    rule = {"security_group_id": alb, "ip_protocol": "tcp", "from_port": 8080, "to_port": 8080,
+            "referenced_security_group_id": tasks}  # fmt: skip
+    https = {"security_group_id": alb, "ip_protocol": "tcp", "from_port": 443, "to_port": 443,
+             "cidr_ipv4": "0.0.0.0/0"}  # fmt: skip
+    plan = {
+        "resource_changes": [
+            create("s.aws_vpc_security_group_egress_rule.alb_to_tasks", egress, rule),
+            create("s.aws_vpc_security_group_ingress_rule.https", ingress, https),
+            # Same group and peer, another port or direction: not the rule that exists.
+            create("s.aws_vpc_security_group_egress_rule.other_port", egress,
+                   {**rule, "from_port": 9090, "to_port": 9090}),
+            create("s.aws_vpc_security_group_ingress_rule.reversed", ingress, rule),
+            # The group itself is still to be created: nothing to look at.
+            create("s.aws_vpc_security_group_egress_rule.unknown", egress,
+                   {**rule, "security_group_id": None}),
+        ]
+    }  # fmt: skip
+    found = {a.address: a.import_id for a in recovery.candidates(plan, lookup)}
+    assert found == {
+        "s.aws_vpc_security_group_egress_rule.alb_to_tasks": to_tasks,
+        "s.aws_vpc_security_group_ingress_rule.https": https_in,
+    }
+
+
+class _FailingTerraform:
+    def apply(self, plan_file: Path, on_message: Any = None) -> None:
+        raise TerraformError(
+            ["terraform", "apply"],
+            1,
+            workspace="dev-us-east-1",
+            stderr_tail="Error: InvalidPermission.Duplicate",
+        )
+
+
+def test_a_failed_apply_keeps_its_marker_and_says_a_rerun_converges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-flight marker is what lets the next apply adopt what this one left behind."""
+    config = load(ROOT)
+    env = config.environment("dev")
+    marks: list[str] = []
+    monkeypatch.setattr(recovery, "mark_inflight", lambda *a: marks.append("mark"))
+    monkeypatch.setattr(recovery, "clear_inflight", lambda *a: marks.append("clear"))
+    orchestrator = Orchestrator(
+        Project(ROOT, tmp_path), config, None, Target(AWS), None, Reporter(verbosity=-1),  # type: ignore[arg-type]
+    )  # fmt: skip
+    run = RegionRun(
+        Workspace(env.stack, env.name, "us-east-1"),
+        tf=_FailingTerraform(),  # type: ignore[arg-type]
+        plan_file=tmp_path / "apply.tfplan",
+        has_changes=True,
+    )
+    (result,) = orchestrator.apply([run])
+    assert result.status == "failed"
+    assert marks == ["mark"], "the marker must survive a failed apply"
+    assert result.error is not None
+    assert "InvalidPermission.Duplicate" in result.error.message
+    assert result.error.hint is not None
+    assert "run `deployer apply dev --region us-east-1` again" in result.error.hint
