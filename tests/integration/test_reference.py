@@ -84,19 +84,12 @@ def test_reference_applies_replans_empty_and_destroys(
         outputs = tf.output()
 
         # Re-plan: no changes at all (exit code 0, not 2).
-        var_args = [f"-var={k}={v}" for k, v in tf_vars.items()]
-        plan = subprocess.run(
-            [terraform_binary, "plan", "-detailed-exitcode", "-input=false", "-no-color",
-             "-lock=false", *var_args],
-            cwd=tfdir, env=tf.env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr[-3000:]
+        assert_no_changes(terraform_binary, tfdir, tf.env, tf_vars)
 
         # In-place updates: a changed setting updates the build project
         # (UpdateProject) and the deployment group (UpdateDeploymentGroup) without
         # replacing anything, and the re-plan after it is empty again.
         tf_vars["bake_minutes"] = "7"
-        var_args = [f"-var={k}={v}" for k, v in tf_vars.items()]
         changes = tf.plan(output=True, tf_vars=tf_vars).resource_changes
         updated = {a: c["change"]["actions"] for a, c in changes.items()
                    if c["change"]["actions"] != ["no-op"]}  # fmt: skip
@@ -105,12 +98,7 @@ def test_reference_applies_replans_empty_and_destroys(
             "aws_codedeploy_deployment_group.service": ["update"],
         }
         tf.apply(tf_vars=tf_vars)
-        plan = subprocess.run(
-            [terraform_binary, "plan", "-detailed-exitcode", "-input=false", "-no-color",
-             "-lock=false", *var_args],
-            cwd=tfdir, env=tf.env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr[-3000:]
+        assert_no_changes(terraform_binary, tfdir, tf.env, tf_vars)
         group = client(emulator.endpoint, "codedeploy").get_deployment_group(
             applicationName=outputs["codedeploy_app"],
             deploymentGroupName=outputs["codedeploy_group"],
@@ -131,6 +119,19 @@ def test_reference_applies_replans_empty_and_destroys(
     assert client(emulator.endpoint, "codedeploy").list_applications()["applications"] == []
     buckets = workload_client(emulator.endpoint, "s3").list_buckets()["Buckets"]
     assert outputs["workload_bucket"] not in [b["Name"] for b in buckets]
+
+
+def assert_no_changes(
+    terraform_binary: str, tfdir: Path, env: dict[str, str], tf_vars: dict[str, str]
+) -> None:
+    """A plan with -detailed-exitcode: 0 (no changes), not 2 (changes) or 1 (error)."""
+    var_args = [f"-var={k}={v}" for k, v in tf_vars.items()]
+    plan = subprocess.run(
+        [terraform_binary, "plan", "-detailed-exitcode", "-input=false", "-no-color",
+         "-lock=false", *var_args],
+        cwd=tfdir, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr[-3000:]
 
 
 def check_pipeline(endpoint: str, name: str) -> None:
