@@ -21,6 +21,30 @@ import signal
 import sys
 from typing import Any
 
+#: Write buffer of the emulator's HTTP handler: a response up to this size goes
+#: out in one write (see ``RequestHandler`` in ``main``).
+RESPONSE_BUFFER_BYTES = 256 * 1024
+
+
+def request_handler() -> type:
+    """moto's request handler, sending each response with one write.
+
+    Unbuffered, werkzeug sends the status line and headers, then the body, as
+    separate writes. Under load the AWS SDK for Go (in the Terraform provider)
+    now and then closed the connection after the headers, before the body
+    arrived, and retried the call: a create retried after it had taken effect
+    fails (InvalidPermission.Duplicate, RouteAlreadyExists, FlowLogAlreadyExists).
+    Seen in packet captures on the loopback interface; with one write per
+    response the retries stopped. The bytes on the wire are the same, only
+    their segmentation changes.
+    """
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class RequestHandler(MotoRequestHandler):
+        wbufsize = RESPONSE_BUFFER_BYTES
+
+    return RequestHandler
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deployer.emulator.serve")
@@ -66,11 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.log_requests:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     app: Any = DomainDispatcherApplication(create_backend_app)
     controls: list[str] = []
@@ -86,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         args.port,
         app,
         threaded=True,
-        request_handler=MotoRequestHandler,
+        request_handler=request_handler(),
     )
     port = server.server_port
     # moto builds some URLs (for example SQS queue URLs) from MOTO_PORT.
