@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,30 @@ class RegionRun:
             "error": str(self.error) if self.error else None,
             "adopted": self.adopted,
         }
+
+
+def plan_path(data_dir: Path, kind: str) -> Path:
+    """This process's plan file in a workspace's data directory.
+
+    Per process, because two runs on one workspace share the directory: the
+    second must fail on the state lock without touching the plan the first is
+    applying. Plan files left by processes that are gone are removed.
+    """
+    for stale in data_dir.glob("*.tfplan"):
+        pid = stale.stem.rpartition("-")[2]
+        if not pid.isdigit() or not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    return data_dir / f"{kind}-{os.getpid()}.tfplan"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Orchestrator:
@@ -211,6 +236,12 @@ class Orchestrator:
             run.tf = self._prepare(env, ws)
             run.seconds["init"] = time.monotonic() - started
             unfinished = recovery.unfinished_run(self.config, self.clients, ws)
+            if unfinished:
+                # A marker with the state locked is an apply still running, not
+                # one that died: stop here, before looking for what it "left".
+                lock = recovery.current_lock(self.config, self.clients, ws)
+                if lock is not None:
+                    raise StateLocked(["terraform", "plan"], 1, workspace=ws.name, lock=lock)
             if not unfinished:
                 recovery.remove_adoption_root(ws.data_dir(self.project))
             if unfinished and not destroy:
@@ -222,7 +253,7 @@ class Orchestrator:
                         f"`deployer apply {env.name}` adopts what it left behind"
                     )
             data_dir = ws.data_dir(self.project)
-            run.plan_file = data_dir / ("destroy.tfplan" if destroy else "apply.tfplan")
+            run.plan_file = plan_path(data_dir, "destroy" if destroy else "apply")
             run.plan_file.unlink(missing_ok=True)
             self.reporter.progress(
                 "terraform plan" + (" -destroy" if destroy else ""), scope=ws.name
@@ -270,7 +301,7 @@ class Orchestrator:
         tf = run.tf
         # Each adoption can make more identities known (a VPC's id for its subnets).
         for _ in range(5):
-            probe = data_dir / "adopt.tfplan"
+            probe = plan_path(data_dir, "adopt")
             tf.plan(var_file=var_file, out=probe)
             plan = tf.show_plan(probe)
             probe.unlink(missing_ok=True)

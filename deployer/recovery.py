@@ -96,6 +96,25 @@ def unfinished_run(config: Config, clients: ClientFactory, ws: Workspace) -> str
         return "unknown"
 
 
+def current_lock(config: Config, clients: ClientFactory, ws: Workspace) -> dict[str, str] | None:
+    """Terraform's lock on the workspace's state (its lock info), if one is held."""
+    try:
+        body = (
+            _state_s3(config, clients)
+            .get_object(Bucket=config.state.bucket, Key=ws.lock_key())["Body"]
+            .read()
+        )
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise translate(exc, f"read the state lock of {ws.name}") from None
+    try:
+        lock = json.loads(body)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in lock.items()} if isinstance(lock, dict) else {}
+
+
 # ---------------------------------------------------------------------------
 # Finding a planned resource that already exists
 # ---------------------------------------------------------------------------

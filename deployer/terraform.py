@@ -33,6 +33,10 @@ LineCallback = Callable[[str], None]
 
 STDERR_TAIL_LINES = 30
 
+#: How long an apply of a saved plan waits for a state lock another run holds
+#: (see Terraform.apply).
+APPLY_LOCK_TIMEOUT = "120s"
+
 
 @dataclass
 class Result:
@@ -218,8 +222,13 @@ class Terraform:
     def apply(
         self, plan_file: Path, *, on_message: Callable[[dict[str, Any]], None] | None = None
     ) -> Result:
+        # Terraform releases the state lock between plan and apply. Another run's
+        # plan may take it in that gap for a few seconds: wait for it rather than
+        # fail the run that planned first (a stale lock still fails, after this).
+        argv = ["apply", "-input=false", "-json", "-auto-approve"]
+        argv += [f"-lock-timeout={APPLY_LOCK_TIMEOUT}", str(plan_file)]
         return self.run(
-            ["apply", "-input=false", "-json", "-auto-approve", str(plan_file)],
+            argv,
             on_stdout=_json_callback(on_message),
             json_stream=True,
         )

@@ -115,7 +115,8 @@ def vpcs_named(endpoint: str, account: str, name: str, region: str = "us-east-1"
 
 def test_second_concurrent_apply_fails_fast_naming_the_holder(cli: DeployerCLI) -> None:
     first = Background(cli, "apply", "dev")
-    first.wait_for("terraform apply (saved plan)")
+    # Its apply is running (and holds the state lock) once resources are created.
+    first.wait_for("  created ")
     started = time.monotonic()
     second = cli("apply", "dev")
     took = time.monotonic() - started

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from deployer import recovery
 from deployer.aws import AWS, ClientFactory, Target
 from deployer.config import load
 from deployer.errors import TerraformError
-from deployer.orchestrator import Orchestrator, RegionRun
+from deployer.orchestrator import Orchestrator, RegionRun, plan_path
 from deployer.output import Reporter
 from deployer.project import Project
 from deployer.workspaces import Workspace
@@ -227,3 +230,42 @@ def test_a_failed_apply_keeps_its_marker_and_says_a_rerun_converges(
     assert "InvalidPermission.Duplicate" in result.error.message
     assert result.error.hint is not None
     assert "run `deployer apply dev --region us-east-1` again" in result.error.hint
+
+
+def test_plan_files_are_per_process_and_stale_ones_go(tmp_path: Path) -> None:
+    """Two runs on one workspace share its data directory: the second must not
+    remove or overwrite the plan the first is applying."""
+    other_live = tmp_path / f"apply-{os.getppid()}.tfplan"
+    other_live.write_text("the first run's plan")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"apply-{gone.pid}.tfplan"
+    stale.write_text("left by a run that died")
+    legacy = tmp_path / "apply.tfplan"
+    legacy.write_text("named before plans were per process")
+
+    mine = plan_path(tmp_path, "apply")
+
+    assert mine == tmp_path / f"apply-{os.getpid()}.tfplan"
+    assert other_live.read_text() == "the first run's plan"
+    assert not stale.exists() and not legacy.exists()
+
+
+def test_the_current_lock_is_read_from_the_state_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A marker with the lock held is an apply still running (the orchestrator stops)."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        config = load(ROOT)
+        env = config.environment("dev")
+        ws = Workspace(env.stack, env.name, "us-east-1")
+        clients = ClientFactory(Target(AWS))
+        delivery = config.environment("delivery")
+        s3 = clients.client("s3", config.state.region, account_id=delivery.account_id,
+                            role_name=delivery.deploy_role_name)  # fmt: skip
+        s3.create_bucket(Bucket=config.state.bucket)
+        assert recovery.current_lock(config, clients, ws) is None
+        info = {"ID": "abc", "Operation": "OperationTypeApply", "Who": "ci@runner"}
+        s3.put_object(Bucket=config.state.bucket, Key=ws.lock_key(), Body=json.dumps(info))
+        assert recovery.current_lock(config, clients, ws) == info

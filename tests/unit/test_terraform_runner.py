@@ -71,7 +71,9 @@ def test_apply_applies_the_plan_file_only(setup: tuple[Terraform, Path]) -> None
     tf, record = setup
     tf.apply(Path("/p.tfplan"))
     argv = read_records(record)[0]["argv"]
-    assert argv[1:] == ["apply", "-input=false", "-json", "-auto-approve", "/p.tfplan"]
+    assert argv[1:] == [
+        "apply", "-input=false", "-json", "-auto-approve", "-lock-timeout=120s", "/p.tfplan",
+    ]  # fmt: skip
     assert not any(a.startswith("-var") for a in argv)
 
 
