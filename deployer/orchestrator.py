@@ -20,6 +20,7 @@ from typing import Any
 from deployer import gate, recovery, stacks
 from deployer.aws import ClientFactory, Target
 from deployer.config import Config, Environment
+from deployer.emulator.process import pid_alive
 from deployer.errors import DeployerError, StateLocked, TerraformError, UsageError
 from deployer.output import Reporter
 from deployer.project import Project
@@ -80,19 +81,9 @@ def plan_path(data_dir: Path, kind: str) -> Path:
     """
     for stale in data_dir.glob("*.tfplan"):
         pid = stale.stem.rpartition("-")[2]
-        if not pid.isdigit() or not _alive(int(pid)):
+        if not pid.isdigit() or not pid_alive(int(pid)):
             stale.unlink(missing_ok=True)
     return data_dir / f"{kind}-{os.getpid()}.tfplan"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Orchestrator:

@@ -78,18 +78,26 @@ def clear_inflight(config: Config, clients: ClientFactory, ws: Workspace) -> Non
         raise translate(exc, f"clear the in-flight marker of {ws.name}") from None
 
 
-def unfinished_run(config: Config, clients: ClientFactory, ws: Workspace) -> str | None:
-    """The run ID of an earlier apply of this workspace that did not finish, if any."""
+def _read_state_object(config: Config, clients: ClientFactory, key: str, what: str) -> bytes | None:
+    """An object next to the state in the state bucket; None when there is none."""
     try:
-        body = (
+        body: bytes = (
             _state_s3(config, clients)
-            .get_object(Bucket=config.state.bucket, Key=marker_key(ws))["Body"]
+            .get_object(Bucket=config.state.bucket, Key=key)["Body"]
             .read()
         )
     except botocore.exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
-        raise translate(exc, f"read the in-flight marker of {ws.name}") from None
+        raise translate(exc, f"read {what}") from None
+    return body
+
+
+def unfinished_run(config: Config, clients: ClientFactory, ws: Workspace) -> str | None:
+    """The run ID of an earlier apply of this workspace that did not finish, if any."""
+    body = _read_state_object(config, clients, marker_key(ws), f"the in-flight marker of {ws.name}")
+    if body is None:
+        return None
     try:
         return str(json.loads(body).get("run_id", "unknown"))
     except ValueError:
@@ -98,16 +106,9 @@ def unfinished_run(config: Config, clients: ClientFactory, ws: Workspace) -> str
 
 def current_lock(config: Config, clients: ClientFactory, ws: Workspace) -> dict[str, str] | None:
     """Terraform's lock on the workspace's state (its lock info), if one is held."""
-    try:
-        body = (
-            _state_s3(config, clients)
-            .get_object(Bucket=config.state.bucket, Key=ws.lock_key())["Body"]
-            .read()
-        )
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise translate(exc, f"read the state lock of {ws.name}") from None
+    body = _read_state_object(config, clients, ws.lock_key(), f"the state lock of {ws.name}")
+    if body is None:
+        return None
     try:
         lock = json.loads(body)
     except ValueError:

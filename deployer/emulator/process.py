@@ -45,7 +45,7 @@ class EmulatorStatus:
         return asdict(self)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -117,7 +117,7 @@ class Emulator:
         record = self._read_record()
         if record is None or record.pid is None or record.endpoint is None:
             return EmulatorStatus(running=False, log=str(self.log_path))
-        if _pid_alive(record.pid) and _is_launcher(record.pid) and _answers(record.endpoint):
+        if pid_alive(record.pid) and _is_launcher(record.pid) and _answers(record.endpoint):
             record.running = True
             return record
         return EmulatorStatus(running=False, log=str(self.log_path))
@@ -134,7 +134,7 @@ class Emulator:
 
     def _discard_stale(self) -> None:
         record = self._read_record()
-        if record and record.pid and _pid_alive(record.pid) and _is_launcher(record.pid):
+        if record and record.pid and pid_alive(record.pid) and _is_launcher(record.pid):
             # Alive but not answering: a hung emulator. Replace it.
             self._terminate(record.pid)
         self.record_path.unlink(missing_ok=True)
@@ -223,7 +223,7 @@ class Emulator:
         """Stop the emulator if it runs; afterwards no emulator process is left."""
         with self._locked():
             record = self._read_record()
-            if record and record.pid and _pid_alive(record.pid) and _is_launcher(record.pid):
+            if record and record.pid and pid_alive(record.pid) and _is_launcher(record.pid):
                 self._terminate(record.pid)
             self.record_path.unlink(missing_ok=True)
             return EmulatorStatus(running=False, log=str(self.log_path))
@@ -233,7 +233,7 @@ class Emulator:
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
         while time.monotonic() < deadline:
-            if not _pid_alive(pid):
+            if not pid_alive(pid):
                 break
             _reap(pid)
             time.sleep(0.05)
@@ -242,7 +242,7 @@ class Emulator:
                 os.kill(pid, signal.SIGKILL)
             time.sleep(0.1)
         _reap(pid)
-        if _pid_alive(pid):
+        if pid_alive(pid):
             raise EmulatorError(f"emulator process {pid} did not stop")
 
     def _log_tail(self, lines: int = 20) -> str:

@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from deployer.emulator import TEST_CREDENTIALS
-from deployer.emulator.process import _pid_alive
+from deployer.emulator.process import pid_alive
 from tests.e2e.conftest import DeployerCLI
 
 pytestmark = pytest.mark.e2e
@@ -167,4 +167,4 @@ def test_apply_staging_end_to_end(cli: DeployerCLI) -> None:
     pid = status["pid"]
     stopped = cli("emulator", "stop")
     assert stopped.returncode == 0
-    assert not _pid_alive(pid)
+    assert not pid_alive(pid)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from deployer.emulator import Emulator
-from deployer.emulator.process import _pid_alive
+from deployer.emulator.process import pid_alive
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,7 +43,7 @@ def test_start_status_stop_through_the_cli(tmp_path: Path) -> None:
     try:
         assert doc["running"] is True
         assert doc["endpoint"] == f"http://127.0.0.1:{doc['port']}"
-        assert isinstance(doc["pid"], int) and _pid_alive(doc["pid"])
+        assert isinstance(doc["pid"], int) and pid_alive(doc["pid"])
         assert doc["moto_version"] == "5.2.5"
         # The record lives in the project-local state folder.
         assert json.loads((state / "emulator.json").read_text())["pid"] == doc["pid"]
@@ -58,7 +58,7 @@ def test_start_status_stop_through_the_cli(tmp_path: Path) -> None:
     finally:
         stopped = deployer(state, "emulator", "stop")
     assert stopped.returncode == 0
-    assert not _pid_alive(doc["pid"]), "stop left the emulator process running"
+    assert not pid_alive(doc["pid"]), "stop left the emulator process running"
     assert json.loads(deployer(state, "emulator", "status", "--json").stdout)["running"] is False
     assert not (state / "emulator.json").exists()
 
