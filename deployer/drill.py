@@ -298,6 +298,23 @@ def discover(
     )
 
 
+def preflight(client: ClientFor, layout: Layout) -> tuple[str, dict[str, dict[str, Any]]]:
+    """What both drills check first: a quiet deployment group that watches an alarm.
+
+    Returns the alarm to breach and the states of the group's alarms before.
+    """
+    active = active_deployments(client, layout)
+    if active:
+        raise DrillError(
+            f"deployment(s) {', '.join(active)} of {layout.deployment_group} in progress",
+            hint="wait for them to finish; the drill needs a quiet deployment group",
+        )
+    breach_alarm = layout.breach_alarm
+    if breach_alarm is None:
+        raise DrillError(f"deployment group {layout.deployment_group} watches no alarm")
+    return breach_alarm, alarm_states(client, layout.alarms)
+
+
 def active_deployments(client: ClientFor, layout: Layout) -> list[str]:
     return list(
         _call(
@@ -1016,16 +1033,7 @@ class EmulatorDrill:
             f"{layout.name_of(layout.replacement_target_group)}, service on "
             f"{short_arn(layout.task_definition)}",
         )
-        active = active_deployments(client, layout)
-        if active:
-            raise DrillError(
-                f"deployment(s) {', '.join(active)} of {layout.deployment_group} in progress",
-                hint="wait for them to finish; the drill needs a quiet deployment group",
-            )
-        breach_alarm = layout.breach_alarm
-        if breach_alarm is None:
-            raise DrillError(f"deployment group {layout.deployment_group} watches no alarm")
-        alarms_before = alarm_states(client, layout.alarms)
+        breach_alarm, alarms_before = preflight(client, layout)
         if breach_alarm not in alarms_before:
             raise DrillError(f"alarm {breach_alarm} of {layout.deployment_group} does not exist")
 
@@ -1240,16 +1248,7 @@ class AwsDrill:
             f"{layout.name_of(layout.original_target_group)}, service on "
             f"{short_arn(layout.task_definition)}",
         )
-        active = active_deployments(client, layout)
-        if active:
-            raise DrillError(
-                f"deployment(s) {', '.join(active)} of {layout.deployment_group} in progress",
-                hint="wait for them to finish; the drill needs a quiet deployment group",
-            )
-        breach_alarm = layout.breach_alarm
-        if breach_alarm is None:
-            raise DrillError(f"deployment group {layout.deployment_group} watches no alarm")
-        alarms_before = alarm_states(client, layout.alarms)
+        breach_alarm, alarms_before = preflight(client, layout)
         inbox = Inbox(client, layout.topic_arn, f"{names_prefix(layout)}-drill-{self.label}")
         release = Release(layout, client, timeline, engine=_no_engine, label=self.label)
         breached = False
