@@ -355,10 +355,11 @@ class Context:
                 self.project.root,
                 configured_binary=self.config.terraform.binary,
                 configured_mirror=self.config.terraform.provider_mirror,
+                progress=self.reporter.progress,
             )
             self.reporter.detail(
-                f"terraform {tc.version_string} at {tc.binary}; "
-                f"providers from {tc.mirror or 'the registry'}"
+                f"terraform {tc.version_string} at {tc.binary}; providers from "
+                + (f"{tc.mirror} ({tc.mirror_source})" if tc.mirror else "the registry")
             )
             self._toolchain = tc
         return self._toolchain
@@ -538,16 +539,14 @@ def cmd_apply(ctx: Context) -> int:
     planned = [r for r in runs if r.status != "failed"]
     if planned:
         _gate_or_refuse(ctx, orch, env, planned)
-        if any(r.has_changes for r in planned):
-            needs = env.name == "prod" or not ctx.target.is_local
-            if needs:
-                where = "AWS" if not ctx.target.is_local else env.name
-                summary = "; ".join(
-                    f"{r.workspace.name}: {format_summary(r.summary)}" for r in planned
-                )
-                _confirm(
-                    ctx, f"Apply to {env.name} ({summary})?", f"applying to {where} needs approval"
-                )
+        if any(r.has_changes for r in planned) and env.approval_required(
+            on_aws=not ctx.target.is_local
+        ):
+            where = "AWS" if not ctx.target.is_local else env.name
+            summary = "; ".join(f"{r.workspace.name}: {format_summary(r.summary)}" for r in planned)
+            _confirm(
+                ctx, f"Apply to {env.name} ({summary})?", f"applying to {where} needs approval"
+            )
         runs = [r for r in runs if r.status == "failed"] + orch.apply(planned)
     _record_runs(ctx, orch, rid, "apply", runs)
     seeded = _seed_after_apply(ctx, env, runs)

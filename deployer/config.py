@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,8 @@ ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 #: AWS caps ALB and target group names at 32 characters.
 MAX_ELB_NAME = 32
 
+DEFAULT_STATE_REGION = "us-east-1"
+
 
 # ---------------------------------------------------------------------------
 # The model
@@ -84,9 +86,18 @@ class TerraformSettings:
     parallelism: int | None = None
 
 
+#: Values of an environment's ``approval``: whether applying to it asks first.
+APPROVAL_REQUIRED = "required"
+APPROVAL_NONE = "none"
+APPROVALS = (APPROVAL_REQUIRED, APPROVAL_NONE)
+
+PIPELINE_SOURCES = ("CodeCommit", "S3")
+NAT_GATEWAY_MODES = ("single", "per_az")
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
-    source: str = "CodeCommit"  # CodeCommit | S3
+    source: str = "CodeCommit"  # one of PIPELINE_SOURCES
     branch: str = "main"
     staging: str = "staging"
     production: str = "prod"
@@ -126,7 +137,7 @@ class Sizing:
 
 @dataclass(frozen=True)
 class Network:
-    nat_gateways: str = "single"  # "single" | "per_az"
+    nat_gateways: str = "single"  # one of NAT_GATEWAY_MODES
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,18 @@ class Environment:
     parameters: dict[str, dict[str, str]] = field(default_factory=dict)
     secrets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     alarms: Alarms = field(default_factory=Alarms)
+    #: The stateful-destroy gate applies (see deployer.gate). Default: true for the
+    #: delivery environment and the pipeline's staging and production environments.
+    protected: bool = False
+    #: "required" or "none"; None (not set) means required on AWS only. The pipeline's
+    #: production environment defaults to "required".
+    approval: str | None = None
+
+    def approval_required(self, *, on_aws: bool) -> bool:
+        """Whether applying to this environment asks first (``--auto-approve`` skips it)."""
+        if self.approval is None:
+            return on_aws
+        return self.approval == APPROVAL_REQUIRED
 
     @property
     def primary_region(self) -> str:
@@ -342,6 +365,22 @@ def _check_region(value: str) -> str | None:
 # ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
+def _keys(cls: type, *, exclude: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The YAML keys of a section: the fields of the dataclass that models it."""
+    return tuple(f.name for f in fields(cls) if f.name not in exclude)
+
+
+def _default(cls: type, name: str) -> Any:
+    """A field's default, as the dataclass declares it (the one place defaults live)."""
+    for f in fields(cls):
+        if f.name == name:
+            if f.default is not MISSING:
+                return f.default
+            if f.default_factory is not MISSING:
+                return f.default_factory()
+    raise KeyError(f"{cls.__name__}.{name} has no default")
+
+
 PROJECT_KEYS = (
     "company",
     "service",
@@ -350,33 +389,16 @@ PROJECT_KEYS = (
     "delivery_environment",
     "pipeline",
 )
-PIPELINE_KEYS = ("source", "branch", "staging", "production", "build_image_tag")
-ALARM_KEYS = (
-    "running_tasks_min_ratio",
-    "unhealthy_targets",
-    "http_5xx_rate_percent",
-    "evaluation_periods",
-    "period_seconds",
-)
-MICROSERVICE_KEYS = ("name", "short_name", "port", "health_check_path")
-TERRAFORM_KEYS = ("binary", "provider_mirror", "parallelism", "state")
-STATE_KEYS = ("bucket", "region")
-ENV_KEYS = (
-    "stack",
-    "account_id",
-    "deploy_role_name",
-    "regions",
-    "network",
-    "sizing",
-    "log_retention_days",
-    "notification_emails",
-    "parameters",
-    "secrets",
-    "alarms",
-)
-REGION_KEYS = ("name", "cidr")
-NETWORK_KEYS = ("nat_gateways",)
-SIZING_KEYS = ("cpu", "memory", "desired_count")
+PIPELINE_KEYS = _keys(PipelineSettings)
+ALARM_KEYS = _keys(Alarms)
+MICROSERVICE_KEYS = _keys(Microservice)
+TERRAFORM_KEYS = (*_keys(TerraformSettings), "state")
+STATE_KEYS = _keys(StateSettings)
+#: Every field of an Environment is a key of its file, but its name and path.
+ENV_KEYS = _keys(Environment, exclude=("name", "file"))
+REGION_KEYS = _keys(Region)
+NETWORK_KEYS = _keys(Network)
+SIZING_KEYS = _keys(Sizing)
 
 
 def _load_yaml(path: Path, root: Path, problems: list[ConfigProblem]) -> Any:
@@ -440,10 +462,12 @@ def load(root: Path) -> Config:
     terraform, state = _load_terraform(r, doc, company, service, delivery_env)
 
     environments: dict[str, Environment] = {}
+    protected: dict[str, bool | None] = {}
     env_files = sorted(p for p in env_dir.glob("*.yaml") if p.name != "project.yaml")
     for path in env_files:
-        env = _load_environment(path, root, problems, microservices)
-        if env is not None:
+        loaded = _load_environment(path, root, problems, microservices)
+        if loaded is not None:
+            env, protected[env.name] = loaded
             environments[env.name] = env
 
     if delivery_env and delivery_env not in environments and not problems:
@@ -464,6 +488,7 @@ def load(root: Path) -> Config:
         )
 
     pipeline = _load_pipeline(r, doc, environments)
+    environments = _apply_policy_defaults(environments, protected, pipeline, delivery_env)
 
     if company and service:
         for env in environments.values():
@@ -518,12 +543,14 @@ def _load_microservices(r: _Reader, doc: dict[str, Any]) -> list[Microservice]:
                 "(it goes into 32-character ALB and target group names)",
             )
             short = None
-        port = r.integer(node, "port", path, default=8080, minimum=1, maximum=65535)
+        port = r.integer(
+            node, "port", path, default=_default(Microservice, "port"), minimum=1, maximum=65535
+        )
         health = r.string(
             node,
             "health_check_path",
             path,
-            default="/health",
+            default=_default(Microservice, "health_check_path"),
             pattern=re.compile(r"^/[\w./-]*$"),
             pattern_reason="must be an absolute URL path",
         )
@@ -544,18 +571,19 @@ def _load_pipeline(
     r: _Reader, doc: dict[str, Any], environments: dict[str, Environment]
 ) -> PipelineSettings:
     node = r.mapping(doc.get("pipeline"), "pipeline", PIPELINE_KEYS)
-    source = r.string(node, "source", "pipeline", default="CodeCommit")
-    if source not in ("CodeCommit", "S3"):
-        r.problem("pipeline.source", f"{source!r} must be 'CodeCommit' or 'S3'")
-        source = "CodeCommit"
-    branch = r.string(node, "branch", "pipeline", default="main",
+    source = r.string(node, "source", "pipeline", default=PipelineSettings.source)
+    if source not in PIPELINE_SOURCES:
+        r.problem("pipeline.source", f"{source!r} must be {_either(PIPELINE_SOURCES)}")
+        source = PipelineSettings.source
+    branch = r.string(node, "branch", "pipeline", default=PipelineSettings.branch,
                       pattern=re.compile(r"^[\w./-]{1,100}$"),
                       pattern_reason="is not a valid branch name")  # fmt: skip
-    tag = r.string(node, "build_image_tag", "pipeline", default="1.0.0",
+    tag = r.string(node, "build_image_tag", "pipeline", default=PipelineSettings.build_image_tag,
                    pattern=re.compile(r"^[\w][\w.-]{0,127}$"),
                    pattern_reason="is not a valid image tag")  # fmt: skip
     stages = {}
-    for key, default in (("staging", "staging"), ("production", "prod")):
+    for key in ("staging", "production"):
+        default = _default(PipelineSettings, key)
         name = r.string(node, key, "pipeline", default=default)
         if name and environments and name not in environments:
             r.problem(
@@ -569,25 +597,35 @@ def _load_pipeline(
 
 def _load_alarms(r: _Reader, doc: dict[str, Any]) -> Alarms:
     node = r.mapping(doc.get("alarms"), "alarms", ALARM_KEYS)
-    ratio = node.get("running_tasks_min_ratio", 1.0)
+    ratio = node.get("running_tasks_min_ratio", Alarms.running_tasks_min_ratio)
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
         r.problem(
             "alarms.running_tasks_min_ratio", f"{ratio!r} must be a number above 0 and at most 1"
         )
-        ratio = 1.0
-    rate = node.get("http_5xx_rate_percent", 5.0)
+        ratio = Alarms.running_tasks_min_ratio
+    rate = node.get("http_5xx_rate_percent", Alarms.http_5xx_rate_percent)
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 100:
         r.problem(
             "alarms.http_5xx_rate_percent", f"{rate!r} must be a percentage above 0 and at most 100"
         )
-        rate = 5.0
-    unhealthy = r.integer(node, "unhealthy_targets", "alarms", default=0, minimum=0)
-    periods = r.integer(node, "evaluation_periods", "alarms", default=3, minimum=1, maximum=1440)
-    period = r.integer(node, "period_seconds", "alarms", default=60, minimum=60, maximum=86400)
+        rate = Alarms.http_5xx_rate_percent
+    unhealthy = r.integer(
+        node, "unhealthy_targets", "alarms", default=Alarms.unhealthy_targets, minimum=0
+    )
+    periods = r.integer(node, "evaluation_periods", "alarms",
+                        default=Alarms.evaluation_periods, minimum=1, maximum=1440)  # fmt: skip
+    period = r.integer(node, "period_seconds", "alarms",
+                       default=Alarms.period_seconds, minimum=60, maximum=86400)  # fmt: skip
     if period is not None and period % 60:
         r.problem("alarms.period_seconds", f"{period} must be a multiple of 60")
-        period = 60
-    return Alarms(float(ratio), unhealthy or 0, float(rate), periods or 3, period or 60)
+        period = Alarms.period_seconds
+    return Alarms(
+        float(ratio),
+        Alarms.unhealthy_targets if unhealthy is None else unhealthy,
+        float(rate),
+        periods or Alarms.evaluation_periods,
+        period or Alarms.period_seconds,
+    )
 
 
 def _load_terraform(
@@ -603,14 +641,15 @@ def _load_terraform(
         state_node, "bucket", "terraform.state", default=default_bucket, check=_check_bucket
     )
     region = r.string(
-        state_node, "region", "terraform.state", default="us-east-1", check=_check_region
+        state_node, "region", "terraform.state", default=DEFAULT_STATE_REGION, check=_check_region
     )
     return TerraformSettings(binary, mirror, parallelism), StateSettings(bucket, region)
 
 
 def _load_environment(
     path: Path, root: Path, problems: list[ConfigProblem], microservices: list[Microservice]
-) -> Environment | None:
+) -> tuple[Environment, bool | None] | None:
+    """The environment, and its ``protected`` as the file sets it (None: not set)."""
     before = len(problems)
     rel = _rel(path, root)
     name = path.stem
@@ -678,15 +717,17 @@ def _load_environment(
         r.problem("regions[1].cidr", f"{cidrs[1]} overlaps {cidrs[0]} of the primary region")
 
     nnode = r.mapping(doc.get("network"), "network", NETWORK_KEYS)
-    nat = r.string(nnode, "nat_gateways", "network", default="single")
-    if nat not in ("single", "per_az"):
-        r.problem("network.nat_gateways", f"{nat!r} must be 'single' or 'per_az'")
-        nat = "single"
+    nat = r.string(nnode, "nat_gateways", "network", default=Network.nat_gateways)
+    if nat not in NAT_GATEWAY_MODES:
+        r.problem("network.nat_gateways", f"{nat!r} must be {_either(NAT_GATEWAY_MODES)}")
+        nat = Network.nat_gateways
 
     snode = r.mapping(doc.get("sizing"), "sizing", SIZING_KEYS)
-    cpu = r.integer(snode, "cpu", "sizing", default=256, choices=FARGATE_SIZES)
-    memory = r.integer(snode, "memory", "sizing", default=512, minimum=512)
-    desired = r.integer(snode, "desired_count", "sizing", default=2, minimum=1, maximum=100)
+    cpu = r.integer(snode, "cpu", "sizing", default=Sizing.cpu, choices=FARGATE_SIZES)
+    memory = r.integer(snode, "memory", "sizing", default=Sizing.memory, minimum=512)
+    desired = r.integer(
+        snode, "desired_count", "sizing", default=Sizing.desired_count, minimum=1, maximum=100
+    )
     if cpu is not None and memory is not None and cpu in FARGATE_SIZES:
         allowed = FARGATE_SIZES[cpu]
         if memory not in allowed:
@@ -696,8 +737,22 @@ def _load_environment(
                 f"{cpu} CPU units (allowed: {_ranges(allowed)})",
             )
 
-    retention = r.integer(doc, "log_retention_days", "", default=30, choices=LOG_RETENTION_DAYS)
+    retention = r.integer(
+        doc,
+        "log_retention_days",
+        "",
+        default=Environment.log_retention_days,
+        choices=LOG_RETENTION_DAYS,
+    )
     alarms = _load_alarms(r, doc)
+    protected = doc.get("protected")
+    if protected is not None and not isinstance(protected, bool):
+        r.problem("protected", f"must be true or false, got {_kind(protected)} {protected!r}")
+        protected = None
+    approval = r.string(doc, "approval", "", default=None)
+    if approval is not None and approval not in APPROVALS:
+        r.problem("approval", f"{approval!r} must be {_either(APPROVALS)}")
+        approval = None
 
     emails: list[str] = []
     for i, item in enumerate(r.sequence(doc, "notification_emails", "")):
@@ -745,6 +800,7 @@ def _load_environment(
 
     if len(problems) > before:
         return None
+    # `protected` unset (None) is resolved once the pipeline's roles are known.
     return Environment(
         name=name,
         file=path,
@@ -753,13 +809,51 @@ def _load_environment(
         regions=tuple(regions),
         deploy_role_name=role_name,
         network=Network(nat_gateways=nat),
-        sizing=Sizing(cpu=cpu or 256, memory=memory or 512, desired_count=desired or 2),
-        log_retention_days=retention or 30,
+        sizing=Sizing(
+            cpu=cpu or Sizing.cpu,
+            memory=memory or Sizing.memory,
+            desired_count=desired or Sizing.desired_count,
+        ),
+        log_retention_days=retention or Environment.log_retention_days,
         notification_emails=tuple(emails),
         parameters=parameters,
         secrets=secrets,
         alarms=alarms,
-    )
+        approval=approval,
+    ), protected
+
+
+def _apply_policy_defaults(
+    environments: dict[str, Environment],
+    protected: dict[str, bool | None],
+    pipeline: PipelineSettings,
+    delivery_env: str,
+) -> dict[str, Environment]:
+    """Safety follows an environment's role, never its name.
+
+    Protected by default: the delivery environment (ECR repositories, artifact
+    buckets, keys, the Terraform state) and the environments the pipeline deploys
+    to as staging and production. Approval required by default: the pipeline's
+    production environment (and, at run time, every environment on AWS).
+    """
+    protected_roles = {delivery_env, pipeline.staging, pipeline.production}
+    resolved = {}
+    for name, env in environments.items():
+        explicit = protected.get(name)
+        approval = env.approval
+        if approval is None and name == pipeline.production:
+            approval = APPROVAL_REQUIRED
+        resolved[name] = replace(
+            env,
+            protected=(name in protected_roles) if explicit is None else explicit,
+            approval=approval,
+        )
+    return resolved
+
+
+def _either(choices: tuple[str, ...]) -> str:
+    quoted = [repr(c) for c in choices]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
 
 
 def _ranges(values: tuple[int, ...]) -> str:

@@ -1,9 +1,10 @@
 """The plan gate: what a plan would do to stateful resources.
 
-In protected environments (staging and prod by default) the deployer refuses a
-plan that deletes or replaces a stateful resource (artifact bucket, ECR
-repositories, KMS keys, log groups) unless the user names each such address
-with ``--allow-destroy``.
+In protected environments (an environment's ``protected``; by default the
+delivery environment and the pipeline's staging and production environments)
+the deployer refuses a plan that deletes or replaces a stateful resource
+(artifact bucket, ECR repositories, KMS keys, log groups) unless the user names
+each such address with ``--allow-destroy``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ STATEFUL_TYPES = frozenset(
         "aws_codecommit_repository",
     }
 )
-
-PROTECTED_ENVIRONMENTS = frozenset({"staging", "prod"})
 
 
 @dataclass(frozen=True)

@@ -356,7 +356,7 @@ class Orchestrator:
         self, env: Environment, runs: list[RegionRun], allow_destroy: list[str]
     ) -> dict[str, list[gate.Change]]:
         """Refused changes per workspace (empty when the plans may be applied)."""
-        if env.name not in gate.PROTECTED_ENVIRONMENTS:
+        if not env.protected:
             return {}
         refused: dict[str, list[gate.Change]] = {}
         for run in runs:

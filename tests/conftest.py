@@ -44,9 +44,16 @@ def terraform_binary(toolchain: Toolchain) -> str:
 
 
 @pytest.fixture(scope="session")
-def emulator(session_state_dir: Path) -> Iterator[EmulatorStatus]:
+def emulator_state_dir(session_state_dir: Path) -> Path:
+    """The session emulator's state folder: a deployer run with DEPLOYER_STATE_DIR set to
+    it finds that emulator running instead of starting its own."""
+    return session_state_dir / "emulator"
+
+
+@pytest.fixture(scope="session")
+def emulator(emulator_state_dir: Path) -> Iterator[EmulatorStatus]:
     """A fresh patched emulator for the session (``.endpoint``, ``.port``)."""
-    emu = Emulator(session_state_dir / "emulator")
+    emu = Emulator(emulator_state_dir)
     status = emu.start()
     try:
         yield status

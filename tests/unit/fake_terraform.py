@@ -1,7 +1,8 @@
 """A fake ``terraform`` binary for runner tests.
 
 Writes a script that records argv and selected environment variables to a JSON
-lines file, then behaves as the test asks through FAKE_TF_* variables.
+lines file, then behaves as the test asks through FAKE_TF_* variables (per
+subcommand: FAKE_TF_PLAN_STDOUT, FAKE_TF_OUTPUT_STDOUT, FAKE_TF_APPLY_EXIT, ...).
 """
 
 from __future__ import annotations
@@ -30,13 +31,17 @@ if big:
         sys.stderr.write(chunk)
         sys.stdout.write(chunk)
     sys.stderr.flush(); sys.stdout.flush()
-stdout = os.environ.get("FAKE_TF_STDOUT")
+# FAKE_TF_<SUBCOMMAND>_<STDOUT|STDERR|EXIT> (e.g. FAKE_TF_PLAN_EXIT) win over FAKE_TF_<...>.
+sub = next((a for a in args if not a.startswith("-")), "").upper()
+def setting(name, default=None):
+    return os.environ.get(f"FAKE_TF_{{sub}}_{{name}}", os.environ.get(f"FAKE_TF_{{name}}", default))
+stdout = setting("STDOUT")
 if stdout:
     sys.stdout.write(stdout)
-stderr = os.environ.get("FAKE_TF_STDERR")
+stderr = setting("STDERR")
 if stderr:
     sys.stderr.write(stderr)
-sys.exit(int(os.environ.get("FAKE_TF_EXIT", "0")))
+sys.exit(int(setting("EXIT", "0")))
 """
 
 

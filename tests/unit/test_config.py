@@ -136,8 +136,12 @@ def test_the_shipped_configuration_is_valid() -> None:
          "environments/staging.yaml: deploy_role_name: 'bad role!' is not a valid IAM role name"),
         ("staging", {"colour": "blue"},
          "environments/staging.yaml: colour: unknown key (allowed: account_id, alarms, "
-         "deploy_role_name, log_retention_days, network, notification_emails, parameters, "
-         "regions, secrets, sizing, stack)"),
+         "approval, deploy_role_name, log_retention_days, network, notification_emails, "
+         "parameters, protected, regions, secrets, sizing, stack)"),
+        ("staging", {"protected": "yes"},
+         "environments/staging.yaml: protected: must be true or false, got a string 'yes'"),
+        ("staging", {"approval": "ask"},
+         "environments/staging.yaml: approval: 'ask' must be 'required' or 'none'"),
         ("staging", {"alarms": {"http_5xx_rate_percent": 150}},
          "environments/staging.yaml: alarms.http_5xx_rate_percent: 150 must be a percentage "
          "above 0 and at most 100"),
