@@ -1,10 +1,8 @@
-# Sourced by bin/deployer, bin/test and .ci/run. Makes a fresh machine ready:
-#  1. the project's own virtual environment in .venv (created when missing,
-#     reinstalled when pyproject.toml changed);
-#  2. a Terraform provider mirror: if neither DEPLOYER_PROVIDER_MIRROR nor
-#     terraform.provider_mirror (environments/project.yaml) is set, look for a
-#     filesystem mirror holding the AWS provider version the stacks lock, and
-#     export DEPLOYER_PROVIDER_MIRROR. Found nothing: Terraform uses the registry.
+# Sourced by bin/deployer, bin/test, bin/bench and .ci/run. Makes a fresh machine ready:
+# the project's own virtual environment in .venv (created when missing, reinstalled
+# when pyproject.toml changed), and checkov's in .venv-checkov when asked for.
+# Nothing else: the deployer finds Terraform's provider mirror itself
+# (deployer/toolchain.py), so the console script in .venv/bin works on its own.
 # Messages go to stderr so stdout stays the command's own (for --json).
 
 _root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -68,48 +66,6 @@ _ensure_checkov() {
   echo "$CHECKOV_VERSION" > "$tool/.installed"
 }
 
-_locked_aws_version() {
-  sed -n 's/^ *version *= *"\([0-9.]*\)".*/\1/p' \
-    "$_root/environments/stacks/runtime/.terraform.lock.hcl" 2>/dev/null | head -1
-}
-
-_find_mirror() {
-  [ -n "${DEPLOYER_PROVIDER_MIRROR:-}" ] && return 0
-  if grep -Eq '^[[:space:]]+provider_mirror:' "$_root/environments/project.yaml" 2>/dev/null; then
-    return 0 # configured in the project; the deployer reads it
-  fi
-  local version platform candidates found dir
-  version="$(_locked_aws_version)"
-  platform="$(uname -s | tr 'A-Z' 'a-z')_$(uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')"
-  candidates=(
-    "$HOME/.terraform.d/plugins" "/usr/local/share/terraform/plugins"
-    "/usr/share/terraform/plugins" "/opt/tf-plugins" "/opt/terraform/plugins"
-  )
-  for dir in "${candidates[@]}"; do
-    if [ -d "$dir/registry.terraform.io/hashicorp/aws/${version:-}" ]; then
-      found="$dir"
-      break
-    fi
-  done
-  if [ -z "${found:-}" ]; then
-    # Anywhere else on this filesystem: a mirror holds
-    # <mirror>/registry.terraform.io/hashicorp/aws/<version>/<platform>/terraform-provider-aws_*.
-    local hit
-    hit="$(find / -xdev \( -path /proc -o -path /sys -o -path "$_root" \) -prune -o \
-      -type f -name 'terraform-provider-aws_*' \
-      -path "*/registry.terraform.io/hashicorp/aws/${version:-*}/$platform/*" -print 2>/dev/null |
-      head -1)"
-    [ -n "$hit" ] && found="${hit%%/registry.terraform.io/*}"
-  fi
-  if [ -n "${found:-}" ]; then
-    export DEPLOYER_PROVIDER_MIRROR="$found"
-    _say "using the Terraform provider mirror at $found"
-  else
-    _say "no Terraform provider mirror found; Terraform will use the public registry"
-  fi
-}
-
 _ensure_venv || exit $?
 [ "${DEPLOYER_BOOTSTRAP_CHECKOV:-0}" = "1" ] && { _ensure_checkov || exit $?; }
-_find_mirror
 export PATH="$_venv/bin:$PATH"

@@ -6,9 +6,12 @@ the deployer's own (``TF_CLI_CONFIG_FILE``), never the user's ``~/.terraformrc``
 * a shared provider plugin cache, so N workspaces do not hold N copies of the
   AWS provider (each data directory only links into the cache);
 * when a provider mirror is configured (``DEPLOYER_PROVIDER_MIRROR`` or
-  ``terraform.provider_mirror`` in ``environments/project.yaml``), providers are
-  installed from that filesystem mirror only, so an offline machine never waits
-  on the public registry.
+  ``terraform.provider_mirror`` in ``environments/project.yaml``) or found (the
+  usual places, then a bounded search for the version the stacks lock; see
+  ``resolve_mirror``), providers are installed from that filesystem mirror
+  only, so an offline machine never waits on the public registry. Discovery
+  lives here, not in the ``bin/`` scripts, so the installed ``deployer``
+  console script and ``bin/deployer`` always agree on it.
 
 The plugin cache is not safe for concurrent writers, so ``terraform init`` runs
 under an exclusive file lock (``init_lock``).
@@ -23,7 +26,8 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +56,8 @@ class Toolchain:
     cli_config: Path
     plugin_cache: Path
     mirror: Path | None
+    #: How the mirror (or its absence) was decided: "from DEPLOYER_PROVIDER_MIRROR", ...
+    mirror_source: str = ""
 
     @property
     def version_string(self) -> str:
@@ -153,8 +159,132 @@ def check_version(version: tuple[int, int, int], binary: Path) -> None:
         )
 
 
-def resolve_mirror(configured: str | None, root: Path) -> Path | None:
-    """The provider mirror directory: $DEPLOYER_PROVIDER_MIRROR, then the config key."""
+#: Where Terraform itself looks for providers on Unix (its implied local mirror
+#: directories), then the places offline machine images usually put a mirror.
+USUAL_MIRRORS = (
+    "~/.terraform.d/plugins",
+    "~/.local/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+    "/opt/tf-plugins",
+    "/opt/terraform/plugins",
+    "/opt/terraform-plugins",
+)
+#: The filesystem search stops this deep below / (a mirror's provider binary lies
+#: 5 levels below the mirror: registry.terraform.io/hashicorp/aws/<v>/<platform>/)...
+SEARCH_MAX_DEPTH = 6
+#: ... and after this long: a slow disk must not hold every command hostage.
+SEARCH_SECONDS = 60.0
+#: Never searched: virtual filesystems, and trees that hold no mirror worth trusting.
+SEARCH_SKIP = ("/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp", "/var/lib/docker")
+MIRROR_CACHE = "provider-mirror.json"
+AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """The provider mirror the deployer's Terraform processes install from, and why."""
+
+    path: Path | None
+    source: str
+
+    def describe(self) -> str:
+        return f"{self.path} ({self.source})" if self.path else f"the registry ({self.source})"
+
+
+def locked_provider_version(root: Path) -> str | None:
+    """The AWS provider version the stacks' committed lock files pin."""
+    for lock in sorted((root / "environments" / "stacks").glob("*/.terraform.lock.hcl")):
+        match = re.search(
+            r'provider "' + re.escape(AWS_PROVIDER) + r'" \{\s*version\s*=\s*"([^"]+)"',
+            lock.read_text(),
+        )
+        if match:
+            return match.group(1)
+    return None
+
+
+def platform_name() -> str:
+    """Terraform's name for this platform, e.g. ``linux_amd64``."""
+    machine = os.uname().machine.lower()
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
+    return f"{os.uname().sysname.lower()}_{arch}"
+
+
+def holds_provider(mirror: Path, version: str | None, platform: str) -> bool:
+    """Whether ``mirror`` (filesystem-mirror layout) holds the AWS provider at ``version``."""
+    base = mirror / AWS_PROVIDER
+    versions = [version] if version else [p.name for p in base.glob("*") if p.is_dir()]
+    for v in versions:
+        folder = base / v / platform
+        if any(folder.glob("terraform-provider-aws_*")):
+            return True
+        if any(base.glob(f"terraform-provider-aws_{v}_{platform}.zip")):  # packed layout
+            return True
+    return False
+
+
+def search_mirror(
+    version: str | None,
+    platform: str,
+    *,
+    top: Path = Path("/"),
+    skip: tuple[str, ...] = SEARCH_SKIP,
+    max_depth: int = SEARCH_MAX_DEPTH,
+    seconds: float = SEARCH_SECONDS,
+) -> Path | None:
+    """A bounded walk of one filesystem for a folder holding the locked provider."""
+    deadline = time.monotonic() + seconds
+    try:
+        device = top.stat().st_dev
+    except OSError:
+        return None
+    skipped = {str(Path(s)) for s in skip}
+    queue: list[tuple[Path, int]] = [(top, 0)]  # breadth first: shallow mirrors are found fast
+    while queue:
+        folder, depth = queue.pop(0)
+        if time.monotonic() > deadline:
+            return None
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+                if entry.name == "registry.terraform.io":
+                    if holds_provider(folder, version, platform):
+                        return folder
+                    continue
+                if entry.path in skipped or entry.stat(follow_symlinks=False).st_dev != device:
+                    continue
+            except OSError:
+                continue
+            if depth + 1 < max_depth:
+                queue.append((Path(entry.path), depth + 1))
+    return None
+
+
+def resolve_mirror(
+    configured: str | None,
+    root: Path,
+    state_dir: Path | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    usual: tuple[str, ...] = USUAL_MIRRORS,
+    search: Callable[[str | None, str], Path | None] | None = None,
+) -> Mirror:
+    """The provider mirror, in this order:
+
+    1. ``$DEPLOYER_PROVIDER_MIRROR``; 2. ``terraform.provider_mirror`` in
+    ``environments/project.yaml`` (relative to the project root); 3. what an
+    earlier run found, cached in ``<state_dir>/terraform/provider-mirror.json``
+    (trusted only while it still holds the locked version); 4. the usual places
+    (``USUAL_MIRRORS``); 5. a bounded search of the root filesystem. Found
+    nothing: providers come from the registry (that is cached too; delete the
+    cache file to search again).
+    """
     for source, value in (
         (MIRROR_ENV, os.environ.get(MIRROR_ENV)),
         ("terraform.provider_mirror in environments/project.yaml", configured),
@@ -168,8 +298,64 @@ def resolve_mirror(configured: str | None, root: Path) -> Path | None:
                     f"provider mirror {value!r} (from {source}) is not a directory",
                     hint=MIRROR_HINT,
                 )
-            return path.resolve()
+            return Mirror(path.resolve(), f"from {source}")
+    version = locked_provider_version(root)
+    platform = platform_name()
+    cache = state_dir / "terraform" / MIRROR_CACHE if state_dir is not None else None
+    cached = _read_mirror_cache(cache, version, platform)
+    if cached is not None:
+        return cached
+    found: Path | None = None
+    how = ""
+    for candidate in usual:
+        path = Path(candidate).expanduser()
+        if path.is_dir() and holds_provider(path, version, platform):
+            found, how = path.resolve(), "found in a usual place"
+            break
+    if found is None:
+        if progress is not None:
+            progress(
+                f"looking for a Terraform provider mirror holding hashicorp/aws "
+                f"{version or '(any version)'} for {platform} (set {MIRROR_ENV} to skip this)"
+            )
+        found = (search or search_mirror)(version, platform)
+        how = "found by searching the filesystem"
+    mirror = Mirror(found, how) if found else Mirror(None, "no provider mirror found")
+    if cache is not None:
+        _write_mirror_cache(cache, mirror, version, platform)
+    return mirror
+
+
+def _read_mirror_cache(cache: Path | None, version: str | None, platform: str) -> Mirror | None:
+    if cache is None:
+        return None
+    try:
+        data = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != version:
+        return None
+    if data.get("platform") != platform:
+        return None
+    path = data.get("path")
+    if path is None:
+        return Mirror(None, f"no provider mirror found (cached in {cache})")
+    if holds_provider(Path(path), version, platform):
+        return Mirror(Path(path), f"{data.get('how', 'found')}, cached in {cache.name}")
     return None
+
+
+def _write_mirror_cache(cache: Path, mirror: Mirror, version: str | None, platform: str) -> None:
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "path": str(mirror.path) if mirror.path else None,
+        "how": mirror.source,
+        "version": version,
+        "platform": platform,
+    }
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    tmp.replace(cache)
 
 
 def render_cli_config(plugin_cache: Path, mirror: Path | None) -> str:
@@ -195,12 +381,14 @@ def prepare(
     *,
     configured_binary: str | None = None,
     configured_mirror: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Toolchain:
     """Find and check Terraform, and write the CLI configuration it will run with."""
     binary = find_binary(configured_binary)
     version = read_version(binary)
     check_version(version, binary)
-    mirror = resolve_mirror(configured_mirror, root)
+    found = resolve_mirror(configured_mirror, root, state_dir, progress=progress)
+    mirror = found.path
     tf_dir = state_dir / "terraform"
     plugin_cache = tf_dir / "plugin-cache"
     plugin_cache.mkdir(parents=True, exist_ok=True)
@@ -210,7 +398,7 @@ def prepare(
         tmp = cli_config.with_suffix(".tmp")
         tmp.write_text(content)
         tmp.replace(cli_config)
-    return Toolchain(binary, version, cli_config, plugin_cache, mirror)
+    return Toolchain(binary, version, cli_config, plugin_cache, mirror, found.source)
 
 
 _PROVIDER_FAILURE = re.compile(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -74,12 +75,14 @@ def test_mirror_env_wins_over_config_key(tmp_path: Path, monkeypatch: pytest.Mon
     env_mirror = tmp_path / "env-mirror"
     env_mirror.mkdir()
     monkeypatch.setenv(toolchain.MIRROR_ENV, str(env_mirror))
-    assert toolchain.resolve_mirror("/somewhere/else", tmp_path) == env_mirror
+    found = toolchain.resolve_mirror("/somewhere/else", tmp_path)
+    assert found.path == env_mirror
+    assert found.source == f"from {toolchain.MIRROR_ENV}"
 
 
 def test_mirror_config_key_is_relative_to_project(tmp_path: Path) -> None:
     (tmp_path / "vendor" / "providers").mkdir(parents=True)
-    assert toolchain.resolve_mirror("vendor/providers", tmp_path) == (
+    assert toolchain.resolve_mirror("vendor/providers", tmp_path).path == (
         tmp_path / "vendor" / "providers"
     )
 
@@ -89,6 +92,85 @@ def test_mirror_that_is_not_a_directory_is_a_clear_error(tmp_path: Path) -> None
         toolchain.resolve_mirror("/no/such/mirror", tmp_path)
     assert "provider mirror '/no/such/mirror'" in info.value.message
     assert "terraform providers mirror" in str(info.value.hint)
+
+
+# -- discovery: what bin/_bootstrap.sh used to do in bash, now for every entry point --------
+PLATFORM = toolchain.platform_name()
+
+
+def make_mirror(folder: Path, version: str) -> Path:
+    binary = folder / toolchain.AWS_PROVIDER / version / PLATFORM
+    binary.mkdir(parents=True)
+    (binary / f"terraform-provider-aws_v{version}_x5").write_text("")
+    return folder
+
+
+def lock_project(root: Path, version: str) -> Path:
+    stack = root / "environments" / "stacks" / "runtime"
+    stack.mkdir(parents=True)
+    (stack / ".terraform.lock.hcl").write_text(
+        f'provider "{toolchain.AWS_PROVIDER}" {{\n  version     = "{version}"\n}}\n'
+    )
+    return root
+
+
+def no_search(version: str | None, platform: str) -> Path | None:
+    raise AssertionError("the filesystem was searched")
+
+
+def test_the_locked_version_is_read_from_the_stacks() -> None:
+    root = Path(__file__).resolve().parents[2]
+    version = toolchain.locked_provider_version(root)
+    assert version is not None and version.count(".") == 2
+
+
+def test_a_usual_place_holding_the_locked_version_is_found_and_cached(tmp_path: Path) -> None:
+    root = lock_project(tmp_path / "project", "5.100.0")
+    wrong = make_mirror(tmp_path / "old", "5.1.0")
+    right = make_mirror(tmp_path / "right", "5.100.0")
+    state = tmp_path / "state"
+    usual = (str(tmp_path / "absent"), str(wrong), str(right))
+    found = toolchain.resolve_mirror(None, root, state, usual=usual, search=no_search)
+    assert found.path == right and found.source == "found in a usual place"
+    # The next run trusts the cache, even with no usual place left.
+    again = toolchain.resolve_mirror(None, root, state, usual=(), search=no_search)
+    assert again.path == right and "cached" in again.source
+
+
+def test_the_cache_is_not_trusted_once_it_no_longer_holds_the_locked_version(
+    tmp_path: Path,
+) -> None:
+    root = lock_project(tmp_path / "project", "5.100.0")
+    first = make_mirror(tmp_path / "first", "5.100.0")
+    state = tmp_path / "state"
+    assert toolchain.resolve_mirror(None, root, state, usual=(str(first),)).path == first
+    shutil.rmtree(first)
+    second = make_mirror(tmp_path / "second", "5.100.0")
+    assert toolchain.resolve_mirror(None, root, state, usual=(str(second),)).path == second
+
+
+def test_the_filesystem_search_finds_a_mirror_within_its_depth(tmp_path: Path) -> None:
+    make_mirror(tmp_path / "srv" / "images" / "tf", "5.100.0")
+    make_mirror(tmp_path / "srv" / "other", "4.0.0")  # not the locked version
+    assert toolchain.search_mirror("5.100.0", PLATFORM, top=tmp_path, skip=()) == (
+        tmp_path / "srv" / "images" / "tf"
+    )
+    assert toolchain.search_mirror("5.100.0", PLATFORM, top=tmp_path, skip=(), max_depth=2) is None
+    skipped = (str(tmp_path / "srv"),)
+    assert toolchain.search_mirror("5.100.0", PLATFORM, top=tmp_path, skip=skipped) is None
+
+
+def test_nothing_found_is_cached_and_said(tmp_path: Path) -> None:
+    root = lock_project(tmp_path / "project", "5.100.0")
+    state = tmp_path / "state"
+    said: list[str] = []
+    found = toolchain.resolve_mirror(
+        None, root, state, usual=(), search=lambda v, p: None, progress=said.append
+    )
+    assert found.path is None
+    assert said and "hashicorp/aws 5.100.0" in said[0] and toolchain.MIRROR_ENV in said[0]
+    again = toolchain.resolve_mirror(None, root, state, usual=(), search=no_search)
+    assert again.path is None and str(state) in again.source
 
 
 def test_no_mirror_means_no_provider_installation_block(tmp_path: Path) -> None:
