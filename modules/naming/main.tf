@@ -1,6 +1,8 @@
 # The naming convention, in one place: {company}-{service}-{environment}-{resource}.
 # Both stacks call this module, so what one stack needs of the other (role ARNs,
 # CodeDeploy names, bucket names) is computed, never read from the other's state.
+# deployer/names.py mirrors this file for the deployer; tests/unit/test_naming_parity.py
+# holds the two equal, so a name changed here is changed there too.
 
 locals {
   base            = "${var.company}-${var.service}"
@@ -9,7 +11,9 @@ locals {
 
   # Every region a runtime environment uses; the delivery stack keeps an artifact
   # store and ECR repositories in each of them.
-  runtime_regions = distinct(flatten([for e in values(var.environments) : e.regions]))
+  runtime_regions  = distinct(flatten([for e in values(var.environments) : e.regions]))
+  artifact_regions = distinct(concat([var.delivery.region], local.runtime_regions))
+  artifact_buckets = { for r in local.artifact_regions : r => "${local.delivery_prefix}-artifacts-${r}" }
 
   delivery = {
     name_prefix           = local.delivery_prefix
@@ -21,57 +25,86 @@ locals {
     artifact_kms_alias    = "alias/${local.delivery_prefix}-artifacts"
     repository_name       = "${local.delivery_prefix}-monorepo"
     build_image_repo_name = "${local.delivery_prefix}-build-image"
-    artifact_buckets = {
-      for r in distinct(concat([var.delivery.region], local.runtime_regions)) :
-      r => "${local.delivery_prefix}-artifacts-${r}"
-    }
-    artifact_bucket_arns = [
-      for r in distinct(concat([var.delivery.region], local.runtime_regions)) :
-      "arn:aws:s3:::${local.delivery_prefix}-artifacts-${r}"
-    ]
+    artifact_buckets      = local.artifact_buckets
+    artifact_bucket_arns  = [for r in local.artifact_regions : "arn:aws:s3:::${local.artifact_buckets[r]}"]
     ecr_repository_names = {
       for name, m in var.microservices : name => "${local.delivery_prefix}-${name}"
+    }
+    # The default Terraform state bucket (terraform.state.bucket in project.yaml).
+    state_bucket = "${local.delivery_prefix}-tfstate"
+  }
+
+  # {company}-{service}-{environment} of each runtime environment.
+  prefixes = { for env in keys(var.environments) : env => "${local.base}-${env}" }
+
+  # What a runtime environment names the same in each of its regions.
+  environment_names = {
+    for env, prefix in local.prefixes : env => {
+      name_prefix = prefix
+      # modules/ecs-cluster: the cluster and the CodeDeploy application.
+      cluster_name = "${prefix}-cluster"
+      codedeploy   = "${prefix}-services"
+      # modules/monitoring
+      notifications_topic_name = "${prefix}-notifications"
+      # The deploy guard: CodeDeploy runs it on AfterAllowTestTraffic and AfterAllowTraffic.
+      deploy_guard_name = "${prefix}-deploy-guard"
+      # modules/parameters (through modules/kms-key): the key SecureStrings are written with.
+      parameters_kms_alias = "alias/${prefix}-parameters"
+    }
+  }
+
+  # The same, per runtime environment and microservice.
+  service_names = {
+    for env, prefix in local.prefixes : env => {
+      for name, m in var.microservices : name => {
+        family           = "${prefix}-${name}"
+        service_name     = "${prefix}-${name}"
+        deployment_group = "${prefix}-${name}"
+        container_name   = name
+        log_group_name   = "/ecs/${prefix}/${name}"
+        parameter_path   = "/pipeline/${env}/${name}/"
+        # modules/ecs-service: AWS caps these at 32 characters, hence the short name.
+        alb_name = "${prefix}-${m.short_name}-alb"
+        target_group_names = {
+          for color in ["blue", "green"] : color => "${prefix}-${m.short_name}-${color}"
+        }
+        # modules/monitoring: three metric alarms and the composite alarm over them.
+        alarm_names = {
+          running_tasks     = "${prefix}-${name}-running-tasks"
+          unhealthy_targets = "${prefix}-${name}-unhealthy-targets"
+          http_5xx_rate     = "${prefix}-${name}-5xx-rate"
+          health            = "${prefix}-${name}-health"
+        }
+      }
     }
   }
 
   # One entry per runtime environment and region: a deploy target of the pipeline.
   targets = merge([
     for env, e in var.environments : {
-      for idx, region in e.regions : "${env}-${region}" => {
-        environment   = env
-        region        = region
-        is_primary    = idx == 0
-        account_id    = e.account_id
-        name_prefix   = "${local.base}-${env}"
-        deploy_role   = "arn:aws:iam::${e.account_id}:role/${local.base}-${env}-deploy-${region}"
-        codedeploy    = "${local.base}-${env}-services"
-        cluster_name  = "${local.base}-${env}-cluster"
-        notifications = "arn:aws:sns:${region}:${e.account_id}:${local.base}-${env}-notifications"
-        # The deploy guard: CodeDeploy runs it on AfterAllowTestTraffic and AfterAllowTraffic.
-        deploy_guard_name = "${local.base}-${env}-deploy-guard"
-        deploy_guard_arn  = "arn:aws:lambda:${region}:${e.account_id}:function:${local.base}-${env}-deploy-guard"
+      for idx, region in e.regions : "${env}-${region}" => merge(local.environment_names[env], {
+        environment      = env
+        region           = region
+        is_primary       = idx == 0
+        account_id       = e.account_id
+        deploy_role      = "arn:aws:iam::${e.account_id}:role/${local.prefixes[env]}-deploy-${region}"
+        notifications    = "arn:aws:sns:${region}:${e.account_id}:${local.environment_names[env].notifications_topic_name}"
+        deploy_guard_arn = "arn:aws:lambda:${region}:${e.account_id}:function:${local.environment_names[env].deploy_guard_name}"
         services = {
-          for name, m in var.microservices : name => {
-            family             = "${local.base}-${env}-${name}"
-            service_name       = "${local.base}-${env}-${name}"
-            deployment_group   = "${local.base}-${env}-${name}"
-            container_name     = name
-            log_group_name     = "/ecs/${local.base}-${env}/${name}"
-            task_role_arn      = "arn:aws:iam::${e.account_id}:role/${local.base}-${env}-${m.short_name}-task-${region}"
-            execution_role_arn = "arn:aws:iam::${e.account_id}:role/${local.base}-${env}-${m.short_name}-exec-${region}"
-            parameter_path     = "/pipeline/${env}/${name}/"
-            parameter_arn_base = "arn:aws:ssm:${region}:${e.account_id}:parameter/pipeline/${env}/${name}"
-            image_repository   = "${local.delivery_acct}.dkr.ecr.${region}.amazonaws.com/${local.delivery_prefix}-${name}"
-            # The metric alarms the monitoring module creates; the deployment group
-            # stops and rolls back a deployment when one of them breaches.
+          for name, s in local.service_names[env] : name => merge(s, {
+            task_role_arn      = "arn:aws:iam::${e.account_id}:role/${local.prefixes[env]}-${var.microservices[name].short_name}-task-${region}"
+            execution_role_arn = "arn:aws:iam::${e.account_id}:role/${local.prefixes[env]}-${var.microservices[name].short_name}-exec-${region}"
+            parameter_arn_base = "arn:aws:ssm:${region}:${e.account_id}:parameter${trimsuffix(s.parameter_path, "/")}"
+            image_repository   = "${local.delivery_acct}.dkr.ecr.${region}.amazonaws.com/${local.delivery.ecr_repository_names[name]}"
+            # The metric alarms the deployment group stops and rolls back on.
             deployment_alarms = [
-              "${local.base}-${env}-${name}-running-tasks",
-              "${local.base}-${env}-${name}-unhealthy-targets",
-              "${local.base}-${env}-${name}-5xx-rate",
+              s.alarm_names.running_tasks,
+              s.alarm_names.unhealthy_targets,
+              s.alarm_names.http_5xx_rate,
             ]
-          }
+          })
         }
-      }
+      })
     }
   ]...)
 }

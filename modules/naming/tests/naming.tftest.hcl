@@ -85,6 +85,53 @@ run "targets_per_environment_and_region" {
   }
 }
 
+run "names_other_modules_create" {
+  command = plan
+
+  assert {
+    condition     = output.delivery.state_bucket == "acme-shop-delivery-tfstate"
+    error_message = "The default state bucket is {delivery_prefix}-tfstate."
+  }
+
+  assert {
+    condition     = output.targets["prod-us-west-2"].parameters_kms_alias == "alias/acme-shop-prod-parameters"
+    error_message = "The parameters key alias is alias/{prefix}-parameters, as modules/parameters creates it."
+  }
+
+  assert {
+    condition     = output.targets["prod-us-west-2"].notifications_topic_name == "acme-shop-prod-notifications"
+    error_message = "The notifications topic is {prefix}-notifications, as modules/monitoring creates it."
+  }
+
+  assert {
+    condition     = output.targets["prod-us-west-2"].notifications == "arn:aws:sns:us-west-2:444444444444:acme-shop-prod-notifications"
+    error_message = "The notifications topic ARN names the topic in the target's account and region."
+  }
+
+  assert {
+    condition     = output.targets["staging-us-east-1"].services["notification-service"].alb_name == "acme-shop-staging-notify-alb"
+    error_message = "The load balancer is {prefix}-{short_name}-alb, as modules/ecs-service creates it."
+  }
+
+  assert {
+    condition     = output.targets["staging-us-east-1"].services["notification-service"].target_group_names == { blue = "acme-shop-staging-notify-blue", green = "acme-shop-staging-notify-green" }
+    error_message = "The target groups are {prefix}-{short_name}-blue and -green, as modules/ecs-service creates them."
+  }
+
+  assert {
+    condition     = output.targets["prod-us-east-1"].services["api-service"].alarm_names.health == "acme-shop-prod-api-service-health"
+    error_message = "The composite alarm is {prefix}-{microservice}-health, as modules/monitoring creates it."
+  }
+
+  assert {
+    condition = [
+      for k in ["running_tasks", "unhealthy_targets", "http_5xx_rate"] :
+      output.targets["prod-us-east-1"].services["api-service"].alarm_names[k]
+    ] == output.targets["prod-us-east-1"].services["api-service"].deployment_alarms
+    error_message = "The deployment alarms are the three metric alarms of alarm_names, in that order."
+  }
+}
+
 run "rejects_a_bad_account_id" {
   command = plan
 
