@@ -27,8 +27,13 @@ which a rollback drill (``deployer drill rollback``) needs:
 * ``GET /_deployer/``: lists the controls.
 
 On AWS there is nothing to call instead: health checks and the deployment
-engine run by themselves. The controls are installed with the fidelity patches
-(``python -m deployer.emulator.serve`` without ``--no-patches``).
+engine run by themselves. The controls are served with the patches
+(``python -m deployer.emulator.serve`` without ``--no-patches``). The one change
+to moto's classes they need, target groups reporting the health a control set,
+is the patch :mod:`deployer.emulator.patches.elbv2_target_health_control`, so
+that it is applied and listed like every other patch; without it (an emulator
+started with ``--only-patches`` that leaves it out) the target health control
+answers HTTP 501.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from deployer.emulator.patches import elbv2_target_health_control as health_hook
 
 PREFIX = "/_deployer/"
 
@@ -47,46 +54,22 @@ _HEALTH_STATES = ("initial", "healthy", "unhealthy", "unused", "draining", "unav
 
 
 class ControlError(Exception):
-    """A request a control cannot carry out (HTTP 400 or 404)."""
+    """A request a control cannot carry out (HTTP 400, 404 or 501)."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
 
 
-def install() -> None:
-    """Teach moto's target groups to report the health a control set. Idempotent."""
-    from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
-
-    from deployer.emulator.patches._util import replace
-
-    def factory(original: Any) -> Any:
-        def health_for(self: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
-            status = original(self, target, ec2_backend)
-            overrides: dict[str, tuple[str, str | None, str | None]] = getattr(
-                self, "deployer_health", {}
-            )
-            override = overrides.get(target["Id"])
-            if override is None or target["Id"] not in self.targets:
-                return status
-            state, reason, description = override
-            return FakeHealthStatus(
-                status.instance_id,
-                status.port,
-                status.health_check_port,
-                state,
-                reason,
-                description,
-            )
-
-        return health_for
-
-    replace(FakeTargetGroup, "health_for", factory)
-
-
 def target_health(body: dict[str, Any]) -> dict[str, Any]:
     from moto.elbv2.models import elbv2_backends
 
+    if not health_hook.is_applied():
+        raise ControlError(
+            f"the emulator did not apply {health_hook.__name__}, "
+            "which reports the health this control sets",
+            501,
+        )
     arn = _required(body, "target_group_arn")
     parts = arn.split(":")
     if len(parts) < 6 or not parts[5].startswith("targetgroup/"):
@@ -99,16 +82,17 @@ def target_health(body: dict[str, Any]) -> dict[str, Any]:
     if state is not None and state not in _HEALTH_STATES:
         raise ControlError(f"state must be one of {', '.join(_HEALTH_STATES)} or null")
     ids = body.get("target_ids") or list(group.targets)
-    overrides: dict[str, tuple[str, str | None, str | None]] = getattr(group, "deployer_health", {})
-    setattr(group, "deployer_health", overrides)  # noqa: B010 (not a moto attribute)
+    overrides = health_hook.overrides(group)
     for target_id in ids:
         if state is None:
             overrides.pop(target_id, None)
         else:
-            overrides[target_id] = (state, body.get("reason"), body.get("description"))
+            overrides[target_id] = health_hook.HealthOverride(
+                state, body.get("reason"), body.get("description")
+            )
     return {
         "target_group_arn": arn,
-        "targets": {t: overrides[t][0] if t in overrides else None for t in ids},
+        "targets": {t: overrides[t].state if t in overrides else None for t in ids},
     }
 
 

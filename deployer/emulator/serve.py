@@ -9,7 +9,8 @@ process can take the port between choosing and binding it.
 Besides the fidelity patches, the emulator serves the drill controls
 (``/_deployer/...``, see ``controls.py``): emulator-only endpoints that play what
 AWS runs by itself (health checks, CodeDeploy's engine) for a rollback drill.
-``--no-patches`` serves neither.
+Their hook in moto is a patch of the registry like the others
+(``elbv2_target_health_control``). ``--no-patches`` serves neither.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only-patches",
         default=None,
-        help="comma-separated patch names to apply (default: all)",
+        help="comma-separated patch names to apply (default: all; the drill controls' "
+        "hook elbv2_target_health_control is one of them)",
     )
     args = parser.parse_args(argv)
 
@@ -95,10 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     app: Any = DomainDispatcherApplication(create_backend_app)
     controls: list[str] = []
     if not args.no_patches:
-        # Drill controls (/_deployer/...): not fidelity patches, see controls.py.
+        # Drill controls (/_deployer/...): not AWS APIs, see controls.py. Their
+        # hook in moto's classes is a patch, applied above with the others.
         from deployer.emulator import controls as drill_controls
 
-        drill_controls.install()
         app = drill_controls.wrap(app)
         controls = drill_controls.names()
     server = make_server(
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     # moto builds some URLs (for example SQS queue URLs) from MOTO_PORT.
     os.environ["MOTO_PORT"] = str(port)
 
-    def _stop(signum: int, frame: Any) -> None:
+    def _stop(_signum: int, _frame: Any) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _stop)

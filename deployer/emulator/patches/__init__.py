@@ -12,6 +12,11 @@ Each patch is a module in this package exposing:
 * ``apply() -> None``: installs the patch; must be idempotent.
 
 and has a test in ``tests/unit/emulator/`` that fails without it.
+
+Every change to moto's classes is a patch here, so that ``deployer emulator
+status`` lists it, including the one that closes no AWS fidelity gap: the hook
+of a drill control (``elbv2_target_health_control``, see
+``deployer.emulator.controls``), whose ``GAP`` says so.
 """
 
 from __future__ import annotations

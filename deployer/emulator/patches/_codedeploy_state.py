@@ -11,7 +11,7 @@ BatchGetDeployments return them, as AWS does.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypedDict
 
 from ._util import replace
 
@@ -19,6 +19,22 @@ from ._util import replace
 ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
 #: Statuses of a finished deployment.
 COMPLETED = ("Succeeded", "Failed", "Stopped")
+
+
+class ErrorInformation(TypedDict):
+    """GetDeployment's ``errorInformation``, kept as ``deployer_error``."""
+
+    code: str
+    message: str
+
+
+class RollbackInfo(TypedDict, total=False):
+    """GetDeployment's ``rollbackInfo``, kept as ``deployer_rollback``: the rolled-back
+    deployment names its rollback, the rollback the deployment that triggered it."""
+
+    rollbackDeploymentId: str
+    rollbackMessage: str
+    rollbackTriggeringDeploymentId: str
 
 
 def error(code: str, message: str) -> Exception:
@@ -48,7 +64,7 @@ def finish(deployment: Any, status: str, *, code: str | None = None, message: st
     deployment.status = status
     deployment.complete_time = utcnow()
     if code:
-        deployment.deployer_error = {"code": code, "message": message}
+        deployment.deployer_error = ErrorInformation(code=code, message=message)
 
 
 def roll_back(backend: Any, deployment: Any, message: str) -> str:
@@ -79,13 +95,18 @@ def roll_back(backend: Any, deployment: Any, message: str) -> str:
     rollback.deployment_id = new_deployment_id()
     rollback.status = "InProgress"
     rollback.start_time = utcnow()
-    rollback.deployer_rollback = {"rollbackTriggeringDeploymentId": deployment.deployment_id}
+    _set_rollback_info(rollback, {"rollbackTriggeringDeploymentId": deployment.deployment_id})
     backend.deployments[rollback.deployment_id] = rollback
-    deployment.deployer_rollback = {
-        "rollbackDeploymentId": rollback.deployment_id,
-        "rollbackMessage": message,
-    }
+    _set_rollback_info(
+        deployment,
+        {"rollbackDeploymentId": rollback.deployment_id, "rollbackMessage": message},
+    )
     return str(rollback.deployment_id)
+
+
+def _set_rollback_info(deployment: Any, info: RollbackInfo) -> None:
+    # Any: moto's DeploymentInfo declares no deployer_* attributes.
+    deployment.deployer_rollback = info
 
 
 def rolls_back_on(deployment: Any, event: str) -> bool:

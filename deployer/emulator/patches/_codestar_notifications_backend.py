@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
@@ -23,10 +24,12 @@ from moto.utilities.utils import get_partition
 SERVICE = "codestar-notifications"
 
 url_bases = [r"https?://codestar-notifications\.(.+)\.amazonaws\.com"]
-url_paths = {
-    "{0}/untagResource/(?P<resourceArn>.+)$": None,  # filled below
-    "{0}/(?P<operation>[A-Za-z]+)$": None,
-}
+#: The service's URL patterns (``{0}``: a URL base); ``url_paths`` at the end maps
+#: each to the response class's dispatcher, as a moto service module does.
+_URL_PATTERNS = (
+    "{0}/untagResource/(?P<resourceArn>.+)$",
+    "{0}/(?P<operation>[A-Za-z]+)$",
+)
 
 
 class ResourceNotFoundException(JsonRESTError):
@@ -149,7 +152,7 @@ class CodeStarNotificationsBackend(BaseBackend):
         self.rules: dict[str, NotificationRule] = {}
 
     @property
-    def _url_module(self) -> Any:  # type: ignore[override]
+    def _url_module(self) -> Any:
         return sys.modules[__name__]
 
     def _get(self, arn: str) -> NotificationRule:
@@ -275,4 +278,6 @@ class CodeStarNotificationsResponse(BaseResponse):
         return json.dumps({"Tags": self.backend._get(self._get_param("Arn")).tags})
 
 
-url_paths = {path: CodeStarNotificationsResponse.dispatch for path in url_paths}
+url_paths: dict[str, Callable[..., Any]] = {
+    path: CodeStarNotificationsResponse.dispatch for path in _URL_PATTERNS
+}

@@ -27,7 +27,9 @@ def apply() -> None:
     from moto.ecs.responses import EC2ContainerServiceResponse
 
     if not hasattr(Service, "availability_zone_rebalancing"):
-        Service.availability_zone_rebalancing = _DEFAULT
+        # A class default, for a service the patched CreateService did not make;
+        # moto's Service declares no such attribute.
+        setattr(Service, "availability_zone_rebalancing", _DEFAULT)  # noqa: B010
 
     def create_factory(original: Any) -> Any:
         def create_service(self: Any) -> Any:

@@ -14,8 +14,8 @@ RunTask fails, and CreateTaskSet with a ``scale`` fails after it has already
 attached the new task set to the service, leaving a half-created task set
 behind. AWS starts such tasks: the task-level memory is what the task reserves,
 and an interface without a DNS hostname simply has none. The patch counts the
-task's memory when a container has none, and gives interfaces an empty
-``private_dns_name`` unless moto set one.
+task's memory when a container has none, and gives interfaces a
+``private_dns_name`` of None unless moto set one.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ def apply() -> None:
     from moto.ecs.models import EC2ContainerServiceBackend
 
     # A class default: moto's own instance attribute (DNS hostnames on) still wins.
+    # moto's type for it is ``str``, inferred from that one assignment; an interface
+    # without a DNS hostname has none, hence None.
     if "private_dns_name" not in NetworkInterface.__dict__:
-        NetworkInterface.private_dns_name = None
+        NetworkInterface.private_dns_name = None  # type: ignore[assignment]
 
     def factory(original: Any) -> Any:
         calculate = original.__func__ if isinstance(original, staticmethod) else original

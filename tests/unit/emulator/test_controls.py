@@ -3,6 +3,8 @@
 They stand in for what AWS runs by itself (load balancer health checks,
 CodeDeploy's deployment engine), so there is no AWS behaviour to compare with:
 the test shows what a drill relies on, and that stock moto has no such thing.
+Their hook in moto's classes is a patch of the registry
+(``elbv2_target_health_control``): applied and listed with the others.
 """
 
 from __future__ import annotations
@@ -10,15 +12,19 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from deployer.emulator import controls
+from deployer.emulator.patches import elbv2_target_health_control
 from deployer.errors import EmulatorError
 
 from ._helpers import appspec, blue_green
 from .conftest import ACCOUNT, REGION, Server
+
+HOOK = elbv2_target_health_control.__name__.rpartition(".")[2]
 
 
 def health(server: Server, target_group: str) -> dict[str, tuple[str, str | None]]:
@@ -47,6 +53,10 @@ def test_controls_are_listed(patched: Server, stock: Server) -> None:
     )
     code, _ = get(stock, "/_deployer/")
     assert code == 404
+    # The controls' hook in moto is a patch: applied and announced (what
+    # `deployer emulator status` lists) on the patched server only.
+    assert HOOK in patched.patches
+    assert HOOK not in stock.patches
 
 
 def test_target_health_control(patched: Server) -> None:
@@ -102,6 +112,26 @@ def test_target_health_control(patched: Server) -> None:
             "elbv2/target-health",
             {"target_group_arn": setup.green, "state": "sick"},
         )
+
+
+def test_target_health_control_without_its_hook(server_factory: Callable[..., Server]) -> None:
+    # An emulator whose --only-patches leaves the hook out refuses the control
+    # rather than accept a health that DescribeTargetHealth would never report.
+    partial = server_factory("--only-patches", "codecommit_timestamps")
+    assert HOOK not in partial.patches
+    ec2, elb = partial.client("ec2"), partial.client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    group = elb.create_target_group(
+        Name="hookless", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=group, Targets=[{"Id": "10.8.1.10"}])
+    with pytest.raises(EmulatorError, match=f"HTTP 501.*{HOOK}"):
+        controls.post(
+            partial.endpoint,
+            "elbv2/target-health",
+            {"target_group_arn": group, "state": "unhealthy"},
+        )
+    assert health(partial, group) == {"10.8.1.10": ("healthy", None)}
 
 
 def test_deployment_status_control(patched: Server) -> None:

@@ -7,6 +7,9 @@ import subprocess
 import sys
 
 from deployer.emulator import patches
+from deployer.emulator.patches import elbv2_target_health_control
+
+from .conftest import Server
 
 
 def test_every_patch_names_its_gap_and_documents_aws() -> None:
@@ -56,3 +59,17 @@ def test_applying_twice_is_harmless() -> None:
 def test_only_patches_selects_by_name(server_factory) -> None:  # type: ignore[no-untyped-def]
     server = server_factory("--only-patches", "codecommit_timestamps,codecommit_tags")
     assert sorted(server.patches) == ["codecommit_tags", "codecommit_timestamps"]
+
+
+def test_every_patch_is_applied_and_listed(patched: Server) -> None:
+    # The server's announcement is what `deployer emulator status` lists.
+    assert patched.patches == [patch.name for patch in patches.discover()]
+
+
+def test_the_drill_control_hook_is_a_patch_that_says_it_is_no_aws_gap(patched: Server) -> None:
+    name = elbv2_target_health_control.__name__.rpartition(".")[2]
+    hook = {patch.name: patch for patch in patches.discover()}[name]
+    assert hook.module is elbv2_target_health_control
+    assert hook.gap.startswith("Not an AWS gap but the hook of the drill control")
+    assert "/_deployer/elbv2/target-health" in hook.gap
+    assert name in patched.patches
