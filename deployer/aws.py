@@ -6,7 +6,8 @@ credentials; real credentials are removed from the environment so they can
 never be sent to it. For both, work in an environment's account goes through
 the role the environment names, so the same code path runs locally and on AWS.
 
-Clients come from a ``ClientFactory``; tests inject their own.
+Clients come from a ``ClientFactory`` (through a ``deployer.scope.Scope``);
+tests inject their own ``Clients``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 import botocore.config
@@ -112,16 +113,33 @@ def role_arn(account_id: str, role_name: str | None) -> str | None:
     return f"arn:aws:iam::{account_id}:role/{role_name}"
 
 
-ClientMaker = Callable[..., Any]
+class Clients(Protocol):
+    """Where clients come from: the ClientFactory, or a test's stubs."""
+
+    def client(
+        self,
+        service: str,
+        region: str,
+        *,
+        account_id: str | None = None,
+        role_name: str | None = None,
+    ) -> Any: ...
 
 
 class ClientFactory:
-    """boto3 clients for a target, optionally inside an account through a role."""
+    """boto3 clients for a target, optionally inside an account through a role.
+
+    The one place boto3 sessions and clients are made (a lint rule bans
+    ``boto3.client`` and ``boto3.Session`` elsewhere in the deployer). Sessions
+    (one role assumption each) and clients are cached per account, role and
+    region, and shared by every Scope built on this factory.
+    """
 
     def __init__(self, target: Target, *, session_name: str = "deployer") -> None:
         self.target = target
         self.session_name = session_name
-        self._sessions: dict[tuple[str | None, str | None], boto3.Session] = {}
+        self._sessions: dict[tuple[str | None, str], boto3.Session] = {}
+        self._clients: dict[tuple[str, str | None, str], Any] = {}
         self._lock = threading.Lock()
 
     def _base_session(self, region: str) -> boto3.Session:
@@ -181,9 +199,17 @@ class ClientFactory:
         account_id: str | None = None,
         role_name: str | None = None,
     ) -> Any:
+        arn = role_arn(account_id, role_name) if account_id else None
+        key = (service, arn, region)
+        with self._lock:
+            cached = self._clients.get(key)
+        if cached is not None:
+            return cached
         session = self.session(region, account_id=account_id, role_name=role_name)
         make: Callable[..., Any] = session.client
-        return make(service, endpoint_url=self.target.endpoint, config=self._config())
+        made = make(service, endpoint_url=self.target.endpoint, config=self._config())
+        with self._lock:
+            return self._clients.setdefault(key, made)
 
 
 def translate(exc: botocore.exceptions.ClientError, doing: str) -> AwsError:

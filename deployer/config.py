@@ -13,11 +13,13 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import MISSING, dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from deployer import names
 from deployer.errors import ConfigError, ConfigProblem
 
 STACKS = ("delivery", "runtime")
@@ -196,7 +198,12 @@ class Config:
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
 
     def name_prefix(self, environment: str) -> str:
-        return f"{self.company}-{self.service}-{environment}"
+        return names.name_prefix(self.company, self.service, environment)
+
+    @cached_property
+    def names(self) -> names.Names:
+        """Every resource name the stacks give (deployer.names, the mirror of modules/naming)."""
+        return names.Names.from_config(self)
 
     def environment(self, name: str) -> Environment:
         try:
@@ -636,7 +643,7 @@ def _load_terraform(
     mirror = r.string(node, "provider_mirror", "terraform", default=None)
     parallelism = r.integer(node, "parallelism", "terraform", default=None, minimum=1, maximum=64)
     state_node = r.mapping(node.get("state"), "terraform.state", STATE_KEYS)
-    default_bucket = f"{company}-{service}-{delivery_env}-tfstate"
+    default_bucket = names.state_bucket(company, service, delivery_env)
     bucket = r.string(
         state_node, "bucket", "terraform.state", default=default_bucket, check=_check_bucket
     )
@@ -762,9 +769,9 @@ def _load_environment(
         else:
             emails.append(item)
 
-    known_services = {m.name for m in microservices}
+    namespaces = {m.name for m in microservices} | {names.SHARED_NAMESPACE}
     parameters: dict[str, dict[str, str]] = {}
-    pnode = r.mapping(doc.get("parameters"), "parameters", known_services | {"shared"})
+    pnode = r.mapping(doc.get("parameters"), "parameters", namespaces)
     for svc, values in pnode.items():
         vnode = values if isinstance(values, dict) else None
         if vnode is None:
@@ -782,14 +789,14 @@ def _load_environment(
         parameters[svc] = clean
 
     secrets: dict[str, tuple[str, ...]] = {}
-    secnode = r.mapping(doc.get("secrets"), "secrets", known_services | {"shared"})
-    for svc, names in secnode.items():
+    secnode = r.mapping(doc.get("secrets"), "secrets", namespaces)
+    for svc, listed in secnode.items():
         where = _join("secrets", svc)
-        if not isinstance(names, list):
-            r.problem(where, f"must be a list of secret names, got {_kind(names)}")
+        if not isinstance(listed, list):
+            r.problem(where, f"must be a list of secret names, got {_kind(listed)}")
             continue
         valid = []
-        for i, item in enumerate(names):
+        for i, item in enumerate(listed):
             if not isinstance(item, str) or not PARAM_KEY_RE.match(item):
                 r.problem(_index(where, i), f"{item!r} is not a valid secret name")
             elif item in parameters.get(svc, {}):
@@ -873,11 +880,11 @@ def _check_name_lengths(
     """ALB and target group names are capped at 32 characters by AWS."""
     if env.stack != "runtime":
         return
-    prefix = f"{company}-{service}-{env.name}"
+    prefix = names.name_prefix(company, service, env.name)
     candidates = [
-        f"{prefix}-{m.short_name}-{suffix}"
+        name
         for m in microservices
-        for suffix in ("alb", "blue", "green")
+        for name in names.LoadBalancerNames.of(prefix, m.short_name).all()
     ]
     for name in candidates:
         if len(name) > MAX_ELB_NAME:

@@ -54,24 +54,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+from deploy_guard import statuses
 
 from deployer.aws import translate
-from deployer.config import Config, Environment
 from deployer.errors import DeployerError
+from deployer.scope import Scope
 
 #: Scenarios: the lifecycle hook at which green is found broken, or an alarm after both.
 AFTER_ALLOW_TRAFFIC = "AfterAllowTraffic"
 AFTER_ALLOW_TEST_TRAFFIC = "AfterAllowTestTraffic"
 ALARM = "alarm"
 SCENARIOS = (AFTER_ALLOW_TRAFFIC, AFTER_ALLOW_TEST_TRAFFIC, ALARM)
-
-#: Deployment statuses CodeDeploy reports while a deployment runs.
-ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
-#: Where a rolled-back deployment ends.
-ROLLED_BACK_STATUSES = ("Failed", "Stopped")
-
-#: The unhealthy-targets alarm is what a broken green trips first; any other otherwise.
-BREACH_ALARM_SUFFIX = "-unhealthy-targets"
 
 ClientFor = Callable[[str], Any]
 
@@ -154,12 +147,16 @@ class Layout:
     launch_type: str
     topic_arn: str
     guard_arn: str
+    #: The alarm a broken green trips first (the service's unhealthy-targets alarm).
+    unhealthy_alarm: str
+    #: ``{company}-{service}-{environment}``: names the drill's own queue.
+    name_prefix: str
 
     @property
     def breach_alarm(self) -> str | None:
-        for name in self.alarms:
-            if name.endswith(BREACH_ALARM_SUFFIX):
-                return name
+        """The alarm the drill breaches: the unhealthy-targets one, else the group's first."""
+        if self.unhealthy_alarm in self.alarms:
+            return self.unhealthy_alarm
         return self.alarms[0] if self.alarms else None
 
     def name_of(self, target_group_arn: str) -> str:
@@ -167,18 +164,6 @@ class Layout:
             if arn == target_group_arn:
                 return name
         return target_group_arn
-
-
-def names(config: Config, env: Environment, region: str, service: str) -> dict[str, str]:
-    """The names the runtime stack gives this service's deployment pieces (modules/naming)."""
-    prefix = config.name_prefix(env.name)
-    return {
-        "application": f"{prefix}-services",
-        "deployment_group": f"{prefix}-{service}",
-        "topic_arn": f"arn:aws:sns:{region}:{env.account_id}:{prefix}-notifications",
-        "guard_arn": f"arn:aws:lambda:{region}:{env.account_id}:function:{prefix}-deploy-guard",
-        "prefix": prefix,
-    }
 
 
 def _call(doing: str, func: Callable[..., Any], **kwargs: Any) -> Any:
@@ -217,24 +202,25 @@ def listener_target(client: ClientFor, listener_arn: str) -> str:
     return targets[0]
 
 
-def discover(
-    config: Config, env: Environment, region: str, service: str, client: ClientFor
-) -> Layout:
+def discover(scope: Scope, service: str) -> Layout:
     """Read the service's deployment group, target groups, listeners and task sets."""
-    known = [m.name for m in config.microservices]
+    known = [m.name for m in scope.config.microservices]
     if service not in known:
         raise DrillError(f"unknown microservice {service!r} (configured: {', '.join(known)})")
-    n = names(config, env, region, service)
+    env, region, client = scope.env, scope.region, scope.client
+    target = scope.names
+    names = target.service(service)
     codedeploy = client("codedeploy")
     try:
         group = codedeploy.get_deployment_group(
-            applicationName=n["application"], deploymentGroupName=n["deployment_group"]
+            applicationName=target.application_name,
+            deploymentGroupName=names.deployment_group_name,
         )["deploymentGroupInfo"]
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("ApplicationDoesNotExistException", "DeploymentGroupDoesNotExistException"):
             raise DrillError(
-                f"{env.name} has no deployment group {n['deployment_group']} in {region}",
+                f"{env.name} has no deployment group {names.deployment_group_name} in {region}",
                 hint=f"apply the environment first: deployer apply {env.name}",
             ) from None
         raise translate(exc, "read the deployment group") from None
@@ -275,9 +261,9 @@ def discover(
     return Layout(
         environment=env.name,
         region=region,
-        account_id=env.account_id,
-        application=n["application"],
-        deployment_group=n["deployment_group"],
+        account_id=scope.account_id,
+        application=target.application_name,
+        deployment_group=names.deployment_group_name,
         cluster=ecs_service["clusterName"],
         service=ecs_service["serviceName"],
         container_name=balancer["containerName"],
@@ -293,8 +279,10 @@ def discover(
         primary_task_set=primaries[0]["taskSetArn"],
         network_configuration=svc.get("networkConfiguration") or {},
         launch_type=svc.get("launchType") or "FARGATE",
-        topic_arn=n["topic_arn"],
-        guard_arn=n["guard_arn"],
+        topic_arn=target.notifications_topic_arn,
+        guard_arn=target.deploy_guard_arn,
+        unhealthy_alarm=names.alarm_names.unhealthy_targets,
+        name_prefix=target.name_prefix,
     )
 
 
@@ -322,7 +310,7 @@ def active_deployments(client: ClientFor, layout: Layout) -> list[str]:
             client("codedeploy").list_deployments,
             applicationName=layout.application,
             deploymentGroupName=layout.deployment_group,
-            includeOnlyStatuses=list(ACTIVE_STATUSES),
+            includeOnlyStatuses=list(statuses.UNFINISHED),
         )["deployments"]
     )
 
@@ -943,7 +931,7 @@ def _verify_end_state(
     ]
     if release.deployment_id:
         status = deployment_info(client, release.deployment_id)["status"]
-        result.verified["deployment_rolled_back"] = status in ROLLED_BACK_STATUSES
+        result.verified["deployment_rolled_back"] = status in statuses.ROLLED_BACK
     result.timeline.step(
         "verified",
         f"production -> {layout.name_of(production)}, test -> {layout.name_of(test)}, "
@@ -972,7 +960,7 @@ class EmulatorDrill:
     def __init__(
         self,
         layout: Layout,
-        client: ClientFor,
+        scope: Scope,
         *,
         scenario: str,
         control: Callable[[str, dict[str, Any]], Any],
@@ -984,7 +972,7 @@ class EmulatorDrill:
         if scenario not in SCENARIOS:
             raise DrillError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
         self.layout = layout
-        self.client = client
+        self.client: ClientFor = scope.client
         self.scenario = scenario
         self.control = control
         self.guard_factory = guard or _real_guard()
@@ -1037,7 +1025,7 @@ class EmulatorDrill:
         if breach_alarm not in alarms_before:
             raise DrillError(f"alarm {breach_alarm} of {layout.deployment_group} does not exist")
 
-        inbox = Inbox(client, layout.topic_arn, f"{names_prefix(layout)}-drill-{self.label}")
+        inbox = Inbox(client, layout.topic_arn, f"{layout.name_prefix}-drill-{self.label}")
         release = Release(layout, client, timeline, engine=self._engine, label=self.label)
         guard = self.guard_factory(
             client, application=layout.application, topic_arn=layout.topic_arn
@@ -1107,7 +1095,7 @@ class EmulatorDrill:
 
             deployment = deployment_info(client, result.deployment_id)
             rollback = (deployment.get("rollbackInfo") or {}).get("rollbackDeploymentId")
-            if deployment["status"] not in ROLLED_BACK_STATUSES:
+            if deployment["status"] not in statuses.ROLLED_BACK:
                 result.problems.append(
                     f"the guard did not stop the broken release: deployment "
                     f"{result.deployment_id} is {deployment['status']}"
@@ -1152,7 +1140,7 @@ class EmulatorDrill:
         with suppress(Exception):
             if release.deployment_id:
                 info = deployment_info(self.client, release.deployment_id)
-                if info["status"] in ACTIVE_STATUSES:
+                if info["status"] in statuses.UNFINISHED:
                     self._engine(release.deployment_id, "Stopped")
             release.roll_back()
 
@@ -1195,10 +1183,6 @@ class _Abort(Exception):
         self.verdict = verdict
 
 
-def names_prefix(layout: Layout) -> str:
-    return layout.application.removesuffix("-services")
-
-
 # ---------------------------------------------------------------------------
 # On AWS: real CodeDeploy, the deployed guard; the drill breaks and watches
 # ---------------------------------------------------------------------------
@@ -1206,7 +1190,7 @@ class AwsDrill:
     def __init__(
         self,
         layout: Layout,
-        client: ClientFor,
+        scope: Scope,
         *,
         scenario: str,
         clock: Callable[[], float] = time.time,
@@ -1219,7 +1203,7 @@ class AwsDrill:
         if scenario not in SCENARIOS:
             raise DrillError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
         self.layout = layout
-        self.client = client
+        self.client: ClientFor = scope.client
         self.scenario = scenario
         self.clock = clock
         self.sleep = sleep
@@ -1249,7 +1233,7 @@ class AwsDrill:
             f"{short_arn(layout.task_definition)}",
         )
         breach_alarm, alarms_before = preflight(client, layout)
-        inbox = Inbox(client, layout.topic_arn, f"{names_prefix(layout)}-drill-{self.label}")
+        inbox = Inbox(client, layout.topic_arn, f"{layout.name_prefix}-drill-{self.label}")
         release = Release(layout, client, timeline, engine=_no_engine, label=self.label)
         breached = False
         try:
@@ -1267,7 +1251,7 @@ class AwsDrill:
 
             def green_serving() -> bool:
                 status = deployment_info(client, deployment_id)["status"]
-                if status not in ACTIVE_STATUSES:
+                if status not in statuses.UNFINISHED:
                     raise DrillError(f"deployment {deployment_id} ended {status} before the breach")
                 return listener_target(client, listener) == layout.replacement_target_group
 
@@ -1288,7 +1272,7 @@ class AwsDrill:
                 info = deployment_info(client, deployment_id)
                 if info["status"] == "Succeeded":
                     raise _Unrolled(f"deployment {deployment_id} Succeeded despite the breach")
-                return info if info["status"] in ROLLED_BACK_STATUSES else None
+                return info if info["status"] in statuses.ROLLED_BACK else None
 
             info = self._poll("CodeDeploy to stop the deployment", stopped)
             rollback = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
@@ -1326,7 +1310,7 @@ class AwsDrill:
             result.verified["previous_task_definition"] = (
                 svc["taskDefinition"] == layout.task_definition
             )
-            result.verified["deployment_rolled_back"] = info["status"] in ROLLED_BACK_STATUSES
+            result.verified["deployment_rolled_back"] = info["status"] in statuses.ROLLED_BACK
             note = inbox.wait_for(
                 about(deployment_id), timeout=self.notification_timeout, clock=self.clock
             )
@@ -1366,3 +1350,41 @@ class _Unrolled(Exception):
 
 def _no_engine(deployment_id: str, status: str) -> None:  # pragma: no cover - AWS runs its own
     raise DrillError("on AWS, CodeDeploy's engine finishes deployments by itself")
+
+
+# ---------------------------------------------------------------------------
+# The command: one entry for both targets
+# ---------------------------------------------------------------------------
+def rollback(
+    scope: Scope,
+    service: str,
+    scenario: str,
+    progress: Callable[[str], None] | None = None,
+) -> DrillResult:
+    """``deployer drill rollback``: discover the service's layout, then drill.
+
+    On the local emulator the drill plays CodeDeploy's part (``EmulatorDrill``);
+    on AWS real CodeDeploy and the deployed guard do the work (``AwsDrill``).
+    """
+    from deployer.emulator import controls
+
+    layout = discover(scope, service)
+    say = progress or (lambda _line: None)
+    say(
+        f"rollback drill: {scope.env.name} {scope.region} {service}, --hook {scenario}, "
+        + (
+            "on the local emulator (the drill plays CodeDeploy's part)"
+            if scope.target.is_local
+            else "on AWS (CodeDeploy and the deployed guard do the work)"
+        )
+    )
+    if scope.target.is_local:
+        endpoint = str(scope.target.endpoint)
+        return EmulatorDrill(
+            layout,
+            scope,
+            scenario=scenario,
+            control=lambda name, body: controls.post(endpoint, name, body),
+            progress=progress,
+        ).run()
+    return AwsDrill(layout, scope, scenario=scenario, progress=progress).run()

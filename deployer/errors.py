@@ -133,15 +133,3 @@ class StateLocked(TerraformError):
 
 class PlanRefused(DeployerError):
     """The plan gate refused a plan (for example, it destroys a stateful resource)."""
-
-
-class PartialFailure(DeployerError):
-    """Some regions succeeded and some failed."""
-
-    exit_code = EXIT_PARTIAL
-
-
-class ChangesPresent(DeployerError):
-    """``plan --detailed-exitcode`` found changes (not an error, a signal)."""
-
-    exit_code = EXIT_CHANGES

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 STATEFUL_TYPES = frozenset(
     {
@@ -44,22 +43,12 @@ class Change:
         return "no-op"
 
 
-def changes(plan: dict[str, Any]) -> list[Change]:
-    result = []
-    for rc in plan.get("resource_changes", []) or []:
-        actions = tuple(rc.get("change", {}).get("actions", []))
-        if actions in ((), ("no-op",), ("read",)):
-            continue
-        result.append(Change(rc.get("address", "?"), rc.get("type", "?"), actions))
-    return result
-
-
-def destructive_stateful(plan: dict[str, Any]) -> list[Change]:
+def destructive_stateful(changes: Iterable[Change]) -> list[Change]:
     """Changes that delete or replace a stateful resource."""
-    return [c for c in changes(plan) if c.type in STATEFUL_TYPES and "delete" in c.actions]
+    return [c for c in changes if c.type in STATEFUL_TYPES and "delete" in c.actions]
 
 
-def refused(plan: dict[str, Any], allowed: Iterable[str]) -> list[Change]:
+def refused(changes: Iterable[Change], allowed: Iterable[str]) -> list[Change]:
     """Destructive stateful changes the user has not allowed by address."""
     allowed_set = set(allowed)
-    return [c for c in destructive_stateful(plan) if c.address not in allowed_set]
+    return [c for c in destructive_stateful(changes) if c.address not in allowed_set]

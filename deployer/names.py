@@ -59,6 +59,15 @@ def state_bucket(company: str, service: str, delivery_environment: str) -> str:
     return f"{name_prefix(company, service, delivery_environment)}-tfstate"
 
 
+#: The parameter namespace every microservice of an environment reads, besides its own.
+SHARED_NAMESPACE = "shared"
+
+
+def parameter_path(environment: str, namespace: str) -> str:
+    """``/pipeline/{environment}/{namespace}/``: a microservice's (or ``shared``) parameters."""
+    return f"/pipeline/{environment}/{namespace}/"
+
+
 def target_key(environment: str, region: str) -> str:
     """``<environment>-<region>``: how the module keys a deploy target."""
     return f"{environment}-{region}"
@@ -183,7 +192,7 @@ class ServiceNames:
         delivery: DeliveryNames,
     ) -> ServiceNames:
         short = _short_prefix(prefix, short_name)
-        parameter_path = f"/pipeline/{environment}/{microservice}/"
+        parameters = parameter_path(environment, microservice)
         load_balancer = LoadBalancerNames.of(prefix, short_name)
         return cls(
             microservice=microservice,
@@ -196,9 +205,9 @@ class ServiceNames:
             # IAM is global: the region keeps role names unique across regions.
             task_role_arn=_iam_role_arn(account_id, f"{short}-task-{region}"),
             execution_role_arn=_iam_role_arn(account_id, f"{short}-exec-{region}"),
-            parameter_path=parameter_path,
+            parameter_path=parameters,
             parameter_arn_base=_regional_arn(
-                "ssm", region, account_id, f"parameter{parameter_path.removesuffix('/')}"
+                "ssm", region, account_id, f"parameter{parameters.removesuffix('/')}"
             ),
             image_repository=(
                 f"{delivery.account_id}.dkr.ecr.{region}.amazonaws.com/"

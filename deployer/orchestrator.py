@@ -1,8 +1,11 @@
 """Region fan-out: plan every region of an environment, gate, confirm, apply.
 
-``plan`` runs per region in parallel (bounded) and leaves a plan file per
-workspace. ``apply`` applies exactly those plan files, never re-planning behind
-the user's back. A region that fails does not hide the result of another.
+Each region is a ``Scope``. ``plan`` runs per region in parallel (bounded) and
+leaves a plan file per workspace. ``converge`` is the one path of ``apply`` and
+``destroy``: plan, the stateful-destroy gate (``deployer.gate``, in protected
+environments), the confirmation the environment's policy asks for, then
+``apply`` of exactly those plan files, never re-planning behind the user's back.
+A region that fails does not hide the result of another.
 """
 
 from __future__ import annotations
@@ -14,56 +17,74 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from deployer import gate, recovery, stacks
-from deployer.aws import ClientFactory, Target
-from deployer.config import Config, Environment
+from deployer import gate, recovery, tfvars
 from deployer.emulator.process import pid_alive
-from deployer.errors import DeployerError, StateLocked, TerraformError, UsageError
+from deployer.errors import DeployerError, PlanRefused, StateLocked, TerraformError, UsageError
 from deployer.output import Reporter
 from deployer.project import Project
+from deployer.scope import Scope
 from deployer.terraform import Terraform
 from deployer.toolchain import Toolchain
-from deployer.workspaces import (
-    Workspace,
-    backend_settings,
-    render_backend_file,
-    workspaces_for,
-    write_if_changed,
-)
+from deployer.workspaces import Workspace, backend_settings, render_backend_file, write_if_changed
 
 #: Regions run at once by default: each plan/apply is a Terraform process plus
 #: a ~200 MB provider plugin; two fit 2 cores and leave room for the emulator.
 DEFAULT_PARALLELISM = 2
 
 
+class RunStatus(StrEnum):
+    """Where a region's run is (its JSON and table show the value)."""
+
+    PENDING = "pending"
+    PLANNED = "planned"
+    NO_CHANGES = "no-changes"
+    APPLIED = "applied"
+    DESTROYED = "destroyed"
+    FAILED = "failed"
+    OK = "ok"  # outputs read
+
+
+#: Asks the user (question, why it is asked); raises when the answer is not yes.
+Confirm = Callable[[str, str], None]
+
+
 @dataclass
 class RegionRun:
-    workspace: Workspace
+    scope: Scope
     tf: Terraform | None = None
     plan_file: Path | None = None
     has_changes: bool = False
     summary: dict[str, int] = field(default_factory=dict)
-    plan: dict[str, Any] | None = None
-    status: str = "pending"  # planned, applied, no-changes, failed, skipped
+    status: RunStatus = RunStatus.PENDING
     error: DeployerError | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    #: The changes Terraform streamed while planning: the gate's input.
+    changes: list[gate.Change] = field(default_factory=list)
     adopted: list[str] = field(default_factory=list)
 
     @property
+    def workspace(self) -> Workspace:
+        return self.scope.workspace
+
+    @property
     def region(self) -> str:
-        return self.workspace.region
+        return self.scope.region
+
+    @property
+    def failed(self) -> bool:
+        return self.status is RunStatus.FAILED
 
     def to_json(self) -> dict[str, Any]:
         return {
             "workspace": self.workspace.name,
             "stack": self.workspace.stack,
             "region": self.region,
-            "status": self.status,
+            "status": str(self.status),
             "changes": self.summary,
             "outputs": {k: v.get("value") for k, v in self.outputs.items()} if self.outputs else {},
             "seconds": {k: round(v, 1) for k, v in self.seconds.items()},
@@ -90,62 +111,42 @@ class Orchestrator:
     def __init__(
         self,
         project: Project,
-        config: Config,
         toolchain: Toolchain,
-        target: Target,
-        clients: ClientFactory,
         reporter: Reporter,
         *,
         parallelism: int | None = None,
         run_id: str | None = None,
     ) -> None:
         self.project = project
-        self.config = config
         self.toolchain = toolchain
-        self.target = target
-        self.clients = clients
         self.reporter = reporter
-        self.parallelism = parallelism or config.terraform.parallelism or DEFAULT_PARALLELISM
+        self.parallelism = parallelism
         self.run_id = run_id or "unknown"
 
     # -- setup ---------------------------------------------------------------------
-    def workspaces(self, env: Environment, regions: list[str] | None) -> list[Workspace]:
-        known = [r.name for r in env.regions]
-        for region in regions or []:
-            if region not in known:
-                configured = ", ".join(known)
-                raise UsageError(
-                    f"environment {env.name} has no region {region} (configured: {configured})",
-                    hint=f"see {env.file.name}",
-                )
-        stack_dir = self.project.stack_dir(env.stack)
-        if not (stack_dir / "versions.tf").is_file():
-            raise UsageError(f"stack {env.stack!r} not found at {stack_dir}")
-        return workspaces_for(env, regions)
-
-    def _prepare(self, env: Environment, ws: Workspace) -> Terraform:
+    def _prepare(self, scope: Scope) -> Terraform:
         """Write the workspace's files, init (serialised), select the workspace."""
+        ws = scope.workspace
+        stack_dir = self.project.stack_dir(ws.stack)
+        if not (stack_dir / "versions.tf").is_file():
+            raise UsageError(f"stack {ws.stack!r} not found at {stack_dir}")
         data_dir = ws.data_dir(self.project)
         data_dir.mkdir(parents=True, exist_ok=True)
         backend_file = data_dir / "backend.tfbackend"
         write_if_changed(
-            backend_file, render_backend_file(backend_settings(self.config, self.target, ws))
+            backend_file, render_backend_file(backend_settings(scope.config, scope.target, ws))
         )
         var_file = data_dir / "terraform.tfvars.json"
-        variables = stacks.variables_for(self.config, env, ws.region, self.target)
+        variables = tfvars.variables_for(scope.config, scope.env, ws.region, scope.target)
         write_if_changed(var_file, json.dumps(variables, indent=2, sort_keys=True) + "\n")
         tf = Terraform(
-            self.toolchain,
-            self.project.stack_dir(ws.stack),
-            data_dir,
-            self.target.environ(),
-            workspace=ws.name,
+            self.toolchain, stack_dir, data_dir, scope.target.environ(), workspace=ws.name
         )
         # init and workspace selection cost a Terraform process each; skip them when
         # this data directory is already initialised for exactly this backend,
         # lock file, configuration, toolchain and emulator.
         stamp = data_dir / "init.stamp"
-        digest = self._init_digest(ws, backend_file)
+        digest = self._init_digest(scope, backend_file)
         initialised = (data_dir / "terraform.tfstate").is_file()
         if not (initialised and stamp.is_file() and stamp.read_text() == digest):
             stamp.unlink(missing_ok=True)
@@ -161,14 +162,14 @@ class Orchestrator:
             tf.select_workspace(ws.name)
         return tf
 
-    def _init_digest(self, ws: Workspace, backend_file: Path) -> str:
+    def _init_digest(self, scope: Scope, backend_file: Path) -> str:
         """What `terraform init` depends on: when it is unchanged, init is not rerun."""
         digest = hashlib.sha256()
         digest.update(backend_file.read_bytes())
         digest.update(self.toolchain.cli_config.read_bytes())
         digest.update(self.toolchain.version_string.encode())
-        digest.update(str(self.target.endpoint).encode())
-        stack_dir = self.project.stack_dir(ws.stack)
+        digest.update(str(scope.target.endpoint).encode())
+        stack_dir = self.project.stack_dir(scope.workspace.stack)
         sources = sorted(stack_dir.glob("*.tf")) + sorted(stack_dir.glob(".terraform.lock.hcl"))
         sources += sorted((self.project.root / "modules").glob("*/*.tf"))
         for path in sources:
@@ -176,9 +177,9 @@ class Orchestrator:
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
-    def terraform_for(self, env: Environment, ws: Workspace) -> Terraform:
+    def terraform_for(self, scope: Scope) -> Terraform:
         """An initialised runner for one workspace (for unlock and other one-offs)."""
-        return self._prepare(env, ws)
+        return self._prepare(scope)
 
     def _fan_out(self, runs: list[RegionRun], step: Callable[[RegionRun], None]) -> list[RegionRun]:
         def guarded(run: RegionRun) -> RegionRun:
@@ -190,11 +191,11 @@ class Orchestrator:
                     "wait for that run to finish; if it died, release the lock with "
                     f"`deployer unlock {ws.environment} --region {ws.region}`"
                 )
-                run.status = "failed"
+                run.status = RunStatus.FAILED
                 run.error = exc
                 self.reporter.progress(f"failed: {exc.message}", scope=ws.name)
             except DeployerError as exc:
-                run.status = "failed"
+                run.status = RunStatus.FAILED
                 run.error = exc
                 self.reporter.progress(
                     f"failed: {exc.message.splitlines()[0]}", scope=run.workspace.name
@@ -203,41 +204,43 @@ class Orchestrator:
 
         if len(runs) == 1:
             return [guarded(runs[0])]
+        config = runs[0].scope.config
+        parallelism = self.parallelism or config.terraform.parallelism or DEFAULT_PARALLELISM
         with concurrent.futures.ThreadPoolExecutor(
-            max_workers=min(self.parallelism, len(runs)), thread_name_prefix="region"
+            max_workers=min(parallelism, len(runs)), thread_name_prefix="region"
         ) as pool:
             return list(pool.map(guarded, runs))
 
     # -- plan ------------------------------------------------------------------------
     def plan(
         self,
-        env: Environment,
-        regions: list[str] | None,
+        scopes: list[Scope],
         *,
         destroy: bool = False,
         adopt: bool = False,
     ) -> list[RegionRun]:
         """Plan each region. With ``adopt`` (apply), first recover from an earlier
         apply of the workspace that did not finish (see deployer.recovery)."""
-        runs = [RegionRun(ws) for ws in self.workspaces(env, regions)]
+        runs = [RegionRun(scope) for scope in scopes]
 
         def step(run: RegionRun) -> None:
             ws = run.workspace
+            env = run.scope.env
             started = time.monotonic()
-            run.tf = self._prepare(env, ws)
+            run.tf = self._prepare(run.scope)
             run.seconds["init"] = time.monotonic() - started
-            unfinished = recovery.unfinished_run(self.config, self.clients, ws)
+            unfinished = run.scope.state.unfinished_run()
             if unfinished:
                 # A marker with the state locked is an apply still running, not
                 # one that died: stop here, before looking for what it "left".
-                lock = recovery.current_lock(self.config, self.clients, ws)
+                lock = run.scope.state.current_lock()
                 if lock is not None:
                     raise StateLocked(["terraform", "plan"], 1, workspace=ws.name, lock=lock)
             if not unfinished:
                 recovery.remove_adoption_root(ws.data_dir(self.project))
             if unfinished and not destroy:
                 if adopt:
-                    run.tf = self._adopt(env, run, unfinished)
+                    run.tf = self._adopt(run, unfinished)
                 else:
                     self.reporter.warn(
                         f"{ws.name}: apply {unfinished} did not finish; the next "
@@ -263,15 +266,14 @@ class Orchestrator:
             run.seconds["plan"] = time.monotonic() - started
             # The gate reads the changes Terraform streamed while planning (type,
             # address, action), which saves a `terraform show -json` per region.
-            run.plan = {"resource_changes": run.changes}
             if not run.summary:
-                run.summary = _summary_from_plan(run.plan)
-            run.status = "planned" if run.has_changes else "no-changes"
+                run.summary = summarise(run.changes)
+            run.status = RunStatus.PLANNED if run.has_changes else RunStatus.NO_CHANGES
             self.reporter.progress(f"plan: {format_summary(run.summary)}", scope=ws.name)
 
         return self._fan_out(runs, step)
 
-    def _adopt(self, env: Environment, run: RegionRun, unfinished: str) -> Terraform:
+    def _adopt(self, run: RegionRun, unfinished: str) -> Terraform:
         """Find what an interrupted apply created but never recorded; plan its import.
 
         Returns the runner to plan with: the workspace's own when nothing is to be
@@ -287,7 +289,6 @@ class Orchestrator:
             "but did not record",
             scope=ws.name,
         )
-        lookup = recovery.Lookup(self.clients, env, ws.region)
         adoptions: dict[str, recovery.Adoption] = {}
         tf = run.tf
         # Each adoption can make more identities known (a VPC's id for its subnets).
@@ -296,7 +297,7 @@ class Orchestrator:
             tf.plan(var_file=var_file, out=probe)
             plan = tf.show_plan(probe)
             probe.unlink(missing_ok=True)
-            found = [a for a in recovery.candidates(plan, lookup) if a.address not in adoptions]
+            found = [a for a in recovery.candidates(plan, run.scope) if a.address not in adoptions]
             if not found:
                 break
             for adoption in found:
@@ -304,21 +305,20 @@ class Orchestrator:
                     f"  will adopt {adoption.address} = {adoption.import_id}", scope=ws.name
                 )
                 adoptions[adoption.address] = adoption
-            tf = self._adoption_runner(env, ws, list(adoptions.values()))
+            tf = self._adoption_runner(run.scope, list(adoptions.values()))
         run.adopted = sorted(adoptions)
         if not adoptions:
             self.reporter.progress("nothing to adopt", scope=ws.name)
         return tf
 
-    def _adoption_runner(
-        self, env: Environment, ws: Workspace, adoptions: list[recovery.Adoption]
-    ) -> Terraform:
+    def _adoption_runner(self, scope: Scope, adoptions: list[recovery.Adoption]) -> Terraform:
+        ws = scope.workspace
         data_dir = ws.data_dir(self.project)
         root = recovery.adoption_root(
             self.project.root, self.project.stack_dir(ws.stack), data_dir, adoptions
         )
         tf = Terraform(
-            self.toolchain, root, data_dir / "adopt-data", self.target.environ(), workspace=ws.name
+            self.toolchain, root, data_dir / "adopt-data", scope.target.environ(), workspace=ws.name
         )
         tf.init(data_dir / "backend.tfbackend")
         tf.select_workspace(ws.name)
@@ -341,30 +341,70 @@ class Orchestrator:
             address = resource.get("addr", "?")
             action = str(change.get("action", "?"))
             run.changes.append(
-                {
-                    "address": address,
-                    "type": resource.get("resource_type", "?"),
-                    "change": {"actions": _ACTIONS.get(action, [action])},
-                }
+                gate.Change(
+                    address, resource.get("resource_type", "?"), _ACTIONS.get(action, (action,))
+                )
             )
             self.reporter.detail(f"  {action:8} {address}", scope=ws.name)
         elif kind == "diagnostic" and msg.get("diagnostic", {}).get("severity") == "warning":
             self.reporter.debug(f"warning: {msg['diagnostic'].get('summary')}", scope=ws.name)
 
-    # -- gate ------------------------------------------------------------------------
-    def gate(
-        self, env: Environment, runs: list[RegionRun], allow_destroy: list[str]
-    ) -> dict[str, list[gate.Change]]:
-        """Refused changes per workspace (empty when the plans may be applied)."""
-        if not env.protected:
-            return {}
-        refused: dict[str, list[gate.Change]] = {}
-        for run in runs:
-            if run.plan is not None:
-                bad = gate.refused(run.plan, allow_destroy)
-                if bad:
-                    refused[run.workspace.name] = bad
-        return refused
+    # -- gate and confirmation ------------------------------------------------------
+    def gate(self, runs: list[RegionRun], allow_destroy: list[str]) -> None:
+        """Refuse plans that delete or replace stateful resources in protected scopes."""
+        refused = {
+            run.workspace.name: bad
+            for run in runs
+            if run.scope.protected and (bad := gate.refused(run.changes, allow_destroy))
+        }
+        if not refused:
+            return
+        env = runs[0].scope.env.name
+        lines = [
+            f"refusing to apply: the plan would delete or replace stateful resources in {env}:"
+        ]
+        lines += [
+            f"  {ws}: {c.verb} {c.address}" for ws, changes in refused.items() for c in changes
+        ]
+        allow = " ".join(f"--allow-destroy {c.address}" for cs in refused.values() for c in cs)
+        raise PlanRefused("\n".join(lines), hint=f"if this is intended, re-run with {allow}")
+
+    def converge(
+        self,
+        scopes: list[Scope],
+        *,
+        destroy: bool = False,
+        allow_destroy: list[str] | None = None,
+        confirm: Confirm,
+    ) -> list[RegionRun]:
+        """The one path of apply and destroy: plan, gate, confirm, apply those plans.
+
+        An apply asks when the environment's policy says so (``approval``); a
+        destroy always asks. ``confirm`` raises when the answer is not yes.
+        """
+        runs = self.plan(scopes, destroy=destroy, adopt=not destroy)
+        planned = [r for r in runs if not r.failed]
+        if not planned:
+            return runs
+        self.gate(planned, allow_destroy or [])
+        if any(r.has_changes for r in planned):
+            scope = planned[0].scope
+            if destroy:
+                confirm(f"Destroy everything in {scope.env.name}?", "destroy needs approval")
+            elif scope.approval_required:
+                where = scope.env.name if scope.target.is_local else "AWS"
+                summary = "; ".join(
+                    f"{r.workspace.name}: {format_summary(r.summary)}" for r in planned
+                )
+                confirm(
+                    f"Apply to {scope.env.name} ({summary})?", f"applying to {where} needs approval"
+                )
+        applied = self.apply(planned)
+        if destroy:
+            for run in applied:
+                if run.status is RunStatus.APPLIED:
+                    run.status = RunStatus.DESTROYED
+        return [r for r in runs if r.failed] + applied
 
     # -- apply ------------------------------------------------------------------------
     def apply(self, runs: list[RegionRun]) -> list[RegionRun]:
@@ -372,17 +412,17 @@ class Orchestrator:
 
         def step(run: RegionRun) -> None:
             ws = run.workspace
-            if run.status == "failed":
+            if run.failed:
                 return
             assert run.tf is not None and run.plan_file is not None
             if not run.has_changes:
-                run.status = "no-changes"
+                run.status = RunStatus.NO_CHANGES
                 run.outputs = run.tf.output()
                 return
             self.reporter.progress("terraform apply (saved plan)", scope=ws.name)
             started = time.monotonic()
             # Until this apply succeeds, the next one checks for what it left behind.
-            recovery.mark_inflight(self.config, self.clients, ws, self.run_id)
+            run.scope.state.mark_inflight(self.run_id)
             try:
                 run.tf.apply(run.plan_file, on_message=lambda m: self._apply_progress(ws, m))
             except StateLocked:
@@ -396,13 +436,13 @@ class Orchestrator:
                     f"`deployer apply {ws.environment} --region {ws.region}` again"
                 )
                 raise
-            recovery.clear_inflight(self.config, self.clients, ws)
+            run.scope.state.clear_inflight()
             run.seconds["apply"] = time.monotonic() - started
             run.plan_file.unlink(missing_ok=True)
             run.outputs = run.tf.output()
             if run.adopted:
                 recovery.remove_adoption_root(ws.data_dir(self.project))
-            run.status = "applied"
+            run.status = RunStatus.APPLIED
             self.reporter.progress(f"applied in {run.seconds['apply']:.0f}s", scope=ws.name)
 
         return self._fan_out(runs, step)
@@ -425,32 +465,33 @@ class Orchestrator:
             self.reporter.progress(f"  error on {address}", scope=ws.name)
 
     # -- outputs ----------------------------------------------------------------------
-    def outputs(self, env: Environment, regions: list[str] | None) -> list[RegionRun]:
-        runs = [RegionRun(ws) for ws in self.workspaces(env, regions)]
+    def outputs(self, scopes: list[Scope]) -> list[RegionRun]:
+        runs = [RegionRun(scope) for scope in scopes]
 
         def step(run: RegionRun) -> None:
-            run.tf = self._prepare(env, run.workspace)
+            run.tf = self._prepare(run.scope)
             run.outputs = run.tf.output()
-            run.status = "ok"
+            run.status = RunStatus.OK
 
         return self._fan_out(runs, step)
 
 
 #: Terraform's streamed plan actions as the action lists of `terraform show -json`.
-_ACTIONS: dict[str, list[str]] = {
-    "create": ["create"],
-    "update": ["update"],
-    "delete": ["delete"],
-    "replace": ["delete", "create"],
-    "noop": ["no-op"],
-    "read": ["read"],
-    "remove": ["forget"],
+_ACTIONS: dict[str, tuple[str, ...]] = {
+    "create": ("create",),
+    "update": ("update",),
+    "delete": ("delete",),
+    "replace": ("delete", "create"),
+    "noop": ("no-op",),
+    "read": ("read",),
+    "remove": ("forget",),
 }
 
 
-def _summary_from_plan(plan: dict[str, Any]) -> dict[str, int]:
+def summarise(changes: list[gate.Change]) -> dict[str, int]:
+    """add / change / destroy counts, as Terraform's summary gives them."""
     summary = {"add": 0, "change": 0, "destroy": 0}
-    for change in gate.changes(plan):
+    for change in changes:
         if change.verb == "replace":
             summary["add"] += 1
             summary["destroy"] += 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -29,7 +28,6 @@ class Reporter:
         self.verbosity = verbosity
         self.stream = stream or sys.stderr
         self.out = out or sys.stdout
-        self._start = time.monotonic()
 
     # -- stderr -----------------------------------------------------------------
     def progress(self, message: str, *, scope: str | None = None) -> None:

@@ -39,12 +39,11 @@ class PackagingError(DeployerError):
 
 @dataclass(frozen=True)
 class PackageInfo:
-    """A built package: where it is, its hash as Terraform's ``filebase64sha256`` gives it
-    (the value for ``source_code_hash``), and its size in bytes."""
+    """A built package: where it is, and its hash as Terraform's ``filebase64sha256``
+    gives it (the value for ``source_code_hash``)."""
 
     path: Path
     sha256_base64: str
-    size: int
 
 
 def build_lambda_zip(source: Path, out: Path) -> PackageInfo:
@@ -56,7 +55,7 @@ def build_lambda_zip(source: Path, out: Path) -> PackageInfo:
     Lambda imports them. ``out`` is written only if its content would change.
     """
     data = _zip_bytes(_entries(source))
-    info = PackageInfo(path=out, sha256_base64=sha256_base64(data), size=len(data))
+    info = PackageInfo(path=out, sha256_base64=sha256_base64(data))
     try:
         if out.is_file() and out.read_bytes() == data:
             return info
@@ -126,3 +125,19 @@ def _zip_bytes(entries: list[tuple[str, Path]]) -> bytes:
                 raise PackagingError(f"cannot read {path}: {exc}") from exc
             archive.writestr(entry, content, compresslevel=COMPRESS_LEVEL)
     return buffer.getvalue()
+
+
+GUARD_SOURCE = Path("functions") / "deploy_guard"
+GUARD_PACKAGE = GUARD_SOURCE / "dist" / "deploy-guard.zip"
+
+
+def deploy_guard_package(root: Path) -> dict[str, str]:
+    """Build the deploy guard's zip (deterministically) and say where it is.
+
+    The zip lives in the project tree and its path is given relative to the
+    stack, so every clone and every state folder passes the same `filename`:
+    no spurious plan diff between machines.
+    """
+    info = build_lambda_zip(root / GUARD_SOURCE, root / GUARD_PACKAGE)
+    stack = root / "environments" / "stacks" / "runtime"
+    return {"path": os.path.relpath(info.path, stack), "hash": info.sha256_base64}

@@ -4,7 +4,7 @@ Plain values come from the environment's configuration (``parameters``);
 secrets (the names listed under ``secrets``) take their values from
 environment variables or from a YAML file given on the command line, and are
 written as SecureString with the environment's parameters key
-(``alias/{prefix}-parameters``, created by the runtime stack). Secret values
+(``alias/{prefix}-parameters``, created by the runtime stack; ``deployer.names``). Secret values
 never pass through Terraform (not in variables, plans or state) and are never
 printed: reports carry names and outcomes only.
 
@@ -20,31 +20,28 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 import yaml
 
-from deployer.aws import ClientFactory, translate
-from deployer.config import Config, Environment
+from deployer.aws import translate
+from deployer.config import Environment
 from deployer.errors import ConfigError, ConfigProblem, DeployerError
+from deployer.names import parameter_path
+from deployer.output import table
+from deployer.scope import Scope
 
-SHARED = "shared"
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
 SECRET_ENV_PREFIX = "DEPLOYER_SECRET_"
-
-
-def parameter_path(environment: str, service: str) -> str:
-    return f"/pipeline/{environment}/{service}/"
 
 
 def secret_env_var(service: str, name: str) -> str:
     """``DEPLOYER_SECRET_<SERVICE>_<NAME>``, upper-cased, non-alphanumerics as ``_``."""
     token = re.sub(r"[^A-Za-z0-9]", "_", f"{service}_{name}").upper()
     return SECRET_ENV_PREFIX + token
-
-
-def kms_alias(config: Config, environment: str) -> str:
-    return f"alias/{config.name_prefix(environment)}-parameters"
 
 
 @dataclass
@@ -159,23 +156,16 @@ class MissingSecrets(DeployerError):
     exit_code = 2
 
 
-def seed(
-    config: Config,
-    env: Environment,
-    region: str,
-    clients: ClientFactory,
-    secrets: SecretValues,
-    *,
-    strict: bool = True,
-) -> SeedReport:
-    """Write the environment's parameters in one region; idempotent.
+def seed(scope: Scope, secrets: SecretValues, *, strict: bool = True) -> SeedReport:
+    """Write the environment's parameters in the scope's region; idempotent.
 
     With ``strict``, a secret that has no value and does not exist yet is an
     error raised before anything is written (bad input changes nothing).
     """
-    ssm = clients.client("ssm", region, account_id=env.account_id, role_name=env.deploy_role_name)
+    env, region = scope.env, scope.region
+    ssm = scope.ssm
     report = SeedReport(env.name, region)
-    key_id = kms_alias(config, env.name)
+    key_id = scope.names.parameters_kms_alias
     wanted = plan_values(env, secrets)
     current = {name: _current(ssm, name, kind) for name, kind, _value, _svc in wanted}
     missing = [
@@ -192,7 +182,7 @@ def seed(
             + "\n".join(lines)
         )
     if any(kind == "SecureString" and value is not None for _n, kind, value, _s in wanted):
-        _require_key(clients, env, region, key_id)
+        _require_key(scope, key_id)
     for name, kind, value, _service in wanted:
         existing = current[name]
         if value is None:
@@ -201,23 +191,26 @@ def seed(
         if existing is not None and existing[0] == kind and existing[1] == value:
             report.outcomes.append(Outcome(name, kind, "unchanged"))
             continue
-        kwargs: dict[str, Any] = {
-            "Name": name,
-            "Value": value,
-            "Type": kind,
-            "Overwrite": True,
-            "Tier": "Standard",
-        }
-        if kind == "SecureString":
-            kwargs["KeyId"] = key_id
         try:
-            ssm.put_parameter(**kwargs)
+            if kind == "SecureString":
+                ssm.put_parameter(
+                    Name=name,
+                    Value=value,
+                    Type="SecureString",
+                    KeyId=key_id,
+                    Overwrite=True,
+                    Tier="Standard",
+                )
+            else:
+                ssm.put_parameter(
+                    Name=name, Value=value, Type="String", Overwrite=True, Tier="Standard"
+                )
         except botocore.exceptions.ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if kind == "SecureString" and code in ("InvalidKeyId", "NotFoundException"):
                 raise DeployerError(
                     f"cannot write {name}: the KMS key {key_id} does not exist in "
-                    f"{env.account_id}/{region}",
+                    f"{scope.account_id}/{region}",
                     hint=f"apply the runtime stack first: deployer apply {env.name}",
                 ) from None
             # The error message may echo the request: report the code and name only.
@@ -226,22 +219,22 @@ def seed(
     return report
 
 
-def _require_key(clients: ClientFactory, env: Environment, region: str, key_id: str) -> None:
+def _require_key(scope: Scope, key_id: str) -> None:
     """The SecureString key must exist before anything is written."""
-    kms = clients.client("kms", region, account_id=env.account_id, role_name=env.deploy_role_name)
+    env = scope.env
     try:
-        kms.describe_key(KeyId=key_id)
+        scope.kms.describe_key(KeyId=key_id)
     except botocore.exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "NotFoundException":
             raise DeployerError(
                 f"the KMS key {key_id} for SecureString parameters does not exist in "
-                f"account {env.account_id}, {region}; nothing was written",
+                f"account {env.account_id}, {scope.region}; nothing was written",
                 hint=f"apply the runtime stack first: deployer apply {env.name}",
             ) from None
         raise translate(exc, f"describe KMS key {key_id}") from None
 
 
-def _current(ssm: Any, name: str, kind: str) -> tuple[str, str] | None:
+def _current(ssm: SSMClient, name: str, kind: str) -> tuple[str, str] | None:
     try:
         found = ssm.get_parameter(Name=name, WithDecryption=(kind == "SecureString"))
     except botocore.exceptions.ClientError as exc:
@@ -250,3 +243,9 @@ def _current(ssm: Any, name: str, kind: str) -> tuple[str, str] | None:
         raise translate(exc, f"read parameter {name}") from None
     parameter = found["Parameter"]
     return str(parameter["Type"]), str(parameter["Value"])
+
+
+def seed_table(reports: list[SeedReport]) -> str:
+    """What each seed did, per region and parameter (names and outcomes only, no values)."""
+    rows = [(r.region, o.name, o.kind, o.action) for r in reports for o in r.outcomes]
+    return table(("region", "parameter", "type", "result"), rows)

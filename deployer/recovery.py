@@ -9,12 +9,15 @@ duplicate; for a named resource an "already exists" error.
 
 So before each apply the deployer writes an in-flight marker next to the
 workspace's state (``<state key>.inflight`` in the state bucket, visible from
-any machine) and removes it when the apply succeeds. The next apply of a
-workspace whose marker is still there plans, and for every resource the plan
-would create looks for a real one with exactly that identity (its name, its
-CIDR, or its Name tag, plus the stack's default tags): each one found is
-imported into state (``terraform import``) and reported, then the plan is made
-again. Nothing is deleted, and nothing is adopted that does not match what this
+any machine; ``deployer.state``) and removes it when the apply succeeds. The
+next apply of a workspace whose marker is still there plans, and for every
+resource the plan would create looks for a real one with exactly that identity
+(its name, its CIDR, or its Name tag plus the stack's default tags; for a
+security group rule its group, direction, protocol, ports and peer), through
+the workspace's Scope. Each one found gets an ``import`` block in a copy of the
+stack (``adoption_root``), so the import is planned with everything else: the
+user sees ``N to import`` in the plan, and exactly that plan is applied.
+Nothing is deleted, and nothing is adopted that does not match what this
 workspace's configuration creates.
 """
 
@@ -22,19 +25,22 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
-from deployer.aws import ClientFactory, translate
-from deployer.config import Config, Environment
-from deployer.workspaces import Workspace
+from deployer.scope import Scope
 
-Finder = Callable[["Lookup", dict[str, Any]], "str | None"]
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import FilterTypeDef
+
+Finder = Callable[[Scope, dict[str, Any]], "str | None"]
+
+#: The stack's default tags (provider default_tags) a planned resource carries.
+STACK_TAGS = ("Name", "Company", "Service", "Environment", "ManagedBy")
 
 
 @dataclass(frozen=True)
@@ -45,108 +51,17 @@ class Adoption:
 
 
 # ---------------------------------------------------------------------------
-# The in-flight marker
-# ---------------------------------------------------------------------------
-def marker_key(ws: Workspace) -> str:
-    return ws.state_key() + ".inflight"
-
-
-def _state_s3(config: Config, clients: ClientFactory) -> Any:
-    delivery = config.delivery
-    return clients.client(
-        "s3",
-        config.state.region,
-        account_id=delivery.account_id,
-        role_name=delivery.deploy_role_name,
-    )
-
-
-def mark_inflight(config: Config, clients: ClientFactory, ws: Workspace, run_id: str) -> None:
-    body = json.dumps({"run_id": run_id, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ")})
-    try:
-        _state_s3(config, clients).put_object(
-            Bucket=config.state.bucket, Key=marker_key(ws), Body=body.encode()
-        )
-    except botocore.exceptions.ClientError as exc:
-        raise translate(exc, f"mark the apply of {ws.name} in flight") from None
-
-
-def clear_inflight(config: Config, clients: ClientFactory, ws: Workspace) -> None:
-    try:
-        _state_s3(config, clients).delete_object(Bucket=config.state.bucket, Key=marker_key(ws))
-    except botocore.exceptions.ClientError as exc:
-        raise translate(exc, f"clear the in-flight marker of {ws.name}") from None
-
-
-def _read_state_object(config: Config, clients: ClientFactory, key: str, what: str) -> bytes | None:
-    """An object next to the state in the state bucket; None when there is none."""
-    try:
-        body: bytes = (
-            _state_s3(config, clients)
-            .get_object(Bucket=config.state.bucket, Key=key)["Body"]
-            .read()
-        )
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise translate(exc, f"read {what}") from None
-    return body
-
-
-def unfinished_run(config: Config, clients: ClientFactory, ws: Workspace) -> str | None:
-    """The run ID of an earlier apply of this workspace that did not finish, if any."""
-    body = _read_state_object(config, clients, marker_key(ws), f"the in-flight marker of {ws.name}")
-    if body is None:
-        return None
-    try:
-        return str(json.loads(body).get("run_id", "unknown"))
-    except ValueError:
-        return "unknown"
-
-
-def current_lock(config: Config, clients: ClientFactory, ws: Workspace) -> dict[str, str] | None:
-    """Terraform's lock on the workspace's state (its lock info), if one is held."""
-    body = _read_state_object(config, clients, ws.lock_key(), f"the state lock of {ws.name}")
-    if body is None:
-        return None
-    try:
-        lock = json.loads(body)
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in lock.items()} if isinstance(lock, dict) else {}
-
-
-# ---------------------------------------------------------------------------
 # Finding a planned resource that already exists
 # ---------------------------------------------------------------------------
-class Lookup:
-    """boto3 clients in the workspace's account and region, plus the stack's tags."""
-
-    def __init__(self, clients: ClientFactory, env: Environment, region: str) -> None:
-        self._clients = clients
-        self._env = env
-        self.region = region
-        self._cache: dict[str, Any] = {}
-
-    def client(self, service: str) -> Any:
-        if service not in self._cache:
-            self._cache[service] = self._clients.client(
-                service,
-                self.region,
-                account_id=self._env.account_id,
-                role_name=self._env.deploy_role_name,
-            )
-        return self._cache[service]
-
-    def ec2_filters(self, after: dict[str, Any], *extra: dict[str, Any]) -> list[dict[str, Any]]:
-        """The planned Name tag and the stack's default tags, as EC2 filters."""
-        tags = after.get("tags_all") or after.get("tags") or {}
-        filters = [
-            {"Name": f"tag:{key}", "Values": [value]}
-            for key, value in tags.items()
-            if key in ("Name", "Company", "Service", "Environment", "ManagedBy")
-        ]
-        return filters + list(extra)
+def ec2_filters(after: dict[str, Any], *extra: FilterTypeDef) -> list[FilterTypeDef]:
+    """The planned Name tag and the stack's default tags, as EC2 filters."""
+    tags = after.get("tags_all") or after.get("tags") or {}
+    filters: list[FilterTypeDef] = [
+        {"Name": f"tag:{key}", "Values": [value]}
+        for key, value in tags.items()
+        if key in STACK_TAGS
+    ]
+    return filters + list(extra)
 
 
 def _one(items: list[Any], key: str) -> str | None:
@@ -159,19 +74,19 @@ def _named(after: dict[str, Any]) -> bool:
     return bool(tags.get("Name"))
 
 
-def _vpc(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _vpc(scope: Scope, after: dict[str, Any]) -> str | None:
     if not _named(after) or not after.get("cidr_block"):
         return None
-    found = lookup.client("ec2").describe_vpcs(
-        Filters=lookup.ec2_filters(after, {"Name": "cidr-block", "Values": [after["cidr_block"]]})
+    found = scope.ec2.describe_vpcs(
+        Filters=ec2_filters(after, {"Name": "cidr-block", "Values": [after["cidr_block"]]})
     )["Vpcs"]
     return _one(found, "VpcId")
 
 
-def _subnet(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _subnet(scope: Scope, after: dict[str, Any]) -> str | None:
     if not after.get("cidr_block") or not after.get("vpc_id"):
         return None
-    found = lookup.client("ec2").describe_subnets(
+    found = scope.ec2.describe_subnets(
         Filters=[
             {"Name": "vpc-id", "Values": [after["vpc_id"]]},
             {"Name": "cidr-block", "Values": [after["cidr_block"]]},
@@ -180,30 +95,31 @@ def _subnet(lookup: Lookup, after: dict[str, Any]) -> str | None:
     return _one(found, "SubnetId")
 
 
-def _by_name_tag(operation: str, items_key: str, id_key: str, *extra: dict[str, Any]) -> Finder:
-    def find(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _by_name_tag(operation: str, items_key: str, id_key: str, *extra: FilterTypeDef) -> Finder:
+    def find(scope: Scope, after: dict[str, Any]) -> str | None:
         if not _named(after):
             return None
-        ec2 = lookup.client("ec2")
-        found = getattr(ec2, operation)(Filters=lookup.ec2_filters(after, *extra))[items_key]
+        ec2 = scope.ec2
+        found = getattr(ec2, operation)(Filters=ec2_filters(after, *extra))[items_key]
         return _one(found, id_key)
 
     return find
 
 
-def _nat_gateway(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _nat_gateway(scope: Scope, after: dict[str, Any]) -> str | None:
     if not _named(after):
         return None
-    found = lookup.client("ec2").describe_nat_gateways(
-        Filter=lookup.ec2_filters(after, {"Name": "state", "Values": ["pending", "available"]})
+    # botocore names this parameter Filter (the stubs say Filters, which EC2 rejects).
+    found = scope.ec2.describe_nat_gateways(  # type: ignore[call-arg]
+        Filter=ec2_filters(after, {"Name": "state", "Values": ["pending", "available"]})
     )["NatGateways"]
     return _one(found, "NatGatewayId")
 
 
-def _security_group(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _security_group(scope: Scope, after: dict[str, Any]) -> str | None:
     if not after.get("name") or not after.get("vpc_id"):
         return None
-    found = lookup.client("ec2").describe_security_groups(
+    found = scope.ec2.describe_security_groups(
         Filters=[
             {"Name": "group-name", "Values": [after["name"]]},
             {"Name": "vpc-id", "Values": [after["vpc_id"]]},
@@ -216,7 +132,7 @@ def _security_group_rule(egress: bool) -> Finder:
     """A rule is its group, direction, protocol, ports and peer: AuthorizeSecurityGroup*
     refuses a second one (InvalidPermission.Duplicate), so an orphan must be adopted."""
 
-    def find(lookup: Lookup, after: dict[str, Any]) -> str | None:
+    def find(scope: Scope, after: dict[str, Any]) -> str | None:
         group = after.get("security_group_id")
         protocol = after.get("ip_protocol")
         if not group or not protocol:
@@ -232,7 +148,7 @@ def _security_group_rule(egress: bool) -> Finder:
             "PrefixListId": after.get("prefix_list_id"),
             "ReferencedGroupId": after.get("referenced_security_group_id"),
         }
-        ec2 = lookup.client("ec2")
+        ec2 = scope.ec2
         rules = []
         for page in ec2.get_paginator("describe_security_group_rules").paginate(
             Filters=[{"Name": "group-id", "Values": [group]}]
@@ -258,11 +174,11 @@ def _security_group_rule(egress: bool) -> Finder:
     return find
 
 
-def _kms_key(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _kms_key(scope: Scope, after: dict[str, Any]) -> str | None:
     name = (after.get("tags_all") or after.get("tags") or {}).get("Name")
     if not name:
         return None
-    kms = lookup.client("kms")
+    kms = scope.kms
     matches = []
     for page in kms.get_paginator("list_keys").paginate():
         for key in page["Keys"]:
@@ -306,18 +222,18 @@ def _absent_is_none(call: Callable[[], str]) -> str | None:
         raise
 
 
-def _iam_role(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _iam_role(scope: Scope, after: dict[str, Any]) -> str | None:
     name = after.get("name")
     if not name:
         return None
-    return _absent_is_none(lambda: lookup.client("iam").get_role(RoleName=name)["Role"]["RoleName"])
+    return _absent_is_none(lambda: scope.iam.get_role(RoleName=name)["Role"]["RoleName"])
 
 
-def _iam_policy(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _iam_policy(scope: Scope, after: dict[str, Any]) -> str | None:
     name = after.get("name")
     if not name:
         return None
-    iam = lookup.client("iam")
+    iam = scope.iam
     for page in iam.get_paginator("list_policies").paginate(Scope="Local"):
         for policy in page["Policies"]:
             if policy["PolicyName"] == name and policy.get("Path", "/") == after.get("path", "/"):
@@ -325,41 +241,41 @@ def _iam_policy(lookup: Lookup, after: dict[str, Any]) -> str | None:
     return None
 
 
-def _log_group(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _log_group(scope: Scope, after: dict[str, Any]) -> str | None:
     name = after.get("name")
     if not name:
         return None
-    found = lookup.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    found = scope.logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     return name if any(g["logGroupName"] == name for g in found) else None
 
 
-def _load_balancer(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _load_balancer(scope: Scope, after: dict[str, Any]) -> str | None:
     name = after.get("name")
     if not name:
         return None
     return _absent_is_none(
-        lambda: lookup.client("elbv2").describe_load_balancers(Names=[name])["LoadBalancers"][0][
+        lambda: scope.elbv2.describe_load_balancers(Names=[name])["LoadBalancers"][0][
             "LoadBalancerArn"
         ]
     )
 
 
-def _target_group(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _target_group(scope: Scope, after: dict[str, Any]) -> str | None:
     name = after.get("name")
     if not name:
         return None
     return _absent_is_none(
-        lambda: lookup.client("elbv2").describe_target_groups(Names=[name])["TargetGroups"][0][
+        lambda: scope.elbv2.describe_target_groups(Names=[name])["TargetGroups"][0][
             "TargetGroupArn"
         ]
     )
 
 
-def _ecs_service(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _ecs_service(scope: Scope, after: dict[str, Any]) -> str | None:
     name, cluster = after.get("name"), after.get("cluster")
     if not name or not cluster:
         return None
-    found = lookup.client("ecs").describe_services(cluster=cluster, services=[name])["services"]
+    found = scope.ecs.describe_services(cluster=cluster, services=[name])["services"]
     live = [s for s in found if s.get("status") != "INACTIVE"]
     cluster_name = str(cluster).rsplit("/", 1)[-1]
     return f"{cluster_name}/{name}" if len(live) == 1 else None
@@ -369,14 +285,14 @@ def _by_name(service: str, method: str, argument: str, *, items_key: str | None 
     """Resources imported by their name, found by a describe/get that fails when absent
     (or, with ``items_key``, that lists what it found there)."""
 
-    def find(lookup: Lookup, after: dict[str, Any]) -> str | None:
+    def find(scope: Scope, after: dict[str, Any]) -> str | None:
         name = after.get("name")
         if not name:
             return None
         value: Any = [name] if items_key else name
 
         def call() -> str:
-            result = getattr(lookup.client(service), method)(**{argument: value})
+            result = getattr(scope.client(service), method)(**{argument: value})
             if items_key and not result.get(items_key):
                 raise botocore.exceptions.ClientError(
                     {"Error": {"Code": "NotFound", "Message": ""}}, method
@@ -388,11 +304,11 @@ def _by_name(service: str, method: str, argument: str, *, items_key: str | None 
     return find
 
 
-def _deployment_group(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _deployment_group(scope: Scope, after: dict[str, Any]) -> str | None:
     app, group = after.get("app_name"), after.get("deployment_group_name")
     if not app or not group:
         return None
-    codedeploy = lookup.client("codedeploy")
+    codedeploy = scope.codedeploy
     return _absent_is_none(
         lambda: (
             codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=group)
@@ -401,11 +317,11 @@ def _deployment_group(lookup: Lookup, after: dict[str, Any]) -> str | None:
     )
 
 
-def _s3_bucket(lookup: Lookup, after: dict[str, Any]) -> str | None:
+def _s3_bucket(scope: Scope, after: dict[str, Any]) -> str | None:
     name = after.get("bucket")
     if not name:
         return None
-    return _absent_is_none(lambda: lookup.client("s3").head_bucket(Bucket=name) and str(name))
+    return _absent_is_none(lambda: scope.s3.head_bucket(Bucket=name) and str(name))
 
 
 #: Resource types whose create is not idempotent, and how to find one that exists.
@@ -452,8 +368,8 @@ FINDERS: dict[str, Finder] = {
 
 
 def _with_repository_name(finder: Finder, key: str) -> Finder:
-    def find(lookup: Lookup, after: dict[str, Any]) -> str | None:
-        return finder(lookup, {**after, "name": after.get(key)})
+    def find(scope: Scope, after: dict[str, Any]) -> str | None:
+        return finder(scope, {**after, "name": after.get(key)})
 
     return find
 
@@ -463,7 +379,7 @@ FINDERS["aws_codecommit_repository"] = _with_repository_name(
 )
 
 
-def candidates(plan: dict[str, Any], lookup: Lookup) -> list[Adoption]:
+def candidates(plan: dict[str, Any], scope: Scope) -> list[Adoption]:
     """Planned creates that already exist: what an interrupted apply left behind."""
     found = []
     for rc in plan.get("resource_changes", []) or []:
@@ -474,7 +390,7 @@ def candidates(plan: dict[str, Any], lookup: Lookup) -> list[Adoption]:
             continue
         after = rc["change"].get("after") or {}
         try:
-            import_id = finder(lookup, after)
+            import_id = finder(scope, after)
         except botocore.exceptions.ClientError:
             continue  # cannot tell: adopt nothing rather than guess
         if import_id:

@@ -1,42 +1,100 @@
-"""The Terraform state bucket, in the delivery account.
+"""The state store: what the deployer keeps about a workspace, in the delivery account.
 
-The deployer creates it when missing (on the emulator every time the emulator
-is fresh; on AWS once per project), versioned, encrypted and private. State and
-lock files live there; locking is S3-native (``use_lockfile``), no DynamoDB.
+* **The state bucket** holds Terraform's state and its S3-native lock file
+  (``use_lockfile``, no DynamoDB) at ``workspaces/<workspace>/<stack>.tfstate``
+  (``.tflock``). The deployer creates the bucket when missing (on the emulator
+  every time the emulator is fresh; on AWS once per project), versioned,
+  encrypted and private.
+* **The in-flight marker** ``<state key>.inflight`` next to the state: written
+  before an apply, removed when it succeeds. A marker still there means an
+  apply that did not finish (see ``deployer.recovery``).
+* **The run history**: each apply or destroy has a run ID
+  (``YYYYMMDDTHHMMSSZ-<short commit or 'local'>``); the last runs of each
+  workspace are recorded, with what happened, in the SSM parameter
+  ``/deployer/runs/<stack>/<workspace>`` (a JSON list). Not as a tag on
+  resources: that would make every apply change everything.
 """
 
 from __future__ import annotations
 
+import getpass
+import json
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
 import botocore.exceptions
 
-from deployer.aws import ClientFactory, translate
+from deployer.aws import Clients, translate
 from deployer.config import Config
-from deployer.output import Reporter
+from deployer.workspaces import Workspace
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ssm import SSMClient
+
+#: Runs kept per workspace in its history.
+KEEP_RUNS = 10
+RUNS_PREFIX = "/deployer/runs"
 
 
-def ensure_state_bucket(config: Config, clients: ClientFactory, reporter: Reporter) -> bool:
-    """Create the state bucket if it does not exist. Returns True when created."""
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    command: str
+    status: str
+    changes: dict[str, int]
+    by: str
+    finished_at: str
+
+
+def operator() -> str:
+    """Who runs the deployer, as recorded in the run history: ``user@host``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _missing(exc: botocore.exceptions.ClientError, *codes: str) -> bool:
+    return exc.response.get("Error", {}).get("Code") in codes
+
+
+def _delivery_client(config: Config, clients: Clients, service: str) -> Any:
+    """A client in the delivery account, in the state's region: where the state lives."""
     delivery = config.delivery
-    s3 = clients.client(
-        "s3",
+    return clients.client(
+        service,
         config.state.region,
         account_id=delivery.account_id,
         role_name=delivery.deploy_role_name,
     )
+
+
+def ensure_bucket(config: Config, clients: Clients, progress: Callable[[str], None]) -> bool:
+    """Create the state bucket if it does not exist. Returns True when created."""
+    s3: S3Client = _delivery_client(config, clients, "s3")
     bucket = config.state.bucket
     try:
         s3.head_bucket(Bucket=bucket)
         return False
     except botocore.exceptions.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
-        if code not in ("404", "NoSuchBucket", "NotFound"):
+        if not _missing(exc, "404", "NoSuchBucket", "NotFound"):
             raise translate(exc, f"check state bucket {bucket}") from exc
-    reporter.progress(f"creating Terraform state bucket {bucket} in account {delivery.account_id}")
+    progress(f"creating Terraform state bucket {bucket} in account {config.delivery.account_id}")
     try:
-        kwargs: dict[str, object] = {"Bucket": bucket}
-        if config.state.region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": config.state.region}
-        s3.create_bucket(**kwargs)
+        if config.state.region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(
+                Bucket=bucket,
+                CreateBucketConfiguration={
+                    "LocationConstraint": config.state.region  # type: ignore[typeddict-item]
+                },
+            )
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         s3.put_bucket_encryption(
             Bucket=bucket,
@@ -61,3 +119,117 @@ def ensure_state_bucket(config: Config, clients: ClientFactory, reporter: Report
     except botocore.exceptions.ClientError as exc:
         raise translate(exc, f"create state bucket {bucket}") from exc
     return True
+
+
+class StateStore:
+    """A workspace's objects in the state bucket, and its run history."""
+
+    def __init__(self, config: Config, clients: Clients, workspace: Workspace) -> None:
+        self.config = config
+        self.clients = clients
+        self.workspace = workspace
+        self.bucket = config.state.bucket
+
+    @property
+    def s3(self) -> S3Client:
+        client: S3Client = _delivery_client(self.config, self.clients, "s3")
+        return client
+
+    @property
+    def ssm(self) -> SSMClient:
+        client: SSMClient = _delivery_client(self.config, self.clients, "ssm")
+        return client
+
+    def _read(self, key: str, what: str) -> bytes | None:
+        """An object next to the state; None when there is none."""
+        try:
+            body: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except botocore.exceptions.ClientError as exc:
+            if _missing(exc, "NoSuchKey", "404"):
+                return None
+            raise translate(exc, f"read {what}") from None
+        return body
+
+    # -- the in-flight marker -------------------------------------------------------
+    @property
+    def marker_key(self) -> str:
+        return self.workspace.state_key() + ".inflight"
+
+    def mark_inflight(self, run_id: str) -> None:
+        body = json.dumps({"run_id": run_id, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=self.marker_key, Body=body.encode())
+        except botocore.exceptions.ClientError as exc:
+            raise translate(exc, f"mark the apply of {self.workspace.name} in flight") from None
+
+    def clear_inflight(self) -> None:
+        try:
+            self.s3.delete_object(Bucket=self.bucket, Key=self.marker_key)
+        except botocore.exceptions.ClientError as exc:
+            raise translate(exc, f"clear the in-flight marker of {self.workspace.name}") from None
+
+    def unfinished_run(self) -> str | None:
+        """The run ID of an earlier apply of this workspace that did not finish, if any."""
+        body = self._read(self.marker_key, f"the in-flight marker of {self.workspace.name}")
+        if body is None:
+            return None
+        try:
+            return str(json.loads(body).get("run_id", "unknown"))
+        except ValueError:
+            return "unknown"
+
+    # -- the lock ---------------------------------------------------------------------
+    def current_lock(self) -> dict[str, str] | None:
+        """Terraform's lock on the workspace's state (its lock info), if one is held."""
+        body = self._read(self.workspace.lock_key(), f"the state lock of {self.workspace.name}")
+        if body is None:
+            return None
+        try:
+            lock = json.loads(body)
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in lock.items()} if isinstance(lock, dict) else {}
+
+    # -- the run history ----------------------------------------------------------------
+    @property
+    def history_parameter(self) -> str:
+        return f"{RUNS_PREFIX}/{self.workspace.stack}/{self.workspace.name}"
+
+    def history(self) -> list[RunRecord]:
+        try:
+            raw = self.ssm.get_parameter(Name=self.history_parameter)
+        except botocore.exceptions.ClientError as exc:
+            if _missing(exc, "ParameterNotFound"):
+                return []
+            raise translate(exc, f"read run history of {self.workspace.name}") from None
+        try:
+            items = json.loads(raw["Parameter"]["Value"])
+        except (ValueError, KeyError):
+            return []
+        records = []
+        for item in items if isinstance(items, list) else []:
+            try:
+                records.append(RunRecord(**item))
+            except TypeError:
+                continue
+        return records
+
+    def record(self, run: RunRecord) -> list[RunRecord]:
+        """Prepend ``run`` to the workspace's history (keeping the last KEEP_RUNS)."""
+        runs = [run] + [r for r in self.history() if r.run_id != run.run_id]
+        runs = runs[:KEEP_RUNS]
+        value = json.dumps([asdict(r) for r in runs], separators=(",", ":"))
+        try:
+            self.ssm.put_parameter(
+                Name=self.history_parameter,
+                Value=value,
+                Type="String",
+                Overwrite=True,
+                Description=(
+                    f"Last {KEEP_RUNS} deployer runs of {self.workspace.stack} "
+                    f"workspace {self.workspace.name}"
+                ),
+            )
+        except botocore.exceptions.ClientError as exc:
+            raise translate(exc, f"record run {run.run_id}") from None
+        return runs

@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
-import os
 import re
 import signal
 import subprocess
@@ -233,17 +232,9 @@ class Terraform:
             json_stream=True,
         )
 
-    def import_resource(self, address: str, import_id: str, *, var_file: Path) -> Result:
-        return self.run(
-            ["import", "-input=false", "-no-color", f"-var-file={var_file}", address, import_id]
-        )
-
     def output(self) -> dict[str, Any]:
         data: dict[str, Any] = self.run(["output", "-json", "-no-color"]).json()
         return data
-
-    def state_list(self) -> list[str]:
-        return self.run(["state", "list", "-no-color"]).stdout.split()
 
     def force_unlock(self, lock_id: str) -> Result:
         return self.run(["force-unlock", "-force", "-no-color", lock_id])
@@ -307,9 +298,3 @@ def _tail(result: Result) -> str:
             if line.strip() and not line.startswith("{"):
                 lines.append(line)
     return "\n".join(lines)
-
-
-def environ_for(extra: Mapping[str, str]) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(extra)
-    return env

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from deployer.aws import Target, role_arn
-from deployer.config import Config, Environment
+from deployer.config import Config
 from deployer.project import Project
 
 WORKSPACE_KEY_PREFIX = "workspaces"
@@ -46,11 +46,6 @@ class Workspace:
 
 def workspace_name(environment: str, region: str) -> str:
     return f"{environment}-{region}"
-
-
-def workspaces_for(env: Environment, regions: list[str] | None = None) -> list[Workspace]:
-    names = regions if regions else [r.name for r in env.regions]
-    return [Workspace(env.stack, env.name, region) for region in names]
 
 
 def backend_settings(config: Config, target: Target, workspace: Workspace) -> dict[str, Any]:

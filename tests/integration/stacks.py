@@ -10,13 +10,13 @@ from typing import Any
 import boto3
 import tftest
 
+from deployer import state
 from deployer.aws import ClientFactory, Target
 from deployer.config import Config, Environment
 from deployer.config import load as load_config
 from deployer.output import Reporter
 from deployer.project import Project
-from deployer.stacks import variables_for
-from deployer.state import ensure_state_bucket
+from deployer.tfvars import variables_for
 from deployer.workspaces import Workspace, backend_settings, render_backend_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def stack_run(
     env = cfg.environment(env_name)
     workspace = Workspace(env.stack, env.name, region)
     clients = ClientFactory(target)
-    ensure_state_bucket(cfg, clients, Reporter(verbosity=-1))
+    state.ensure_bucket(cfg, clients, Reporter(verbosity=-1).progress)
     work_dir.mkdir(parents=True, exist_ok=True)
     backend_file = work_dir / "backend.tfbackend"
     backend_file.write_text(render_backend_file(backend_settings(cfg, target, workspace)))

@@ -19,6 +19,7 @@ import pytest
 from deployer import drill
 from deployer.aws import Target
 from deployer.emulator import controls
+from deployer.scope import Scope
 from tests.integration.stacks import config, stack_run
 
 pytestmark = pytest.mark.integration
@@ -70,7 +71,7 @@ def test_terraform_does_not_undo_a_blue_green_swap(
 
     try:
         run.apply()
-        layout = drill.discover(CFG, run.env, REGION, MICROSERVICE, client)
+        layout = drill.discover(Scope(CFG, run.env, REGION, target, run.clients), MICROSERVICE)
         blue, green = layout.original_target_group, layout.replacement_target_group
         assert layout.name_of(blue).endswith("-blue") and layout.name_of(green).endswith("-green")
 

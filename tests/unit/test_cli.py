@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from deployer import cli
+from deployer.cli import stack
+from deployer.cli.common import Context
 from deployer.errors import EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,10 +102,10 @@ def test_outside_a_project_is_a_clear_error(
 def test_internal_errors_hide_tracebacks_without_debug(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def boom(ctx: cli.Context) -> int:
+    def boom(ctx: Context) -> int:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setitem(cli.COMMANDS, "validate", boom)
+    monkeypatch.setattr(stack, "cmd_validate", boom)
     assert cli.main(["validate"]) == 1
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: kaboom (re-run with --debug" in err

@@ -18,9 +18,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+from deploy_guard import statuses
 
 from deployer import cli, drill
+from deployer.aws import AWS, Target
+from deployer.config import load
 from deployer.errors import EXIT_USAGE
+from deployer.scope import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "333333333333"
@@ -65,11 +69,13 @@ def layout() -> drill.Layout:
         launch_type="FARGATE",
         topic_arn=TOPIC,
         guard_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{PREFIX}-deploy-guard",
+        unhealthy_alarm=f"{FAMILY}-unhealthy-targets",
+        name_prefix=PREFIX,
     )
 
 
 class Stubs:
-    """One stubbed client per service; the drill's ``client(name)``."""
+    """One stubbed client per service: the Clients of the drill's Scope."""
 
     def __init__(self) -> None:
         self.clients: dict[str, Any] = {}
@@ -84,8 +90,14 @@ class Stubs:
             self.clients[name] = client
             self.stubbers[name] = Stubber(client)
 
-    def __call__(self, name: str) -> Any:
-        return self.clients[name]
+    def client(self, service: str, region: str, **_role: Any) -> Any:
+        assert region == REGION
+        return self.clients[service]
+
+    def scope(self) -> Scope:
+        """Staging's scope with these stubs as its clients."""
+        config = load(ROOT)
+        return Scope(config, config.environment("staging"), REGION, Target(AWS), self)
 
     def __getitem__(self, name: str) -> Stubber:
         return self.stubbers[name]
@@ -122,7 +134,7 @@ def expect_start(stubs: Stubs) -> None:
         {
             "applicationName": f"{PREFIX}-services",
             "deploymentGroupName": FAMILY,
-            "includeOnlyStatuses": list(drill.ACTIVE_STATUSES),
+            "includeOnlyStatuses": list(statuses.UNFINISHED),
         },
     )
     stubs["cloudwatch"].add_response(
@@ -270,7 +282,7 @@ def test_aws_drill_breaks_green_and_waits_for_codedeploys_rollback(stubs: Stubs)
     clock = Clock()
     result = drill.AwsDrill(
         layout(),
-        stubs,
+        stubs.scope(),
         scenario=drill.AFTER_ALLOW_TRAFFIC,
         clock=clock,
         sleep=clock.sleep,
@@ -312,7 +324,7 @@ def test_aws_drill_reports_a_release_that_was_not_rolled_back(stubs: Stubs) -> N
 
     clock = Clock()
     result = drill.AwsDrill(
-        layout(), stubs, scenario=drill.ALARM, clock=clock, sleep=clock.sleep
+        layout(), stubs.scope(), scenario=drill.ALARM, clock=clock, sleep=clock.sleep
     ).run()
 
     stubs.assert_done()  # the alarms were restored and the revision deregistered all the same
@@ -322,10 +334,6 @@ def test_aws_drill_reports_a_release_that_was_not_rolled_back(stubs: Stubs) -> N
 
 
 def test_discover_reads_the_deployment_group_like_codedeploy(stubs: Stubs) -> None:
-    from deployer.config import load
-
-    config = load(ROOT)
-    env = config.environment("staging")
     stubs["codedeploy"].add_response(
         "get_deployment_group",
         {
@@ -386,7 +394,7 @@ def test_discover_reads_the_deployment_group_like_codedeploy(stubs: Stubs) -> No
     )
     stubs.activate()
 
-    found = drill.discover(config, env, REGION, "api-service", stubs)
+    found = drill.discover(stubs.scope(), "api-service")
 
     stubs.assert_done()
     assert (found.original_target_group, found.replacement_target_group) == (GREEN, BLUE)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from deployer import gate
-from deployer.aws import AWS, LOCAL, Target
+from deployer.aws import AWS, LOCAL, ClientFactory, Target
 from deployer.config import load
-from deployer.workspaces import Workspace, backend_settings, render_backend_file, workspaces_for
+from deployer.errors import UsageError
+from deployer.scope import Scope
+from deployer.workspaces import Workspace, backend_settings, render_backend_file
 
 ROOT = Path(__file__).resolve().parents[2]
+NO_CLIENTS = ClientFactory(Target(AWS))  # never called: these tests make no AWS call
 
 
-def plan_with(*changes: tuple[str, str, list[str]]) -> dict[str, object]:
-    return {
-        "resource_changes": [
-            {"address": a, "type": t, "change": {"actions": actions}} for a, t, actions in changes
-        ]
-    }
+def plan_with(*changes: tuple[str, str, list[str]]) -> list[gate.Change]:
+    return [gate.Change(a, t, tuple(actions)) for a, t, actions in changes]
 
 
 def test_a_deleted_bucket_is_refused() -> None:
@@ -48,12 +49,23 @@ def test_creates_and_updates_of_stateful_resources_pass() -> None:
 
 def test_workspace_name_data_dir_and_state_key() -> None:
     cfg = load(ROOT)
-    (east, west) = workspaces_for(cfg.environment("prod"))
+    target = Target(AWS)
+    prod = cfg.environment("prod")
+    (east, west) = (s.workspace for s in Scope.resolve(cfg, prod, None, target, NO_CLIENTS))
     assert (east.name, west.name) == ("prod-us-east-1", "prod-us-west-2")
     assert east.state_key() == "workspaces/prod-us-east-1/runtime.tfstate"
-    assert [w.name for w in workspaces_for(cfg.environment("prod"), ["us-west-2"])] == [
-        "prod-us-west-2"
-    ]
+    only = Scope.resolve(cfg, prod, ["us-west-2"], target, NO_CLIENTS)
+    assert [s.workspace.name for s in only] == ["prod-us-west-2"]
+
+
+def test_a_region_the_environment_does_not_have_is_a_usage_error() -> None:
+    cfg = load(ROOT)
+    with pytest.raises(UsageError) as info:
+        Scope.resolve(cfg, cfg.environment("staging"), ["us-west-2"], Target(AWS), NO_CLIENTS)
+    assert info.value.message == (
+        "environment staging has no region us-west-2 (configured: us-east-1)"
+    )
+    assert info.value.hint == "see environments/staging.yaml"
 
 
 def test_backend_uses_lockfile_in_the_delivery_account() -> None:
@@ -90,7 +102,8 @@ def test_gate_reads_the_changes_terraform_streams_while_planning() -> None:
     from deployer.orchestrator import Orchestrator, RegionRun
     from deployer.output import Reporter
 
-    run = RegionRun(Workspace("runtime", "prod", "us-east-1"))
+    cfg = load(ROOT)
+    run = RegionRun(Scope(cfg, cfg.environment("prod"), "us-east-1", Target(AWS), NO_CLIENTS))
     orch = Orchestrator.__new__(Orchestrator)
     orch.reporter = Reporter(verbosity=-1)
     messages = [
@@ -105,7 +118,7 @@ def test_gate_reads_the_changes_terraform_streams_while_planning() -> None:
     ]  # fmt: skip
     for msg in messages:
         orch._plan_progress(run.workspace, msg, run)
-    refused = gate.refused({"resource_changes": run.changes}, [])
+    refused = gate.refused(run.changes, [])
     assert [(c.address, c.verb) for c in refused] == [
         ("module.parameters.aws_kms_key.this", "replace"),
         ('module.service["api-service"].aws_cloudwatch_log_group.this', "delete"),

@@ -29,7 +29,7 @@ from deployer.names import (
     name_prefix,
     naming,
 )
-from deployer.stacks import delivery_variables
+from deployer.tfvars import delivery_variables
 from deployer.toolchain import find_binary
 
 pytestmark = pytest.mark.terraform

@@ -15,6 +15,7 @@ from deployer.aws import AWS, ClientFactory, Target
 from deployer.config import Config
 from deployer.config import load as load_config
 from deployer.errors import ConfigError, DeployerError
+from deployer.scope import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-jwt-Value-7f9c"
@@ -64,7 +65,7 @@ def test_seed_writes_plain_and_secret_values_then_is_idempotent(
     env = cfg.environment("staging")
     secrets = params.SecretValues({}, {"DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY": SECRET})
 
-    first = params.seed(cfg, env, "us-east-1", aws, secrets)
+    first = params.seed(Scope(cfg, env, "us-east-1", Target(AWS), aws), secrets)
     actions = {o.name: (o.kind, o.action) for o in first.outcomes}
     assert actions == {
         "/pipeline/staging/shared/LOG_LEVEL": ("String", "created"),
@@ -80,7 +81,7 @@ def test_seed_writes_plain_and_secret_values_then_is_idempotent(
     secure = next(p for p in raw if p["Name"].endswith("JWT_SIGNING_KEY"))
     assert secure["KeyId"] in ("alias/acme-shop-staging-parameters", key_id)
 
-    second = params.seed(cfg, env, "us-east-1", aws, secrets)
+    second = params.seed(Scope(cfg, env, "us-east-1", Target(AWS), aws), secrets)
     assert {o.action for o in second.outcomes} == {"unchanged"}
     assert second.changed is False
     # Reports carry names and outcomes, never values.
@@ -91,9 +92,9 @@ def test_changed_value_is_updated(aws: ClientFactory, cfg: Config) -> None:
     make_key(aws)
     env = cfg.environment("staging")
     secrets = params.SecretValues({}, {"DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY": "one"})
-    params.seed(cfg, env, "us-east-1", aws, secrets)
+    params.seed(Scope(cfg, env, "us-east-1", Target(AWS), aws), secrets)
     rotated = params.SecretValues({}, {"DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY": "two"})
-    report = params.seed(cfg, env, "us-east-1", aws, rotated)
+    report = params.seed(Scope(cfg, env, "us-east-1", Target(AWS), aws), rotated)
     assert {o.name: o.action for o in report.outcomes}[
         "/pipeline/staging/auth-service/JWT_SIGNING_KEY"
     ] == "updated"
@@ -105,7 +106,7 @@ def test_missing_secret_changes_nothing_and_names_the_variable(
     make_key(aws)
     env = cfg.environment("staging")
     with pytest.raises(params.MissingSecrets) as info:
-        params.seed(cfg, env, "us-east-1", aws, params.SecretValues({}, {}))
+        params.seed(Scope(cfg, env, "us-east-1", Target(AWS), aws), params.SecretValues({}, {}))
     assert "DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY" in str(info.value)
     assert info.value.exit_code == 2
     assert staging_ssm(aws).describe_parameters()["Parameters"] == []  # type: ignore[attr-defined]
@@ -115,8 +116,10 @@ def test_missing_secret_that_exists_is_kept(aws: ClientFactory, cfg: Config) -> 
     make_key(aws)
     env = cfg.environment("staging")
     given = params.SecretValues({}, {"DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY": SECRET})
-    params.seed(cfg, env, "us-east-1", aws, given)
-    report = params.seed(cfg, env, "us-east-1", aws, params.SecretValues({}, {}))
+    params.seed(Scope(cfg, env, "us-east-1", Target(AWS), aws), given)
+    report = params.seed(
+        Scope(cfg, env, "us-east-1", Target(AWS), aws), params.SecretValues({}, {})
+    )
     assert {o.name: o.action for o in report.outcomes}[
         "/pipeline/staging/auth-service/JWT_SIGNING_KEY"
     ] == "kept"
@@ -146,7 +149,7 @@ def test_without_the_parameters_key_the_error_says_apply_first(
     env = cfg.environment("staging")
     secrets = params.SecretValues({}, {"DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY": SECRET})
     with pytest.raises(DeployerError) as info:
-        params.seed(cfg, env, "us-east-1", aws, secrets)
+        params.seed(Scope(cfg, env, "us-east-1", Target(AWS), aws), secrets)
     assert SECRET not in str(info.value)
     assert "alias/acme-shop-staging-parameters" in info.value.message
     assert "nothing was written" in info.value.message
@@ -163,7 +166,7 @@ def test_region_isolation(aws: ClientFactory, cfg: Config) -> None:
         key = kms.create_key()["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName="alias/acme-shop-prod-parameters", TargetKeyId=key)
     secrets = params.SecretValues({}, {"DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY": SECRET})
-    params.seed(cfg, env, "us-west-2", aws, secrets)
+    params.seed(Scope(cfg, env, "us-west-2", Target(AWS), aws), secrets)
     east = aws.client("ssm", "us-east-1", account_id="444444444444",
                       role_name="OrganizationAccountAccessRole")  # fmt: skip
     west = aws.client("ssm", "us-west-2", account_id="444444444444",

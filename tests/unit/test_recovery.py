@@ -17,9 +17,11 @@ from deployer import recovery
 from deployer.aws import AWS, ClientFactory, Target
 from deployer.config import load
 from deployer.errors import TerraformError
-from deployer.orchestrator import Orchestrator, RegionRun, plan_path
+from deployer.orchestrator import Orchestrator, RegionRun, RunStatus, plan_path
 from deployer.output import Reporter
 from deployer.project import Project
+from deployer.scope import Scope
+from deployer.state import StateStore
 from deployer.workspaces import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,13 +29,14 @@ TAGS = {"Company": "acme", "Service": "shop", "Environment": "dev", "ManagedBy":
 
 
 @pytest.fixture
-def lookup(monkeypatch: pytest.MonkeyPatch) -> Iterator[recovery.Lookup]:
+def lookup(monkeypatch: pytest.MonkeyPatch) -> Iterator[Scope]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        env = load(ROOT).environment("dev")
-        yield recovery.Lookup(ClientFactory(Target(AWS)), env, "us-east-1")
+        config = load(ROOT)
+        env = config.environment("dev")
+        yield Scope(config, env, "us-east-1", Target(AWS), ClientFactory(Target(AWS)))
 
 
 def create(address: str, kind: str, after: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +57,7 @@ def ec2_tags(name: str, environment: str = "dev") -> list[dict[str, Any]]:
     return [{"ResourceType": "vpc", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
 
 
-def test_an_orphaned_network_is_found_by_identity(lookup: recovery.Lookup) -> None:
+def test_an_orphaned_network_is_found_by_identity(lookup: Scope) -> None:
     ec2 = lookup.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16", TagSpecifications=ec2_tags("acme-shop-dev-vpc"))
     vpc_id = vpc["Vpc"]["VpcId"]
@@ -77,7 +80,7 @@ def test_an_orphaned_network_is_found_by_identity(lookup: recovery.Lookup) -> No
     }
 
 
-def test_a_vpc_of_another_environment_is_never_adopted(lookup: recovery.Lookup) -> None:
+def test_a_vpc_of_another_environment_is_never_adopted(lookup: Scope) -> None:
     ec2 = lookup.client("ec2")
     staging_tags = ec2_tags("acme-shop-dev-vpc", environment="staging")
     ec2.create_vpc(CidrBlock="10.10.0.0/16", TagSpecifications=staging_tags)
@@ -86,7 +89,7 @@ def test_a_vpc_of_another_environment_is_never_adopted(lookup: recovery.Lookup) 
     assert recovery.candidates(plan, lookup) == []
 
 
-def test_ambiguous_matches_adopt_nothing(lookup: recovery.Lookup) -> None:
+def test_ambiguous_matches_adopt_nothing(lookup: Scope) -> None:
     ec2 = lookup.client("ec2")
     for _ in range(2):
         ec2.create_vpc(CidrBlock="10.10.0.0/16", TagSpecifications=ec2_tags("acme-shop-dev-vpc"))
@@ -95,7 +98,7 @@ def test_ambiguous_matches_adopt_nothing(lookup: recovery.Lookup) -> None:
     assert recovery.candidates(plan, lookup) == []
 
 
-def test_named_resources_are_found_by_name(lookup: recovery.Lookup) -> None:
+def test_named_resources_are_found_by_name(lookup: Scope) -> None:
     iam = lookup.client("iam")
     iam.create_role(RoleName="acme-shop-dev-api-task-us-east-1", AssumeRolePolicyDocument="{}")
     logs = lookup.client("logs")
@@ -127,7 +130,7 @@ def test_named_resources_are_found_by_name(lookup: recovery.Lookup) -> None:
     }
 
 
-def test_only_creates_are_considered(lookup: recovery.Lookup) -> None:
+def test_only_creates_are_considered(lookup: Scope) -> None:
     lookup.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
     change = create("a.aws_iam_role.r", "aws_iam_role", {"name": "r"})
     change["change"]["actions"] = ["update"]
@@ -152,7 +155,7 @@ def test_adoption_root_keeps_relative_module_sources_working(tmp_path: Path) -> 
     assert boto3  # the finders use boto3 clients from the factory
 
 
-def test_security_group_rules_are_found_by_what_they_allow(lookup: recovery.Lookup) -> None:
+def test_security_group_rules_are_found_by_what_they_allow(lookup: Scope) -> None:
     """AuthorizeSecurityGroupEgress is not idempotent: a rule an interrupted (or retried)
     create left behind would fail the rerun with InvalidPermission.Duplicate."""
     ec2 = lookup.client("ec2")
@@ -212,19 +215,20 @@ def test_a_failed_apply_keeps_its_marker_and_says_a_rerun_converges(
     config = load(ROOT)
     env = config.environment("dev")
     marks: list[str] = []
-    monkeypatch.setattr(recovery, "mark_inflight", lambda *a: marks.append("mark"))
-    monkeypatch.setattr(recovery, "clear_inflight", lambda *a: marks.append("clear"))
+    monkeypatch.setattr(StateStore, "mark_inflight", lambda *a: marks.append("mark"))
+    monkeypatch.setattr(StateStore, "clear_inflight", lambda *a: marks.append("clear"))
     orchestrator = Orchestrator(
-        Project(ROOT, tmp_path), config, None, Target(AWS), None, Reporter(verbosity=-1),  # type: ignore[arg-type]
+        Project(ROOT, tmp_path), None, Reporter(verbosity=-1),  # type: ignore[arg-type]
     )  # fmt: skip
+    no_clients = ClientFactory(Target(AWS))
     run = RegionRun(
-        Workspace(env.stack, env.name, "us-east-1"),
+        Scope(config, env, "us-east-1", Target(AWS), no_clients),
         tf=_FailingTerraform(),  # type: ignore[arg-type]
         plan_file=tmp_path / "apply.tfplan",
         has_changes=True,
     )
     (result,) = orchestrator.apply([run])
-    assert result.status == "failed"
+    assert result.status is RunStatus.FAILED
     assert marks == ["mark"], "the marker must survive a failed apply"
     assert result.error is not None
     assert "InvalidPermission.Duplicate" in result.error.message
@@ -265,7 +269,8 @@ def test_the_current_lock_is_read_from_the_state_bucket(monkeypatch: pytest.Monk
         s3 = clients.client("s3", config.state.region, account_id=delivery.account_id,
                             role_name=delivery.deploy_role_name)  # fmt: skip
         s3.create_bucket(Bucket=config.state.bucket)
-        assert recovery.current_lock(config, clients, ws) is None
+        store = Scope(config, env, "us-east-1", Target(AWS), clients).state
+        assert store.current_lock() is None
         info = {"ID": "abc", "Operation": "OperationTypeApply", "Who": "ci@runner"}
         s3.put_object(Bucket=config.state.bucket, Key=ws.lock_key(), Body=json.dumps(info))
-        assert recovery.current_lock(config, clients, ws) == info
+        assert store.current_lock() == info

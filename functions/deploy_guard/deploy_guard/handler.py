@@ -34,7 +34,7 @@ import boto3
 import botocore.config
 from botocore.exceptions import ClientError
 
-from deploy_guard import notify
+from deploy_guard import notify, statuses
 
 LOG = logging.getLogger("deploy_guard")
 LOG.setLevel(logging.INFO)
@@ -44,11 +44,6 @@ FAILED = "Failed"
 
 #: The EventBridge detail type of alarm state changes.
 ALARM_EVENT = "CloudWatch Alarm State Change"
-
-#: Deployments an alarm stops: shifting or serving traffic (InProgress), waiting for it
-#: (Ready), or in the bake time after the shift, before the old version is terminated
-#: (Baking): a breach then still rolls back.
-ACTIVE_STATUSES = ("InProgress", "Ready", "Baking")
 
 #: Deployments that are themselves rollbacks: stopping one would strand the service
 #: half-way, so they are left to finish.
@@ -109,7 +104,6 @@ class DeploymentGroup:
     cluster: str
     service: str
     target_group_names: tuple[str, ...]
-    production_listener_arns: tuple[str, ...]
     test_listener_arns: tuple[str, ...]
     alarm_names: tuple[str, ...]
 
@@ -125,7 +119,6 @@ class DeploymentGroup:
             cluster=str(services[0].get("clusterName") or ""),
             service=str(services[0].get("serviceName") or ""),
             target_group_names=tuple(str(tg["name"]) for tg in pair.get("targetGroups") or []),
-            production_listener_arns=_listener_arns(pair.get("prodTrafficRoute")),
             test_listener_arns=_listener_arns(pair.get("testTrafficRoute")),
             alarm_names=tuple(str(a["name"]) for a in alarms if a.get("name")),
         )
@@ -521,7 +514,7 @@ class Guard:
         kwargs: dict[str, Any] = {
             "applicationName": self.application,
             "deploymentGroupName": group.name,
-            "includeOnlyStatuses": list(ACTIVE_STATUSES),
+            "includeOnlyStatuses": list(statuses.STOPPABLE),
         }
         while True:
             response = self._api("codedeploy").list_deployments(**kwargs)
@@ -639,7 +632,7 @@ def _client(service: str) -> Any:
     return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+def handler(event: dict[str, Any], _context: object) -> dict[str, Any]:
     """Lambda entry point: a CodeDeploy lifecycle hook or a CloudWatch alarm state change."""
     application = os.environ.get("APPLICATION_NAME", "")
     topic_arn = os.environ.get("TOPIC_ARN", "")

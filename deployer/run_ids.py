@@ -1,4 +1,8 @@
-"""Names and identifiers: ``{company}-{service}-{environment}-{resource}`` and run IDs."""
+"""Run IDs: ``YYYYMMDDTHHMMSSZ-<short commit or 'local'>``, one per apply or destroy.
+
+Sortable, and they say what ran. Printed, in ``--json``, and in the run history
+(``deployer.state``). Resource names live in ``deployer.names``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,6 @@ import datetime as _dt
 import re
 import subprocess
 from pathlib import Path
-
-RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-([0-9a-f]{7,12}|local)$")
-
-
-def resource_name(company: str, service: str, environment: str, resource: str) -> str:
-    return f"{company}-{service}-{environment}-{resource}"
 
 
 def short_commit(root: Path) -> str | None:

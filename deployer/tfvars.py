@@ -1,20 +1,18 @@
-"""Turn validated configuration into the variables of each stack.
+"""The variables of each stack (``terraform.tfvars.json``), from validated configuration.
 
 The stacks never read each other's state: what one needs of another follows
 from configuration and the naming convention, so every environment can be
-planned on an empty account. Secrets never pass through here.
+planned on an empty account. Secrets never pass through here (names only).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from deployer.aws import Target, role_arn
 from deployer.config import Config, Environment
 from deployer.errors import ConfigError, ConfigProblem
-from deployer.packaging import build_lambda_zip
+from deployer.packaging import deploy_guard_package
 
 
 def provider_variables(
@@ -49,22 +47,6 @@ def _delivery(config: Config) -> dict[str, str]:
         "account_id": delivery.account_id,
         "region": delivery.primary_region,
     }
-
-
-GUARD_SOURCE = Path("functions") / "deploy_guard"
-GUARD_PACKAGE = GUARD_SOURCE / "dist" / "deploy-guard.zip"
-
-
-def deploy_guard_package(root: Path) -> dict[str, str]:
-    """Build the deploy guard's zip (deterministically) and say where it is.
-
-    The zip lives in the project tree and its path is given relative to the
-    stack, so every clone and every state folder passes the same `filename`:
-    no spurious plan diff between machines.
-    """
-    info = build_lambda_zip(root / GUARD_SOURCE, root / GUARD_PACKAGE)
-    stack = root / "environments" / "stacks" / "runtime"
-    return {"path": os.path.relpath(info.path, stack), "hash": info.sha256_base64}
 
 
 def runtime_variables(

@@ -1,0 +1,355 @@
+"""The stack commands: validate, plan, apply, destroy, output, unlock, history."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import asdict
+from typing import Any
+
+from deployer import errors, params
+from deployer.cli.common import (
+    Commands,
+    Context,
+    auto_approve_arg,
+    environment_args,
+    finish,
+    outputs_text,
+    runs_document,
+    runs_table,
+    secrets_arg,
+)
+from deployer.orchestrator import Orchestrator, RegionRun, RunStatus, format_summary
+from deployer.output import table
+from deployer.run_ids import run_id
+from deployer.state import RunRecord, operator
+
+
+def register(commands: Commands) -> None:
+    p = commands.add(
+        "validate",
+        "Validate the configuration in environments/ (no Terraform or AWS call).",
+        """\
+        example:
+          deployer validate          every environment
+          deployer validate prod     one environment
+        """,
+        cmd_validate,
+    )
+    p.add_argument("environment", nargs="?", help="only this environment")
+
+    p = commands.add(
+        "plan",
+        "Plan an environment's stack in each of its regions (in parallel); saves the plans.",
+        """\
+        example:
+          deployer plan prod                       both regions of prod
+          deployer plan prod --region us-west-2    only the DR region
+          deployer plan staging --detailed-exitcode   exit 3 when there are changes
+        """,
+        cmd_plan,
+    )
+    environment_args(p)
+    p.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 3 when any region has changes (0: none)",
+    )
+
+    p = commands.add(
+        "apply",
+        "Plan, show the summary, check the gate, then apply exactly those plans.",
+        """\
+        In a protected environment (`protected` in its YAML; by default the delivery
+        environment and the pipeline's staging and production environments) a plan
+        that deletes or replaces stateful resources (buckets, ECR repositories, KMS
+        keys, log groups) is refused unless each is named with --allow-destroy.
+        Asks first when the environment's `approval` is required (by default: the
+        pipeline's production environment, and every environment on AWS).
+
+        example:
+          deployer apply staging
+          deployer apply prod --auto-approve
+        """,
+        cmd_apply,
+    )
+    environment_args(p)
+    auto_approve_arg(p, "do not ask for confirmation (needed without a terminal when asked)")
+    p.add_argument(
+        "--allow-destroy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="allow deleting/replacing this stateful resource address (repeatable)",
+    )
+    secrets_arg(p)
+
+    p = commands.add(
+        "destroy",
+        "Destroy an environment's stack in each of its regions.",
+        """\
+        Always asks first (unless --auto-approve); in a protected environment the
+        stateful resources must each be named with --allow-destroy.
+
+        example:
+          deployer destroy dev --auto-approve
+        """,
+        cmd_destroy,
+    )
+    environment_args(p)
+    auto_approve_arg(p, "do not ask for confirmation")
+    p.add_argument(
+        "--allow-destroy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="allow destroying this stateful resource in a protected environment (repeatable)",
+    )
+
+    p = commands.add(
+        "output",
+        "Show the stack outputs of an environment (per region).",
+        """\
+        example:
+          deployer output staging
+          deployer output prod --json
+        """,
+        cmd_output,
+    )
+    environment_args(p)
+
+    p = commands.add(
+        "unlock",
+        "Release a stale Terraform state lock of a workspace, after showing its holder.",
+        """\
+        Use when a run died and left its lock behind (a concurrent apply reports the
+        holder and points here). Asks before releasing unless --auto-approve.
+
+        example:
+          deployer unlock staging --region us-east-1
+        """,
+        cmd_unlock,
+    )
+    environment_args(p)
+    auto_approve_arg(p, "release without asking")
+
+    p = commands.add(
+        "history",
+        "Show the last runs (run ID, command, result) of an environment's workspaces.",
+        """\
+        Runs are recorded in the delivery account, in the SSM parameter
+        /deployer/runs/<stack>/<env>-<region>.
+
+        example:
+          deployer history prod --json
+        """,
+        cmd_history,
+    )
+    environment_args(p, parallel=False)
+
+
+# ---------------------------------------------------------------------------
+def cmd_validate(ctx: Context) -> int:
+    config = ctx.config
+    names = [ctx.args.environment] if ctx.args.environment else sorted(config.environments)
+    envs = [config.environment(n) for n in names]
+    rows = [
+        (
+            e.name,
+            e.stack,
+            e.account_id,
+            ", ".join(r.name for r in e.regions),
+            "yes" if e.protected else "no",
+            e.approval or "on AWS",
+        )
+        for e in envs
+    ]
+    ctx.reporter.result(
+        {
+            "valid": True,
+            "environments": [
+                {
+                    "name": e.name,
+                    "stack": e.stack,
+                    "account_id": e.account_id,
+                    "regions": [r.name for r in e.regions],
+                    "protected": e.protected,
+                    "approval": e.approval,
+                }
+                for e in envs
+            ],
+        },
+        "configuration is valid\n\n"
+        + table(("environment", "stack", "account", "regions", "protected", "approval"), rows),
+    )
+    return errors.EXIT_OK
+
+
+def cmd_plan(ctx: Context) -> int:
+    env = ctx.environment()
+    scopes = ctx.scopes(env)
+    runs = ctx.orchestrator().plan(scopes)
+    ctx.reporter.result(runs_document(ctx, env, runs), runs_table(runs))
+    code = finish(runs)
+    if code == errors.EXIT_OK and ctx.args.detailed_exitcode and any(r.has_changes for r in runs):
+        return errors.EXIT_CHANGES
+    return code
+
+
+def cmd_apply(ctx: Context) -> int:
+    return _converge(ctx, destroy=False)
+
+
+def cmd_destroy(ctx: Context) -> int:
+    return _converge(ctx, destroy=True)
+
+
+def _converge(ctx: Context, *, destroy: bool) -> int:
+    """apply and destroy: plan, gate, confirm, apply; record; seed after an apply."""
+    env = ctx.environment()
+    scopes = ctx.scopes(env)
+    command = "destroy" if destroy else "apply"
+    rid = run_id(ctx.project.root)
+    ctx.reporter.progress(f"run {rid}: {command} {env.name} on {ctx.target.describe()}")
+    orch = ctx.orchestrator(rid)
+    runs = orch.converge(
+        scopes, destroy=destroy, allow_destroy=ctx.args.allow_destroy, confirm=ctx.confirm
+    )
+    _record_runs(ctx, orch, rid, command, runs)
+    if destroy:
+        ctx.reporter.result(runs_document(ctx, env, runs, run_id=rid), runs_table(runs))
+        return finish(runs)
+    seeded = _seed_after_apply(ctx, runs)
+    document = runs_document(ctx, env, runs, run_id=rid)
+    document["parameters"] = [r.to_json() for r in seeded]
+    ctx.reporter.result(document, _apply_text(rid, runs) + _seed_text(seeded))
+    return finish(runs)
+
+
+def _record_runs(
+    ctx: Context, orch: Orchestrator, rid: str, command: str, runs: list[RegionRun]
+) -> None:
+    finished = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for run in runs:
+        if run.status is RunStatus.PENDING:
+            continue
+        entry = RunRecord(
+            run_id=rid,
+            command=command,
+            status=str(run.status),
+            changes=run.summary,
+            by=operator(),
+            finished_at=finished,
+        )
+        try:
+            run.scope.state.record(entry)
+        except errors.DeployerError as exc:
+            ctx.reporter.warn(f"could not record run {rid} for {run.workspace.name}: {exc.message}")
+
+
+def _seed_after_apply(ctx: Context, runs: list[RegionRun]) -> list[params.SeedReport]:
+    done = [r for r in runs if r.status in (RunStatus.APPLIED, RunStatus.NO_CHANGES)]
+    if not done or done[0].scope.env.stack != "runtime":
+        return []
+    env = done[0].scope.env
+    if not (env.parameters or env.secrets):
+        return []
+    secrets = params.SecretValues.load(getattr(ctx.args, "secrets_file", None))
+    reports = []
+    for run in done:
+        report = params.seed(run.scope, secrets, strict=False)
+        reports.append(report)
+        if report.missing:
+            ctx.reporter.warn(
+                f"{run.workspace.name}: no value for {len(report.missing)} secret(s); "
+                f"run `deployer seed {env.name}` with them set"
+            )
+    return reports
+
+
+def _seed_text(reports: list[params.SeedReport]) -> str:
+    return "\n\nparameters:\n" + params.seed_table(reports) if reports else ""
+
+
+def _apply_text(rid: str, runs: list[RegionRun]) -> str:
+    text = f"run {rid}\n\n" + runs_table(runs)
+    for run in runs:
+        if run.outputs:
+            text += f"\n\noutputs of {run.workspace.name}:\n" + outputs_text(run.outputs)
+    return text
+
+
+def cmd_output(ctx: Context) -> int:
+    env = ctx.environment()
+    scopes = ctx.scopes(env)
+    runs = ctx.orchestrator().outputs(scopes)
+    ok = [r for r in runs if not r.failed]
+    document = {
+        "environment": env.name,
+        "regions": {r.region: {k: v.get("value") for k, v in r.outputs.items()} for r in ok},
+    }
+    text = "\n\n".join(
+        f"{r.workspace.name}:\n" + (outputs_text(r.outputs) if r.outputs else "  (no outputs)")
+        for r in ok
+    )
+    ctx.reporter.result(document, text)
+    return finish(runs)
+
+
+def cmd_unlock(ctx: Context) -> int:
+    env = ctx.environment()
+    scopes = ctx.scopes(env)
+    orch = ctx.orchestrator()
+    results: list[dict[str, Any]] = []
+    for scope in scopes:
+        name = scope.workspace.name
+        lock = scope.state.current_lock()
+        if lock is None:
+            ctx.reporter.progress("not locked", scope=name)
+            results.append({"workspace": name, "locked": False, "released": False})
+            continue
+        lock_id = lock.get("ID", "")
+        operation = lock.get("Operation", "?").removeprefix("OperationType").lower()
+        holder = f"{lock.get('Who', '?')} since {lock.get('Created', '?')} ({operation})"
+        ctx.reporter.progress(f"locked by {holder}, lock ID {lock_id}", scope=name)
+        ctx.confirm(
+            f"Release the lock of {name} held by {holder}? Make sure that run is dead.",
+            "releasing a lock needs approval",
+            hint="re-run with --auto-approve once you are sure the run holding it is dead",
+        )
+        orch.terraform_for(scope).force_unlock(lock_id)
+        ctx.reporter.progress("lock released", scope=name)
+        results.append({"workspace": name, "locked": True, "released": True, "lock": lock})
+    text = table(
+        ("workspace", "was locked", "released"),
+        [
+            (r["workspace"], "yes" if r["locked"] else "no", "yes" if r["released"] else "-")
+            for r in results
+        ],
+    )
+    ctx.reporter.result({"environment": env.name, "workspaces": results}, text)
+    return errors.EXIT_OK
+
+
+def cmd_history(ctx: Context) -> int:
+    env = ctx.environment()
+    document: dict[str, Any] = {"environment": env.name, "workspaces": {}}
+    rows = []
+    for scope in ctx.scopes(env):
+        workspace = scope.workspace.name
+        records = scope.state.history()
+        document["workspaces"][workspace] = [asdict(r) for r in records]
+        rows += [
+            (
+                workspace,
+                r.run_id,
+                r.command,
+                r.status,
+                format_summary(r.changes),
+                r.by,
+                r.finished_at,
+            )
+            for r in records
+        ]
+    text = table(("workspace", "run", "command", "status", "changes", "by", "finished"), rows)
+    ctx.reporter.result(document, text if rows else "no runs recorded")
+    return errors.EXIT_OK
