@@ -10,17 +10,9 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
 
   # Fargate's allowed task sizes: CPU units => allowed memory (MiB). The
-  # task-definition module checks the same table; it is repeated here so that
-  # a wrong size is reported on this module's inputs.
-  fargate_memory_by_cpu = {
-    "256"   = [512, 1024, 2048]
-    "512"   = range(1024, 4096 + 1, 1024)
-    "1024"  = range(2048, 8192 + 1, 1024)
-    "2048"  = range(4096, 16384 + 1, 1024)
-    "4096"  = range(8192, 30720 + 1, 1024)
-    "8192"  = range(16384, 61440 + 1, 4096)
-    "16384" = range(32768, 122880 + 1, 8192)
-  }
+  # task-definition module's table (one file), checked here too so that a wrong
+  # size is reported on this module's inputs.
+  fargate_memory_by_cpu = jsondecode(file("${path.module}/../task-definition/fargate-sizes.json")).memory_by_cpu
 
   name       = var.microservice.name
   short_name = "${var.name_prefix}-${var.microservice.short_name}"

@@ -1,15 +1,7 @@
 locals {
-  # Fargate's allowed task sizes: CPU units => allowed memory (MiB).
-  # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
-  fargate_memory_by_cpu = {
-    "256"   = [512, 1024, 2048]
-    "512"   = range(1024, 4096 + 1, 1024)
-    "1024"  = range(2048, 8192 + 1, 1024)
-    "2048"  = range(4096, 16384 + 1, 1024)
-    "4096"  = range(8192, 30720 + 1, 1024)
-    "8192"  = range(16384, 61440 + 1, 4096)
-    "16384" = range(32768, 122880 + 1, 8192)
-  }
+  # Fargate's allowed task sizes: CPU units => allowed memory (MiB), in one file
+  # that modules/ecs-service reads too (and the deployer's parity test).
+  fargate_memory_by_cpu = jsondecode(file("${path.module}/fargate-sizes.json")).memory_by_cpu
 
   # Container health check: only when a path is given, because the image
   # must then ship curl. The load balancer's target group health check is
