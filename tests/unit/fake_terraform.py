@@ -19,6 +19,18 @@ if record:
         fh.write(json.dumps({{"argv": sys.argv[1:], "env": {{k: v for k, v in os.environ.items()
             if k.startswith(("TF_", "AWS_", "CHECKPOINT"))}}}}) + "\\n")
 args = [a for a in sys.argv[1:] if not a.startswith("-chdir=")]
+# FAKE_TF_SLEEP: take that long, and leave a note in TF_DATA_DIR of when this process ran.
+pause = float(os.environ.get("FAKE_TF_SLEEP", "0"))
+if pause:
+    import time
+    started = time.time()
+    time.sleep(pause)
+    data_dir = os.environ.get("TF_DATA_DIR")
+    if data_dir:
+        os.makedirs(data_dir, exist_ok=True)
+        with open(os.path.join(data_dir, "ran.jsonl"), "a") as fh:
+            fh.write(json.dumps({{"pid": os.getpid(), "started": started, "ended": time.time(),
+                                 "data_dir": data_dir}}) + "\\n")
 if args[:1] == ["version"]:
     print(json.dumps({{"terraform_version": os.environ.get("FAKE_TF_VERSION", "{version}")}}))
     sys.exit(0)

@@ -149,12 +149,17 @@ def test_full_pipes_never_hang_the_run(setup: tuple[Terraform, Path]) -> None:
 
 
 def test_concurrent_workspaces_do_not_share_data_dirs(tmp_path: Path) -> None:
+    """Two regions' Terraform processes run at the same time, each in its own data dir.
+
+    The fake takes a second per run and notes, in the TF_DATA_DIR it was given, when it
+    ran: the notes must overlap in time (the runs were concurrent) and each data dir must
+    hold exactly its own process's note (no process was pointed at the other's).
+    """
     fake = write_fake_terraform(tmp_path)
     tc = toolchain.prepare(tmp_path / "state", tmp_path, configured_binary=str(fake))
-    record = tmp_path / "r.jsonl"
-    env = {"PATH": "/usr/bin:/bin", "FAKE_TF_RECORD": str(record)}
+    shared = {"PATH": "/usr/bin:/bin", "FAKE_TF_SLEEP": "1"}
     runners = [
-        Terraform(tc, tmp_path, tmp_path / "data" / name, env, workspace=name)
+        Terraform(tc, tmp_path, tmp_path / "data" / name, shared, workspace=name)
         for name in ("prod-us-east-1", "prod-us-west-2")
     ]
     threads = [threading.Thread(target=r.run, args=(["plan"],)) for r in runners]
@@ -162,5 +167,15 @@ def test_concurrent_workspaces_do_not_share_data_dirs(tmp_path: Path) -> None:
         t.start()
     for t in threads:
         t.join()
-    dirs = sorted(str(c["env"]["TF_DATA_DIR"]) for c in read_records(record))  # type: ignore[index]
-    assert dirs == sorted(str(r.data_dir) for r in runners)
+    notes = []
+    for runner in runners:
+        lines = (runner.data_dir / "ran.jsonl").read_text().splitlines()
+        (note,) = [json.loads(line) for line in lines]
+        assert note["data_dir"] == str(runner.data_dir)
+        notes.append(note)
+    first, second = notes
+    assert first["pid"] != second["pid"]
+    assert first["started"] < second["ended"] and second["started"] < first["ended"], (
+        "the two workspaces' Terraform processes did not run at the same time"
+    )
+    assert "TF_DATA_DIR" not in shared, "a runner changed the environment it was given"

@@ -41,9 +41,13 @@ def tf(
     )
 
 
-def test_there_are_modules_and_stacks_to_check() -> None:
-    assert MODULES, "no modules found"
-    assert {p.name for p in STACKS} >= {"runtime"}
+def test_every_module_and_stack_folder_is_checked() -> None:
+    """The checks below run on folders holding versions.tf: a module or stack folder
+    without one would silently escape validation and its tests."""
+    folders = {p for p in (ROOT / "modules").iterdir() if p.is_dir()}
+    assert folders == set(MODULES), f"not checked: {sorted(p.name for p in folders - set(MODULES))}"
+    stacks = {p for p in (ROOT / "environments" / "stacks").iterdir() if p.is_dir()}
+    assert stacks == set(STACKS) and {p.name for p in STACKS} == {"delivery", "runtime"}
 
 
 def test_fmt_check(toolchain: Toolchain, tmp_path: Path) -> None:
