@@ -50,9 +50,18 @@ def test_runtime_stack(
     )
     env = run.env
     prefix = CFG.name_prefix(env.name)
+    # What the modules create must carry the names the deployer computes (deployer.names,
+    # held equal to modules/naming by the parity test): every name below comes from there.
+    target = CFG.names.target(env.name, region)
     try:
         out = run.apply()
         vpc_id = out["vpc_id"]
+        assert out["cluster_name"] == target.cluster_name
+        assert out["codedeploy_application_name"] == target.application_name
+        assert out["notifications_topic_arn"] == target.notifications_topic_arn
+        assert out["deploy_guard_function_name"] == target.deploy_guard_name
+        assert out["parameters_kms_alias_name"] == target.parameters_kms_alias
+        assert out["deploy_role_arn"] == target.deploy_role_arn
 
         # -- network: the environment's own account, 3 AZs, private tasks ------------
         ec2 = run.client("ec2")
@@ -81,7 +90,7 @@ def test_runtime_stack(
         cluster = ecs.describe_clusters(clusters=[out["cluster_name"]], include=["SETTINGS"])
         (settings,) = [c["settings"] for c in cluster["clusters"]]
         assert {"name": "containerInsights", "value": "enabled"} in settings
-        names = [f"{prefix}-{m.name}" for m in CFG.microservices]
+        names = [target.service(m.name).service_name for m in CFG.microservices]
         described = ecs.describe_services(cluster=out["cluster_name"], services=names)
         assert len(described["services"]) == len(CFG.microservices)
         for svc in described["services"]:
@@ -107,22 +116,22 @@ def test_runtime_stack(
         cloudwatch = run.client("cloudwatch")
         logs = run.client("logs")
         for m in CFG.microservices:
-            balancer = elb.describe_load_balancers(Names=[f"{prefix}-{m.short_name}-alb"])
+            expected = target.service(m.name)
+            balancer = elb.describe_load_balancers(Names=[expected.alb_name])
             (alb,) = balancer["LoadBalancers"]
             assert {az["SubnetId"] for az in alb["AvailabilityZones"]} == set(
                 out["public_subnet_ids"]
             )
             listeners = elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])
             assert sorted(x["Port"] for x in listeners["Listeners"]) == [80, 8080]
-            groups = elb.describe_target_groups(
-                Names=[f"{prefix}-{m.short_name}-blue", f"{prefix}-{m.short_name}-green"]
-            )["TargetGroups"]
+            pair = expected.target_group_names
+            groups = elb.describe_target_groups(Names=[pair.blue, pair.green])["TargetGroups"]
             assert {g["TargetType"] for g in groups} == {"ip"}
             assert {g["HealthCheckPath"] for g in groups} == {m.health_check_path}
 
             group = codedeploy.get_deployment_group(
                 applicationName=out["codedeploy_application_name"],
-                deploymentGroupName=f"{prefix}-{m.name}",
+                deploymentGroupName=expected.deployment_group_name,
             )["deploymentGroupInfo"]
             assert group["deploymentStyle"] == {
                 "deploymentType": "BLUE_GREEN",
@@ -133,23 +142,20 @@ def test_runtime_stack(
             assert set(rollback["events"]) == {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"}
             alarm_names = [a["name"] for a in group["alarmConfiguration"]["alarms"]]
             assert group["alarmConfiguration"]["enabled"] is True
-            assert sorted(alarm_names) == sorted(
-                f"{prefix}-{m.name}-{kind}"
-                for kind in ("running-tasks", "unhealthy-targets", "5xx-rate")
-            )
+            assert sorted(alarm_names) == sorted(expected.deployment_alarms)
             # The alarms exist, with the environment's thresholds.
             found = cloudwatch.describe_alarms(AlarmNames=alarm_names)["MetricAlarms"]
             assert len(found) == 3
-            rate = next(a for a in found if a["AlarmName"].endswith("5xx-rate"))
+            rate = next(a for a in found if a["AlarmName"] == expected.alarm_names.http_5xx_rate)
             assert rate["Threshold"] == env.alarms.http_5xx_rate_percent
             assert rate["EvaluationPeriods"] == env.alarms.evaluation_periods
             composite = cloudwatch.describe_alarms(
-                AlarmNames=[f"{prefix}-{m.name}-health"], AlarmTypes=["CompositeAlarm"]
+                AlarmNames=[expected.alarm_names.health], AlarmTypes=["CompositeAlarm"]
             )["CompositeAlarms"]
             assert len(composite) == 1
             assert composite[0]["AlarmActions"] == [out["notifications_topic_arn"]]
 
-            (group_logs,) = logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{prefix}/{m.name}")[
+            (group_logs,) = logs.describe_log_groups(logGroupNamePrefix=expected.log_group_name)[
                 "logGroups"
             ]
             assert group_logs["retentionInDays"] == env.log_retention_days
@@ -173,7 +179,7 @@ def test_runtime_stack(
         key = kms.describe_key(KeyId=out["parameters_kms_alias_name"])["KeyMetadata"]
         assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
         assert out["parameter_paths"] == {
-            m.name: f"/pipeline/{env.name}/{m.name}/" for m in CFG.microservices
+            m.name: target.service(m.name).parameter_path for m in CFG.microservices
         }
 
         # -- the cross-account deploy role trusts the delivery pipeline only -------------
@@ -183,14 +189,8 @@ def test_runtime_stack(
         if isinstance(trust, str):
             trust = json.loads(trust)
         principals = [s["Principal"]["AWS"] for s in trust["Statement"]]
-        assert principals in (
-            [f"arn:aws:iam::{DELIVERY.account_id}:role/{CFG.name_prefix(DELIVERY.name)}-pipeline"],
-            [
-                [
-                    f"arn:aws:iam::{DELIVERY.account_id}:role/{CFG.name_prefix(DELIVERY.name)}-pipeline"
-                ]
-            ],
-        )
+        pipeline_role = CFG.names.delivery.pipeline_role_arn
+        assert principals in ([pipeline_role], [[pipeline_role]])
 
         # -- the deploy guard: a Lambda CodeDeploy's hooks call, woken by alarm breaches ----
         guard = run.client("lambda").get_function(FunctionName=out["deploy_guard_function_name"])
@@ -207,9 +207,7 @@ def test_runtime_stack(
         pattern = json.loads(events.describe_rule(Name=rule)["EventPattern"])
         assert pattern["detail"]["state"]["value"] == ["ALARM"]
         assert sorted(pattern["detail"]["alarmName"]) == sorted(
-            f"{prefix}-{m.name}-{kind}"
-            for m in CFG.microservices
-            for kind in ("running-tasks", "unhealthy-targets", "5xx-rate")
+            name for m in CFG.microservices for name in target.service(m.name).deployment_alarms
         )
 
         # -- every policy document obeys the IAM rule; re-plan is empty --------------------
