@@ -93,6 +93,8 @@ run "microservice_name_invalid" {
 run "microservice_short_name_too_long" {
   command = plan
 
+  # 13 characters. A short name_prefix keeps "<name_prefix>-<short_name>-green"
+  # (24 characters) within the 32-character rule, so only this rule breaks.
   variables {
     microservice = {
       name              = "api-service"
@@ -100,6 +102,7 @@ run "microservice_short_name_too_long" {
       port              = 8080
       health_check_path = "/health"
     }
+    name_prefix = "acme"
   }
 
   expect_failures = [var.microservice]

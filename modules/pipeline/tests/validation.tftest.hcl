@@ -132,6 +132,9 @@ run "name_prefix_too_long" {
 run "artifact_stores_key_not_a_region" {
   command = plan
 
+  # A third store keyed by a label instead of a region. Every deploy region
+  # keeps its store and the label's key ARN names the label as its region, so
+  # only the rule on the keys breaks, not the deploy-region or key-region rules.
   variables {
     artifact_stores = {
       us-east-1 = {
@@ -139,10 +142,15 @@ run "artifact_stores_key_not_a_region" {
         bucket_arn  = "arn:aws:s3:::acme-shop-delivery-artifacts-us-east-1"
         kms_key_arn = "arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111"
       }
-      west = {
+      us-west-2 = {
         bucket_name = "acme-shop-delivery-artifacts-us-west-2"
         bucket_arn  = "arn:aws:s3:::acme-shop-delivery-artifacts-us-west-2"
         kms_key_arn = "arn:aws:kms:us-west-2:111111111111:key/22222222-2222-2222-2222-222222222222"
+      }
+      west = {
+        bucket_name = "acme-shop-delivery-artifacts-west"
+        bucket_arn  = "arn:aws:s3:::acme-shop-delivery-artifacts-west"
+        kms_key_arn = "arn:aws:kms:west:111111111111:key/33333333-3333-3333-3333-333333333333"
       }
     }
   }
