@@ -106,6 +106,36 @@ def _by_name_tag(operation: str, items_key: str, id_key: str, *extra: FilterType
     return find
 
 
+def _route_table(scope: Scope, route_table_id: str) -> dict[str, Any] | None:
+    found = scope.ec2.describe_route_tables(RouteTableIds=[route_table_id])["RouteTables"]
+    return dict(found[0]) if len(found) == 1 else None
+
+
+def _route(scope: Scope, after: dict[str, Any]) -> str | None:
+    """A route is its table and destination: CreateRoute refuses a second one
+    (RouteAlreadyExists), so an orphan must be adopted."""
+    table_id, destination = after.get("route_table_id"), after.get("destination_cidr_block")
+    if not table_id or not destination:
+        return None
+    table = _route_table(scope, table_id)
+    routes = [r for r in (table or {}).get("Routes", []) if r.get("Origin") == "CreateRoute"]
+    if any(r.get("DestinationCidrBlock") == destination for r in routes):
+        return f"{table_id}_{destination}"
+    return None
+
+
+def _route_table_association(scope: Scope, after: dict[str, Any]) -> str | None:
+    """A subnet has one route table association (Resource.AlreadyAssociated)."""
+    table_id, subnet_id = after.get("route_table_id"), after.get("subnet_id")
+    if not table_id or not subnet_id:
+        return None
+    table = _route_table(scope, table_id)
+    associations = (table or {}).get("Associations", [])
+    if any(a.get("SubnetId") == subnet_id for a in associations):
+        return f"{subnet_id}/{table_id}"
+    return None
+
+
 def _nat_gateway(scope: Scope, after: dict[str, Any]) -> str | None:
     if not _named(after):
         return None
@@ -335,6 +365,8 @@ FINDERS: dict[str, Finder] = {
         "describe_internet_gateways", "InternetGateways", "InternetGatewayId"
     ),
     "aws_eip": _by_name_tag("describe_addresses", "Addresses", "AllocationId"),
+    "aws_route": _route,
+    "aws_route_table_association": _route_table_association,
     "aws_nat_gateway": _nat_gateway,
     "aws_security_group": _security_group,
     "aws_vpc_security_group_ingress_rule": _security_group_rule(egress=False),

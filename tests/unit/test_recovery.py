@@ -98,6 +98,41 @@ def test_ambiguous_matches_adopt_nothing(lookup: Scope) -> None:
     assert recovery.candidates(plan, lookup) == []
 
 
+def test_orphaned_routes_and_associations_are_found_by_what_they_join(lookup: Scope) -> None:
+    """CreateRoute and AssociateRouteTable refuse a second one (RouteAlreadyExists,
+    Resource.AlreadyAssociated): a kill after AWS made one left the rerun failing."""
+    ec2 = lookup.ec2
+    vpc_id = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.10.0.0/18")["Subnet"]["SubnetId"]
+    other = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.10.64.0/18")["Subnet"]["SubnetId"]
+    table = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    route = "aws_route"
+    association = "aws_route_table_association"
+    plan = {
+        "resource_changes": [
+            create("n.aws_route.public_internet", route,
+                   {"route_table_id": table, "destination_cidr_block": "0.0.0.0/0"}),
+            # The VPC's local route exists in every table: it is not a CreateRoute.
+            create("n.aws_route.local", route,
+                   {"route_table_id": table, "destination_cidr_block": "10.10.0.0/16"}),
+            create("n.aws_route.missing", route,
+                   {"route_table_id": table, "destination_cidr_block": "192.168.0.0/16"}),
+            create('n.aws_route_table_association.public["a"]', association,
+                   {"route_table_id": table, "subnet_id": subnet}),
+            create('n.aws_route_table_association.public["b"]', association,
+                   {"route_table_id": table, "subnet_id": other}),
+        ]
+    }  # fmt: skip
+    found = {a.address: a.import_id for a in recovery.candidates(plan, lookup)}
+    assert found == {
+        "n.aws_route.public_internet": f"{table}_0.0.0.0/0",
+        'n.aws_route_table_association.public["a"]': f"{subnet}/{table}",
+    }
+
+
 def test_named_resources_are_found_by_name(lookup: Scope) -> None:
     iam = lookup.client("iam")
     iam.create_role(RoleName="acme-shop-dev-api-task-us-east-1", AssumeRolePolicyDocument="{}")
