@@ -34,4 +34,18 @@ def test_apply_delivery_and_its_outputs(cli: DeployerCLI) -> None:
     assert replan.returncode == 0, replan.stderr[-3000:]
     history = cli("history", "delivery", "--json").json()["workspaces"]["delivery-us-east-1"]
     assert history[0]["run_id"] == applied.json()["run_id"]
-    assert cli("destroy", "delivery", "--auto-approve").returncode == 0
+
+    # The delivery environment is protected (it holds the ECR repositories, the
+    # artifact buckets, the keys and the state): its stateful resources go only
+    # when each is named.
+    refused = cli("destroy", "delivery", "--auto-approve", "--json")
+    assert refused.returncode == 1, refused.stderr[-3000:]
+    error = refused.json()["error"]
+    assert error.startswith("refusing to apply: the plan would delete or replace stateful")
+    named = [line.split()[-1] for line in error.splitlines()[1:]]
+    assert any(".aws_ecr_repository." in a for a in named)
+    assert any(".aws_s3_bucket." in a for a in named)
+    assert any(".aws_kms_key." in a for a in named)
+    allow = [arg for address in named for arg in ("--allow-destroy", address)]
+    destroyed = cli("destroy", "delivery", "--auto-approve", *allow)
+    assert destroyed.returncode == 0, destroyed.stderr[-3000:]
