@@ -42,14 +42,14 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from deploy_guard import statuses
+
 from deployer.emulator.patches import elbv2_target_health_control as health_hook
 
 PREFIX = "/_deployer/"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready", "Succeeded", "Failed", "Stopped")
-_FINISHED = ("Succeeded", "Failed", "Stopped")
 _HEALTH_STATES = ("initial", "healthy", "unhealthy", "unused", "draining", "unavailable")
 
 
@@ -104,13 +104,13 @@ def deployment_status(body: dict[str, Any]) -> dict[str, Any]:
     region = _required(body, "region")
     deployment_id = _required(body, "deployment_id")
     status = _required(body, "status")
-    if status not in _STATUSES:
-        raise ControlError(f"status must be one of {', '.join(_STATUSES)}")
+    if status not in statuses.ALL:
+        raise ControlError(f"status must be one of {', '.join(statuses.ALL)}")
     deployment = codedeploy_backends[account][region].deployments.get(deployment_id)
     if deployment is None:
         raise ControlError(f"deployment {deployment_id} not found in {account}/{region}", 404)
     deployment.status = status
-    if status in _FINISHED:
+    if status in statuses.FINISHED:
         deployment.complete_time = utcnow()
     return {"deployment_id": deployment_id, "status": status}
 

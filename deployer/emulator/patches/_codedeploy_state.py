@@ -15,11 +15,6 @@ from typing import Any, TypedDict
 
 from ._util import replace
 
-#: Statuses of a deployment that has not finished (AWS's DeploymentStatus enum).
-ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
-#: Statuses of a finished deployment.
-COMPLETED = ("Succeeded", "Failed", "Stopped")
-
 
 class ErrorInformation(TypedDict):
     """GetDeployment's ``errorInformation``, kept as ``deployer_error``."""

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deploy_guard import statuses
+
 from . import _codedeploy_state as state
 from ._util import replace
 
@@ -36,7 +38,7 @@ def _active_in_group(backend: Any, application: str, group: str) -> Any:
         if (
             deployment.application_name == application
             and deployment.deployment_group_name == group
-            and deployment.status in state.ACTIVE
+            and deployment.status in statuses.UNFINISHED
         ):
             return deployment
     return None

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deploy_guard import statuses
+
 from . import _codedeploy_state as state
 from ._util import add_method
 
@@ -58,7 +60,7 @@ def apply() -> None:
             )
         reported: dict[str, str] = getattr(deployment, "deployer_hooks", None) or {}
         deployment.deployer_hooks = reported
-        if execution_id in reported or deployment.status in state.COMPLETED:
+        if execution_id in reported or deployment.status in statuses.FINISHED:
             raise state.error(
                 "LifecycleEventAlreadyCompletedException",
                 f"The lifecycle event hook execution {execution_id} of deployment "

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deploy_guard import statuses
+
 from . import _codedeploy_state as state
 from ._util import add_method
 
@@ -36,7 +38,7 @@ def apply() -> None:
     def stop_deployment(self: Any) -> ActionResult:
         backend = self.codedeploy_backend
         deployment = state.deployment(backend, self._get_param("deploymentId"))
-        if deployment.status in state.COMPLETED:
+        if deployment.status in statuses.FINISHED:
             raise state.error(
                 "DeploymentAlreadyCompletedException",
                 f"The deployment {deployment.deployment_id} has already completed.",
