@@ -87,7 +87,7 @@ class RegionRun:
             "status": str(self.status),
             "changes": self.summary,
             "outputs": {k: v.get("value") for k, v in self.outputs.items()} if self.outputs else {},
-            "seconds": {k: round(v, 1) for k, v in self.seconds.items()},
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
             "error": str(self.error) if self.error else None,
             "adopted": self.adopted,
         }
@@ -229,7 +229,9 @@ class Orchestrator:
             started = time.monotonic()
             run.tf = self._prepare(run.scope)
             run.seconds["init"] = time.monotonic() - started
+            started = time.monotonic()
             unfinished = run.scope.state.unfinished_run()
+            run.seconds["checks"] = time.monotonic() - started
             if unfinished:
                 # A marker with the state locked is an apply still running, not
                 # one that died: stop here, before looking for what it "left".

@@ -31,6 +31,10 @@ from deployer.toolchain import Toolchain, provider_failure_hint
 LineCallback = Callable[[str], None]
 
 STDERR_TAIL_LINES = 30
+#: Set to a Terraform log level (trace, debug, info, ...) to have each Terraform process
+#: the deployer runs write its own log to ``<workspace data dir>/terraform-<command>.log``
+#: (TF_LOG alone would send it to stderr, mixed with the regions' others).
+LOG_LEVEL_ENV = "DEPLOYER_TF_LOG"
 
 #: How long an apply of a saved plan waits for a state lock another run holds
 #: (see Terraform.apply).
@@ -96,6 +100,10 @@ class Terraform:
         self.env.pop("TF_WORKSPACE", None)
         self._current: subprocess.Popen[str] | None = None
 
+    def log_path(self, command: str) -> Path:
+        """Where a command's Terraform log goes with $DEPLOYER_TF_LOG set."""
+        return self.data_dir / f"terraform-{command}.log"
+
     # -- core -------------------------------------------------------------
     def run(
         self,
@@ -109,6 +117,12 @@ class Terraform:
         argv = [str(self.toolchain.binary), f"-chdir={self.stack_dir}", *args]
         shown = ["terraform", *args]
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = self.env
+        level = env.get(LOG_LEVEL_ENV)
+        if level:
+            # Each process's own log: two regions' Terraform must not share one file.
+            env = {**env, "TF_LOG": level, "TF_LOG_PATH": str(self.log_path(args[0]))}
+            Path(env["TF_LOG_PATH"]).unlink(missing_ok=True)
         out: list[str] = []
         err: list[str] = []
         diagnostics: list[dict[str, Any]] = []
@@ -126,7 +140,7 @@ class Terraform:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=self.env,
+            env=env,
             text=True,
             encoding="utf-8",
             errors="replace",

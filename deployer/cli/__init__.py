@@ -43,6 +43,9 @@ environment variables:
                             (default: found in the usual places, then searched for)
   DEPLOYER_TERRAFORM        Terraform binary (default: terraform on PATH)
   DEPLOYER_STATE_DIR        local state folder (default: <project>/.deployer)
+  DEPLOYER_TF_LOG           a Terraform log level (debug, trace, ...): each Terraform
+                            process logs to <state>/terraform/<stack>/<workspace>/
+                            terraform-<command>.log
 
 exit codes: 0 ok, 1 failure, 2 usage or configuration error,
             3 plan has changes (--detailed-exitcode), 4 some regions failed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime
 from dataclasses import asdict
 from typing import Any
@@ -74,13 +75,7 @@ def register(commands: Commands) -> None:
     )
     environment_args(p)
     auto_approve_arg(p, "do not ask for confirmation (needed without a terminal when asked)")
-    p.add_argument(
-        "--allow-destroy",
-        action="append",
-        default=[],
-        metavar="ADDRESS",
-        help="allow deleting/replacing this stateful resource address (repeatable)",
-    )
+    _allow_destroy_arg(p, "allow deleting/replacing this stateful resource address (repeatable)")
     secrets_arg(p)
 
     p = commands.add(
@@ -97,12 +92,8 @@ def register(commands: Commands) -> None:
     )
     environment_args(p)
     auto_approve_arg(p, "do not ask for confirmation")
-    p.add_argument(
-        "--allow-destroy",
-        action="append",
-        default=[],
-        metavar="ADDRESS",
-        help="allow destroying this stateful resource in a protected environment (repeatable)",
+    _allow_destroy_arg(
+        p, "allow destroying this stateful resource in a protected environment (repeatable)"
     )
 
     p = commands.add(
@@ -145,6 +136,12 @@ def register(commands: Commands) -> None:
         cmd_history,
     )
     environment_args(p, parallel=False)
+
+
+def _allow_destroy_arg(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument(
+        "--allow-destroy", action="append", default=[], metavar="ADDRESS", help=help
+    )
 
 
 # ---------------------------------------------------------------------------

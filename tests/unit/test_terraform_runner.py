@@ -179,3 +179,18 @@ def test_concurrent_workspaces_do_not_share_data_dirs(tmp_path: Path) -> None:
         "the two workspaces' Terraform processes did not run at the same time"
     )
     assert "TF_DATA_DIR" not in shared, "a runner changed the environment it was given"
+
+
+def test_deployer_tf_log_gives_each_process_its_own_log_file(
+    setup: tuple[Terraform, Path],
+) -> None:
+    """TF_LOG alone would mix two regions' logs on stderr; DEPLOYER_TF_LOG keeps them apart."""
+    tf, record = setup
+    tf.run(["validate"])
+    tf.env["DEPLOYER_TF_LOG"] = "debug"
+    tf.run(["plan"])
+    plain, logged = (call["env"] for call in read_records(record))
+    assert isinstance(plain, dict) and isinstance(logged, dict)
+    assert "TF_LOG" not in plain and "TF_LOG_PATH" not in plain
+    assert logged["TF_LOG"] == "debug"
+    assert logged["TF_LOG_PATH"] == str(tf.data_dir / "terraform-plan.log")
