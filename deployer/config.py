@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -377,17 +377,6 @@ def _keys(cls: type, *, exclude: tuple[str, ...] = ()) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.name not in exclude)
 
 
-def _default(cls: type, name: str) -> Any:
-    """A field's default, as the dataclass declares it (the one place defaults live)."""
-    for f in fields(cls):
-        if f.name == name:
-            if f.default is not MISSING:
-                return f.default
-            if f.default_factory is not MISSING:
-                return f.default_factory()
-    raise KeyError(f"{cls.__name__}.{name} has no default")
-
-
 PROJECT_KEYS = (
     "company",
     "service",
@@ -550,14 +539,12 @@ def _load_microservices(r: _Reader, doc: dict[str, Any]) -> list[Microservice]:
                 "(it goes into 32-character ALB and target group names)",
             )
             short = None
-        port = r.integer(
-            node, "port", path, default=_default(Microservice, "port"), minimum=1, maximum=65535
-        )
+        port = r.integer(node, "port", path, default=Microservice.port, minimum=1, maximum=65535)
         health = r.string(
             node,
             "health_check_path",
             path,
-            default=_default(Microservice, "health_check_path"),
+            default=Microservice.health_check_path,
             pattern=re.compile(r"^/[\w./-]*$"),
             pattern_reason="must be an absolute URL path",
         )
@@ -590,7 +577,7 @@ def _load_pipeline(
                    pattern_reason="is not a valid image tag")  # fmt: skip
     stages = {}
     for key in ("staging", "production"):
-        default = _default(PipelineSettings, key)
+        default = getattr(PipelineSettings, key)
         name = r.string(node, key, "pipeline", default=default)
         if name and environments and name not in environments:
             r.problem(

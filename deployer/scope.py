@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from deployer.aws import Clients, Target
 from deployer.config import Config, Environment
 from deployer.errors import UsageError
-from deployer.names import DeliveryNames, TargetNames
+from deployer.names import TargetNames
 from deployer.state import StateStore
 from deployer.workspaces import Workspace
 
@@ -83,11 +83,6 @@ class Scope:
     def workspace(self) -> Workspace:
         return Workspace(self.env.stack, self.env.name, self.region)
 
-    @property
-    def name(self) -> str:
-        """``<env>-<region>``: the workspace's name, and how progress lines are scoped."""
-        return self.workspace.name
-
     # -- policy ---------------------------------------------------------------------
     @property
     def protected(self) -> bool:
@@ -108,10 +103,6 @@ class Scope:
                 f"{self.env.name} uses the {self.env.stack} stack, which deploys no services"
             )
         return self.config.names.target(self.env.name, self.region)
-
-    @property
-    def delivery_names(self) -> DeliveryNames:
-        return self.config.names.delivery
 
     @cached_property
     def state(self) -> StateStore:

@@ -19,6 +19,7 @@ under an exclusive file lock (``init_lock``).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import json
@@ -240,9 +241,10 @@ def search_mirror(
     except OSError:
         return None
     skipped = {str(Path(s)) for s in skip}
-    queue: list[tuple[Path, int]] = [(top, 0)]  # breadth first: shallow mirrors are found fast
+    # Breadth first: shallow mirrors are found fast.
+    queue: collections.deque[tuple[Path, int]] = collections.deque([(top, 0)])
     while queue:
-        folder, depth = queue.pop(0)
+        folder, depth = queue.popleft()
         if time.monotonic() > deadline:
             return None
         try:
