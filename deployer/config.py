@@ -107,6 +107,23 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class GitHubSettings:
+    """``ci.github``: the repository whose workflows plan and apply (``deployer ci github``)."""
+
+    repository: str  # OWNER/REPO
+    #: The protected branch the apply workflow runs on.
+    branch: str = "main"
+    #: Create the account's GitHub OIDC provider (false: the account already has one).
+    create_oidc_provider: bool = True
+
+
+@dataclass(frozen=True)
+class CiSettings:
+    #: None: no GitHub identity is created (the delivery stack's CI roles are off).
+    github: GitHubSettings | None = None
+
+
+@dataclass(frozen=True)
 class Alarms:
     running_tasks_min_ratio: float = 1.0
     unhealthy_targets: int = 0
@@ -196,6 +213,7 @@ class Config:
     delivery_environment: str
     environments: dict[str, Environment]
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
+    ci: CiSettings = field(default_factory=CiSettings)
 
     def name_prefix(self, environment: str) -> str:
         return names.name_prefix(self.company, self.service, environment)
@@ -384,8 +402,11 @@ PROJECT_KEYS = (
     "terraform",
     "delivery_environment",
     "pipeline",
+    "ci",
 )
 PIPELINE_KEYS = _keys(PipelineSettings)
+CI_KEYS = _keys(CiSettings)
+GITHUB_KEYS = _keys(GitHubSettings)
 ALARM_KEYS = _keys(Alarms)
 MICROSERVICE_KEYS = _keys(Microservice)
 TERRAFORM_KEYS = (*_keys(TerraformSettings), "state")
@@ -484,6 +505,7 @@ def load(root: Path) -> Config:
         )
 
     pipeline = _load_pipeline(r, doc, environments)
+    ci = _load_ci(r, doc)
     environments = _apply_policy_defaults(environments, protected, pipeline, delivery_env)
 
     if company and service:
@@ -502,6 +524,7 @@ def load(root: Path) -> Config:
         delivery_environment=delivery_env,
         environments=environments,
         pipeline=pipeline,
+        ci=ci,
     )
 
 
@@ -587,6 +610,29 @@ def _load_pipeline(
             r.problem(f"pipeline.{key}", f"{name!r} must be a runtime environment")
         stages[key] = name or default
     return PipelineSettings(source, branch, stages["staging"], stages["production"], tag)
+
+
+GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+
+
+def _load_ci(r: _Reader, doc: dict[str, Any]) -> CiSettings:
+    node = r.mapping(doc.get("ci"), "ci", CI_KEYS)
+    if node.get("github") is None:
+        return CiSettings()
+    gh = r.mapping(node["github"], "ci.github", GITHUB_KEYS, required=("repository",))
+    repository = r.string(gh, "repository", "ci.github", default=None,
+                          pattern=GITHUB_REPOSITORY_RE,
+                          pattern_reason="must be OWNER/REPO, as GitHub spells it")  # fmt: skip
+    branch = r.string(gh, "branch", "ci.github", default=GitHubSettings.branch,
+                      pattern=re.compile(r"^[\w./-]{1,100}$"),
+                      pattern_reason="is not a valid branch name")  # fmt: skip
+    create = gh.get("create_oidc_provider", GitHubSettings.create_oidc_provider)
+    if not isinstance(create, bool):
+        r.problem("ci.github.create_oidc_provider", f"must be true or false, got {create!r}")
+        create = GitHubSettings.create_oidc_provider
+    if not repository:
+        return CiSettings()
+    return CiSettings(GitHubSettings(repository, branch, create))
 
 
 def _load_alarms(r: _Reader, doc: dict[str, Any]) -> Alarms:
