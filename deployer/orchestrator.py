@@ -31,9 +31,29 @@ from deployer.terraform import Terraform
 from deployer.toolchain import Toolchain
 from deployer.workspaces import Workspace, backend_settings, render_backend_file, write_if_changed
 
-#: Regions run at once by default: each plan/apply is a Terraform process plus
-#: a ~200 MB provider plugin; two fit 2 cores and leave room for the emulator.
-DEFAULT_PARALLELISM = 2
+#: Memory one workspace's run takes at its peak: Terraform, the AWS provider
+#: plugin (started up to three times per plan) and their heaps (bench/scale).
+WORKSPACE_MEMORY_GIB = 1.0
+
+
+def default_parallelism(cores: int | None = None, available_gib: float | None = None) -> int:
+    """Workspaces run at once when neither --parallelism nor terraform.parallelism says:
+    one per core (a plan is CPU-bound), at most one per GiB of available memory, at least 1."""
+    cores = cores if cores is not None else (os.cpu_count() or 1)
+    if available_gib is None:
+        available_gib = _available_gib()
+    return max(1, min(cores, int(available_gib // WORKSPACE_MEMORY_GIB)))
+
+
+def _available_gib() -> float:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / (1024 * 1024)
+    except OSError:
+        pass
+    return 2.0  # unknown: assume a small machine
 
 
 class RunStatus(StrEnum):
@@ -205,7 +225,7 @@ class Orchestrator:
         if len(runs) == 1:
             return [guarded(runs[0])]
         config = runs[0].scope.config
-        parallelism = self.parallelism or config.terraform.parallelism or DEFAULT_PARALLELISM
+        parallelism = self.parallelism or config.terraform.parallelism or default_parallelism()
         with concurrent.futures.ThreadPoolExecutor(
             max_workers=min(parallelism, len(runs)), thread_name_prefix="region"
         ) as pool:

@@ -50,11 +50,11 @@ def _delivery(config: Config) -> dict[str, str]:
 
 
 def runtime_variables(
-    config: Config, env: Environment, region: str, target: Target
+    config: Config, env: Environment, region: str, target: Target, *, package: bool = True
 ) -> dict[str, Any]:
     settings = env.region(region)
     return {
-        "deploy_guard_package": deploy_guard_package(config.root),
+        **({"deploy_guard_package": deploy_guard_package(config.root)} if package else {}),
         **provider_variables(config, env, region, target),
         "regions": [r.name for r in env.regions],
         "vpc_cidr": settings.cidr,
@@ -129,7 +129,10 @@ def delivery_variables(
     }
 
 
-def variables_for(config: Config, env: Environment, region: str, target: Target) -> dict[str, Any]:
+def variables_for(
+    config: Config, env: Environment, region: str, target: Target, *, package: bool = True
+) -> dict[str, Any]:
+    """A workspace's variables; ``package=False`` leaves out the Lambda packages (not built)."""
     if env.stack == "runtime":
-        return runtime_variables(config, env, region, target)
+        return runtime_variables(config, env, region, target, package=package)
     return delivery_variables(config, env, region, target)

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from deployer import errors, state
+from deployer import changes, errors, state
 from deployer.aws import LOCAL, TARGETS, ClientFactory, Target
 from deployer.config import Config, Environment
 from deployer.config import load as load_config
@@ -100,8 +100,46 @@ def environment_args(parser: argparse.ArgumentParser, *, parallel: bool = True) 
             "--parallelism",
             type=int,
             metavar="N",
-            help="regions run at once (default: terraform.parallelism or 2)",
+            help="regions run at once (default: terraform.parallelism, else from cores and memory)",
         )
+
+
+def selection_args(parser: argparse.ArgumentParser, verb: str) -> None:
+    """An environment, or --all, or --changed BASE_REF; then --region and --parallelism."""
+    parser.add_argument(
+        "environment", nargs="?", help="environment name (or --all, or --changed BASE_REF)"
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="all_workspaces",
+        help=f"{verb} every environment and region of the project",
+    )
+    parser.add_argument(
+        "--changed",
+        metavar="BASE_REF",
+        help="only the workspaces whose inputs differ from BASE_REF (a commit, branch or tag; "
+        "uncommitted changes count), each with the reason",
+    )
+    parser.add_argument(
+        "--region",
+        action="append",
+        dest="regions",
+        metavar="R",
+        help="only this region (repeatable; default: every region)",
+    )
+    parser.add_argument(
+        "--parallelism",
+        type=int,
+        metavar="N",
+        help="workspaces run at once (default: terraform.parallelism, else from cores and memory)",
+    )
+    parser.add_argument(
+        "--summary-md",
+        type=Path,
+        metavar="FILE",
+        help="also write a short Markdown summary (for a pull request or a CI job summary)",
+    )
 
 
 def secrets_arg(parser: argparse.ArgumentParser) -> None:
@@ -203,6 +241,50 @@ class Context:
             self.clients,
         )
 
+    def selection(self) -> Selection:
+        """The workspaces a command with ``selection_args`` names, and why each."""
+        args = self.args
+        env_name = args.environment
+        if args.all_workspaces and (env_name or args.changed):
+            raise UsageError("--all plans every workspace: name no environment and no --changed")
+        if not (env_name or args.all_workspaces or args.changed):
+            raise UsageError(
+                "name an environment, or use --all or --changed BASE_REF",
+                hint=f"configured environments: {', '.join(sorted(self.config.environments))}",
+            )
+        if args.changed:
+            found = changes.select(self.config, args.changed)
+            chosen = found.selected
+            label = f"changed since {args.changed}"
+            if found.files:
+                self.reporter.detail(f"{len(found.files)} file(s) differ from {args.changed}")
+        else:
+            chosen = changes.every_workspace(self.config)
+            label = "all workspaces"
+        if env_name:
+            env = self.environment()
+            if not args.changed:
+                chosen = [changes.Selected(env.name, r.name, env.stack) for r in env.regions]
+            chosen = [s for s in chosen if s.environment == env.name]
+            label = env.name if not args.changed else f"{env.name}, {label}"
+        regions = args.regions or []
+        if regions:
+            known = {s.region for s in changes.every_workspace(self.config)}
+            if env_name:
+                known = {r.name for r in self.environment().regions}
+            unknown = sorted(set(regions) - known)
+            if unknown:
+                raise UsageError(
+                    f"no such region {', '.join(unknown)} (configured: {', '.join(sorted(known))})",
+                    hint="see environments/*.yaml",
+                )
+            chosen = [s for s in chosen if s.region in regions]
+        return Selection(chosen, label)
+
+    def scope_of(self, selected: changes.Selected) -> Scope:
+        env = self.config.environment(selected.environment)
+        return Scope(self.config, env, selected.region, self.target, self.clients)
+
     def orchestrator(self, run_id: str | None = None) -> Orchestrator:
         # Resolve the toolchain before touching AWS: a missing Terraform is a usage error.
         toolchain = self.toolchain
@@ -233,6 +315,18 @@ class Context:
         answer = sys.stdin.readline().strip()
         if answer != "yes":
             raise errors.DeployerError("cancelled: nothing was applied")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Workspaces chosen by name, --all or --changed; ``label`` says which."""
+
+    workspaces: list[changes.Selected]
+    label: str
+
+    @property
+    def reasons(self) -> dict[str, tuple[str, ...]]:
+        return {s.workspace: s.reasons for s in self.workspaces if s.reasons}
 
 
 # ---------------------------------------------------------------------------

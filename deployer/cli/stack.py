@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 from dataclasses import asdict
 from typing import Any
 
-from deployer import errors, params
+from deployer import errors, params, summary
 from deployer.cli.common import (
     Commands,
     Context,
@@ -18,6 +19,7 @@ from deployer.cli.common import (
     runs_document,
     runs_table,
     secrets_arg,
+    selection_args,
 )
 from deployer.orchestrator import Orchestrator, RegionRun, RunStatus, format_summary
 from deployer.output import table
@@ -40,20 +42,33 @@ def register(commands: Commands) -> None:
 
     p = commands.add(
         "plan",
-        "Plan an environment's stack in each of its regions (in parallel); saves the plans.",
+        "Plan workspaces (environment x region) in parallel; saves the plans.",
         """\
+        One environment, every workspace of the project (--all), or only those whose
+        inputs changed since a git ref (--changed): a module the stack uses, the stack,
+        the environment's variables or backend, the deploy guard's source, the
+        deployer's stack code. --matrix prints the selection as JSON for a CI matrix
+        without planning; --summary-md writes a short Markdown summary for a PR.
+
         example:
           deployer plan prod                       both regions of prod
           deployer plan prod --region us-west-2    only the DR region
           deployer plan staging --detailed-exitcode   exit 3 when there are changes
+          deployer plan --all --summary-md plan.md    every workspace, one table
+          deployer plan --changed origin/main --matrix   what a PR touches, as JSON
         """,
         cmd_plan,
     )
-    environment_args(p)
+    selection_args(p, "plan")
     p.add_argument(
         "--detailed-exitcode",
         action="store_true",
-        help="exit 3 when any region has changes (0: none)",
+        help="exit 3 when any workspace has changes (0: none; 4 when some failed)",
+    )
+    p.add_argument(
+        "--matrix",
+        action="store_true",
+        help="print the selected workspaces as a JSON list (for a CI matrix) and plan nothing",
     )
 
     p = commands.add(
@@ -182,10 +197,47 @@ def cmd_validate(ctx: Context) -> int:
 
 
 def cmd_plan(ctx: Context) -> int:
-    env = ctx.environment()
-    scopes = ctx.scopes(env)
+    selection = ctx.selection()
+    if ctx.args.matrix:
+        matrix = [s.to_json() for s in selection.workspaces]
+        ctx.reporter.result(matrix, json.dumps(matrix, separators=(",", ":")))
+        return errors.EXIT_OK
+    title = f"deployer plan: {selection.label}"
+    if not selection.workspaces:
+        ctx.reporter.progress(f"nothing to plan ({selection.label}: no workspace selected)")
+        if ctx.args.summary_md:
+            summary.write(ctx.args.summary_md, summary.plan_markdown([], title=title))
+        ctx.reporter.result({"selection": selection.label, "workspaces": []}, "nothing to plan")
+        return errors.EXIT_OK
+    for selected in selection.workspaces:
+        if selected.reasons:
+            ctx.reporter.progress(
+                "selected: " + "; ".join(selected.reasons), scope=selected.workspace
+            )
+    scopes = [ctx.scope_of(s) for s in selection.workspaces]
     runs = ctx.orchestrator().plan(scopes)
-    ctx.reporter.result(runs_document(ctx, env, runs), runs_table(runs))
+    if ctx.args.summary_md:
+        summary.write(
+            ctx.args.summary_md,
+            summary.plan_markdown(
+                runs, title=title, reasons=selection.reasons, note=f"Target: {ctx.target_kind}."
+            ),
+        )
+        ctx.reporter.progress(f"summary written to {ctx.args.summary_md}")
+    document = {
+        "selection": selection.label,
+        "target": ctx.target_kind,
+        "workspaces": [
+            {
+                "environment": r.scope.env.name,
+                **r.to_json(),
+                "reasons": list(selection.reasons.get(r.workspace.name, ())),
+                "gate": summary.gate_verdict(r)[0],
+            }
+            for r in runs
+        ],
+    }
+    ctx.reporter.result(document, runs_table(runs))
     code = finish(runs)
     if code == errors.EXIT_OK and ctx.args.detailed_exitcode and any(r.has_changes for r in runs):
         return errors.EXIT_CHANGES
