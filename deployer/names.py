@@ -349,6 +349,9 @@ class DeliveryNames:
     artifact_bucket_arns: tuple[str, ...]
     ecr_repository_names: Mapping[str, str]  # microservice -> repository
     state_bucket: str
+    #: The roles GitHub Actions workflows assume (modules/ci-identity, ``ci.github``).
+    ci_plan_role_arn: str
+    ci_apply_role_arn: str
 
     @classmethod
     def build(
@@ -377,6 +380,8 @@ class DeliveryNames:
             artifact_bucket_arns=tuple(f"arn:aws:s3:::{b}" for b in buckets.values()),
             ecr_repository_names={name: f"{prefix}-{name}" for name in sorted(microservices)},
             state_bucket=state_bucket(company, service, delivery["environment"]),
+            ci_plan_role_arn=_iam_role_arn(delivery["account_id"], f"{prefix}-ci-plan"),
+            ci_apply_role_arn=_iam_role_arn(delivery["account_id"], f"{prefix}-ci-apply"),
         )
 
     def to_output(self) -> dict[str, Any]:
@@ -395,6 +400,8 @@ class DeliveryNames:
             "artifact_bucket_arns": list(self.artifact_bucket_arns),
             "ecr_repository_names": dict(self.ecr_repository_names),
             "state_bucket": self.state_bucket,
+            "ci_plan_role": self.ci_plan_role_arn,
+            "ci_apply_role": self.ci_apply_role_arn,
         }
 
 

@@ -13,6 +13,8 @@ from deployer.aws import Target, role_arn
 from deployer.config import Config, Environment
 from deployer.errors import ConfigError, ConfigProblem
 from deployer.packaging import deploy_guard_package
+from deployer.state import RUNS_PREFIX
+from deployer.workspaces import WORKSPACE_KEY_PREFIX
 
 
 def provider_variables(
@@ -108,6 +110,7 @@ def delivery_variables(
             # Names only: the task definitions reference them, values stay out.
             "secret_names": {svc: list(names) for svc, names in e.secrets.items()},
             "parameters": {svc: sorted(values) for svc, values in e.parameters.items()},
+            "deploy_role_arn": role_arn(e.account_id, e.deploy_role_name),
         }
         for e in config.environments.values()
         if e.stack == "runtime"
@@ -126,6 +129,30 @@ def delivery_variables(
         "dr_region": dr_region(config),
         "log_retention_days": env.log_retention_days,
         "notification_emails": list(env.notification_emails),
+        "state_store": state_store(config),
+        "ci_github": ci_github(config),
+    }
+
+
+def state_store(config: Config) -> dict[str, str]:
+    """Where the deployer keeps state and run history (the CI roles are granted these)."""
+    return {
+        "bucket": config.state.bucket,
+        "region": config.state.region,
+        "key_prefix": WORKSPACE_KEY_PREFIX,
+        "run_history_path": RUNS_PREFIX,
+    }
+
+
+def ci_github(config: Config) -> dict[str, Any] | None:
+    """``ci.github``: the delivery stack creates the GitHub Actions roles when it is set."""
+    github = config.ci.github
+    if github is None:
+        return None
+    return {
+        "repository": github.repository,
+        "branch": github.branch,
+        "create_oidc_provider": github.create_oidc_provider,
     }
 
 

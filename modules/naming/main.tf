@@ -32,6 +32,9 @@ locals {
     }
     # The default Terraform state bucket (terraform.state.bucket in project.yaml).
     state_bucket = "${local.delivery_prefix}-tfstate"
+    # modules/ci-identity: the roles GitHub Actions workflows assume (ci.github in project.yaml).
+    ci_plan_role  = "arn:aws:iam::${local.delivery_acct}:role/${local.delivery_prefix}-ci-plan"
+    ci_apply_role = "arn:aws:iam::${local.delivery_acct}:role/${local.delivery_prefix}-ci-apply"
   }
 
   # {company}-{service}-{environment} of each runtime environment.

@@ -1,5 +1,5 @@
 output "delivery" {
-  description = "Names and ARNs of the delivery stack: prefix, pipeline and its service role, artifact buckets per region, the artifact key alias, ECR repository names, the default Terraform state bucket."
+  description = "Names and ARNs of the delivery stack: prefix, pipeline and its service role, artifact buckets per region, the artifact key alias, ECR repository names, the default Terraform state bucket, the CI roles (plan, apply)."
   value       = local.delivery
 }
 

@@ -222,3 +222,25 @@ module "pipeline" {
   approval_topic_arn         = module.monitoring.approvals_topic_arn
   approval_topic_kms_key_arn = module.artifacts.kms_key_arn
 }
+
+# --- CI identity: GitHub Actions roles, when ci.github is configured ---------------
+
+module "ci_identity" {
+  source = "../../../modules/ci-identity"
+  count  = var.ci_github == null ? 0 : 1
+
+  name_prefix          = local.name_prefix
+  account_id           = var.account_id
+  github_repository    = var.ci_github.repository
+  apply_branch         = var.ci_github.branch
+  create_oidc_provider = var.ci_github.create_oidc_provider
+  state                = var.state_store
+
+  # Jobs in each environment's GitHub environment may assume the apply role,
+  # which may assume the role the deployer uses there (this one's is the role
+  # the provider assumes).
+  environments = merge(
+    { for env, e in var.environments : env => { deploy_role_arn = e.deploy_role_arn } },
+    { (var.environment) = { deploy_role_arn = var.assume_role_arn } },
+  )
+}

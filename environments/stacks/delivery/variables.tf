@@ -45,8 +45,10 @@ variable "environments" {
     memory       = number
     secret_names = optional(map(list(string)), {})
     parameters   = optional(map(list(string)), {})
+    # The role the deployer assumes in the environment's account (null: none).
+    deploy_role_arn = optional(string)
   }))
-  description = "The runtime environments: account, regions (primary first), Fargate size, and the names of the parameters and secrets their task definitions reference."
+  description = "The runtime environments: account, regions (primary first), Fargate size, the names of the parameters and secrets their task definitions reference, and the role the deployer assumes there (the CI apply role may assume it)."
 }
 
 variable "pipeline" {
@@ -95,4 +97,34 @@ variable "notification_emails" {
   description = "Email addresses subscribed to the pipeline's notifications and approvals topics."
   default     = []
   nullable    = false
+}
+
+variable "state_store" {
+  type = object({
+    bucket           = string
+    region           = string
+    key_prefix       = string
+    run_history_path = string
+  })
+  description = "Where the deployer keeps its records in this account: the Terraform state bucket and region (terraform.state), the workspaces' key prefix, the run history's SSM path. The CI roles are granted exactly these."
+}
+
+variable "ci_github" {
+  type = object({
+    repository           = string
+    branch               = optional(string, "main")
+    create_oidc_provider = optional(bool, true)
+  })
+  description = "ci.github of project.yaml: the GitHub repository (OWNER/REPO) whose workflows get the CI roles, the protected branch the apply role trusts, and whether to create the account's GitHub OIDC provider. null: no CI identity."
+  default     = null
+
+  validation {
+    condition     = var.ci_github == null || can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$", var.ci_github.repository))
+    error_message = "The ci_github.repository must be OWNER/REPO as GitHub spells it, without wildcards."
+  }
+
+  validation {
+    condition     = var.ci_github == null || can(regex("^[A-Za-z0-9_./-]{1,100}$", var.ci_github.branch))
+    error_message = "The ci_github.branch must be a branch name of 1 to 100 letters, digits, underscores, periods, slashes and hyphens (no wildcard)."
+  }
 }

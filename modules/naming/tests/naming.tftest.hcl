@@ -94,6 +94,14 @@ run "names_other_modules_create" {
   }
 
   assert {
+    condition = [output.delivery.ci_plan_role, output.delivery.ci_apply_role] == [
+      "arn:aws:iam::111111111111:role/acme-shop-delivery-ci-plan",
+      "arn:aws:iam::111111111111:role/acme-shop-delivery-ci-apply",
+    ]
+    error_message = "The CI roles are {delivery_prefix}-ci-plan and -ci-apply in the delivery account, as modules/ci-identity creates them."
+  }
+
+  assert {
     condition     = output.targets["prod-us-west-2"].parameters_kms_alias == "alias/acme-shop-prod-parameters"
     error_message = "The parameters key alias is alias/{prefix}-parameters, as modules/parameters creates it."
   }
