@@ -38,6 +38,8 @@ from deployer.errors import ToolchainError
 MIN_TERRAFORM = (1, 10, 0)
 
 MIRROR_ENV = "DEPLOYER_PROVIDER_MIRROR"
+#: ``DEPLOYER_PROVIDER_MIRROR=none``: use the registry, never search for a mirror.
+NO_MIRROR = "none"
 GOGC_DEFAULT = "400"
 BINARY_ENV = "DEPLOYER_TERRAFORM"
 
@@ -285,8 +287,11 @@ def resolve_mirror(
     (trusted only while it still holds the locked version); 4. the usual places
     (``USUAL_MIRRORS``); 5. a bounded search of the root filesystem. Found
     nothing: providers come from the registry (that is cached too; delete the
-    cache file to search again).
+    cache file to search again). ``$DEPLOYER_PROVIDER_MIRROR=none``: the registry,
+    without looking (CI runners with registry access).
     """
+    if os.environ.get(MIRROR_ENV, "").strip().lower() == NO_MIRROR:
+        return Mirror(None, f"{MIRROR_ENV}=none: providers from the registry")
     for source, value in (
         (MIRROR_ENV, os.environ.get(MIRROR_ENV)),
         ("terraform.provider_mirror in environments/project.yaml", configured),

@@ -80,6 +80,18 @@ def test_mirror_env_wins_over_config_key(tmp_path: Path, monkeypatch: pytest.Mon
     assert found.source == f"from {toolchain.MIRROR_ENV}"
 
 
+def test_mirror_env_none_means_the_registry_without_searching(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(toolchain.MIRROR_ENV, "none")
+
+    def no_search(version: str | None, platform: str) -> Path | None:
+        raise AssertionError("searched although DEPLOYER_PROVIDER_MIRROR=none")
+
+    found = toolchain.resolve_mirror("vendor/providers", tmp_path, tmp_path, search=no_search)
+    assert found.path is None and "registry" in found.source
+
+
 def test_mirror_config_key_is_relative_to_project(tmp_path: Path) -> None:
     (tmp_path / "vendor" / "providers").mkdir(parents=True)
     assert toolchain.resolve_mirror("vendor/providers", tmp_path).path == (
