@@ -48,6 +48,7 @@ STACK_CODE = frozenset(
         "deployer/workspaces.py",
         "deployer/config.py",
         "deployer/aws.py",
+        "deployer/state.py",
     }
 )
 

@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from deployer import drift as drift_report
 from deployer import gate, recovery, tfvars
 from deployer.emulator.process import pid_alive
 from deployer.errors import DeployerError, PlanRefused, StateLocked, TerraformError, UsageError
@@ -66,6 +67,8 @@ class RunStatus(StrEnum):
     DESTROYED = "destroyed"
     FAILED = "failed"
     OK = "ok"  # outputs read
+    DRIFTED = "drifted"
+    NO_DRIFT = "no-drift"
 
 
 #: Asks the user (question, why it is asked); raises when the answer is not yes.
@@ -86,6 +89,8 @@ class RegionRun:
     #: The changes Terraform streamed while planning: the gate's input.
     changes: list[gate.Change] = field(default_factory=list)
     adopted: list[str] = field(default_factory=list)
+    #: What a refresh-only plan found (``deployer drift``).
+    drift: list[drift_report.ResourceDrift] = field(default_factory=list)
 
     @property
     def workspace(self) -> Workspace:
@@ -111,6 +116,24 @@ class RegionRun:
             "error": str(self.error) if self.error else None,
             "adopted": self.adopted,
         }
+
+
+BACKEND_FILE = "backend.tfbackend"
+VAR_FILE = "terraform.tfvars.json"
+
+
+def write_workspace_files(scope: Scope, directory: Path) -> tuple[Path, Path]:
+    """A workspace's backend settings and variables, as Terraform reads them
+    (``init -backend-config=`` and ``plan -var-file=``); rewritten only on change."""
+    backend_file = directory / BACKEND_FILE
+    write_if_changed(
+        backend_file,
+        render_backend_file(backend_settings(scope.config, scope.target, scope.workspace)),
+    )
+    var_file = directory / VAR_FILE
+    variables = tfvars.variables_for(scope.config, scope.env, scope.region, scope.target)
+    write_if_changed(var_file, json.dumps(variables, indent=2, sort_keys=True) + "\n")
+    return backend_file, var_file
 
 
 def plan_path(data_dir: Path, kind: str) -> Path:
@@ -152,13 +175,7 @@ class Orchestrator:
             raise UsageError(f"stack {ws.stack!r} not found at {stack_dir}")
         data_dir = ws.data_dir(self.project)
         data_dir.mkdir(parents=True, exist_ok=True)
-        backend_file = data_dir / "backend.tfbackend"
-        write_if_changed(
-            backend_file, render_backend_file(backend_settings(scope.config, scope.target, ws))
-        )
-        var_file = data_dir / "terraform.tfvars.json"
-        variables = tfvars.variables_for(scope.config, scope.env, ws.region, scope.target)
-        write_if_changed(var_file, json.dumps(variables, indent=2, sort_keys=True) + "\n")
+        backend_file, _ = write_workspace_files(scope, data_dir)
         tf = Terraform(
             self.toolchain, stack_dir, data_dir, scope.target.environ(), workspace=ws.name
         )
@@ -280,7 +297,7 @@ class Orchestrator:
                 self._plan_progress(ws, msg, run)
 
             run.has_changes = run.tf.plan(
-                var_file=data_dir / "terraform.tfvars.json",
+                var_file=data_dir / VAR_FILE,
                 out=run.plan_file,
                 destroy=destroy,
                 on_message=on_message,
@@ -305,7 +322,7 @@ class Orchestrator:
         ws = run.workspace
         assert run.tf is not None
         data_dir = ws.data_dir(self.project)
-        var_file = data_dir / "terraform.tfvars.json"
+        var_file = data_dir / VAR_FILE
         self.reporter.progress(
             f"apply {unfinished} did not finish here: looking for resources it created "
             "but did not record",
@@ -342,7 +359,7 @@ class Orchestrator:
         tf = Terraform(
             self.toolchain, root, data_dir / "adopt-data", scope.target.environ(), workspace=ws.name
         )
-        tf.init(data_dir / "backend.tfbackend")
+        tf.init(data_dir / BACKEND_FILE)
         tf.select_workspace(ws.name)
         return tf
 
@@ -485,6 +502,33 @@ class Orchestrator:
             )
         elif kind == "apply_errored":
             self.reporter.progress(f"  error on {address}", scope=ws.name)
+
+    # -- drift ------------------------------------------------------------------------
+    def drift(self, scopes: list[Scope]) -> list[RegionRun]:
+        """A refresh-only plan per workspace, read into a drift report (deployer.drift)."""
+        runs = [RegionRun(scope) for scope in scopes]
+
+        def step(run: RegionRun) -> None:
+            ws = run.workspace
+            run.tf = self._prepare(run.scope)
+            data_dir = ws.data_dir(self.project)
+            plan_file = plan_path(data_dir, "drift")
+            self.reporter.progress("terraform plan -refresh-only", scope=ws.name)
+            started = time.monotonic()
+            try:
+                run.tf.plan(var_file=data_dir / VAR_FILE, out=plan_file, refresh_only=True)
+                document = run.tf.show_plan(plan_file)
+            finally:
+                plan_file.unlink(missing_ok=True)
+            run.seconds["refresh"] = time.monotonic() - started
+            run.drift = drift_report.analyse(document, self.project.stack_dir(ws.stack))
+            found = drift_report.drifted(run.drift)
+            run.status = RunStatus.DRIFTED if found else RunStatus.NO_DRIFT
+            self.reporter.progress(
+                f"{len(found)} resource(s) drifted" if found else "no drift", scope=ws.name
+            )
+
+        return self._fan_out(runs, step)
 
     # -- outputs ----------------------------------------------------------------------
     def outputs(self, scopes: list[Scope]) -> list[RegionRun]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from deployer import drift as drift_report
 from deployer import gate
 from deployer.orchestrator import RegionRun, RunStatus
 
@@ -109,3 +110,40 @@ def _overall(runs: Sequence[RegionRun]) -> str:
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+DRIFT_MARKER = "<!-- deployer-drift -->"
+
+
+def drift_markdown(runs: Sequence[RegionRun], *, title: str, note: str = "") -> str:
+    """Per workspace: each drifted resource and attribute (values masked where sensitive),
+    then what changed but is left to CodeDeploy (``ignore_changes``), which is not drift."""
+    lines = [DRIFT_MARKER, f"## {title}", ""]
+    if note:
+        lines += [note, ""]
+    lines += ["| workspace | status | drifted resources |", "|---|---|---:|"]
+    for run in runs:
+        count = "-" if run.failed else str(len(drift_report.drifted(run.drift)))
+        lines.append(f"| {run.workspace.name} | {run.status} | {count} |")
+    for run in runs:
+        details: list[str] = []
+        if run.error is not None:
+            details.append(f"Failed: {_cell(run.error.message.splitlines()[0])[:300]}")
+        found = drift_report.drifted(run.drift)
+        for resource in found[:MAX_ADDRESSES]:
+            if resource.action == "delete":
+                details.append(f"- `{resource.address}`: deleted outside Terraform")
+                continue
+            details.append(f"- `{resource.address}`")
+            details += [f"  - {_cell(a.describe())}" for a in resource.attributes]
+        if len(found) > MAX_ADDRESSES:
+            details.append(f"- ... and {len(found) - MAX_ADDRESSES} more")
+        left = [r for r in run.drift if r.left_alone]
+        if left:
+            details += ["", "Left to CodeDeploy (`ignore_changes`), not drift:"]
+            details += [f"- `{r.address}`: {', '.join(r.left_alone)}" for r in left]
+        if details:
+            lines += ["", f"### {run.workspace.name}", "", *details]
+    total = sum(len(drift_report.drifted(r.drift)) for r in runs)
+    lines += ["", f"{len(runs)} workspace(s) checked, {total} drifted resource(s)."]
+    return "\n".join(lines) + "\n"

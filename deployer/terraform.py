@@ -209,8 +209,10 @@ class Terraform:
         destroy: bool = False,
         on_message: Callable[[dict[str, Any]], None] | None = None,
         refresh: bool = True,
+        refresh_only: bool = False,
     ) -> bool:
-        """Write a plan file; return True when it has changes."""
+        """Write a plan file; return True when it has changes (with ``refresh_only``:
+        when the remote objects differ from the state)."""
         args = [
             "plan",
             "-input=false",
@@ -223,6 +225,8 @@ class Terraform:
             args.append("-destroy")
         if not refresh:
             args.append("-refresh=false")
+        if refresh_only:
+            args.append("-refresh-only")
         result = self.run(
             args, ok_codes=(0, 2), on_stdout=_json_callback(on_message), json_stream=True
         )

@@ -104,10 +104,13 @@ def environment_args(parser: argparse.ArgumentParser, *, parallel: bool = True) 
         )
 
 
-def selection_args(parser: argparse.ArgumentParser, verb: str) -> None:
-    """An environment, or --all, or --changed BASE_REF; then --region and --parallelism."""
+def selection_args(parser: argparse.ArgumentParser, verb: str, *, changed: bool = True) -> None:
+    """An environment, or --all (or --changed BASE_REF); then --region, --parallelism and
+    --summary-md."""
     parser.add_argument(
-        "environment", nargs="?", help="environment name (or --all, or --changed BASE_REF)"
+        "environment",
+        nargs="?",
+        help="environment name (or --all" + (", or --changed BASE_REF)" if changed else ")"),
     )
     parser.add_argument(
         "--all",
@@ -115,12 +118,13 @@ def selection_args(parser: argparse.ArgumentParser, verb: str) -> None:
         dest="all_workspaces",
         help=f"{verb} every environment and region of the project",
     )
-    parser.add_argument(
-        "--changed",
-        metavar="BASE_REF",
-        help="only the workspaces whose inputs differ from BASE_REF (a commit, branch or tag; "
-        "uncommitted changes count), each with the reason",
-    )
+    if changed:
+        parser.add_argument(
+            "--changed",
+            metavar="BASE_REF",
+            help="only the workspaces whose inputs differ from BASE_REF (a commit, branch or "
+            "tag; uncommitted changes count), each with the reason",
+        )
     parser.add_argument(
         "--region",
         action="append",
@@ -245,28 +249,30 @@ class Context:
         """The workspaces a command with ``selection_args`` names, and why each."""
         args = self.args
         env_name = args.environment
-        if args.all_workspaces and (env_name or args.changed):
+        changed = getattr(args, "changed", None)
+        if args.all_workspaces and (env_name or changed):
             raise UsageError("--all plans every workspace: name no environment and no --changed")
-        if not (env_name or args.all_workspaces or args.changed):
+        if not (env_name or args.all_workspaces or changed):
             raise UsageError(
-                "name an environment, or use --all or --changed BASE_REF",
+                "name an environment, or use --all"
+                + (" or --changed BASE_REF" if hasattr(args, "changed") else ""),
                 hint=f"configured environments: {', '.join(sorted(self.config.environments))}",
             )
-        if args.changed:
-            found = changes.select(self.config, args.changed)
+        if changed:
+            found = changes.select(self.config, changed)
             chosen = found.selected
-            label = f"changed since {args.changed}"
+            label = f"changed since {changed}"
             if found.files:
-                self.reporter.detail(f"{len(found.files)} file(s) differ from {args.changed}")
+                self.reporter.detail(f"{len(found.files)} file(s) differ from {changed}")
         else:
             chosen = changes.every_workspace(self.config)
             label = "all workspaces"
         if env_name:
             env = self.environment()
-            if not args.changed:
+            if not changed:
                 chosen = [changes.Selected(env.name, r.name, env.stack) for r in env.regions]
             chosen = [s for s in chosen if s.environment == env.name]
-            label = env.name if not args.changed else f"{env.name}, {label}"
+            label = f"{env.name}, {label}" if changed else env.name
         regions = args.regions or []
         if regions:
             known = {s.region for s in changes.every_workspace(self.config)}

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
+import shlex
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
+from deployer import drift as drift_report
 from deployer import errors, params, summary
 from deployer.cli.common import (
     Commands,
@@ -21,9 +25,16 @@ from deployer.cli.common import (
     secrets_arg,
     selection_args,
 )
-from deployer.orchestrator import Orchestrator, RegionRun, RunStatus, format_summary
+from deployer.orchestrator import (
+    Orchestrator,
+    RegionRun,
+    RunStatus,
+    format_summary,
+    write_workspace_files,
+)
 from deployer.output import table
 from deployer.run_ids import run_id
+from deployer.scope import Scope
 from deployer.state import RunRecord, operator
 
 
@@ -109,6 +120,51 @@ def register(commands: Commands) -> None:
     auto_approve_arg(p, "do not ask for confirmation")
     _allow_destroy_arg(
         p, "allow destroying this stateful resource in a protected environment (repeatable)"
+    )
+
+    p = commands.add(
+        "drift",
+        "Find what changed behind Terraform's back: a refresh-only plan per workspace.",
+        """\
+        Names each drifted resource and attribute (sensitive values masked). What
+        the stacks deliberately leave to CodeDeploy (`ignore_changes`: the ECS
+        service's task definition and load balancer, the listeners' default
+        actions) is listed apart and is not drift. Changes nothing.
+        Exit codes: 0 no drift, 3 drift, 4 some workspaces failed.
+
+        example:
+          deployer drift prod
+          deployer drift --all --summary-md drift.md --json
+        """,
+        cmd_drift,
+    )
+    selection_args(p, "check", changed=False)
+
+    p = commands.add(
+        "tf-config",
+        "Write a workspace's backend and variables files, for plain Terraform (in CI).",
+        """\
+        Writes DIR/backend.tfbackend, DIR/terraform.tfvars.json and DIR/env.sh (the
+        workspace, the CLI configuration with the provider mirror, a data directory
+        outside the source tree and, on the local emulator, its endpoint and test
+        credentials), then prints the commands that plan exactly what
+        `deployer plan` plans. Holds no secret: secrets are never Terraform inputs.
+
+        example:
+          deployer tf-config staging --region us-east-1 --dir /tmp/tf
+          . /tmp/tf/env.sh
+          cd environments/stacks/runtime
+          terraform init -backend-config=/tmp/tf/backend.tfbackend
+          terraform plan -var-file=/tmp/tf/terraform.tfvars.json
+        """,
+        cmd_tf_config,
+    )
+    p.add_argument("environment", help="environment name")
+    p.add_argument("--region", required=True, help="the workspace's region")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        help="where to write (default: <state dir>/tf-config/<stack>/<workspace>)",
     )
 
     p = commands.add(
@@ -325,6 +381,97 @@ def _apply_text(rid: str, runs: list[RegionRun]) -> str:
         if run.outputs:
             text += f"\n\noutputs of {run.workspace.name}:\n" + outputs_text(run.outputs)
     return text
+
+
+def cmd_drift(ctx: Context) -> int:
+    selection = ctx.selection()
+    scopes = [ctx.scope_of(s) for s in selection.workspaces]
+    runs = ctx.orchestrator().drift(scopes)
+    if ctx.args.summary_md:
+        summary.write(
+            ctx.args.summary_md,
+            summary.drift_markdown(
+                runs,
+                title=f"deployer drift: {selection.label}",
+                note=f"Target: {ctx.target_kind}.",
+            ),
+        )
+        ctx.reporter.progress(f"summary written to {ctx.args.summary_md}")
+    document = {
+        "selection": selection.label,
+        "target": ctx.target_kind,
+        "workspaces": [
+            {
+                "workspace": r.workspace.name,
+                "environment": r.scope.env.name,
+                "region": r.region,
+                "status": str(r.status),
+                "drifted": [d.to_json() for d in drift_report.drifted(r.drift)],
+                "left_to_codedeploy": [d.to_json() for d in r.drift if d.left_alone],
+                "error": str(r.error) if r.error else None,
+            }
+            for r in runs
+        ],
+    }
+    rows = []
+    for run in runs:
+        found = drift_report.drifted(run.drift)
+        if not found:
+            rows.append((run.workspace.name, str(run.status), "", ""))
+        for resource in found:
+            what = ", ".join(a.path for a in resource.attributes) or resource.action
+            rows.append((run.workspace.name, str(run.status), resource.address, what))
+    ctx.reporter.result(document, table(("workspace", "status", "resource", "drifted"), rows))
+    code = finish(runs)
+    if code == errors.EXIT_OK and any(r.status is RunStatus.DRIFTED for r in runs):
+        return errors.EXIT_CHANGES
+    return code
+
+
+#: Target variables env.sh carries for the local emulator (test credentials, endpoint).
+_ENV_SH_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
+                "AWS_ENDPOINT_URL", "AWS_EC2_METADATA_DISABLED")  # fmt: skip
+
+
+def cmd_tf_config(ctx: Context) -> int:
+    env = ctx.environment()
+    (scope,) = Scope.resolve(ctx.config, env, [ctx.args.region], ctx.target, ctx.clients)
+    ws = scope.workspace
+    directory = (ctx.args.dir or ctx.project.state_dir / "tf-config" / ws.stack / ws.name).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    backend_file, var_file = write_workspace_files(scope, directory)
+    toolchain = ctx.toolchain
+    exports = {
+        "TF_WORKSPACE": ws.name,
+        "TF_DATA_DIR": str(directory / ".terraform"),
+        **toolchain.environ(),
+    }
+    if scope.target.is_local:
+        target_env = scope.target.environ({})
+        exports.update({k: target_env[k] for k in _ENV_SH_KEYS if k in target_env})
+    env_sh = directory / "env.sh"
+    env_sh.write_text(
+        "# Written by `deployer tf-config`: source it before running terraform.\n"
+        + "".join(f"export {k}={shlex.quote(v)}\n" for k, v in exports.items())
+    )
+    stack = os.path.relpath(ctx.project.stack_dir(ws.stack), Path.cwd())
+    commands = [
+        f". {shlex.quote(str(env_sh))}",
+        f"terraform -chdir={stack} init -backend-config={shlex.quote(str(backend_file))}",
+        f"terraform -chdir={stack} plan -var-file={shlex.quote(str(var_file))}",
+    ]
+    document = {
+        "workspace": ws.name,
+        "stack": ws.stack,
+        "backend_file": str(backend_file),
+        "var_file": str(var_file),
+        "env_file": str(env_sh),
+        "commands": commands,
+    }
+    ctx.reporter.result(
+        document, f"wrote {backend_file}, {var_file} and {env_sh}; then:\n\n" + "\n".join(commands)
+    )
+    return errors.EXIT_OK
 
 
 def cmd_output(ctx: Context) -> int:

@@ -6,23 +6,27 @@ stack ignores exactly those attributes, so after a swap the re-plan is empty
 and a later apply does not move anything back. The swap here is made with the
 drill's release machinery (deployer/drill.py), the API calls CodeDeploy makes,
 on the emulator the tests start.
+
+Then `deployer drift` on the same workspace: changes made behind Terraform's back
+(an alarm threshold, a log retention) are found, exactly those, and what the swap
+changed is listed as left to CodeDeploy, not as drift. It runs inside the staging
+case of test_runtime_stack, on the workspace that test applied (one apply less in CI).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from deployer import drill
+from deployer import cli, drill, errors
 from deployer.aws import Target
 from deployer.emulator import controls
 from deployer.scope import Scope
-from tests.integration.stacks import config, stack_run
-
-pytestmark = pytest.mark.integration
+from tests.integration.stacks import StackRun, config
 
 CFG = config()
 ENV = "staging"
@@ -30,18 +34,15 @@ REGION = "us-east-1"
 MICROSERVICE = "api-service"
 
 
-def test_terraform_does_not_undo_a_blue_green_swap(
-    target: Target, tf_env: dict[str, str], terraform_binary: str, tmp_path: Path
+def check_no_drift_fight(
+    run: StackRun,
+    target: Target,
+    tmp_path: Path,
+    emulator_state_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run = stack_run(
-        CFG,
-        ENV,
-        REGION,
-        target=target,
-        tf_env=tf_env,
-        terraform_binary=terraform_binary,
-        work_dir=tmp_path,
-    )
+    """On an applied staging workspace: a swap, no drift fight, then `deployer drift`."""
     made: dict[str, Any] = {}
 
     def client(name: str) -> Any:
@@ -69,34 +70,77 @@ def test_terraform_does_not_undo_a_blue_green_swap(
             [(ts["status"], ts["taskDefinition"]) for ts in service["taskSets"]],
         )
 
-    try:
-        run.apply()
-        layout = drill.discover(Scope(CFG, run.env, REGION, target, run.clients), MICROSERVICE)
-        blue, green = layout.original_target_group, layout.replacement_target_group
-        assert layout.name_of(blue).endswith("-blue") and layout.name_of(green).endswith("-green")
+    layout = drill.discover(Scope(CFG, run.env, REGION, target, run.clients), MICROSERVICE)
+    blue, green = layout.original_target_group, layout.replacement_target_group
+    assert layout.name_of(blue).endswith("-blue") and layout.name_of(green).endswith("-green")
 
-        # A successful release, as CodeDeploy makes it.
-        release = drill.Release(
-            layout, client, drill.Timeline(time.time), engine=engine, label="no-drift"
-        )
-        revision = release.register_revision()
-        assert revision != layout.task_definition
-        deployment_id = release.create_deployment()
-        release.install()
-        release.allow_test_traffic()
-        release.allow_traffic()
-        release.finish()
-        swapped = (layout.name_of(green), revision, [("PRIMARY", revision)])
-        assert swapped_state(layout) == swapped
-        info = client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-        assert info["status"] == "Succeeded"
+    # A successful release, as CodeDeploy makes it.
+    release = drill.Release(
+        layout, client, drill.Timeline(time.time), engine=engine, label="no-drift"
+    )
+    revision = release.register_revision()
+    assert revision != layout.task_definition
+    deployment_id = release.create_deployment()
+    release.install()
+    release.allow_test_traffic()
+    release.allow_traffic()
+    release.finish()
+    swapped = (layout.name_of(green), revision, [("PRIMARY", revision)])
+    assert swapped_state(layout) == swapped
+    info = client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    assert info["status"] == "Succeeded"
 
-        # Terraform sees nothing to change ...
-        assert run.plan_changes() == []
-        # ... and an apply (what `deployer apply staging` runs) moves nothing back.
-        run.apply()
-        assert swapped_state(layout) == swapped
-        assert drill.listener_target(client, layout.test_listener) == green
-        assert run.plan_changes() == []
-    finally:
-        run.destroy()
+    # Terraform sees nothing to change ...
+    assert run.plan_changes() == []
+    # `deployer drift`: changes made behind Terraform's back are found, exactly
+    # those; what the swap changed is left to CodeDeploy, not reported as drift.
+    names = CFG.names.service(ENV, REGION, MICROSERVICE)
+    cloudwatch = client("cloudwatch")
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=[names.alarm_names.unhealthy_targets])[
+        "MetricAlarms"
+    ]
+    keep = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+            "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "Dimensions",
+            "Period", "EvaluationPeriods", "DatapointsToAlarm", "ComparisonOperator",
+            "TreatMissingData")  # fmt: skip
+    cloudwatch.put_metric_alarm(
+        **{k: alarm[k] for k in keep if k in alarm}, Threshold=alarm["Threshold"] + 5
+    )
+    client("logs").put_retention_policy(logGroupName=names.log_group_name, retentionInDays=7)
+    monkeypatch.setenv("DEPLOYER_STATE_DIR", str(emulator_state_dir))
+    report = tmp_path / "drift.md"
+    args = ["drift", ENV, "--json", "--summary-md", str(report)]
+    assert cli.main(args) == errors.EXIT_CHANGES
+    (workspace,) = json.loads(capsys.readouterr().out)["workspaces"]
+    assert workspace["status"] == "drifted"
+    found = sorted(
+        ((d["address"], a["attribute"], a["state"], a["remote"])
+         for d in workspace["drifted"] for a in d["attributes"]),
+        key=lambda t: (t[0], t[1]),
+    )  # fmt: skip
+    service = f'module.service["{MICROSERVICE}"]'
+    assert found == [
+        (f'module.monitoring.aws_cloudwatch_metric_alarm.unhealthy_targets["{MICROSERVICE}"]',
+         "threshold", alarm["Threshold"], alarm["Threshold"] + 5),
+        (f"{service}.aws_cloudwatch_log_group.this", "retention_in_days",
+         CFG.environment(ENV).log_retention_days, 7),
+    ]  # fmt: skip
+    left = {d["address"]: d["left_to_codedeploy"] for d in workspace["left_to_codedeploy"]}
+    assert left[f"{service}.aws_ecs_service.this"] == ["load_balancer", "task_definition"]
+    assert left[f"{service}.aws_lb_listener.production"] == ["default_action"]
+    text = report.read_text()
+    assert f"retention_in_days: {CFG.environment(ENV).log_retention_days} -> 7" in text
+    assert "Left to CodeDeploy" in text
+    # Put back what was changed, for the checks that follow on this workspace.
+    cloudwatch.put_metric_alarm(**{k: alarm[k] for k in keep if k in alarm},
+                                Threshold=alarm["Threshold"])  # fmt: skip
+    client("logs").put_retention_policy(
+        logGroupName=names.log_group_name,
+        retentionInDays=CFG.environment(ENV).log_retention_days,
+    )
+
+    # ... and an apply (what `deployer apply staging` runs) moves nothing back.
+    run.apply()
+    assert swapped_state(layout) == swapped
+    assert drill.listener_target(client, layout.test_listener) == green
+    assert run.plan_changes() == []

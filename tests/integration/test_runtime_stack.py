@@ -16,6 +16,7 @@ import pytest
 
 from deployer.aws import Target
 from tests import policies
+from tests.integration import no_drift
 from tests.integration.stacks import config, stack_run
 
 pytestmark = pytest.mark.integration
@@ -38,7 +39,11 @@ def test_runtime_stack(
     tf_env: dict[str, str],
     terraform_binary: str,
     tmp_path: Path,
+    emulator_state_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    target_ = target
     run = stack_run(
         CFG,
         env_name,
@@ -216,6 +221,12 @@ def test_runtime_stack(
         assert count > 20, "the audit read suspiciously few policy documents"
         assert problems == [], "\n".join(problems)
         assert run.changes(plan) == [], "re-plan after apply must show no changes"
+
+        # -- staging also proves: no drift fight after a blue/green swap, and drift found --
+        if (env_name, region) == (no_drift.ENV, no_drift.REGION):
+            no_drift.check_no_drift_fight(
+                run, target_, tmp_path, emulator_state_dir, monkeypatch, capsys
+            )
     finally:
         run.destroy()
     remaining = run.client("ec2").describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
