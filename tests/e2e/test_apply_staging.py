@@ -2,7 +2,8 @@
 
 Runs the real CLI in a subprocess against a private state folder: the emulator
 is started on demand, the state bucket created, the runtime stack applied in
-the staging account; re-planning shows no changes; the gate protects staging's
+the staging account; re-planning shows no changes; the rollback drill runs on it
+(tests/e2e/drill_checks.py); the gate protects staging's
 stateful resources on destroy; `emulator stop` leaves nothing behind.
 """
 
@@ -17,6 +18,7 @@ import pytest
 from deployer.emulator import TEST_CREDENTIALS
 from deployer.emulator.process import pid_alive
 from tests.e2e.conftest import DeployerCLI
+from tests.e2e.drill_checks import check_drill_rolls_back_a_broken_release
 
 pytestmark = pytest.mark.e2e
 
@@ -132,6 +134,9 @@ def test_apply_staging_end_to_end(cli: DeployerCLI) -> None:
     # Outputs as one JSON document.
     outputs = cli("output", "staging", "--json").json()
     assert outputs["regions"]["us-east-1"]["vpc_id"] == vpc_id
+
+    # The rollback drill on this staging (tests/e2e/drill_checks.py).
+    check_drill_rolls_back_a_broken_release(cli)
 
     # Destroying staging's stateful resources (log groups, KMS keys) is refused by the
     # gate, before anything is asked or changed ...

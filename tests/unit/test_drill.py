@@ -4,7 +4,7 @@ On AWS the drill does not play CodeDeploy: it registers a revision, creates the
 deployment, waits for green to take the traffic, breaks it with SetAlarmState and
 polls until CodeDeploy has rolled back. The stubs stand in for AWS and check the
 calls the drill makes, in order, per service. (The emulator path runs for real in
-tests/e2e/test_drill.py.)
+tests/e2e/drill_checks.py, run by tests/e2e/test_apply_staging.py.)
 """
 
 from __future__ import annotations
