@@ -224,13 +224,7 @@ def apply_role(config: Config) -> RolePolicy:
         "Version": VERSION,
         "Statement": [
             _list_state(config),
-            _statement(
-                "ReadWriteState",
-                ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-                _state_objects_arn(config),
-            ),
-            _run_history(config, "RunHistory", ["ssm:GetParameter", "ssm:PutParameter"]),
-            *_assume(sorted({a for a in roles.values() if a})),
+            *_write_state_and_assume(config, roles),
         ],
     }
     notes = [
@@ -240,6 +234,20 @@ def apply_role(config: Config) -> RolePolicy:
         *_notes_common(config),
     ]
     return RolePolicy(APPLY, _name(arn), arn, trust, permissions, tuple(notes))
+
+
+def _write_state_and_assume(config: Config, roles: dict[str, str | None]) -> list[Statement]:
+    """What applying needs beyond listing: state and run history read and written, and
+    the environments' deploy roles assumed (the apply role and an operator alike)."""
+    return [
+        _statement(
+            "ReadWriteState",
+            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            _state_objects_arn(config),
+        ),
+        _run_history(config, "RunHistory", ["ssm:GetParameter", "ssm:PutParameter"]),
+        *_assume(sorted({a for a in roles.values() if a})),
+    ]
 
 
 def operator(config: Config) -> RolePolicy:
@@ -261,13 +269,7 @@ def operator(config: Config) -> RolePolicy:
                 ],
                 bucket,
             ),
-            _statement(
-                "ReadWriteState",
-                ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-                _state_objects_arn(config),
-            ),
-            _run_history(config, "RunHistory", ["ssm:GetParameter", "ssm:PutParameter"]),
-            *_assume(sorted({a for a in roles.values() if a})),
+            *_write_state_and_assume(config, roles),
         ],
     }
     notes = [

@@ -38,14 +38,20 @@ def _plans(record: Path) -> list[str]:
     )
 
 
-def test_plan_all_plans_every_workspace_and_summarises_for_a_pr(
-    tmp_path: Path,
-    fake_terraform: Path,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the sample project, the one the CLI works on."""
     root = copy_project(tmp_path / "project")
     monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(root))
+    return root
+
+
+def test_plan_all_plans_every_workspace_and_summarises_for_a_pr(
+    tmp_path: Path,
+    project: Path,
+    fake_terraform: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     md = tmp_path / "out" / "plan.md"
     args = ["plan", "--all", "--detailed-exitcode", "--summary-md", str(md), "--json"]
     assert cli.main(args) == EXIT_CHANGES
@@ -75,12 +81,10 @@ def test_plan_all_plans_every_workspace_and_summarises_for_a_pr(
 
 def test_plan_all_without_detailed_exitcode_exits_0_and_prints_one_table(
     tmp_path: Path,
+    project: Path,
     fake_terraform: Path,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    root = copy_project(tmp_path / "project")
-    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(root))
     assert cli.main(["plan", "--all", "--region", "us-west-2"]) == EXIT_OK
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["workspace", "status", "changes", "error"]
