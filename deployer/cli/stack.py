@@ -263,7 +263,7 @@ def cmd_plan(ctx: Context) -> int:
         ctx.reporter.progress(f"nothing to plan ({selection.label}: no workspace selected)")
         if ctx.args.summary_md:
             summary.write(ctx.args.summary_md, summary.plan_markdown([], title=title))
-        ctx.reporter.result({"selection": selection.label, "workspaces": []}, "nothing to plan")
+        ctx.reporter.result({"selection": selection.label, "regions": []}, "nothing to plan")
         return errors.EXIT_OK
     for selected in selection.workspaces:
         if selected.reasons:
@@ -280,19 +280,21 @@ def cmd_plan(ctx: Context) -> int:
             ),
         )
         ctx.reporter.progress(f"summary written to {ctx.args.summary_md}")
-    document = {
-        "selection": selection.label,
-        "target": ctx.target_kind,
-        "workspaces": [
-            {
-                "environment": r.scope.env.name,
-                **r.to_json(),
-                "reasons": list(selection.reasons.get(r.workspace.name, ())),
-                "gate": summary.gate_verdict(r)[0],
-            }
-            for r in runs
-        ],
-    }
+    # "regions", one entry per workspace, as `apply --json` gives them (the key
+    # predates --all; each entry names its environment).
+    document: dict[str, Any] = {"selection": selection.label, "target": ctx.target_kind}
+    if ctx.args.environment:
+        env = ctx.environment()
+        document.update(environment=env.name, stack=env.stack)
+    document["regions"] = [
+        {
+            "environment": r.scope.env.name,
+            **r.to_json(),
+            "reasons": list(selection.reasons.get(r.workspace.name, ())),
+            "gate": summary.gate_verdict(r)[0],
+        }
+        for r in runs
+    ]
     ctx.reporter.result(document, runs_table(runs))
     code = finish(runs)
     if code == errors.EXIT_OK and ctx.args.detailed_exitcode and any(r.has_changes for r in runs):

@@ -45,7 +45,7 @@ def test_plain_terraform_plans_what_the_deployer_plans(
 
     # The deployer's plan, from its own workspace data directory.
     assert cli.main(["plan", ENV, "--region", REGION, "--json"]) == 0
-    (planned,) = json.loads(capsys.readouterr().out)["workspaces"]
+    (planned,) = json.loads(capsys.readouterr().out)["regions"]
     assert planned["status"] == "planned" and planned["changes"]["add"] > 100
     data_dir = emulator_state_dir / "terraform" / "runtime" / f"{ENV}-{REGION}"
     plan_file = data_dir / f"apply-{os.getpid()}.tfplan"

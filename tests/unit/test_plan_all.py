@@ -57,10 +57,10 @@ def test_plan_all_plans_every_workspace_and_summarises_for_a_pr(
     assert cli.main(args) == EXIT_CHANGES
     doc = json.loads(capsys.readouterr().out)
     assert doc["selection"] == "all workspaces"
-    assert [w["workspace"] for w in doc["workspaces"]] == EVERY
-    assert {w["status"] for w in doc["workspaces"]} == {"planned"}
+    assert [w["workspace"] for w in doc["regions"]] == EVERY
+    assert {w["status"] for w in doc["regions"]} == {"planned"}
     assert _plans(fake_terraform) == EVERY
-    gates = {w["workspace"]: w["gate"] for w in doc["workspaces"]}
+    gates = {w["workspace"]: w["gate"] for w in doc["regions"]}
     assert gates == {
         "delivery-us-east-1": "refuses 1",
         "dev-us-east-1": "not protected",
