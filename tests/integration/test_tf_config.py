@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from deployer import cli
+from deployer.emulator import EmulatorStatus
 from deployer.toolchain import Toolchain
 
 pytestmark = pytest.mark.integration
@@ -33,6 +34,7 @@ def _changes(plan: dict[str, Any]) -> list[tuple[str, list[str], Any]]:
 
 
 def test_plain_terraform_plans_what_the_deployer_plans(
+    emulator: EmulatorStatus,  # started (and stopped) by the session, found by the CLI
     emulator_state_dir: Path,
     toolchain: Toolchain,
     tmp_path: Path,
