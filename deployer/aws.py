@@ -24,6 +24,7 @@ import botocore.exceptions
 
 from deployer.emulator import TEST_CREDENTIALS
 from deployer.errors import AwsError
+from deployer.names import iam_role_arn
 
 LOCAL = "local"
 AWS = "aws"
@@ -108,9 +109,8 @@ class Target:
 
 
 def role_arn(account_id: str, role_name: str | None) -> str | None:
-    if not role_name:
-        return None
-    return f"arn:aws:iam::{account_id}:role/{role_name}"
+    """The role to assume in an account; None when none is configured (the emulator)."""
+    return iam_role_arn(account_id, role_name) if role_name else None
 
 
 class Clients(Protocol):

@@ -26,6 +26,7 @@ configured block is not a change.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -173,8 +174,6 @@ class ResourceDrift:
 
 
 def _short(value: Any) -> str:
-    import json
-
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
 
@@ -217,12 +216,9 @@ def attribute_drift(
 
 
 def _empty(value: Any) -> bool:
-    """Null and the zero values a provider reads it back as (0, "", false, [], {})."""
-    return (
-        value is None
-        or (not isinstance(value, bool) and value in (0, "", [], {}))
-        or (value is False)
-    )
+    """Null and the zero values a provider reads it back as (0, "", false, [], {});
+    false is among them because False == 0."""
+    return value is None or value in (0, "", [], {})
 
 
 def _top(path: str) -> str:

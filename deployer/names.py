@@ -78,7 +78,8 @@ def _short_prefix(prefix: str, short_name: str) -> str:
     return f"{prefix}-{short_name}"
 
 
-def _iam_role_arn(account_id: str, role_name: str) -> str:
+def iam_role_arn(account_id: str, role_name: str) -> str:
+    """An IAM role's ARN (roles are global: no region)."""
     return f"arn:aws:iam::{account_id}:role/{role_name}"
 
 
@@ -203,8 +204,8 @@ class ServiceNames:
             container_name=microservice,
             log_group_name=f"/ecs/{prefix}/{microservice}",
             # IAM is global: the region keeps role names unique across regions.
-            task_role_arn=_iam_role_arn(account_id, f"{short}-task-{region}"),
-            execution_role_arn=_iam_role_arn(account_id, f"{short}-exec-{region}"),
+            task_role_arn=iam_role_arn(account_id, f"{short}-task-{region}"),
+            execution_role_arn=iam_role_arn(account_id, f"{short}-exec-{region}"),
             parameter_path=parameters,
             parameter_arn_base=_regional_arn(
                 "ssm", region, account_id, f"parameter{parameters.removesuffix('/')}"
@@ -283,7 +284,7 @@ class TargetNames:
             is_primary=is_primary,
             account_id=account_id,
             name_prefix=prefix,
-            deploy_role_arn=_iam_role_arn(account_id, f"{prefix}-deploy-{region}"),
+            deploy_role_arn=iam_role_arn(account_id, f"{prefix}-deploy-{region}"),
             cluster_name=f"{prefix}-cluster",
             application_name=f"{prefix}-services",
             notifications_topic_name=topic,
@@ -372,7 +373,7 @@ class DeliveryNames:
             region=region,
             dr_regions=tuple(r for r in runtime_regions if r != region),
             pipeline_name=f"{prefix}-pipeline",
-            pipeline_role_arn=_iam_role_arn(delivery["account_id"], f"{prefix}-pipeline"),
+            pipeline_role_arn=iam_role_arn(delivery["account_id"], f"{prefix}-pipeline"),
             artifact_kms_alias=f"alias/{prefix}-artifacts",
             repository_name=f"{prefix}-monorepo",
             build_image_repo_name=f"{prefix}-build-image",
@@ -380,8 +381,8 @@ class DeliveryNames:
             artifact_bucket_arns=tuple(f"arn:aws:s3:::{b}" for b in buckets.values()),
             ecr_repository_names={name: f"{prefix}-{name}" for name in sorted(microservices)},
             state_bucket=state_bucket(company, service, delivery["environment"]),
-            ci_plan_role_arn=_iam_role_arn(delivery["account_id"], f"{prefix}-ci-plan"),
-            ci_apply_role_arn=_iam_role_arn(delivery["account_id"], f"{prefix}-ci-apply"),
+            ci_plan_role_arn=iam_role_arn(delivery["account_id"], f"{prefix}-ci-plan"),
+            ci_apply_role_arn=iam_role_arn(delivery["account_id"], f"{prefix}-ci-apply"),
         )
 
     def to_output(self) -> dict[str, Any]:

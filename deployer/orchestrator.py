@@ -42,19 +42,26 @@ def default_parallelism(cores: int | None = None, available_gib: float | None = 
     one per core (a plan is CPU-bound), at most one per GiB of available memory, at least 1."""
     cores = cores if cores is not None else (os.cpu_count() or 1)
     if available_gib is None:
-        available_gib = _available_gib()
+        available_gib = memory_gib().get("MemAvailable", UNKNOWN_AVAILABLE_GIB)
     return max(1, min(cores, int(available_gib // WORKSPACE_MEMORY_GIB)))
 
 
-def _available_gib() -> float:
+#: Available memory assumed when /proc/meminfo cannot be read: a small machine.
+UNKNOWN_AVAILABLE_GIB = 2.0
+
+
+def memory_gib() -> dict[str, float]:
+    """MemTotal and MemAvailable from /proc/meminfo, in GiB (empty when unreadable)."""
+    values: dict[str, float] = {}
     try:
         with open("/proc/meminfo") as meminfo:
             for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) / (1024 * 1024)
+                key, _, rest = line.partition(":")
+                if key in ("MemTotal", "MemAvailable"):
+                    values[key] = int(rest.split()[0]) / (1024 * 1024)
     except OSError:
         pass
-    return 2.0  # unknown: assume a small machine
+    return values
 
 
 class RunStatus(StrEnum):

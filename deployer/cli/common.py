@@ -275,9 +275,11 @@ class Context:
             label = f"{env.name}, {label}" if changed else env.name
         regions = args.regions or []
         if regions:
-            known = {s.region for s in changes.every_workspace(self.config)}
-            if env_name:
-                known = {r.name for r in self.environment().regions}
+            known = (
+                {r.name for r in self.environment().regions}
+                if env_name
+                else {s.region for s in changes.every_workspace(self.config)}
+            )
             unknown = sorted(set(regions) - known)
             if unknown:
                 raise UsageError(

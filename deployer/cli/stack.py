@@ -261,8 +261,7 @@ def cmd_plan(ctx: Context) -> int:
     title = f"deployer plan: {selection.label}"
     if not selection.workspaces:
         ctx.reporter.progress(f"nothing to plan ({selection.label}: no workspace selected)")
-        if ctx.args.summary_md:
-            summary.write(ctx.args.summary_md, summary.plan_markdown([], title=title))
+        _write_summary(ctx, summary.plan_markdown([], title=title))
         ctx.reporter.result({"selection": selection.label, "regions": []}, "nothing to plan")
         return errors.EXIT_OK
     for selected in selection.workspaces:
@@ -272,14 +271,12 @@ def cmd_plan(ctx: Context) -> int:
             )
     scopes = [ctx.scope_of(s) for s in selection.workspaces]
     runs = ctx.orchestrator().plan(scopes)
-    if ctx.args.summary_md:
-        summary.write(
-            ctx.args.summary_md,
-            summary.plan_markdown(
-                runs, title=title, reasons=selection.reasons, note=f"Target: {ctx.target_kind}."
-            ),
-        )
-        ctx.reporter.progress(f"summary written to {ctx.args.summary_md}")
+    _write_summary(
+        ctx,
+        summary.plan_markdown(
+            runs, title=title, reasons=selection.reasons, note=f"Target: {ctx.target_kind}."
+        ),
+    )
     # "regions", one entry per workspace, as `apply --json` gives them (the key
     # predates --all; each entry names its environment).
     document: dict[str, Any] = {"selection": selection.label, "target": ctx.target_kind}
@@ -385,20 +382,23 @@ def _apply_text(rid: str, runs: list[RegionRun]) -> str:
     return text
 
 
+def _write_summary(ctx: Context, markdown: str) -> None:
+    """--summary-md FILE, when asked for."""
+    if ctx.args.summary_md:
+        summary.write(ctx.args.summary_md, markdown)
+        ctx.reporter.progress(f"summary written to {ctx.args.summary_md}")
+
+
 def cmd_drift(ctx: Context) -> int:
     selection = ctx.selection()
     scopes = [ctx.scope_of(s) for s in selection.workspaces]
     runs = ctx.orchestrator().drift(scopes)
-    if ctx.args.summary_md:
-        summary.write(
-            ctx.args.summary_md,
-            summary.drift_markdown(
-                runs,
-                title=f"deployer drift: {selection.label}",
-                note=f"Target: {ctx.target_kind}.",
-            ),
-        )
-        ctx.reporter.progress(f"summary written to {ctx.args.summary_md}")
+    _write_summary(
+        ctx,
+        summary.drift_markdown(
+            runs, title=f"deployer drift: {selection.label}", note=f"Target: {ctx.target_kind}."
+        ),
+    )
     document = {
         "selection": selection.label,
         "target": ctx.target_kind,
