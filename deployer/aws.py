@@ -49,15 +49,21 @@ _AMBIENT_AWS_VARS = (
 
 @dataclass(frozen=True)
 class Target:
+    """Where AWS calls go, and whether only to read (``deployer.identity``)."""
+
     kind: str
     endpoint: str | None = None
+    #: Plan and check drift as the CI plan role: state with its own credentials,
+    #: each account through its read role, never a deploy role.
+    read_only: bool = False
 
     @property
     def is_local(self) -> bool:
         return self.kind == LOCAL
 
     def describe(self) -> str:
-        return f"local emulator at {self.endpoint}" if self.is_local else "AWS"
+        where = f"local emulator at {self.endpoint}" if self.is_local else "AWS"
+        return f"{where}, read-only" if self.read_only else where
 
     def environ(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment for a subprocess (Terraform) talking to this target."""

@@ -6,6 +6,8 @@ documents of:
 - ``plan`` and ``apply``: the GitHub Actions roles ``modules/ci-identity`` creates in the
   delivery account when ``ci.github`` is configured, exactly as the delivery stack
   creates them (``tests/unit/test_iam_policy.py`` plans the stack and compares);
+- ``read``: the read role of a workspace (``modules/ci-read-role``), which the plan
+  role assumes to plan it read-only (``deployer.identity``): configuration reads only;
 - ``operator``: what a person running ``deployer`` needs.
 
 Each comes with its trust policy (``plan``, ``apply``) and the notes that bound it: what
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from deployer import identity
 from deployer.aws import role_arn
 from deployer.config import Config
 from deployer.errors import UsageError
@@ -29,8 +33,12 @@ from deployer.workspaces import WORKSPACE_KEY_PREFIX
 
 PLAN = "plan"
 APPLY = "apply"
+READ = "read"
 OPERATOR = "operator"
-ROLES = (PLAN, APPLY, OPERATOR)
+ROLES = (PLAN, APPLY, READ, OPERATOR)
+
+#: The read role's actions by resource type, shared with the module.
+READ_ACTIONS = Path("modules") / "ci-read-role" / "actions.json"
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
@@ -187,14 +195,16 @@ def plan_role(config: Config) -> RolePolicy:
                 f"{_state_bucket_arn(config)}/{WORKSPACE_KEY_PREFIX}/*.tflock",
             ),
             _run_history(config, "ReadRunHistory", "ssm:GetParameter"),
+            _statement("AssumeReadRoles", "sts:AssumeRole", read_role_arns(config)),
         ],
     }
     notes = [
         "The plan role assumes no deploy role. A deploy role can change what it reaches, and "
         "a session policy (AssumeRole's Policy or PolicyArns) is chosen by the caller: IAM has "
         "no condition key with which a role's policy or a trust policy could require one, and "
-        "a pull request controls its own workflow. Planning a workspace needs a read-only role "
-        "in its account, which this project does not create yet.",
+        "a pull request controls its own workflow. It assumes each workspace's read role "
+        "instead (deployer iam-policy read), whose own policy reads configuration only: "
+        "deployer plan --read-only and deployer drift --read-only.",
         "Jobs that plan must not name a GitHub environment: their token's subject would be "
         "environment:<name>, which only the apply role trusts.",
         *_notes_common(config),
@@ -250,6 +260,96 @@ def _write_state_and_assume(config: Config, roles: dict[str, str | None]) -> lis
     ]
 
 
+def read_role_arns(config: Config) -> list[str]:
+    """Every workspace's read role, as the delivery stack gives them to the plan role."""
+    arns = {
+        identity.read_role_arn(config, env, region.name)
+        for env in config.environments.values()
+        for region in env.regions
+    }
+    return sorted(arns)
+
+
+def read_actions(config: Config) -> tuple[list[str], list[str]]:
+    """(actions that take a resource, actions AWS authorizes on "*" only), sorted."""
+    document = json.loads((config.root / READ_ACTIONS).read_text())
+    every = {a for actions in document["types"].values() for a in actions}
+    star = sorted(document["no_resource_level"])
+    return sorted(every - set(star)), star
+
+
+def _account_resources(config: Config, account: str) -> list[str]:
+    """The ARNs the read role's resource-level actions are held to (modules/ci-read-role)."""
+    arn = "arn:aws"
+    return [
+        f"{arn}:application-autoscaling:*:{account}:scalable-target/*",
+        f"{arn}:cloudwatch:*:{account}:alarm:*",
+        f"{arn}:cloudwatch::{account}:dashboard/*",
+        f"{arn}:codebuild:*:{account}:project/*",
+        f"{arn}:codecommit:*:{account}:*",
+        f"{arn}:codedeploy:*:{account}:*",
+        f"{arn}:codepipeline:*:{account}:*",
+        f"{arn}:codestar-notifications:*:{account}:notificationrule/*",
+        f"{arn}:ec2:*:{account}:vpc/*",
+        f"{arn}:ecr:*:{account}:repository/*",
+        f"{arn}:ecs:*:{account}:*",
+        f"{arn}:events:*:{account}:rule/*",
+        f"{arn}:iam::{account}:oidc-provider/*",
+        f"{arn}:iam::{account}:policy/*",
+        f"{arn}:iam::{account}:role/*",
+        f"{arn}:kms:*:{account}:key/*",
+        f"{arn}:lambda:*:{account}:function:*",
+        f"{arn}:logs:*:{account}:log-group:*",
+        f"{arn}:s3:::{config.company}-{config.service}-*",
+        f"{arn}:sns:*:{account}:*",
+    ]
+
+
+def read_role(
+    config: Config, environment: str | None = None, region: str | None = None
+) -> RolePolicy:
+    """A workspace's read role (default: the delivery environment's primary region)."""
+    _github(config)
+    env = config.environment(environment or config.delivery_environment)
+    known = [r.name for r in env.regions]
+    region = region or known[0]
+    if region not in known:
+        raise UsageError(
+            f"environment {env.name} has no region {region} (configured: {', '.join(known)})"
+        )
+    arn = identity.read_role_arn(config, env, region)
+    resource_level, star = read_actions(config)
+    trust = {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "CiPlanRole",
+                "Effect": "Allow",
+                "Principal": {"AWS": [config.names.delivery.ci_plan_role_arn]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    permissions = {
+        "Version": VERSION,
+        "Statement": [
+            _statement(
+                "ReadConfiguration", resource_level, _account_resources(config, env.account_id)
+            ),
+            _statement("DescribeConfiguration", star, "*"),
+        ],
+    }
+    notes = [
+        f"The {env.name} stack creates this role in {region} when ci.github is configured "
+        "(modules/ci-read-role); the plan role assumes it to plan and check drift there.",
+        "Configuration reads only: no S3 object, SSM parameter value, secret, KMS decryption, "
+        "log event, image layer or source file. The actions are what Terraform's AWS provider "
+        f"calls to refresh the stacks' resource types ({READ_ACTIONS}); a refresh it misses "
+        "fails the plan with AccessDenied naming the action.",
+    ]
+    return RolePolicy(READ, _name(arn), arn, trust, permissions, tuple(notes))
+
+
 def operator(config: Config) -> RolePolicy:
     """What a person running ``deployer`` needs, attached to their own identity."""
     bucket = _state_bucket_arn(config)
@@ -298,8 +398,14 @@ def _name(arn: str) -> str:
     return arn.rsplit("/", 1)[1]
 
 
-def role_policy(config: Config, role: str) -> RolePolicy:
-    """The documents of ``role`` (one of ROLES)."""
+def role_policy(
+    config: Config, role: str, environment: str | None = None, region: str | None = None
+) -> RolePolicy:
+    """The documents of ``role`` (one of ROLES); ``read`` is per environment and region."""
+    if role == READ:
+        return read_role(config, environment, region)
+    if environment or region:
+        raise UsageError(f"--environment and --region name a read role's workspace, not {role}'s")
     builders = {PLAN: plan_role, APPLY: apply_role, OPERATOR: operator}
     try:
         return builders[role](config)

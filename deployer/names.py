@@ -254,6 +254,8 @@ class TargetNames:
     account_id: str
     name_prefix: str
     deploy_role_arn: str
+    #: What the CI plan role assumes to plan here read-only (modules/ci-read-role).
+    ci_read_role_arn: str
     cluster_name: str
     application_name: str  # the CodeDeploy application
     notifications_topic_name: str
@@ -285,6 +287,7 @@ class TargetNames:
             account_id=account_id,
             name_prefix=prefix,
             deploy_role_arn=iam_role_arn(account_id, f"{prefix}-deploy-{region}"),
+            ci_read_role_arn=iam_role_arn(account_id, f"{prefix}-ci-read-{region}"),
             cluster_name=f"{prefix}-cluster",
             application_name=f"{prefix}-services",
             notifications_topic_name=topic,
@@ -322,6 +325,7 @@ class TargetNames:
             "account_id": self.account_id,
             "name_prefix": self.name_prefix,
             "deploy_role": self.deploy_role_arn,
+            "ci_read_role": self.ci_read_role_arn,
             "codedeploy": self.application_name,
             "cluster_name": self.cluster_name,
             "notifications": self.notifications_topic_arn,
@@ -353,6 +357,8 @@ class DeliveryNames:
     #: The roles GitHub Actions workflows assume (modules/ci-identity, ``ci.github``).
     ci_plan_role_arn: str
     ci_apply_role_arn: str
+    #: What the CI plan role assumes to plan the delivery workspace (modules/ci-read-role).
+    ci_read_role_arn: str
 
     @classmethod
     def build(
@@ -383,6 +389,7 @@ class DeliveryNames:
             state_bucket=state_bucket(company, service, delivery["environment"]),
             ci_plan_role_arn=iam_role_arn(delivery["account_id"], f"{prefix}-ci-plan"),
             ci_apply_role_arn=iam_role_arn(delivery["account_id"], f"{prefix}-ci-apply"),
+            ci_read_role_arn=iam_role_arn(delivery["account_id"], f"{prefix}-ci-read-{region}"),
         )
 
     def to_output(self) -> dict[str, Any]:
@@ -403,6 +410,7 @@ class DeliveryNames:
             "state_bucket": self.state_bucket,
             "ci_plan_role": self.ci_plan_role_arn,
             "ci_apply_role": self.ci_apply_role_arn,
+            "ci_read_role": self.ci_read_role_arn,
         }
 
 

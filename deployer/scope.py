@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from deployer import identity
 from deployer.aws import Clients, Target
 from deployer.config import Config, Environment
 from deployer.errors import UsageError
@@ -77,7 +78,8 @@ class Scope:
 
     @property
     def role_name(self) -> str | None:
-        return self.env.deploy_role_name
+        """The deploy role, or read-only the workspace's CI read role (deployer.identity)."""
+        return identity.workspace_role_name(self.config, self.env, self.region, self.target)
 
     @property
     def workspace(self) -> Workspace:
@@ -106,7 +108,7 @@ class Scope:
 
     @cached_property
     def state(self) -> StateStore:
-        return StateStore(self.config, self.clients, self.workspace)
+        return StateStore(self.config, self.clients, self.target, self.workspace)
 
     # -- clients in the environment's account and region -------------------------------
     def client(self, service: str) -> Any:

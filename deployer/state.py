@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
-from deployer.aws import Clients, translate
+from deployer import identity
+from deployer.aws import Clients, Target, translate
 from deployer.config import Config
+from deployer.errors import UsageError
 from deployer.workspaces import Workspace
 
 if TYPE_CHECKING:
@@ -63,20 +65,25 @@ def _missing(exc: botocore.exceptions.ClientError, *codes: str) -> bool:
     return exc.response.get("Error", {}).get("Code") in codes
 
 
-def _delivery_client(config: Config, clients: Clients, service: str) -> Any:
+def _delivery_client(config: Config, clients: Clients, target: Target, service: str) -> Any:
     """A client in the delivery account, in the state's region: where the state lives."""
-    delivery = config.delivery
     return clients.client(
         service,
         config.state.region,
-        account_id=delivery.account_id,
-        role_name=delivery.deploy_role_name,
+        account_id=config.delivery.account_id,
+        role_name=identity.state_role_name(config, target),
     )
 
 
-def ensure_bucket(config: Config, clients: Clients, progress: Callable[[str], None]) -> bool:
-    """Create the state bucket if it does not exist. Returns True when created."""
-    s3: S3Client = _delivery_client(config, clients, "s3")
+def ensure_bucket(
+    config: Config, clients: Clients, target: Target, progress: Callable[[str], None]
+) -> bool:
+    """Create the state bucket if it does not exist. Returns True when created.
+
+    Read-only, a missing bucket is an error: nothing has been applied, and the
+    plan role may not create it.
+    """
+    s3: S3Client = _delivery_client(config, clients, target, "s3")
     bucket = config.state.bucket
     try:
         s3.head_bucket(Bucket=bucket)
@@ -84,6 +91,14 @@ def ensure_bucket(config: Config, clients: Clients, progress: Callable[[str], No
     except botocore.exceptions.ClientError as exc:
         if not _missing(exc, "404", "NoSuchBucket", "NotFound"):
             raise translate(exc, f"check state bucket {bucket}") from exc
+    if target.read_only:
+        raise UsageError(
+            f"the Terraform state bucket {bucket} does not exist in account "
+            f"{config.delivery.account_id}: nothing has been applied, and --read-only "
+            "creates nothing",
+            hint="apply the delivery environment first: "
+            f"deployer apply {config.delivery_environment}",
+        )
     progress(f"creating Terraform state bucket {bucket} in account {config.delivery.account_id}")
     try:
         if config.state.region == "us-east-1":
@@ -124,20 +139,23 @@ def ensure_bucket(config: Config, clients: Clients, progress: Callable[[str], No
 class StateStore:
     """A workspace's objects in the state bucket, and its run history."""
 
-    def __init__(self, config: Config, clients: Clients, workspace: Workspace) -> None:
+    def __init__(
+        self, config: Config, clients: Clients, target: Target, workspace: Workspace
+    ) -> None:
         self.config = config
         self.clients = clients
+        self.target = target
         self.workspace = workspace
         self.bucket = config.state.bucket
 
     @property
     def s3(self) -> S3Client:
-        client: S3Client = _delivery_client(self.config, self.clients, "s3")
+        client: S3Client = _delivery_client(self.config, self.clients, self.target, "s3")
         return client
 
     @property
     def ssm(self) -> SSMClient:
-        client: SSMClient = _delivery_client(self.config, self.clients, "ssm")
+        client: SSMClient = _delivery_client(self.config, self.clients, self.target, "ssm")
         return client
 
     def _read(self, key: str, what: str) -> bytes | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from deployer import identity
 from deployer.aws import Target, role_arn
 from deployer.config import Config, Environment
 from deployer.errors import ConfigError, ConfigProblem
@@ -26,7 +27,10 @@ def provider_variables(
         "environment": env.name,
         "region": region,
         "account_id": env.account_id,
-        "assume_role_arn": role_arn(env.account_id, env.deploy_role_name),
+        # The deploy role, or read-only the workspace's CI read role (deployer.identity).
+        "assume_role_arn": role_arn(
+            env.account_id, identity.workspace_role_name(config, env, region, target)
+        ),
         "provider_settings": target.provider_settings(),
     }
 
@@ -74,6 +78,10 @@ def runtime_variables(
         # Names only: secret values never reach Terraform.
         "secret_names": {svc: list(names) for svc, names in env.secrets.items()},
         "parameters": env.parameters,
+        # With ci.github the stack creates the read role CI plans assume here.
+        "ci_plan_role_arn": (
+            config.names.delivery.ci_plan_role_arn if config.ci.github is not None else None
+        ),
     }
 
 
@@ -117,6 +125,7 @@ def delivery_variables(
     }
     return {
         **provider_variables(config, env, region, target),
+        "deploy_role_arn": role_arn(env.account_id, env.deploy_role_name),
         "microservices": _microservices(config),
         "environments": runtime,
         "pipeline": {

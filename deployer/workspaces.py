@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deployer import identity
 from deployer.aws import Target, role_arn
 from deployer.config import Config
 from deployer.project import Project
@@ -59,7 +60,7 @@ def backend_settings(config: Config, target: Target, workspace: Workspace) -> di
         "encrypt": True,
         "use_lockfile": True,
     }
-    arn = role_arn(delivery.account_id, delivery.deploy_role_name)
+    arn = role_arn(delivery.account_id, identity.state_role_name(config, target))
     if arn:
         settings["assume_role"] = {"role_arn": arn, "session_name": "deployer-state"}
     settings.update(target.backend_settings())

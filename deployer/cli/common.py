@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from deployer import changes, errors, state
+from deployer import changes, errors, identity, state
 from deployer.aws import LOCAL, TARGETS, ClientFactory, Target
 from deployer.config import Config, Environment
 from deployer.config import load as load_config
@@ -144,6 +144,16 @@ def selection_args(parser: argparse.ArgumentParser, verb: str, *, changed: bool 
         metavar="FILE",
         help="also write a short Markdown summary (for a pull request or a CI job summary)",
     )
+    read_only_arg(parser)
+
+
+def read_only_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="as the CI plan role (ci.github): state with the caller's own credentials, each "
+        "account through its read role (configuration reads only), never a deploy role",
+    )
 
 
 def secrets_arg(parser: argparse.ArgumentParser) -> None:
@@ -197,10 +207,17 @@ class Context:
             raise UsageError(f"DEPLOYER_TARGET={kind!r} is not one of {', '.join(TARGETS)}")
         return kind
 
+    @property
+    def read_only(self) -> bool:
+        """--read-only: plan or check drift as the CI plan role (deployer.identity)."""
+        return bool(getattr(self.args, "read_only", False))
+
     @cached_property
     def target(self) -> Target:
+        if self.read_only:
+            identity.require_ci_identity(self.config)
         if self.target_kind != LOCAL:
-            return Target(self.target_kind)
+            return Target(self.target_kind, read_only=self.read_only)
         emulator = Emulator(self.project.state_dir)
         status = emulator.status()
         if not status.running:
@@ -209,7 +226,7 @@ class Context:
             self.reporter.progress(f"emulator listening on {status.endpoint}")
         else:
             self._warn_if_stale(status.patches)
-        return Target(LOCAL, status.endpoint)
+        return Target(LOCAL, status.endpoint, read_only=self.read_only)
 
     def _warn_if_stale(self, running: list[str]) -> None:
         from deployer.emulator.patches import discover
@@ -296,7 +313,7 @@ class Context:
     def orchestrator(self, run_id: str | None = None) -> Orchestrator:
         # Resolve the toolchain before touching AWS: a missing Terraform is a usage error.
         toolchain = self.toolchain
-        state.ensure_bucket(self.config, self.clients, self.reporter.progress)
+        state.ensure_bucket(self.config, self.clients, self.target, self.reporter.progress)
         return Orchestrator(
             self.project,
             toolchain,

@@ -20,6 +20,7 @@ from deployer.cli.common import (
     environment_args,
     finish,
     outputs_text,
+    read_only_arg,
     runs_document,
     runs_table,
     secrets_arg,
@@ -161,6 +162,7 @@ def register(commands: Commands) -> None:
     )
     p.add_argument("environment", help="environment name")
     p.add_argument("--region", required=True, help="the workspace's region")
+    read_only_arg(p)
     p.add_argument(
         "--dir",
         type=Path,

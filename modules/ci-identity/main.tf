@@ -2,9 +2,10 @@
 # GitHub OIDC provider and two roles they assume with their OIDC token
 # (sts:AssumeRoleWithWebIdentity), no stored keys.
 #
-# - plan: pull requests and any branch. Reads state and run history and holds
-#   state locks; it may assume no other role (see README, "Why the plan role
-#   assumes no deploy role").
+# - plan: pull requests and any branch. Reads state and run history, holds
+#   state locks, and assumes the workspaces' read roles (modules/ci-read-role),
+#   never a deploy role (see README, "Why the plan role assumes no deploy
+#   role").
 # - apply: the protected branch and jobs in the deployer's GitHub environments.
 #   Reads and writes state and run history and assumes the environments'
 #   deploy roles.
@@ -87,7 +88,7 @@ locals {
 
   plan_policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       local.list_state_statement,
       {
         Sid      = "ReadState"
@@ -108,7 +109,15 @@ locals {
         Action   = "ssm:GetParameter"
         Resource = local.run_history_arn
       },
-    ]
+      ],
+      length(var.read_role_arns) == 0 ? [] : [{
+        # Configuration reads in each workspace's account (deployer plan --read-only).
+        Sid      = "AssumeReadRoles"
+        Effect   = "Allow"
+        Action   = "sts:AssumeRole"
+        Resource = sort(distinct(var.read_role_arns))
+      }],
+    )
   }
 
   apply_policy = {
@@ -161,7 +170,7 @@ resource "aws_iam_openid_connect_provider" "github" {
 resource "aws_iam_role" "plan" {
   #checkov:skip=CKV_AWS_393:checkov renders the required var.github_repository as its own name, which fails its OWNER/REPO pattern; the subjects are repo:OWNER/REPO:pull_request and :ref:refs/heads/* with OWNER/REPO validated without wildcards, asserted in tests/ci_identity.tftest.hcl
   name                 = local.plan_role_name
-  description          = "GitHub Actions (${var.github_repository}, pull requests and branches): reads the deployer's state and run history, holds state locks."
+  description          = "GitHub Actions (${var.github_repository}, pull requests and branches): reads the deployer's state and run history, holds state locks, assumes the read roles."
   max_session_duration = 3600
   assume_role_policy   = jsonencode(local.plan_trust_policy)
 

@@ -1,6 +1,8 @@
 output "plan_role_arn" {
   description = "ARN of the plan role ({name_prefix}-ci-plan): role-to-assume of pull request and drift workflows."
-  value       = aws_iam_role.plan.arn
+  # Constructed from the created role's name: known at plan time (the read roles'
+  # trust policies name it), and still ordered after the role.
+  value = "arn:aws:iam::${var.account_id}:role/${aws_iam_role.plan.name}"
 }
 
 output "apply_role_arn" {

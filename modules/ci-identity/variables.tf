@@ -100,6 +100,18 @@ variable "environments" {
   }
 }
 
+variable "read_role_arns" {
+  type        = list(string)
+  description = "The read roles the plan role may assume (modules/ci-read-role, {prefix}-ci-read-{region} of each workspace): configuration reads only, so pull requests can plan and the drift check can refresh every workspace without reaching a deploy role. Empty: the plan role reads state only."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.read_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", arn))])
+    error_message = "Every read_role_arns entry must be the ARN of an IAM role (arn:aws:iam::<account>:role/<name>), without wildcards."
+  }
+}
+
 variable "create_oidc_provider" {
   type        = bool
   description = "Create the account's GitHub Actions OIDC provider (token.actions.githubusercontent.com). An account holds one provider per URL: set false when it already has one, and the roles trust that one."

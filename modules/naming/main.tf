@@ -35,6 +35,8 @@ locals {
     # modules/ci-identity: the roles GitHub Actions workflows assume (ci.github in project.yaml).
     ci_plan_role  = "arn:aws:iam::${local.delivery_acct}:role/${local.delivery_prefix}-ci-plan"
     ci_apply_role = "arn:aws:iam::${local.delivery_acct}:role/${local.delivery_prefix}-ci-apply"
+    # modules/ci-read-role: what the plan role assumes to plan the delivery workspace.
+    ci_read_role = "arn:aws:iam::${local.delivery_acct}:role/${local.delivery_prefix}-ci-read-${var.delivery.region}"
   }
 
   # {company}-{service}-{environment} of each runtime environment.
@@ -91,6 +93,7 @@ locals {
         is_primary       = idx == 0
         account_id       = e.account_id
         deploy_role      = "arn:aws:iam::${e.account_id}:role/${local.prefixes[env]}-deploy-${region}"
+        ci_read_role     = "arn:aws:iam::${e.account_id}:role/${local.prefixes[env]}-ci-read-${region}"
         notifications    = "arn:aws:sns:${region}:${e.account_id}:${local.environment_names[env].notifications_topic_name}"
         deploy_guard_arn = "arn:aws:lambda:${region}:${e.account_id}:function:${local.environment_names[env].deploy_guard_name}"
         services = {

@@ -131,6 +131,20 @@ def check_no_drift_fight(
     text = report.read_text()
     assert f"retention_in_days: {CFG.environment(ENV).log_retention_days} -> 7" in text
     assert "Left to CodeDeploy" in text
+    # Read-only, as the drift workflow runs it: state as the CI plan role, the
+    # account through the read role the stack created (the emulator does not
+    # evaluate IAM, so this shows the path and the role, not the permissions).
+    read_role = CFG.names.target(ENV, REGION).ci_read_role_arn
+    role = client("iam").get_role(RoleName=read_role.rsplit("/", 1)[1])["Role"]
+    assert role["Arn"] == read_role
+    (trusted,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trusted["Principal"]["AWS"] in (plan_role := CFG.names.delivery.ci_plan_role_arn,
+                                           [plan_role])  # fmt: skip
+    assert cli.main(["drift", ENV, "--read-only", "--json"]) == errors.EXIT_CHANGES
+    (read_only,) = json.loads(capsys.readouterr().out)["workspaces"]
+    assert sorted(
+        (d["address"], a["attribute"]) for d in read_only["drifted"] for a in d["attributes"]
+    ) == [(address, attribute) for address, attribute, _, _ in found]
     # Put back what was changed, for the checks that follow on this workspace.
     cloudwatch.put_metric_alarm(**{k: alarm[k] for k in keep if k in alarm},
                                 Threshold=alarm["Threshold"])  # fmt: skip

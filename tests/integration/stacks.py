@@ -82,7 +82,7 @@ def stack_run(
     env = cfg.environment(env_name)
     workspace = Workspace(env.stack, env.name, region)
     clients = ClientFactory(target)
-    state.ensure_bucket(cfg, clients, Reporter(verbosity=-1).progress)
+    state.ensure_bucket(cfg, clients, target, Reporter(verbosity=-1).progress)
     work_dir.mkdir(parents=True, exist_ok=True)
     backend_file = work_dir / "backend.tfbackend"
     backend_file.write_text(render_backend_file(backend_settings(cfg, target, workspace)))

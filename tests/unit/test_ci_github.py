@@ -260,7 +260,7 @@ def test_the_drift_workflow_runs_daily_and_on_demand(tmp_path: Path) -> None:
 
     assert doc["on"] == {"schedule": [{"cron": ci_github.DRIFT_CRON}], "workflow_dispatch": None}
     job = doc["jobs"]["drift"]
-    assert "deployer drift --all --summary-md drift.md" in job["steps"][-1]["run"]
+    assert "deployer drift --all --read-only --summary-md drift.md" in job["steps"][-1]["run"]
     credentials = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
     assert credentials["with"]["role-to-assume"].endswith(":role/acme-shop-delivery-ci-plan")
 
@@ -329,8 +329,9 @@ def test_the_plan_step_passes_on_changes_and_fails_on_failures(
     doc = parse(ci_github.render(load(make_project(tmp_path / "p")))["deployer-plan.yml"])
     script = step_run(doc, "plan", "deployer plan")
     fake = (
-        '[ "$1 $2 $3 $4 $5" = "plan prod --region us-west-2 --detailed-exitcode" ] || exit 99\n'
-        f'printf "## plan of %s\\n" "$2" > "$7"\nexit {deployer_exit}\n'
+        '[ "$1 $2 $3 $4 $5 $6" = "plan prod --region us-west-2 --read-only --detailed-exitcode" ] '
+        "|| exit 99\n"
+        f'printf "## plan of %s\\n" "$2" > "$8"\nexit {deployer_exit}\n'
     )
 
     code, work = run_step(script, tmp_path, fake, PLAN_ENV)
@@ -374,7 +375,10 @@ def test_a_failing_selection_fails_the_step(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("deployer_exit", "step_exit"), [(0, 0), (3, 3), (1, 1)])
 def test_drift_fails_the_drift_job(deployer_exit: int, step_exit: int, tmp_path: Path) -> None:
     doc = parse(ci_github.render(load(make_project(tmp_path / "p")))["deployer-drift.yml"])
-    fake = f'echo "drift report" > "$4"\nexit {deployer_exit}\n'
+    fake = (
+        '[ "$1 $2 $3 $4" = "drift --all --read-only --summary-md" ] || exit 99\n'
+        f'echo "drift report" > "$5"\nexit {deployer_exit}\n'
+    )
 
     code, _ = run_step(step_run(doc, "drift", "deployer drift"), tmp_path, fake, {})
 

@@ -1,18 +1,21 @@
 """The CI roles' and the operator's IAM documents: deployer/iam_policies.py and the CLI.
 
-``deployer iam-policy plan|apply`` prints what the delivery stack creates (modules/ci-identity).
+``deployer iam-policy plan|apply|read`` prints what the delivery stack creates
+(modules/ci-identity, and its own modules/ci-read-role).
 The Terraform test here plans the delivery stack itself, from the variables the deployer
 gives it, and holds the planned roles' documents equal to the Python ones, for the sample
 configuration and for one that takes the other branches (existing OIDC provider, another
 branch, environments without a deploy role). The stack is planned offline (its copy gets
-providers with fake credentials and a local backend) and only ``module.ci_identity``
-(``-target``): IAM roles and policies built from known values call no AWS API to plan.
+providers with fake credentials and a local backend) and only ``module.ci_identity`` and
+``module.ci_read_role`` (``-target``): IAM roles and policies built from known values call
+no AWS API to plan.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import replace
@@ -67,7 +70,7 @@ def actions(document: dict[str, Any]) -> set[str]:
 # ---------------------------------------------------------------------------
 # The documents
 # ---------------------------------------------------------------------------
-def test_the_plan_role_reads_state_and_history_and_assumes_no_role() -> None:
+def test_the_plan_role_reads_state_and_history_and_assumes_only_read_roles() -> None:
     policy = iam_policies.plan_role(CI)
     assert policy.role_arn == "arn:aws:iam::111111111111:role/acme-shop-delivery-ci-plan"
     assert policy.role_arn == CI.names.delivery.ci_plan_role_arn
@@ -88,8 +91,17 @@ def test_the_plan_role_reads_state_and_history_and_assumes_no_role() -> None:
     }
     assert actions(policy.permissions) == {
         "s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "ssm:GetParameter",
+        "sts:AssumeRole",
     }  # fmt: skip
     by_sid = statements(policy.permissions)
+    # The roles it may assume are the workspaces' read roles, never a deploy role.
+    assert by_sid["AssumeReadRoles"]["Resource"] == [
+        "arn:aws:iam::111111111111:role/acme-shop-delivery-ci-read-us-east-1",
+        "arn:aws:iam::222222222222:role/acme-shop-dev-ci-read-us-east-1",
+        "arn:aws:iam::333333333333:role/acme-shop-staging-ci-read-us-east-1",
+        "arn:aws:iam::444444444444:role/acme-shop-prod-ci-read-us-east-1",
+        "arn:aws:iam::444444444444:role/acme-shop-prod-ci-read-us-west-2",
+    ]
     # Writes reach the lock files only; reads the workspaces' objects and run history only.
     assert by_sid["StateLocks"]["Resource"] == (
         "arn:aws:s3:::acme-shop-delivery-tfstate/workspaces/*.tflock"
@@ -152,6 +164,45 @@ def test_the_operator_needs_state_history_and_the_deploy_roles_and_no_trust() ->
     assert any("emulator" in note for note in policy.notes)
 
 
+def test_a_read_role_reads_configuration_of_its_own_account_only() -> None:
+    policy = iam_policies.read_role(CI, "prod", "us-west-2")
+    assert policy.role_arn == "arn:aws:iam::444444444444:role/acme-shop-prod-ci-read-us-west-2"
+    assert policy.role_arn == CI.names.target("prod", "us-west-2").ci_read_role_arn
+    (trust,) = policy.trust["Statement"] if policy.trust else []
+    assert trust["Principal"] == {"AWS": [CI.names.delivery.ci_plan_role_arn]}
+    assert trust["Action"] == "sts:AssumeRole" and "Condition" not in trust
+    by_sid = statements(policy.permissions)
+    assert list(by_sid) == ["ReadConfiguration", "DescribeConfiguration"]
+    for arn in by_sid["ReadConfiguration"]["Resource"]:
+        assert ":444444444444:" in arn or arn == "arn:aws:s3:::acme-shop-*", arn
+    assert by_sid["DescribeConfiguration"]["Resource"] == "*"
+    every = actions(policy.permissions)
+    assert all(a.split(":")[1].startswith(("Describe", "Get", "List", "BatchGet")) for a in every)
+    # Nothing that reads data: objects, parameter values, secrets, decryption, log events.
+    assert not every & {
+        "s3:GetObject", "ssm:GetParameter", "ssm:GetParameters", "kms:Decrypt",
+        "secretsmanager:GetSecretValue", "logs:GetLogEvents", "ecr:BatchGetImage",
+    }  # fmt: skip
+    # The delivery environment's is the default.
+    assert iam_policies.read_role(CI).role_name == "acme-shop-delivery-ci-read-us-east-1"
+    with pytest.raises(UsageError, match="has no region eu-west-1"):
+        iam_policies.read_role(CI, "prod", "eu-west-1")
+
+
+def test_the_read_actions_cover_every_type_the_stacks_use_split_as_aws_authorizes() -> None:
+    document = json.loads((ROOT / iam_policies.READ_ACTIONS).read_text())
+    used = set()
+    for path in [*ROOT.glob("modules/*/*.tf"), *ROOT.glob("environments/stacks/*/*.tf")]:
+        used |= set(re.findall(r'^(?:resource|data) "(aws_[a-z0-9_]+)"', path.read_text(), re.M))
+    assert used == set(document["types"]), "modules/ci-read-role/actions.json: add or remove types"
+    every = {a for acts in document["types"].values() for a in acts}
+    assert set(document["no_resource_level"]) <= every
+    for action in sorted(every):
+        level = policies.supports_resource_level(action)
+        assert level is not None, f"{action} is not in AWS's service authorization reference"
+        assert level is (action not in document["no_resource_level"]), action
+
+
 @pytest.mark.parametrize("config", [CI, OTHER], ids=["sample", "other"])
 @pytest.mark.parametrize("role", iam_policies.ROLES)
 def test_every_document_passes_the_projects_iam_audit(config: Config, role: str) -> None:
@@ -165,7 +216,7 @@ def test_every_document_passes_the_projects_iam_audit(config: Config, role: str)
     assert not any("*" in a for a in actions(policy.permissions))
 
 
-@pytest.mark.parametrize("role", [iam_policies.PLAN, iam_policies.APPLY])
+@pytest.mark.parametrize("role", [iam_policies.PLAN, iam_policies.APPLY, iam_policies.READ])
 def test_ci_roles_need_ci_github(role: str) -> None:
     with pytest.raises(UsageError, match=r"ci\.github is not configured"):
         iam_policies.role_policy(UNSET, role)
@@ -185,6 +236,15 @@ def test_the_delivery_stack_gets_ci_github_and_the_deploy_roles() -> None:
         "run_history_path": "/deployer/runs",
     }
     assert variables["environments"]["dev"]["deploy_role_arn"] is not None
+    # The delivery environment's own deploy role, apart from the provider's role.
+    assert (
+        variables["deploy_role_arn"]
+        == variables["assume_role_arn"]
+        == ("arn:aws:iam::111111111111:role/OrganizationAccountAccessRole")
+    )
+    read_only = delivery_variables(CI, env, env.primary_region, replace(target, read_only=True))
+    assert read_only["deploy_role_arn"] == variables["deploy_role_arn"]
+    assert read_only["assume_role_arn"] == CI.names.delivery.ci_read_role_arn
     other = delivery_variables(OTHER, OTHER.delivery, env.primary_region, target)
     assert other["environments"]["dev"]["deploy_role_arn"] is None
     assert (
@@ -201,6 +261,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(
         ROOT / "environments", tmp_path / "environments", ignore=shutil.ignore_patterns("stacks")
     )
+    shutil.copytree(ROOT / "modules" / "ci-read-role", tmp_path / "modules" / "ci-read-role")
     path = tmp_path / "environments" / "project.yaml"
     document = yaml.safe_load(path.read_text())
     document["ci"] = {"github": {"repository": REPOSITORY}}
@@ -283,7 +344,7 @@ LOCAL_BACKEND = 'terraform {\n  backend "local" {}\n}\n'
 
 
 def _planned_resources(module: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    found = {r["address"]: r["values"] for r in module.get("resources", [])}
+    found = {r["address"]: r.get("values", {}) for r in module.get("resources", [])}
     for child in module.get("child_modules", []):
         found.update(_planned_resources(child))
     return found
@@ -333,7 +394,8 @@ def planned(
         )
         (stack / f"{key}.tfvars.json").write_text(json.dumps(variables))
         tf("plan", "-input=false", "-no-color", "-refresh=false", "-target=module.ci_identity",
-           f"-var-file={key}.tfvars.json", f"-out={key}.tfplan")  # fmt: skip
+           "-target=module.ci_read_role", f"-var-file={key}.tfvars.json",
+           f"-out={key}.tfplan")  # fmt: skip
         plan = json.loads(tf("show", "-json", f"{key}.tfplan"))
         rendered[key] = _planned_resources(plan["planned_values"]["root_module"])
     return rendered
@@ -353,6 +415,12 @@ def test_the_delivery_stack_creates_exactly_the_printed_documents(
         assert json.loads(created["assume_role_policy"]) == policy.trust, role
         inline = resources[f"{base}.aws_iam_role_policy.{role}"]
         assert json.loads(inline["policy"]) == policy.permissions, role
+    read = iam_policies.read_role(config)
+    created = resources["module.ci_read_role[0].aws_iam_role.this"]
+    assert created["name"] == read.role_name
+    assert json.loads(created["assume_role_policy"]) == read.trust
+    inline = resources["module.ci_read_role[0].aws_iam_role_policy.read"]
+    assert json.loads(inline["policy"]) == read.permissions
     provider = f"{base}.aws_iam_openid_connect_provider.github[0]"
     github = config.ci.github
     assert github is not None

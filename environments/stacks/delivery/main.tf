@@ -237,10 +237,30 @@ module "ci_identity" {
   state                = var.state_store
 
   # Jobs in each environment's GitHub environment may assume the apply role,
-  # which may assume the role the deployer uses there (this one's is the role
-  # the provider assumes).
+  # which may assume the role the deployer uses there.
   environments = merge(
     { for env, e in var.environments : env => { deploy_role_arn = e.deploy_role_arn } },
-    { (var.environment) = { deploy_role_arn = var.assume_role_arn } },
+    { (var.environment) = { deploy_role_arn = var.deploy_role_arn } },
   )
+
+  # The plan role may assume the read role of every workspace: each runtime
+  # environment and region (their stacks create them) and this one.
+  read_role_arns = sort(concat(
+    [for t in values(local.targets) : t.ci_read_role],
+    [local.delivery.ci_read_role],
+  ))
+}
+
+# The read role the plan role assumes to plan this workspace (configuration
+# reads only, like the runtime workspaces' own).
+module "ci_read_role" {
+  source = "../../../modules/ci-read-role"
+  count  = var.ci_github == null ? 0 : 1
+
+  name_prefix = local.name_prefix
+  account_id  = var.account_id
+  # Known at plan time, and created after the plan role (IAM refuses a trust
+  # policy naming a role that does not exist yet).
+  trusted_role_arns  = [module.ci_identity[0].plan_role_arn]
+  bucket_name_prefix = "${var.company}-${var.service}-"
 }

@@ -61,10 +61,11 @@ output "deploy_targets" {
 }
 
 output "ci_roles" {
-  description = "GitHub Actions identity (ci.github): the plan and apply roles' ARNs (role-to-assume of the workflows) and the OIDC provider they trust; null without ci.github."
+  description = "GitHub Actions identity (ci.github): the plan and apply roles' ARNs (role-to-assume of the workflows), the OIDC provider they trust, and the read role the plan role assumes to plan this workspace; null without ci.github."
   value = var.ci_github == null ? null : {
     plan_role_arn     = module.ci_identity[0].plan_role_arn
     apply_role_arn    = module.ci_identity[0].apply_role_arn
     oidc_provider_arn = module.ci_identity[0].oidc_provider_arn
+    read_role_arn     = module.ci_read_role[0].role_arn
   }
 }

@@ -74,6 +74,17 @@ variable "assume_role_arn" {
   default     = null
 }
 
+variable "deploy_role_arn" {
+  type        = string
+  description = "The delivery environment's deploy role (deploy_role_name), which the CI apply role may assume; null when it has none. The provider's assume_role_arn is the same role, except when the deployer plans read-only (then the CI read role)."
+  default     = null
+
+  validation {
+    condition     = var.deploy_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", var.deploy_role_arn))
+    error_message = "The deploy_role_arn must be null or the ARN of an IAM role (arn:aws:iam::<account>:role/<name>), without wildcards."
+  }
+}
+
 variable "provider_settings" {
   type = object({
     s3_use_path_style           = optional(bool, false)

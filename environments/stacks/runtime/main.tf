@@ -188,3 +188,15 @@ module "deploy_role" {
   artifact_kms_alias_name     = local.delivery.artifact_kms_alias
   delivery_account_id         = var.delivery.account_id
 }
+
+# The role CI plans and drift checks assume here (ci.github): configuration
+# reads only, trusted by the delivery account's CI plan role.
+module "ci_read_role" {
+  source = "../../../modules/ci-read-role"
+  count  = var.ci_plan_role_arn == null ? 0 : 1
+
+  name_prefix        = local.name_prefix
+  account_id         = var.account_id
+  trusted_role_arns  = [var.ci_plan_role_arn]
+  bucket_name_prefix = "${var.company}-${var.service}-"
+}

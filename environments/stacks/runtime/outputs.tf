@@ -43,6 +43,11 @@ output "deploy_role_arn" {
   value       = module.deploy_role.role_arn
 }
 
+output "ci_read_role_arn" {
+  description = "Role CI plans and drift checks assume here (deployer plan --read-only); null without ci.github."
+  value       = try(module.ci_read_role[0].role_arn, null)
+}
+
 output "notifications_topic_arn" {
   description = "SNS topic for alarms, deployment failures and rollbacks."
   value       = module.monitoring.notifications_topic_arn

@@ -149,3 +149,14 @@ variable "image_tag" {
   description = "Image tag of the baseline task definitions Terraform registers; CodeDeploy replaces the revision on every release."
   default     = "bootstrap"
 }
+
+variable "ci_plan_role_arn" {
+  type        = string
+  description = "The delivery account's CI plan role (ci.github in project.yaml): when set, this workspace creates the read role it assumes to plan and check drift here ({name_prefix}-ci-read-{region}). null: no read role."
+  default     = null
+
+  validation {
+    condition     = var.ci_plan_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", var.ci_plan_role_arn))
+    error_message = "The ci_plan_role_arn must be null or the ARN of an IAM role (arn:aws:iam::<account>:role/<name>), without wildcards."
+  }
+}

@@ -167,6 +167,18 @@ run "environments_deploy_role_not_a_role" {
   expect_failures = [var.environments]
 }
 
+# --- read_role_arns ---------------------------------------------------------------
+
+run "read_role_arns_wildcard" {
+  command = plan
+
+  variables {
+    read_role_arns = ["arn:aws:iam::333333333333:role/acme-shop-staging-ci-read-*"]
+  }
+
+  expect_failures = [var.read_role_arns]
+}
+
 # --- Limits that must still pass -------------------------------------------------
 
 run "name_prefix_longest_allowed" {
