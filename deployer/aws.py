@@ -18,8 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import boto3
-import botocore.config
 import botocore.exceptions
 
 from deployer.emulator import TEST_CREDENTIALS
@@ -136,28 +134,41 @@ class ClientFactory:
     """boto3 clients for a target, optionally inside an account through a role.
 
     The one place boto3 sessions and clients are made (a lint rule bans
-    ``boto3.client`` and ``boto3.Session`` elsewhere in the deployer). Sessions
-    (one role assumption each) and clients are cached per account, role and
-    region, and shared by every Scope built on this factory.
+    ``boto3.client`` and ``boto3.Session`` elsewhere in the deployer). One boto3
+    session serves every account, role and region, so botocore loads its
+    endpoint data and each service's model once; a role's credentials (one
+    assumption each) and clients are cached per account, role and region, and
+    shared by every Scope built on this factory. boto3 is imported on first use:
+    a command that makes no AWS call, or makes it in the background while
+    Terraform starts, does not wait for it.
     """
 
     def __init__(self, target: Target, *, session_name: str = "deployer") -> None:
         self.target = target
         self.session_name = session_name
-        self._sessions: dict[tuple[str | None, str], boto3.Session] = {}
+        self._session: Any = None
+        self._credentials: dict[str, dict[str, str]] = {}  # role ARN -> credentials
         self._clients: dict[tuple[str, str | None, str], Any] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
-    def _base_session(self, region: str) -> boto3.Session:
-        if self.target.is_local:
-            return boto3.Session(
-                aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                region_name=region,
-            )
-        return boto3.Session(region_name=region)
+    def _base_session(self) -> Any:
+        """The one boto3 session: the emulator's test credentials, or the caller's own."""
+        with self._lock:
+            if self._session is None:
+                import boto3
 
-    def _config(self) -> botocore.config.Config:
+                if self.target.is_local:
+                    self._session = boto3.Session(
+                        aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                    )
+                else:
+                    self._session = boto3.Session()
+            return self._session
+
+    def _config(self) -> Any:
+        import botocore.config
+
         if self.target.is_local:
             return botocore.config.Config(
                 retries={"max_attempts": 2, "mode": "standard"},
@@ -165,37 +176,38 @@ class ClientFactory:
             )
         return botocore.config.Config(retries={"mode": "standard"})
 
-    def session(
-        self, region: str, *, account_id: str | None = None, role_name: str | None = None
-    ) -> boto3.Session:
-        arn = role_arn(account_id, role_name) if account_id else None
-        key = (arn, region)
+    def _role_credentials(self, arn: str, region: str) -> dict[str, str]:
+        """Credentials of one role assumption, made once per role."""
         with self._lock:
-            cached = self._sessions.get(key)
+            cached = self._credentials.get(arn)
         if cached is not None:
             return cached
-        base = self._base_session(region)
-        if arn is None:
-            session = base
-        else:
-            sts = base.client("sts", endpoint_url=self.target.endpoint, config=self._config())
-            try:
-                creds = sts.assume_role(RoleArn=arn, RoleSessionName=self.session_name)[
-                    "Credentials"
-                ]
-            except botocore.exceptions.BotoCoreError as exc:
-                raise AwsError(f"cannot assume {arn}: {exc}") from exc
-            except botocore.exceptions.ClientError as exc:
-                raise translate(exc, f"assume role {arn}") from exc
-            session = boto3.Session(
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-                region_name=region,
-            )
+        sts = self._make("sts", region, None)
+        try:
+            creds = sts.assume_role(RoleArn=arn, RoleSessionName=self.session_name)["Credentials"]
+        except botocore.exceptions.BotoCoreError as exc:
+            raise AwsError(f"cannot assume {arn}: {exc}") from exc
+        except botocore.exceptions.ClientError as exc:
+            raise translate(exc, f"assume role {arn}") from exc
+        made = {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        }
         with self._lock:
-            self._sessions[key] = session
-        return session
+            return self._credentials.setdefault(arn, made)
+
+    def _make(self, service: str, region: str, credentials: dict[str, str] | None) -> Any:
+        # A boto3 session is not thread-safe (its clients are): one client made at a time.
+        with self._lock:
+            make: Callable[..., Any] = self._base_session().client
+            return make(
+                service,
+                region_name=region,
+                endpoint_url=self.target.endpoint,
+                config=self._config(),
+                **(credentials or {}),
+            )
 
     def client(
         self,
@@ -211,9 +223,8 @@ class ClientFactory:
             cached = self._clients.get(key)
         if cached is not None:
             return cached
-        session = self.session(region, account_id=account_id, role_name=role_name)
-        make: Callable[..., Any] = session.client
-        made = make(service, endpoint_url=self.target.endpoint, config=self._config())
+        credentials = self._role_credentials(arn, region) if arn else None
+        made = self._make(service, region, credentials)
         with self._lock:
             return self._clients.setdefault(key, made)
 

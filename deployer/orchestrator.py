@@ -166,16 +166,39 @@ class Orchestrator:
         *,
         parallelism: int | None = None,
         run_id: str | None = None,
+        prepare_state: Callable[[], bool] | None = None,
     ) -> None:
         self.project = project
         self.toolchain = toolchain
         self.reporter = reporter
         self.parallelism = parallelism
         self.run_id = run_id or "unknown"
+        # The state store's preparation (the state bucket checked, created when
+        # missing: True) starts at once, in the background: a warm plan does not
+        # need it before Terraform starts, and it costs the deployer's AWS
+        # clients (boto3 imported, roles assumed) that Terraform's start-up
+        # would otherwise wait for. Every other step waits for it first.
+        self._background = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="state"
+        )
+        self._state_ready: concurrent.futures.Future[bool] | None = (
+            self._background.submit(prepare_state) if prepare_state else None
+        )
+
+    def _wait_for_state(self) -> bool:
+        """Wait for the state store's preparation (re-raising its error); True when it
+        created the state bucket."""
+        return self._state_ready.result() if self._state_ready is not None else False
 
     # -- setup ---------------------------------------------------------------------
-    def _prepare(self, scope: Scope) -> Terraform:
-        """Write the workspace's files, init (serialised), select the workspace."""
+    def _prepare(self, scope: Scope, *, overlap: bool = False) -> Terraform:
+        """Write the workspace's files, init (serialised), select the workspace.
+
+        ``overlap``: do not wait for the state store's preparation unless `init`
+        has to run (a warm plan); the caller waits after Terraform.
+        """
+        if not overlap:
+            self._wait_for_state()
         ws = scope.workspace
         stack_dir = self.project.stack_dir(ws.stack)
         if not (stack_dir / "versions.tf").is_file():
@@ -193,6 +216,7 @@ class Orchestrator:
         digest = self._init_digest(scope, backend_file)
         initialised = (data_dir / "terraform.tfstate").is_file()
         if not (initialised and stamp.is_file() and stamp.read_text() == digest):
+            self._wait_for_state()
             stamp.unlink(missing_ok=True)
             self.reporter.progress("terraform init", scope=ws.name)
             tf.init(backend_file, on_line=lambda line: self.reporter.debug(line, scope=ws.name))
@@ -266,58 +290,92 @@ class Orchestrator:
         """Plan each region. With ``adopt`` (apply), first recover from an earlier
         apply of the workspace that did not finish (see deployer.recovery)."""
         runs = [RegionRun(scope) for scope in scopes]
+        # A plan alone only warns about what the state store says (an apply that did
+        # not finish): its checks run while Terraform plans. Apply and destroy
+        # decide on them first (adopt, or stop on a running apply).
+        overlap = not adopt and not destroy
 
-        def step(run: RegionRun) -> None:
-            ws = run.workspace
-            env = run.scope.env
-            started = time.monotonic()
-            run.tf = self._prepare(run.scope)
-            run.seconds["init"] = time.monotonic() - started
+        def checks(run: RegionRun) -> str | None:
+            """The state store's word on the workspace: the run ID of an apply that did
+            not finish, or None. A marker with the state locked is an apply still
+            running, not one that died: StateLocked."""
             started = time.monotonic()
             unfinished = run.scope.state.unfinished_run()
-            run.seconds["checks"] = time.monotonic() - started
             if unfinished:
-                # A marker with the state locked is an apply still running, not
-                # one that died: stop here, before looking for what it "left".
                 lock = run.scope.state.current_lock()
                 if lock is not None:
-                    raise StateLocked(["terraform", "plan"], 1, workspace=ws.name, lock=lock)
-            if not unfinished:
-                recovery.remove_adoption_root(ws.data_dir(self.project))
-            if unfinished and not destroy:
-                if adopt:
-                    run.tf = self._adopt(run, unfinished)
-                else:
-                    self.reporter.warn(
-                        f"{ws.name}: apply {unfinished} did not finish; the next "
-                        f"`deployer apply {env.name}` adopts what it left behind"
-                    )
-            data_dir = ws.data_dir(self.project)
-            run.plan_file = plan_path(data_dir, "destroy" if destroy else "apply")
-            run.plan_file.unlink(missing_ok=True)
-            self.reporter.progress(
-                "terraform plan" + (" -destroy" if destroy else ""), scope=ws.name
+                    ws = run.workspace.name
+                    raise StateLocked(["terraform", "plan"], 1, workspace=ws, lock=lock)
+            else:
+                recovery.remove_adoption_root(run.workspace.data_dir(self.project))
+            run.seconds["checks"] = time.monotonic() - started
+            return unfinished
+
+        def warn_unfinished(run: RegionRun, unfinished: str) -> None:
+            self.reporter.warn(
+                f"{run.workspace.name}: apply {unfinished} did not finish; the next "
+                f"`deployer apply {run.scope.env.name}` adopts what it left behind"
             )
+
+        def step(run: RegionRun) -> None:
             started = time.monotonic()
-
-            def on_message(msg: dict[str, Any]) -> None:
-                self._plan_progress(ws, msg, run)
-
-            run.has_changes = run.tf.plan(
-                var_file=data_dir / VAR_FILE,
-                out=run.plan_file,
-                destroy=destroy,
-                on_message=on_message,
-            )
-            run.seconds["plan"] = time.monotonic() - started
-            # The gate reads the changes Terraform streamed while planning (type,
-            # address, action), which saves a `terraform show -json` per region.
-            if not run.summary:
-                run.summary = summarise(run.changes)
-            run.status = RunStatus.PLANNED if run.has_changes else RunStatus.NO_CHANGES
-            self.reporter.progress(f"plan: {format_summary(run.summary)}", scope=ws.name)
+            run.tf = self._prepare(run.scope, overlap=overlap)
+            run.seconds["init"] = time.monotonic() - started
+            if not overlap:
+                unfinished = checks(run)
+                if unfinished and not destroy:
+                    run.tf = self._adopt(run, unfinished)
+                self._plan(run, destroy=destroy)
+                return
+            pending = self._background.submit(lambda: (self._wait_for_state(), checks(run)))
+            try:
+                self._plan(run, destroy=destroy)
+            except DeployerError:
+                created, _ = pending.result()
+                if not created:
+                    raise
+                # The state bucket was missing (a fresh emulator) and is there now:
+                # the workspace's initialisation is stale. Once more, from init.
+                self.reporter.progress(
+                    "state bucket created: initialising again", scope=run.workspace.name
+                )
+                (run.tf.data_dir / "init.stamp").unlink(missing_ok=True)
+                run.tf = self._prepare(run.scope)
+                self._plan(run, destroy=destroy)
+            _, unfinished = pending.result()
+            if unfinished:
+                warn_unfinished(run, unfinished)
 
         return self._fan_out(runs, step)
+
+    def _plan(self, run: RegionRun, *, destroy: bool) -> None:
+        """`terraform plan` into the run's plan file, its changes streamed to the gate."""
+        ws = run.workspace
+        assert run.tf is not None
+        data_dir = ws.data_dir(self.project)
+        run.plan_file = plan_path(data_dir, "destroy" if destroy else "apply")
+        run.plan_file.unlink(missing_ok=True)
+        run.changes.clear()
+        run.summary = {}
+        self.reporter.progress("terraform plan" + (" -destroy" if destroy else ""), scope=ws.name)
+        started = time.monotonic()
+
+        def on_message(msg: dict[str, Any]) -> None:
+            self._plan_progress(ws, msg, run)
+
+        run.has_changes = run.tf.plan(
+            var_file=data_dir / VAR_FILE,
+            out=run.plan_file,
+            destroy=destroy,
+            on_message=on_message,
+        )
+        run.seconds["plan"] = time.monotonic() - started
+        # The gate reads the changes Terraform streamed while planning (type,
+        # address, action), which saves a `terraform show -json` per region.
+        if not run.summary:
+            run.summary = summarise(run.changes)
+        run.status = RunStatus.PLANNED if run.has_changes else RunStatus.NO_CHANGES
+        self.reporter.progress(f"plan: {format_summary(run.summary)}", scope=ws.name)
 
     def _adopt(self, run: RegionRun, unfinished: str) -> Terraform:
         """Find what an interrupted apply created but never recorded; plan its import.

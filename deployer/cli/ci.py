@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deployer import ci_github, errors
+from deployer import errors
 from deployer.cli.common import Commands, Context
 from deployer.output import table
 
@@ -42,6 +42,9 @@ def register(commands: Commands) -> None:
 
 
 def cmd_ci(ctx: Context) -> int:
+    # jinja2 is imported by this command only, not by every deployer start.
+    from deployer import ci_github
+
     files = ci_github.render(ctx.config)
     directory = ctx.args.dir or ctx.project.root / ci_github.DEFAULT_DIR
     if ctx.args.check:

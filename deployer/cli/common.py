@@ -229,9 +229,9 @@ class Context:
         return Target(LOCAL, status.endpoint, read_only=self.read_only)
 
     def _warn_if_stale(self, running: list[str]) -> None:
-        from deployer.emulator.patches import discover
+        from deployer.emulator import patches
 
-        missing = sorted({p.name for p in discover()} - set(running))
+        missing = sorted(set(patches.names()) - set(running))
         if missing:
             self.reporter.warn(
                 f"the running emulator lacks {len(missing)} fidelity patch(es) of this checkout "
@@ -313,13 +313,17 @@ class Context:
     def orchestrator(self, run_id: str | None = None) -> Orchestrator:
         # Resolve the toolchain before touching AWS: a missing Terraform is a usage error.
         toolchain = self.toolchain
-        state.ensure_bucket(self.config, self.clients, self.target, self.reporter.progress)
+        config, clients, target = self.config, self.clients, self.target
         return Orchestrator(
             self.project,
             toolchain,
             self.reporter,
             parallelism=getattr(self.args, "parallelism", None),
             run_id=run_id,
+            # Started at once, waited for before anything needs the state store.
+            prepare_state=lambda: state.ensure_bucket(
+                config, clients, target, self.reporter.progress
+            ),
         )
 
     def confirm(

@@ -41,14 +41,18 @@ class Patch:
     module: ModuleType
 
 
+def names() -> list[str]:
+    """The name of every patch module in this package, in order, none imported."""
+    found = (info.name for info in pkgutil.iter_modules(__path__))
+    return sorted(name for name in found if not name.startswith("_"))
+
+
 def discover() -> list[Patch]:
     """Every patch module in this package, in name order."""
     patches = []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        patches.append(Patch(info.name, getattr(module, "GAP", ""), module))
+    for name in names():
+        module = importlib.import_module(f"{__name__}.{name}")
+        patches.append(Patch(name, getattr(module, "GAP", ""), module))
     return patches
 
 
