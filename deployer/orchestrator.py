@@ -185,6 +185,10 @@ class Orchestrator:
             self._background.submit(prepare_state) if prepare_state else None
         )
 
+    def close(self) -> None:
+        """Wait for the background work (the state store's preparation) and end its thread."""
+        self._background.shutdown(wait=True)
+
     def _wait_for_state(self) -> bool:
         """Wait for the state store's preparation (re-raising its error); True when it
         created the state bucket."""

@@ -12,8 +12,11 @@ changes (with --detailed-exitcode), 4 some regions failed.
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 
@@ -75,7 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
     ctx = Context(args, reporter)
     try:
-        code: int = args.handler(ctx)
+        try:
+            code: int = args.handler(ctx)
+        finally:
+            ctx.close()
         return code
     except DeployerError as exc:
         if args.debug:
@@ -111,7 +117,16 @@ def run() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_sigterm)
-    sys.exit(main())
+    code = main()
+    # Nothing left running (main waited for the background work): skip the
+    # interpreter's teardown of every module, about 0.1 s with boto3 loaded, a
+    # cost every invocation pays. The exit handlers still run; output is flushed.
+    if threading.active_count() == 1:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 __all__ = ["build_parser", "main", "run"]

@@ -8,7 +8,7 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -176,6 +176,7 @@ def auto_approve_arg(parser: argparse.ArgumentParser, help: str) -> None:
 class Context:
     args: argparse.Namespace
     reporter: Reporter
+    _orchestrators: list[Orchestrator] = field(default_factory=list)
 
     @cached_property
     def project(self) -> Project:
@@ -314,7 +315,7 @@ class Context:
         # Resolve the toolchain before touching AWS: a missing Terraform is a usage error.
         toolchain = self.toolchain
         config, clients, target = self.config, self.clients, self.target
-        return Orchestrator(
+        orchestrator = Orchestrator(
             self.project,
             toolchain,
             self.reporter,
@@ -325,6 +326,13 @@ class Context:
                 config, clients, target, self.reporter.progress
             ),
         )
+        self._orchestrators.append(orchestrator)
+        return orchestrator
+
+    def close(self) -> None:
+        """Wait for what the command left running in the background (the orchestrators')."""
+        for orchestrator in self._orchestrators:
+            orchestrator.close()
 
     def confirm(
         self,

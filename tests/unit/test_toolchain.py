@@ -228,3 +228,20 @@ def test_init_lock_serialises(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert most == 1
+
+
+def test_the_version_is_read_once_per_binary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bin").mkdir()
+    fake = write_fake_terraform(tmp_path / "bin", version="1.11.4")
+    cache = tmp_path / "state" / "version.json"
+    record = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_TF_RECORD", str(record))
+    assert toolchain.cached_version(fake, cache) == (1, 11, 4)
+    assert toolchain.cached_version(fake, cache) == (1, 11, 4)
+    assert len(record.read_text().splitlines()) == 1  # one `terraform version`, then the cache
+    # Another binary in the same place (an upgrade): read again.
+    write_fake_terraform(tmp_path / "bin", version="1.12.0")
+    assert toolchain.cached_version(fake, cache) == (1, 12, 0)
+    assert len(record.read_text().splitlines()) == 2
