@@ -31,7 +31,6 @@ import jinja2
 import yaml
 
 from deployer.config import Config, Environment, GitHubSettings
-from deployer.errors import UsageError
 from deployer.summary import MARKER
 
 #: The first line of every generated file.
@@ -86,17 +85,7 @@ class FileResult:
 
 def settings(config: Config) -> GitHubSettings:
     """``ci.github``, or a usage error that says what to add."""
-    if config.ci.github is None:
-        raise UsageError(
-            "environments/project.yaml has no ci.github.repository: "
-            "the workflows need the repository they run in",
-            hint="add to environments/project.yaml:\n"
-            "    ci:\n"
-            "      github:\n"
-            "        repository: OWNER/REPO   # as GitHub spells it\n"
-            "        branch: main             # the protected branch applies run on",
-        )
-    return config.ci.github
+    return config.github("the workflows need the repository they run in")
 
 
 def apply_order(config: Config) -> list[Environment]:

@@ -235,6 +235,23 @@ class Config:
                 hint=f"add environments/{name}.yaml or pick a configured environment",
             ) from None
 
+    def github(self, without: str, *, otherwise: str | None = None) -> GitHubSettings:
+        """``ci.github``, or a usage error saying what is missing without it (``without``),
+        what to add, and ``otherwise`` what the user can do instead."""
+        if self.ci.github is None:
+            from deployer.errors import UsageError
+
+            raise UsageError(
+                f"ci.github is not configured in environments/project.yaml: {without}",
+                hint="add to environments/project.yaml:\n"
+                "    ci:\n"
+                "      github:\n"
+                "        repository: OWNER/REPO   # as GitHub spells it\n"
+                "        branch: main             # the protected branch applies run on"
+                + (f"\nor {otherwise}" if otherwise else ""),
+            )
+        return self.ci.github
+
     @property
     def delivery(self) -> Environment:
         return self.environments[self.delivery_environment]

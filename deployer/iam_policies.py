@@ -140,13 +140,10 @@ def _trust(config: Config, sid: str, condition: dict[str, Any]) -> Document:
 
 def _github(config: Config) -> tuple[str, str]:
     """(``repo:OWNER/REPO``, the protected branch); a usage error without ``ci.github``."""
-    github = config.ci.github
-    if github is None:
-        raise UsageError(
-            "ci.github is not configured: the delivery stack creates no CI roles",
-            hint="add ci: github: repository: OWNER/REPO to environments/project.yaml, "
-            "or print the operator's policy: deployer iam-policy operator",
-        )
+    github = config.github(
+        "the stacks create no CI roles",
+        otherwise="print the operator's policy: deployer iam-policy operator",
+    )
     return f"repo:{github.repository}", github.branch
 
 

@@ -23,18 +23,15 @@ from __future__ import annotations
 
 from deployer.aws import Target
 from deployer.config import Config, Environment
-from deployer.errors import UsageError
 
 
 def require_ci_identity(config: Config) -> None:
     """Read-only needs the CI roles, which exist only with ``ci.github``."""
-    if config.ci.github is None:
-        raise UsageError(
-            "--read-only plans as the CI plan role, and ci.github is not configured: "
-            "the stacks create no plan role and no read roles",
-            hint="add ci: github: repository: OWNER/REPO to environments/project.yaml and "
-            "apply the delivery environment, then each environment, or plan without --read-only",
-        )
+    config.github(
+        "--read-only plans as the CI plan role, and the stacks create no plan role and no "
+        "read roles",
+        otherwise="plan without --read-only",
+    )
 
 
 def _role_name(arn: str) -> str:

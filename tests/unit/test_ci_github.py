@@ -527,7 +527,7 @@ def test_without_ci_github_the_command_says_what_to_add(
     assert cli.main(["ci", "github"]) == EXIT_USAGE
 
     err = capsys.readouterr().err
-    assert "environments/project.yaml has no ci.github.repository" in err
+    assert "ci.github is not configured in environments/project.yaml" in err
     assert "repository: OWNER/REPO" in err
     assert not (root / ".github").exists()
     with pytest.raises(UsageError):

@@ -25,7 +25,7 @@ from deployer.scope import Scope
 from deployer.tfvars import variables_for
 from deployer.workspaces import Workspace, backend_settings
 from tests.unit.fake_terraform import read_records
-from tests.unit.test_policy import copy_project, fake_terraform  # noqa: F401
+from tests.unit.test_policy import cli_project, fake_terraform  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = load(ROOT)  # the sample has ci.github
@@ -110,13 +110,6 @@ def test_read_only_never_creates_the_state_bucket() -> None:
         state.ensure_bucket(SAMPLE, clients, LOCAL_RO, lambda _: None)
     assert clients.s3.calls == ["head_bucket"]
     assert clients.asked == [("s3", "111111111111", "acme-shop-delivery-ci-plan")]
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_project(tmp_path / "project")
-    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(root))
-    return root
 
 
 def test_plan_read_only_writes_each_workspace_s_read_identity(

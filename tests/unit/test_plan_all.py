@@ -16,7 +16,7 @@ from deployer import cli
 from deployer.errors import EXIT_CHANGES, EXIT_OK
 from deployer.orchestrator import default_parallelism
 from tests.unit.fake_terraform import read_records
-from tests.unit.test_policy import LOG_GROUP, copy_project, fake_terraform  # noqa: F401
+from tests.unit.test_policy import LOG_GROUP, cli_project, copy_project, fake_terraform  # noqa: F401
 
 EVERY = [
     "delivery-us-east-1",
@@ -36,14 +36,6 @@ def _plans(record: Path) -> list[str]:
         for c in read_records(record)
         if isinstance(c["argv"], list) and "plan" in c["argv"]
     )
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the sample project, the one the CLI works on."""
-    root = copy_project(tmp_path / "project")
-    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(root))
-    return root
 
 
 def test_plan_all_plans_every_workspace_and_summarises_for_a_pr(

@@ -22,14 +22,7 @@ from deployer.project import load_project
 from deployer.terraform import Terraform
 from deployer.workspaces import Workspace
 from tests.unit.fake_terraform import read_records
-from tests.unit.test_policy import copy_project, fake_terraform  # noqa: F401
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_project(tmp_path / "project")
-    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(root))
-    return root
+from tests.unit.test_policy import cli_project, fake_terraform  # noqa: F401
 
 
 def _warm() -> None:

@@ -135,6 +135,15 @@ def fake_terraform(
     return record
 
 
+@pytest.fixture(name="project")
+def cli_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the sample project, the one the CLI works on (import it with
+    fake_terraform: tests of the CLI on the session emulator)."""
+    root = copy_project(tmp_path / "project")
+    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(root))
+    return root
+
+
 def _applied(record: Path) -> list[list[str]]:
     calls = [c["argv"] for c in read_records(record)] if record.exists() else []
     return [a for a in calls if isinstance(a, list) and "apply" in a]
