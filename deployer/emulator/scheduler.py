@@ -31,7 +31,12 @@ process-wide re-entrant lock, :data:`BACKEND_LOCK`, guards them:
   re-reading what may have changed in between (a deployment stopped, a task
   deregistered);
 * jobs are not run under the lock: the scheduler does not know which of their
-  parts are I/O.
+  parts are I/O;
+* a request that waits inside moto for another request lets go of it while it
+  waits (:func:`release_during_waits`: SQS long polls). Other waits moto makes
+  under a request are not released and would stall the emulator: its Lambda
+  ``Invoke`` running a container, SNS deliveries to HTTP endpoints (no timeout).
+  The project uses neither; an engine that needs them releases the lock itself.
 
 Left out: nothing persists across a restart (no job, no clock; the backends
 themselves are in memory), there is one clock a process and its time scale is
