@@ -196,10 +196,17 @@ class Environment:
         return self.regions[1].name if len(self.regions) > 1 else None
 
     def region(self, name: str) -> Region:
+        """The region named ``name``; a usage error naming the configured ones."""
         for region in self.regions:
             if region.name == name:
                 return region
-        raise KeyError(name)
+        from deployer.errors import UsageError
+
+        known = ", ".join(r.name for r in self.regions)
+        raise UsageError(
+            f"environment {self.name} has no region {name} (configured: {known})",
+            hint=f"see environments/{self.file.name}",
+        )
 
 
 @dataclass(frozen=True)

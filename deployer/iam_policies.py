@@ -27,7 +27,7 @@ from deployer import identity
 from deployer.aws import role_arn
 from deployer.config import Config
 from deployer.errors import UsageError
-from deployer.names import RUNTIME_STACK
+from deployer.names import RUNTIME_STACK, role_name_of
 from deployer.state import RUNS_PREFIX
 from deployer.workspaces import WORKSPACE_KEY_PREFIX
 
@@ -206,7 +206,7 @@ def plan_role(config: Config) -> RolePolicy:
         "environment:<name>, which only the apply role trusts.",
         *_notes_common(config),
     ]
-    return RolePolicy(PLAN, _name(arn), arn, trust, permissions, tuple(notes))
+    return RolePolicy(PLAN, role_name_of(arn), arn, trust, permissions, tuple(notes))
 
 
 def apply_role(config: Config) -> RolePolicy:
@@ -240,7 +240,7 @@ def apply_role(config: Config) -> RolePolicy:
         *_without_role(roles),
         *_notes_common(config),
     ]
-    return RolePolicy(APPLY, _name(arn), arn, trust, permissions, tuple(notes))
+    return RolePolicy(APPLY, role_name_of(arn), arn, trust, permissions, tuple(notes))
 
 
 def _write_state_and_assume(config: Config, roles: dict[str, str | None]) -> list[Statement]:
@@ -308,12 +308,7 @@ def read_role(
     """A workspace's read role (default: the delivery environment's primary region)."""
     _github(config)
     env = config.environment(environment or config.delivery_environment)
-    known = [r.name for r in env.regions]
-    region = region or known[0]
-    if region not in known:
-        raise UsageError(
-            f"environment {env.name} has no region {region} (configured: {', '.join(known)})"
-        )
+    region = env.region(region).name if region else env.primary_region
     arn = identity.read_role_arn(config, env, region)
     resource_level, star = read_actions(config)
     trust = {
@@ -344,7 +339,7 @@ def read_role(
         f"calls to refresh the stacks' resource types ({READ_ACTIONS}); a refresh it misses "
         "fails the plan with AccessDenied naming the action.",
     ]
-    return RolePolicy(READ, _name(arn), arn, trust, permissions, tuple(notes))
+    return RolePolicy(READ, role_name_of(arn), arn, trust, permissions, tuple(notes))
 
 
 def operator(config: Config) -> RolePolicy:
@@ -389,10 +384,6 @@ def _without_role(roles: dict[str, str | None]) -> list[str]:
         "caller's own credentials, which need that stack's permissions; this policy grants "
         "none of them."
     ]
-
-
-def _name(arn: str) -> str:
-    return arn.rsplit("/", 1)[1]
 
 
 def role_policy(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from deployer.aws import Target
 from deployer.config import Config, Environment
+from deployer.names import role_name_of
 
 
 def require_ci_identity(config: Config) -> None:
@@ -32,10 +33,6 @@ def require_ci_identity(config: Config) -> None:
         "read roles",
         otherwise="plan without --read-only",
     )
-
-
-def _role_name(arn: str) -> str:
-    return arn.rsplit("/", 1)[1]
 
 
 def read_role_arn(config: Config, env: Environment, region: str) -> str:
@@ -52,7 +49,7 @@ def workspace_role_name(
     """The role the deployer (and Terraform's provider) assumes in a workspace's account."""
     if target.read_only:
         require_ci_identity(config)
-        return _role_name(read_role_arn(config, env, region))
+        return role_name_of(read_role_arn(config, env, region))
     return env.deploy_role_name
 
 
@@ -62,5 +59,5 @@ def state_role_name(config: Config, target: Target) -> str | None:
         require_ci_identity(config)
         # On AWS the caller is the plan role already; the emulator stands in for the
         # OIDC exchange that makes it so.
-        return _role_name(config.names.delivery.ci_plan_role_arn) if target.is_local else None
+        return role_name_of(config.names.delivery.ci_plan_role_arn) if target.is_local else None
     return config.delivery.deploy_role_name

@@ -83,6 +83,11 @@ def iam_role_arn(account_id: str, role_name: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{role_name}"
 
 
+def role_name_of(arn: str) -> str:
+    """The role name of an IAM role ARN (its last path part)."""
+    return arn.rsplit("/", 1)[1]
+
+
 def _regional_arn(service: str, region: str, account_id: str, resource: str) -> str:
     return f"arn:aws:{service}:{region}:{account_id}:{resource}"
 

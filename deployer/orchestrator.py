@@ -46,6 +46,10 @@ def default_parallelism(cores: int | None = None, available_gib: float | None = 
     return max(1, min(cores, int(available_gib // WORKSPACE_MEMORY_GIB)))
 
 
+#: Written in a workspace's data directory once `terraform init` ran: what init
+#: depended on (see Orchestrator._init_digest); when unchanged, init is skipped.
+INIT_STAMP = "init.stamp"
+
 #: Available memory assumed when /proc/meminfo cannot be read: a small machine.
 UNKNOWN_AVAILABLE_GIB = 2.0
 
@@ -216,7 +220,7 @@ class Orchestrator:
         # init and workspace selection cost a Terraform process each; skip them when
         # this data directory is already initialised for exactly this backend,
         # lock file, configuration, toolchain and emulator.
-        stamp = data_dir / "init.stamp"
+        stamp = data_dir / INIT_STAMP
         digest = self._init_digest(scope, backend_file)
         initialised = (data_dir / "terraform.tfstate").is_file()
         if not (initialised and stamp.is_file() and stamp.read_text() == digest):
@@ -315,12 +319,6 @@ class Orchestrator:
             run.seconds["checks"] = time.monotonic() - started
             return unfinished
 
-        def warn_unfinished(run: RegionRun, unfinished: str) -> None:
-            self.reporter.warn(
-                f"{run.workspace.name}: apply {unfinished} did not finish; the next "
-                f"`deployer apply {run.scope.env.name}` adopts what it left behind"
-            )
-
         def step(run: RegionRun) -> None:
             started = time.monotonic()
             run.tf = self._prepare(run.scope, overlap=overlap)
@@ -343,12 +341,15 @@ class Orchestrator:
                 self.reporter.progress(
                     "state bucket created: initialising again", scope=run.workspace.name
                 )
-                (run.tf.data_dir / "init.stamp").unlink(missing_ok=True)
+                (run.tf.data_dir / INIT_STAMP).unlink(missing_ok=True)
                 run.tf = self._prepare(run.scope)
                 self._plan(run, destroy=destroy)
             _, unfinished = pending.result()
             if unfinished:
-                warn_unfinished(run, unfinished)
+                self.reporter.warn(
+                    f"{run.workspace.name}: apply {unfinished} did not finish; the next "
+                    f"`deployer apply {run.scope.env.name}` adopts what it left behind"
+                )
 
         return self._fan_out(runs, step)
 

@@ -61,14 +61,9 @@ class Scope:
         clients: Clients,
     ) -> list[Scope]:
         """The scopes of ``env`` in ``regions`` (default: all of its regions, primary first)."""
-        known = [r.name for r in env.regions]
         for region in regions or []:
-            if region not in known:
-                raise UsageError(
-                    f"environment {env.name} has no region {region} "
-                    f"(configured: {', '.join(known)})",
-                    hint=f"see environments/{env.file.name}",
-                )
+            env.region(region)  # a usage error for a region the environment lacks
+        known = [r.name for r in env.regions]
         return [cls(config, env, region, target, clients) for region in regions or known]
 
     # -- where ----------------------------------------------------------------------

@@ -166,10 +166,7 @@ def cached_version(binary: Path, cache: Path) -> tuple[int, int, int]:
             return (major, minor, patch)
     version = read_version(binary)
     with contextlib.suppress(OSError):
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": key, "version": list(version)}))
-        tmp.replace(cache)
+        _write_atomically(cache, json.dumps({"key": key, "version": list(version)}))
     return version
 
 
@@ -375,16 +372,22 @@ def _read_mirror_cache(cache: Path | None, version: str | None, platform: str) -
 
 
 def _write_mirror_cache(cache: Path, mirror: Mirror, version: str | None, platform: str) -> None:
-    cache.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "path": str(mirror.path) if mirror.path else None,
         "how": mirror.source,
         "version": version,
         "platform": platform,
     }
-    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    tmp.replace(cache)
+    _write_atomically(cache, json.dumps(record, indent=2) + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file of this process, then rename:
+    a reader (another deployer run) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def render_cli_config(plugin_cache: Path, mirror: Path | None) -> str:
@@ -424,9 +427,7 @@ def prepare(
     cli_config = tf_dir / "cli.tfrc"
     content = render_cli_config(plugin_cache, mirror)
     if not cli_config.exists() or cli_config.read_text() != content:
-        tmp = cli_config.with_suffix(".tmp")
-        tmp.write_text(content)
-        tmp.replace(cli_config)
+        _write_atomically(cli_config, content)
     return Toolchain(binary, version, cli_config, plugin_cache, mirror, found.source)
 
 
