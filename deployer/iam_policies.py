@@ -267,9 +267,14 @@ def read_role_arns(config: Config) -> list[str]:
     return sorted(arns)
 
 
+def _read_document(config: Config) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((config.root / READ_ACTIONS).read_text())
+    return document
+
+
 def read_actions(config: Config) -> tuple[list[str], list[str]]:
     """(actions that take a resource, actions AWS authorizes on "*" only), sorted."""
-    document = json.loads((config.root / READ_ACTIONS).read_text())
+    document = _read_document(config)
     every = {a for actions in document["types"].values() for a in actions}
     star = sorted(document["no_resource_level"])
     return sorted(every - set(star)), star
@@ -277,28 +282,10 @@ def read_actions(config: Config) -> tuple[list[str], list[str]]:
 
 def _account_resources(config: Config, account: str) -> list[str]:
     """The ARNs the read role's resource-level actions are held to (modules/ci-read-role)."""
-    arn = "arn:aws"
+    prefix = f"{config.company}-{config.service}-"
     return [
-        f"{arn}:application-autoscaling:*:{account}:scalable-target/*",
-        f"{arn}:cloudwatch:*:{account}:alarm:*",
-        f"{arn}:cloudwatch::{account}:dashboard/*",
-        f"{arn}:codebuild:*:{account}:project/*",
-        f"{arn}:codecommit:*:{account}:*",
-        f"{arn}:codedeploy:*:{account}:*",
-        f"{arn}:codepipeline:*:{account}:*",
-        f"{arn}:codestar-notifications:*:{account}:notificationrule/*",
-        f"{arn}:ec2:*:{account}:vpc/*",
-        f"{arn}:ecr:*:{account}:repository/*",
-        f"{arn}:ecs:*:{account}:*",
-        f"{arn}:events:*:{account}:rule/*",
-        f"{arn}:iam::{account}:oidc-provider/*",
-        f"{arn}:iam::{account}:policy/*",
-        f"{arn}:iam::{account}:role/*",
-        f"{arn}:kms:*:{account}:key/*",
-        f"{arn}:lambda:*:{account}:function:*",
-        f"{arn}:logs:*:{account}:log-group:*",
-        f"{arn}:s3:::{config.company}-{config.service}-*",
-        f"{arn}:sns:*:{account}:*",
+        "arn:aws:" + r.replace("{account}", account).replace("{bucket_prefix}", prefix)
+        for r in _read_document(config)["resources"]
     ]
 
 

@@ -31,28 +31,8 @@ locals {
   # The actions that take a resource are held to this account (any region:
   # the delivery account's stack spans its DR region) and, for S3, whose ARNs
   # carry no account, to the project's bucket names.
-  arn = "arn:${local.partition}"
   account_resources = [
-    "${local.arn}:application-autoscaling:*:${local.account_id}:scalable-target/*",
-    "${local.arn}:cloudwatch:*:${local.account_id}:alarm:*",
-    "${local.arn}:cloudwatch::${local.account_id}:dashboard/*",
-    "${local.arn}:codebuild:*:${local.account_id}:project/*",
-    "${local.arn}:codecommit:*:${local.account_id}:*",
-    "${local.arn}:codedeploy:*:${local.account_id}:*",
-    "${local.arn}:codepipeline:*:${local.account_id}:*",
-    "${local.arn}:codestar-notifications:*:${local.account_id}:notificationrule/*",
-    "${local.arn}:ec2:*:${local.account_id}:vpc/*",
-    "${local.arn}:ecr:*:${local.account_id}:repository/*",
-    "${local.arn}:ecs:*:${local.account_id}:*",
-    "${local.arn}:events:*:${local.account_id}:rule/*",
-    "${local.arn}:iam::${local.account_id}:oidc-provider/*",
-    "${local.arn}:iam::${local.account_id}:policy/*",
-    "${local.arn}:iam::${local.account_id}:role/*",
-    "${local.arn}:kms:*:${local.account_id}:key/*",
-    "${local.arn}:lambda:*:${local.account_id}:function:*",
-    "${local.arn}:logs:*:${local.account_id}:log-group:*",
-    "${local.arn}:s3:::${var.bucket_name_prefix}*",
-    "${local.arn}:sns:*:${local.account_id}:*",
+    for r in local.actions.resources : "arn:${local.partition}:${replace(replace(r, "{account}", local.account_id), "{bucket_prefix}", var.bucket_name_prefix)}"
   ]
 
   policy = {
