@@ -267,26 +267,22 @@ def read_role_arns(config: Config) -> list[str]:
     return sorted(arns)
 
 
-def _read_document(config: Config) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((config.root / READ_ACTIONS).read_text())
-    return document
-
-
-def read_actions(config: Config) -> tuple[list[str], list[str]]:
-    """(actions that take a resource, actions AWS authorizes on "*" only), sorted."""
-    document = _read_document(config)
+def read_statements(config: Config, account: str) -> tuple[Statement, Statement]:
+    """The read role's two statements in ``account``, from modules/ci-read-role/actions.json:
+    the actions that take a resource, held to the account's ARNs (and the project's
+    buckets), and those AWS authorizes on "*" only."""
+    document = json.loads((config.root / READ_ACTIONS).read_text())
     every = {a for actions in document["types"].values() for a in actions}
     star = sorted(document["no_resource_level"])
-    return sorted(every - set(star)), star
-
-
-def _account_resources(config: Config, account: str) -> list[str]:
-    """The ARNs the read role's resource-level actions are held to (modules/ci-read-role)."""
     prefix = f"{config.company}-{config.service}-"
-    return [
+    resources = [
         "arn:aws:" + r.replace("{account}", account).replace("{bucket_prefix}", prefix)
-        for r in _read_document(config)["resources"]
+        for r in document["resources"]
     ]
+    return (
+        _statement("ReadConfiguration", sorted(every - set(star)), resources),
+        _statement("DescribeConfiguration", star, "*"),
+    )
 
 
 def read_role(
@@ -297,7 +293,6 @@ def read_role(
     env = config.environment(environment or config.delivery_environment)
     region = env.region(region).name if region else env.primary_region
     arn = identity.read_role_arn(config, env, region)
-    resource_level, star = read_actions(config)
     trust = {
         "Version": VERSION,
         "Statement": [
@@ -312,10 +307,7 @@ def read_role(
     permissions = {
         "Version": VERSION,
         "Statement": [
-            _statement(
-                "ReadConfiguration", resource_level, _account_resources(config, env.account_id)
-            ),
-            _statement("DescribeConfiguration", star, "*"),
+            *read_statements(config, env.account_id),
         ],
     }
     notes = [

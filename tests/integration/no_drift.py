@@ -25,6 +25,7 @@ import pytest
 from deployer import cli, drill, errors
 from deployer.aws import Target
 from deployer.emulator import controls
+from deployer.names import role_name_of
 from deployer.scope import Scope
 from tests.integration.stacks import StackRun, config
 
@@ -135,7 +136,7 @@ def check_no_drift_fight(
     # account through the read role the stack created (the emulator does not
     # evaluate IAM, so this shows the path and the role, not the permissions).
     read_role = CFG.names.target(ENV, REGION).ci_read_role_arn
-    role = client("iam").get_role(RoleName=read_role.rsplit("/", 1)[1])["Role"]
+    role = client("iam").get_role(RoleName=role_name_of(read_role))["Role"]
     assert role["Arn"] == read_role
     (trusted,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trusted["Principal"]["AWS"] in (plan_role := CFG.names.delivery.ci_plan_role_arn,
