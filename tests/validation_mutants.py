@@ -54,7 +54,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from deployer.toolchain import Toolchain, prepare
+from deployer.toolchain import Toolchain, prepare, seed_lock_file
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ROOT / "modules"
@@ -514,6 +514,7 @@ def run_batch(
                 owner[f"tests/{name}"] = i
     env = {"PATH": "/usr/bin:/bin", "HOME": str(work), **toolchain.environ()}
     binary = str(toolchain.binary)
+    seed_lock_file(ROOT, root)  # else init replaces the cached provider a running batch uses
     with toolchain.init_lock():  # the shared plugin cache has one writer at a time
         init = processes.run(
             [binary, f"-chdir={root}", "init", "-backend=false", "-input=false", "-no-color"], env

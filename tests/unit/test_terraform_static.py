@@ -1,7 +1,8 @@
 """Terraform hygiene in the suite: fmt, validate, and every module's own tests.
 
-Modules are copied (with their siblings) to a temporary folder before `init`, so no lock file or
-`.terraform` folder ever lands in the source tree; the stacks are validated in
+Modules are copied (with their siblings) to a temporary folder, with the stacks' lock file
+(`seed_lock_file`), before `init`, so no lock file or `.terraform` folder ever lands in the
+source tree; the stacks are validated in
 place (their lock files are committed) and must leave those files unchanged.
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from deployer.toolchain import Toolchain
+from deployer.toolchain import Toolchain, seed_lock_file
 
 pytestmark = pytest.mark.terraform
 
@@ -83,6 +84,7 @@ def test_module_validates_and_its_tests_pass(
         ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"),
     )
     copy = tmp_path / "modules" / module.name
+    seed_lock_file(ROOT, copy)
     data = tmp_path / "data"
     init = tf(toolchain, copy, data, "init", "-backend=false", "-input=false", "-no-color")
     assert init.returncode == 0, init.stderr

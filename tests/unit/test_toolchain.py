@@ -245,3 +245,50 @@ def test_the_version_is_read_once_per_binary_file(
     write_fake_terraform(tmp_path / "bin", version="1.12.0")
     assert toolchain.cached_version(fake, cache) == (1, 12, 0)
     assert len(record.read_text().splitlines()) == 2
+
+
+@pytest.mark.terraform
+def test_a_seeded_module_copy_links_the_cached_provider_instead_of_replacing_it(
+    tmp_path: Path,
+) -> None:
+    """Without a lock file, init reinstalls the provider into the shared cache, removing
+    the folder a running ``terraform test`` of another copy links to (a CI failure:
+    "there is no package ... cached in .terraform/providers"). Seeded, it links it."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    tc = toolchain.prepare(tmp_path / "state", root)
+    version = toolchain.locked_provider_version(root)
+    cached = tc.plugin_cache / toolchain.AWS_PROVIDER / str(version) / PLATFORM
+
+    def entry() -> tuple[int, int]:  # a replaced entry may reuse the inode, not the time
+        status = cached.lstat()
+        return status.st_ino, status.st_mtime_ns
+
+    def init(folder: Path, seed: bool) -> None:
+        folder.mkdir()
+        (folder / "main.tf").write_text(
+            "terraform {\n  required_providers {\n"
+            '    aws = { source = "hashicorp/aws", version = ">= 5.0" }\n  }\n}\n'
+        )
+        if seed:
+            toolchain.seed_lock_file(root, folder)
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **tc.environ()}
+        done = subprocess.run(
+            [str(tc.binary), f"-chdir={folder}", "init", "-backend=false", "-no-color"],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+    init(tmp_path / "first", seed=False)
+    before = entry()
+    init(tmp_path / "unseeded", seed=False)
+    assert entry() != before, "the unseeded init no longer replaces the cache entry"
+    before = entry()
+    init(tmp_path / "seeded", seed=True)
+    assert entry() == before
+
+
+def test_seeding_without_a_stack_lock_file_names_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(ToolchainError, match=r"no stack under .*environments/stacks"):
+        toolchain.seed_lock_file(tmp_path, tmp_path)
