@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from deployer import errors
 from deployer.cli.common import Commands, Context
-from deployer.emulator import Emulator, EmulatorStatus
+from deployer.emulator import Emulator, EmulatorStatus, controls, runtime
+from deployer.emulator.runtime import ADDRESS_ENV, RUNTIME_ENV
 from deployer.emulator.scheduler import TIME_SCALE_ENV, parse_time_scale
 from deployer.errors import UsageError
 
@@ -18,6 +21,16 @@ def register(commands: Commands) -> None:
         State and resources live in its memory: stopping it forgets everything.
         AWS's background processes run on its clock, --time-scale times faster
         than real time (default ${TIME_SCALE_ENV} or 1); the scale is set at start.
+
+        Its local runtime serves ECR's registry: after
+          aws ecr get-login-password | docker login -u AWS --password-stdin HOST
+        docker push and pull by a repository's repositoryUri reach it (the
+        registry listens on 127.0.0.1:80, ${ADDRESS_ENV} to change, and the
+        emulator adds each registry's host name to /etc/hosts: both need root).
+        status shows the registry (or why it is down), the Docker engine and the
+        containers the runtime owns; stop removes every container, network,
+        volume, hosts entry and image it stored. --no-runtime (or
+        ${RUNTIME_ENV}=0) starts the AWS APIs alone.
 
         example:
           deployer emulator start --time-scale 60   # an emulated minute a second
@@ -34,15 +47,24 @@ def register(commands: Commands) -> None:
         metavar="SCALE",
         help="with start: emulated seconds a real second (1: real time; 60: a minute a second)",
     )
+    p.add_argument(
+        "--no-runtime",
+        action="store_true",
+        help="with start: the AWS APIs only, without the registry and its hosts entries",
+    )
 
 
 def cmd_emulator(ctx: Context) -> int:
     emulator = Emulator(ctx.project.state_dir)
     if ctx.args.time_scale is not None and ctx.args.action != "start":
         raise UsageError("--time-scale goes with start: the time scale is set when it starts")
+    if ctx.args.no_runtime and ctx.args.action != "start":
+        raise UsageError("--no-runtime goes with start: the runtime is set when it starts")
     if ctx.args.action == "start":
         was = emulator.status()
-        status = emulator.start(time_scale=ctx.args.time_scale)
+        status = emulator.start(
+            time_scale=ctx.args.time_scale, runtime=False if ctx.args.no_runtime else None
+        )
         if not was.running:
             ctx.reporter.progress(f"emulator started on {status.endpoint}")
     elif ctx.args.action == "stop":
@@ -51,6 +73,7 @@ def cmd_emulator(ctx: Context) -> int:
         ctx.reporter.progress("emulator stopped" if was.running else "emulator was not running")
     else:
         status = emulator.status()
+    document = status.to_json()
     if status.running:
         text = (
             f"running: yes\nendpoint: {status.endpoint}\npid: {status.pid}\n"
@@ -59,10 +82,37 @@ def cmd_emulator(ctx: Context) -> int:
             f"engines: {', '.join(status.engines) or 'none'}\n"
             f"started: {status.started_at}\nlog: {status.log}"
         )
+        if ctx.args.action == "status":
+            served = controls.post(str(status.endpoint), "runtime", None).get("runtime")
+            document["runtime"] = described = runtime.describe(served)
+            text += "\n" + _runtime_text(described)
     else:
         text = "running: no"
-    ctx.reporter.result(status.to_json(), text)
+    ctx.reporter.result(document, text)
     return errors.EXIT_OK
+
+
+def _runtime_text(described: dict[str, Any]) -> str:
+    engine = described["docker"]
+    docker = (
+        f"up (server {engine['server']})"
+        if engine["up"]
+        else f"down: {engine['reason']} (bin/docker-engine starts one as root)"
+    )
+    if not described["enabled"]:
+        return f"runtime: off (started with --no-runtime)\ndocker: {docker}"
+    registry = described["registry"]
+    state = f"up on {registry['address']}" if registry["up"] else f"down: {registry['reason']}"
+    names = ", ".join(described["names"]) or "none yet"
+    lines = [
+        "runtime: on",
+        f"registry: {state}",
+        f"registry names ({described['hosts_file']}): {names}",
+        f"docker: {docker}",
+        f"containers ({described['label']}): {len(described['containers'])}",
+        f"networks: {len(described['networks'])}, volumes: {len(described['volumes'])}",
+    ]
+    return "\n".join(lines)
 
 
 def _time_scale(status: EmulatorStatus) -> str:

@@ -24,6 +24,10 @@ which a rollback drill (``deployer drill rollback``) needs:
   "status": "Succeeded"}`` (any DeploymentStatus; a finished status sets
   ``completeTime``). Answers ``{"deployment_id": ..., "status": ...}``.
 
+* ``GET /_deployer/runtime``: the local runtime (``runtime.py``): the
+  registry's address or why it is down, the hosts file and the names in it.
+  Answers ``{"runtime": {...}}``, ``{"runtime": null}`` without one.
+
 * ``GET /_deployer/``: lists the controls.
 
 On AWS there is nothing to call instead: health checks and the deployment
@@ -115,6 +119,12 @@ def deployment_status(body: dict[str, Any]) -> dict[str, Any]:
     return {"deployment_id": deployment_id, "status": status}
 
 
+def runtime_status(_body: dict[str, Any]) -> dict[str, Any]:
+    from deployer.emulator import runtime
+
+    return {"runtime": runtime.CURRENT.status() if runtime.CURRENT else None}
+
+
 CONTROLS: dict[tuple[str, str], tuple[Callable[[dict[str, Any]], dict[str, Any]], str]] = {
     ("POST", "elbv2/target-health"): (
         target_health,
@@ -123,6 +133,10 @@ CONTROLS: dict[tuple[str, str], tuple[Callable[[dict[str, Any]], dict[str, Any]]
     ("POST", "codedeploy/deployment-status"): (
         deployment_status,
         "set a deployment's status, as CodeDeploy's deployment engine would",
+    ),
+    ("GET", "runtime"): (
+        runtime_status,
+        "the local runtime: the registry (address, or why it is down) and its host names",
     ),
 }
 
@@ -182,8 +196,8 @@ def _dispatch(method: str, name: str, environ: dict[str, Any]) -> tuple[int, dic
         return 400, {"error": f"invalid JSON: {exc}"}
 
 
-def post(endpoint: str, name: str, body: dict[str, Any], *, timeout: float = 10.0) -> Any:
-    """Call a control of the emulator at ``endpoint`` (client side)."""
+def post(endpoint: str, name: str, body: dict[str, Any] | None, *, timeout: float = 10.0) -> Any:
+    """Call a control of the emulator at ``endpoint`` (client side; GET when ``body`` is None)."""
     import urllib.error
     import urllib.request
 
@@ -191,8 +205,8 @@ def post(endpoint: str, name: str, body: dict[str, Any], *, timeout: float = 10.
 
     request = urllib.request.Request(
         f"{endpoint.rstrip('/')}{PREFIX}{name}",
-        data=json.dumps(body).encode(),
-        method="POST",
+        data=None if body is None else json.dumps(body).encode(),
+        method="GET" if body is None else "POST",
         headers={"Content-Type": "application/json"},
     )
     try:

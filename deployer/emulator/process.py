@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from deployer.emulator import runtime as local_runtime
 from deployer.errors import EmulatorError
 
 HOST = "127.0.0.1"
@@ -45,6 +46,9 @@ class EmulatorStatus:
     time_scale: float | None = None
     #: The engines playing AWS's background processes (see scheduler.py).
     engines: list[str] = field(default_factory=list)
+    #: The local runtime at start (runtime.py): {"registry": address or None,
+    #: "registry_down": reason or None}; None when started without one.
+    runtime: dict[str, object] | None = None
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -128,8 +132,18 @@ class Emulator:
         return EmulatorStatus(running=False, log=str(self.log_path))
 
     # -- lifecycle -------------------------------------------------------------
-    def start(self, *, patches: bool = True, time_scale: float | None = None) -> EmulatorStatus:
+    def start(
+        self,
+        *,
+        patches: bool = True,
+        time_scale: float | None = None,
+        runtime: bool | None = None,
+    ) -> EmulatorStatus:
         """Start the emulator unless it is already running; return its status.
+
+        ``runtime`` (default ``$DEPLOYER_EMULATOR_RUNTIME``, else on): run the local
+        runtime (ECR's registry and its host names, see ``runtime.py``). A running
+        emulator is returned as it is.
 
         ``time_scale`` (default: ``$DEPLOYER_EMULATOR_TIME_SCALE`` or 1, read by the
         emulator) is fixed for the emulator's life: asking a running emulator for
@@ -147,16 +161,20 @@ class Emulator:
                     )
                 return current
             self._discard_stale()
-            return self._spawn(patches=patches, time_scale=time_scale)
+            return self._spawn(
+                patches=patches, time_scale=time_scale, runtime=local_runtime.wanted(runtime)
+            )
 
     def _discard_stale(self) -> None:
         record = self._read_record()
         if record and record.pid and pid_alive(record.pid) and _is_launcher(record.pid):
             # Alive but not answering: a hung emulator. Replace it.
             self._terminate(record.pid)
+        if record and record.runtime is not None:
+            local_runtime.clean_up(self.state_dir, record.pid)
         self.record_path.unlink(missing_ok=True)
 
-    def _spawn(self, *, patches: bool, time_scale: float | None) -> EmulatorStatus:
+    def _spawn(self, *, patches: bool, time_scale: float | None, runtime: bool) -> EmulatorStatus:
         ready_file = self.state_dir / "emulator.ready"
         ready_file.unlink(missing_ok=True)
         argv = [
@@ -169,9 +187,13 @@ class Emulator:
             "0",
             "--ready-file",
             str(ready_file),
+            "--state-dir",
+            str(self.state_dir),
         ]
         if not patches:
             argv.append("--no-patches")
+        if not runtime:
+            argv.append("--no-runtime")
         if time_scale is not None:
             argv += ["--time-scale", repr(time_scale)]
         env = dict(os.environ)
@@ -235,6 +257,7 @@ class Emulator:
             log=str(self.log_path),
             time_scale=_time_scale(announcement.get("time_scale")),
             engines=_names(announcement.get("engines")),
+            runtime=_runtime(announcement.get("runtime")),
         )
         self._write_record(status)
         ready_file.unlink(missing_ok=True)
@@ -246,6 +269,10 @@ class Emulator:
             record = self._read_record()
             if record and record.pid and pid_alive(record.pid) and _is_launcher(record.pid):
                 self._terminate(record.pid)
+            if record and record.runtime is not None:
+                # The process removes its runtime on SIGTERM; after a SIGKILL (or a
+                # crash) what it left is removed here.
+                local_runtime.clean_up(self.state_dir, record.pid)
             self.record_path.unlink(missing_ok=True)
             return EmulatorStatus(running=False, log=str(self.log_path))
 
@@ -276,6 +303,10 @@ class Emulator:
 
 def _names(value: object) -> list[str]:
     return [str(p) for p in value] if isinstance(value, list) else []
+
+
+def _runtime(value: object) -> dict[str, object] | None:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else None
 
 
 def _time_scale(value: object) -> float | None:

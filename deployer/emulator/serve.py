@@ -19,6 +19,11 @@ engines that play AWS's background processes, on an emulated time scale
 backend lock that every request is handled under. The announcement adds
 ``"time_scale"`` and ``"engines"`` (their names). ``--no-patches`` serves moto
 as released, with neither: ``"time_scale": null, "engines": []``.
+
+With the patches and unless ``--no-runtime``, the emulator also runs its local
+runtime (``runtime.py``: ECR's registry on 127.0.0.1:80 and the hosts entries
+for its names); the announcement adds ``"runtime"``: ``{"registry": address or
+null, "registry_down": reason or null}``, or null without one.
 """
 
 from __future__ import annotations
@@ -91,6 +96,17 @@ def main(argv: list[str] | None = None) -> int:
         f"(1: real time; 60: a minute a second; default ${scheduler.TIME_SCALE_ENV} or 1; "
         "ignored with --no-patches)",
     )
+    parser.add_argument(
+        "--no-runtime",
+        action="store_true",
+        help="serve the AWS APIs only: no registry, no hosts entries (ignored with --no-patches)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        default=None,
+        help="the emulator's state folder (the registry's storage goes under it; "
+        "default: the ready file's folder)",
+    )
     args = parser.parse_args(argv)
 
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -145,6 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_patches:
         clock = scheduler.Scheduler(args.time_scale)
         clock.start()
+    local: Any = None
+    if not args.no_patches and not args.no_runtime:
+        from pathlib import Path
+
+        from deployer.emulator import runtime
+
+        state = args.state_dir or (os.path.dirname(args.ready_file) if args.ready_file else ".")
+        local = runtime.Runtime(runtime.runtime_dir(Path(state)))
+        local.start()
 
     announcement = json.dumps(
         {
@@ -154,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             "controls": controls,
             "time_scale": clock.time_scale if clock else None,
             "engines": [engine.name for engine in clock.engines] if clock else [],
+            "runtime": local.announcement() if local else None,
         }
     )
     if args.ready_file:
@@ -168,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit:
         pass
     finally:
+        if local is not None:
+            local.stop()
         if clock is not None:
             clock.stop()
         server.server_close()

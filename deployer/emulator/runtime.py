@@ -1,0 +1,249 @@
+"""The emulator's local runtime: the registry it serves and the Docker engine it drives.
+
+Started by ``serve.py`` unless the emulator runs without it (``--no-runtime``,
+``deployer emulator start --no-runtime``, or ``$DEPLOYER_EMULATOR_RUNTIME=0``:
+today's infrastructure-only emulator).
+
+* The registry (``registry.py``, ECR's data plane) listens on
+  ``127.0.0.1:80`` (``$DEPLOYER_REGISTRY_ADDRESS`` to change it): ECR's host
+  names carry no port, so Docker reaches them on 80. When a repository is
+  created, its registry's host name is added to the hosts file (``hosts.py``),
+  pointing at that address. When the address cannot be bound (not root, another
+  emulator or program holds it) or the hosts file cannot be written, the
+  registry is *down*, with that reason, and the emulator serves the AWS APIs as
+  before.
+* The Docker engine: not started here (``bin/docker-engine`` does that); its
+  state is probed when asked (``status()``), so a stopped engine shows as down
+  with Docker's own message while the APIs keep answering.
+* Containers, networks and volumes the engines start carry the label
+  ``io.deployer.emulator=<state folder>``; ``stop()`` removes every one of them,
+  and ``deployer emulator stop`` does again after the process has gone (a killed
+  emulator cleans nothing up).
+
+On stop the runtime also removes its hosts entries and the registry's storage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+from deployer.emulator import hosts, registry
+
+RUNTIME_ENV = "DEPLOYER_EMULATOR_RUNTIME"
+ADDRESS_ENV = "DEPLOYER_REGISTRY_ADDRESS"
+DEFAULT_ADDRESS = "127.0.0.1:80"
+LABEL = "io.deployer.emulator"
+DOCKER_TIMEOUT_S = 10.0
+
+#: The runtime of this emulator process (None: started without one).
+CURRENT: Runtime | None = None
+
+
+def wanted(flag: bool | None = None) -> bool:
+    """Whether the emulator runs its runtime: ``flag``, else ``$DEPLOYER_EMULATOR_RUNTIME``."""
+    if flag is not None:
+        return flag
+    return os.environ.get(RUNTIME_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def parse_address(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"{ADDRESS_ENV} must be HOST:PORT on loopback, not {value!r}")
+    if not (host.startswith("127.") or host in ("localhost", "::1")):
+        raise ValueError(f"{ADDRESS_ENV} must be a loopback address, not {host!r}")
+    return host, int(port)
+
+
+def docker(*args: str, timeout: float = DOCKER_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def engine_state() -> dict[str, Any]:
+    """The Docker engine as ``docker version`` sees it: up with its version, or down and why."""
+    if shutil.which("docker") is None:
+        return {"up": False, "reason": "no docker client on PATH (bin/docker-engine installs one)"}
+    try:
+        done = docker("version", "--format", "{{.Server.Version}}")
+    except subprocess.TimeoutExpired:
+        return {"up": False, "reason": f"docker version did not answer in {DOCKER_TIMEOUT_S:g} s"}
+    if done.returncode != 0 or not done.stdout.strip():
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        reason = lines[-1] if lines else f"docker version exited {done.returncode}"
+        return {"up": False, "reason": reason}
+    return {"up": True, "server": done.stdout.strip()}
+
+
+def owned(kind: str, owner: str) -> list[str]:
+    """IDs of the containers, networks or volumes labelled as ``owner``'s."""
+    verb = {"container": ["ps", "-aq"], "network": ["network", "ls", "-q"]}.get(
+        kind, ["volume", "ls", "-q"]
+    )
+    try:
+        done = docker(*verb, "--filter", f"label={LABEL}={owner}")
+    except (subprocess.TimeoutExpired, OSError):
+        return []
+    return done.stdout.split() if done.returncode == 0 else []
+
+
+def remove_owned(owner: str) -> dict[str, int]:
+    """Remove every container, network and volume labelled as ``owner``'s; counts removed."""
+    if shutil.which("docker") is None:
+        return {}
+    removed: dict[str, int] = {}
+    for kind, verb in (
+        ("container", ["rm", "-f", "-v"]),
+        ("network", ["network", "rm"]),
+        ("volume", ["volume", "rm", "-f"]),
+    ):
+        ids = owned(kind, owner)
+        if ids:
+            with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+                docker(*verb, *ids, timeout=60)
+        removed[kind] = len(ids)
+    return removed
+
+
+class Runtime:
+    def __init__(self, state_dir: Path, address: str | None = None) -> None:
+        self.state_dir = state_dir
+        self.owner = str(state_dir.resolve())
+        self.address = address or os.environ.get(ADDRESS_ENV) or DEFAULT_ADDRESS
+        self.hosts = hosts.HostsFile(self.owner)
+        self.store = registry.Store(state_dir / "registry")  # state_dir: runtime_dir(...)
+        self.registry = registry.Registry(self.store, on_registry=self._expose)
+        self.registry_down: str | None = "not started"
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+    def start(self) -> None:
+        global CURRENT
+        CURRENT = self
+        try:
+            host, port = parse_address(self.address)
+        except ValueError as exc:
+            self.registry_down = str(exc)
+            return
+        try:
+            hosts.remove_blocks([], self.hosts.path)  # blocks of emulators that are gone
+        except hosts.HostsError as exc:
+            self.registry_down = f"{exc} (the registry's names go there; run as root)"
+            return
+        from werkzeug.serving import make_server
+
+        try:
+            self._server = make_server(host, port, self.registry, threaded=True)
+        except OSError as exc:
+            why = {
+                errno.EACCES: "ports below 1024 need root",
+                errno.EADDRINUSE: "another emulator or program holds it: stop it",
+            }.get(exc.errno or 0, "")
+            self.registry_down = f"cannot listen on {self.address}: {exc.strerror}" + (
+                f" ({why})" if why else ""
+            )
+            return
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="registry", daemon=True
+        )
+        self._thread.start()
+        self.registry_down = None
+        registry.REPOSITORY_HOOKS.append(self._on_repository)
+
+    def stop(self) -> None:
+        global CURRENT
+        with contextlib.suppress(ValueError):
+            registry.REPOSITORY_HOOKS.remove(self._on_repository)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        with contextlib.suppress(hosts.HostsError):
+            self.hosts.remove()
+        remove_owned(self.owner)
+        self.store.clear()
+        self.registry_down = "stopped"
+        if CURRENT is self:
+            CURRENT = None
+
+    # -- registry names ------------------------------------------------------------
+    def _on_repository(self, account: str, region: str) -> None:
+        self._expose(registry.registry_host(account, region))
+
+    def _expose(self, name: str) -> None:
+        if self.registry_down is not None:
+            return
+        host, _port = parse_address(self.address)
+        try:
+            self.hosts.add([name], host)
+        except hosts.HostsError as exc:
+            self.registry_down = str(exc)
+
+    # -- status --------------------------------------------------------------------
+    def announcement(self) -> dict[str, Any]:
+        return {
+            "registry": None if self.registry_down else self.address,
+            "registry_down": self.registry_down,
+        }
+
+    def status(self) -> dict[str, Any]:
+        """The registry and its names (no I/O: served under the backend lock).
+
+        The Docker engine's state and the containers the runtime owns are the
+        client's to add (:func:`describe`), outside the emulator's lock.
+        """
+        return {
+            "registry": {
+                "up": self.registry_down is None,
+                "address": self.address,
+                "reason": self.registry_down,
+                "storage": str(self.store.root),
+            },
+            "hosts_file": str(self.hosts.path),
+            "names": sorted(self.hosts.names()),
+            "owner": self.owner,
+        }
+
+
+def runtime_dir(state_dir: Path) -> Path:
+    """The runtime's folder in an emulator's state folder (its label names it)."""
+    return state_dir / "emulator-runtime"
+
+
+def describe(served: dict[str, Any] | None) -> dict[str, Any]:
+    """What ``emulator status`` shows: the served status plus the engine and what it owns."""
+    engine = engine_state()
+    if served is None:
+        return {"enabled": False, "docker": engine}
+    owner = str(served.get("owner", ""))
+    found: dict[str, list[str]] = {}
+    if engine["up"] and owner:
+        found = {kind: owned(kind, owner) for kind in ("container", "network", "volume")}
+    return {
+        "enabled": True,
+        **served,
+        "docker": engine,
+        "label": f"{LABEL}={owner}",
+        "containers": found.get("container", []),
+        "networks": found.get("network", []),
+        "volumes": found.get("volume", []),
+    }
+
+
+def clean_up(state_dir: Path, pid: int | None) -> None:
+    """After an emulator process has gone: remove what its runtime may have left."""
+    folder = runtime_dir(state_dir)
+    with contextlib.suppress(hosts.HostsError):
+        hosts.remove_blocks([pid] if pid else [])
+    if folder.exists() or pid:
+        remove_owned(str(folder.resolve()))
+    shutil.rmtree(folder, ignore_errors=True)
