@@ -16,9 +16,15 @@ import pytest
 
 from deployer.aws import LOCAL, Target
 from deployer.emulator import TEST_CREDENTIALS, Emulator, EmulatorStatus
+from deployer.emulator.runtime import RUNTIME_ENV
 from deployer.toolchain import Toolchain, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The emulators the tests start (theirs and every `deployer` run's) serve the AWS
+# APIs only: one registry can hold 127.0.0.1:80 and ECR's names in /etc/hosts at
+# a time. The tests of the runtime start theirs with runtime=True.
+os.environ[RUNTIME_ENV] = "0"
 
 
 @pytest.fixture(scope="session")

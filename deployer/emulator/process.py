@@ -197,6 +197,7 @@ class Emulator:
         if time_scale is not None:
             argv += ["--time-scale", repr(time_scale)]
         env = dict(os.environ)
+        env[local_runtime.RUNTIME_ENV] = "1" if runtime else "0"  # decided here, not inherited
         # The emulator never needs real credentials; keep them out of its environment.
         for key in (
             "AWS_ACCESS_KEY_ID",

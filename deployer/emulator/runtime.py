@@ -11,7 +11,10 @@ today's infrastructure-only emulator).
   pointing at that address. When the address cannot be bound (not root, another
   emulator or program holds it) or the hosts file cannot be written, the
   registry is *down*, with that reason, and the emulator serves the AWS APIs as
-  before.
+  before. Docker's resolver re-reads the hosts file at most every 5 seconds, so
+  the names of an account are added for all its regions with its first
+  repository, well before a push or a replica's pull needs them; a push within
+  5 s of creating an account's first repository may still fail to resolve.
 * The Docker engine: not started here (``bin/docker-engine`` does that); its
   state is probed when asked (``status()``), so a stopped engine shows as down
   with Docker's own message while the APIs keep answering.
@@ -29,6 +32,7 @@ import contextlib
 import errno
 import os
 import shutil
+import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -123,6 +127,7 @@ class Runtime:
         self.registry = registry.Registry(self.store, on_registry=self._expose)
         self.registry_down: str | None = "not started"
         self._server: Any = None
+        self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------
@@ -141,9 +146,14 @@ class Runtime:
             return
         from werkzeug.serving import make_server
 
+        # Bound here, not by werkzeug, which exits the process when it cannot bind.
+        listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         try:
-            self._server = make_server(host, port, self.registry, threaded=True)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((host, port))
+            listener.listen(128)
         except OSError as exc:
+            listener.close()
             why = {
                 errno.EACCES: "ports below 1024 need root",
                 errno.EADDRINUSE: "another emulator or program holds it: stop it",
@@ -152,6 +162,8 @@ class Runtime:
                 f" ({why})" if why else ""
             )
             return
+        self._listener = listener
+        self._server = make_server(host, port, self.registry, threaded=True, fd=listener.fileno())
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="registry", daemon=True
         )
@@ -167,6 +179,9 @@ class Runtime:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         with contextlib.suppress(hosts.HostsError):
             self.hosts.remove()
         remove_owned(self.owner)
@@ -177,14 +192,19 @@ class Runtime:
 
     # -- registry names ------------------------------------------------------------
     def _on_repository(self, account: str, region: str) -> None:
-        self._expose(registry.registry_host(account, region))
+        # Every region of the account at once: Docker's resolver re-reads the hosts
+        # file at most every 5 s, so a name added at the moment of a push (a
+        # replication destination) could still be unknown to it. Added with the
+        # account's first repository, they are there long before a pull needs them.
+        names = [registry.registry_host(account, r) for r in _regions()]
+        self._expose(*names, registry.registry_host(account, region))
 
-    def _expose(self, name: str) -> None:
+    def _expose(self, *names: str) -> None:
         if self.registry_down is not None:
             return
         host, _port = parse_address(self.address)
         try:
-            self.hosts.add([name], host)
+            self.hosts.add(names, host)
         except hosts.HostsError as exc:
             self.registry_down = str(exc)
 
@@ -212,6 +232,12 @@ class Runtime:
             "names": sorted(self.hosts.names()),
             "owner": self.owner,
         }
+
+
+def _regions() -> list[str]:
+    import botocore.session
+
+    return list(botocore.session.get_session().get_available_regions("ecr"))
 
 
 def runtime_dir(state_dir: Path) -> Path:

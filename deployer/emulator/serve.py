@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-runtime",
         action="store_true",
-        help="serve the AWS APIs only: no registry, no hosts entries (ignored with --no-patches)",
+        help="serve the AWS APIs only: no registry, no hosts entries (also when "
+        "$DEPLOYER_EMULATOR_RUNTIME is 0; ignored with --no-patches)",
     )
     parser.add_argument(
         "--state-dir",
@@ -162,10 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         clock = scheduler.Scheduler(args.time_scale)
         clock.start()
     local: Any = None
-    if not args.no_patches and not args.no_runtime:
-        from pathlib import Path
+    from deployer.emulator import runtime
 
-        from deployer.emulator import runtime
+    if not args.no_patches and runtime.wanted(False if args.no_runtime else None):
+        from pathlib import Path
 
         state = args.state_dir or (os.path.dirname(args.ready_file) if args.ready_file else ".")
         local = runtime.Runtime(runtime.runtime_dir(Path(state)))

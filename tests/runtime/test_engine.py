@@ -12,53 +12,14 @@ Without an engine these tests fail, saying how to get one; they never skip.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BASE = "deployer-base/python-runtime:bookworm"
-GET_ENGINE = (
-    "run bin/docker-engine (as root on Debian it installs docker.io and starts dockerd), "
-    "or start Docker yourself"
-)
-
-
-def docker(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-@pytest.fixture(scope="session")
-def engine() -> str:
-    """The engine's server version; a failure that says how to get one when none answers."""
-    if shutil.which("docker") is None:
-        pytest.fail(f"no docker client on PATH: {GET_ENGINE}")
-    info = docker("info", "--format", "{{.ServerVersion}}", timeout=30)
-    if info.returncode != 0 or not info.stdout.strip():
-        pytest.fail(f"no Docker engine answers ({info.stderr.strip()[:300]}): {GET_ENGINE}")
-    return info.stdout.strip()
-
-
-@pytest.fixture(scope="session")
-def python_base(engine: str) -> str:
-    """The offline Python base, built (or found built, or imported from the cache)."""
-    built = subprocess.run(
-        [str(ROOT / "bin" / "base-images")],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    assert built.returncode == 0, f"bin/base-images failed:\n{built.stderr[-3000:]}"
-    return BASE
+from .conftest import BASE, ROOT, docker
 
 
 def test_the_offline_base_is_debian_python_and_never_tagged_python(python_base: str) -> None:
