@@ -15,9 +15,10 @@ the deployer's own (``TF_CLI_CONFIG_FILE``), never the user's ``~/.terraformrc``
 
 The plugin cache is not safe for concurrent writers, so ``terraform init`` runs
 under an exclusive file lock (``init_lock``). A folder without a lock file (a
-module copied for its tests) must get the stacks' one first (``seed_lock_file``):
-without a lock entry Terraform does not trust the cache and reinstalls the
-provider into it, replacing the folder other running Terraform processes link to.
+module copied for its tests) must get the stacks' one first (the tests'
+``seed_lock_file``): without a lock entry Terraform does not trust the cache and
+reinstalls the provider into it, replacing the folder other running Terraform
+processes link to.
 """
 
 from __future__ import annotations
@@ -227,23 +228,6 @@ def locked_provider_version(root: Path) -> str | None:
         if match:
             return match.group(1)
     return None
-
-
-def seed_lock_file(root: Path, folder: Path) -> None:
-    """Give ``folder`` (a module copied for ``terraform test``) the stacks' lock file.
-
-    Terraform (1.4 on) links a cached provider only when the folder's lock file
-    records its checksum. With no lock file it installs the provider again *into
-    the shared cache*, removing the cached folder first, while other Terraform
-    processes of the same cache have ``.terraform/providers`` linked to it; those
-    then fail with "there is no package for registry.terraform.io/hashicorp/aws
-    ... cached in .terraform/providers".
-    """
-    for lock in sorted((root / "environments" / "stacks").glob("*/.terraform.lock.hcl")):
-        if AWS_PROVIDER in lock.read_text():
-            shutil.copyfile(lock, folder / ".terraform.lock.hcl")
-            return
-    raise ToolchainError(f"no stack under {root / 'environments' / 'stacks'} has a lock file")
 
 
 def platform_name() -> str:

@@ -54,7 +54,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from deployer.toolchain import Toolchain, prepare, seed_lock_file
+from deployer.errors import ToolchainError
+from deployer.toolchain import AWS_PROVIDER, Toolchain, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ROOT / "modules"
@@ -77,6 +78,23 @@ class HclError(ValueError):
 
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
 _BLOCK_HEADER = re.compile(r'^[ \t]*([A-Za-z_][A-Za-z0-9_-]*)((?:[ \t]+"[^"\n]*")*)[ \t]*$')
+
+
+def seed_lock_file(root: Path, folder: Path) -> None:
+    """Give ``folder`` (a module copied for ``terraform test``) the stacks' lock file.
+
+    Terraform (1.4 on) links a cached provider only when the folder's lock file
+    records its checksum. With no lock file it installs the provider again *into
+    the shared cache*, removing the cached folder first, while other Terraform
+    processes of the same cache have ``.terraform/providers`` linked to it; those
+    then fail with "there is no package for registry.terraform.io/hashicorp/aws
+    ... cached in .terraform/providers".
+    """
+    for lock in sorted((root / "environments" / "stacks").glob("*/.terraform.lock.hcl")):
+        if AWS_PROVIDER in lock.read_text():
+            shutil.copyfile(lock, folder / ".terraform.lock.hcl")
+            return
+    raise ToolchainError(f"no stack under {root / 'environments' / 'stacks'} has a lock file")
 
 
 def _line_of(text: str, pos: int) -> int:

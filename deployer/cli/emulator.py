@@ -107,7 +107,7 @@ def _runtime_text(described: dict[str, Any]) -> str:
     lines = [
         "runtime: on",
         f"registry: {state}",
-        f"registry names ({described['hosts_file']}): {names}",
+        f"registry names ({described['hosts_entries']} in {described['hosts_file']}): {names}",
         f"docker: {docker}",
         f"containers ({described['label']}): {len(described['containers'])}",
         f"networks: {len(described['networks'])}, volumes: {len(described['volumes'])}",

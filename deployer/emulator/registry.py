@@ -641,8 +641,7 @@ class Registry:
         if same is not None:
             same.update_tag(tag)
             return
-        image = backend.put_image(name, manifest, tag, media_type, digest)
-        image.image_pushed_at = int(time.time())
+        backend.put_image(name, manifest, tag, media_type, digest)
 
     # -- replication ----------------------------------------------------------------
     def _replication_targets(self, repository: tuple[str, str, str]) -> list[tuple[str, str]]:

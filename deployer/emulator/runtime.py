@@ -231,6 +231,7 @@ class Runtime:
             "hosts_file": str(self.hosts.path),
             "names": sorted(self.hosts.names()),
             "owner": self.owner,
+            "pid": os.getpid(),
         }
 
 
@@ -254,9 +255,14 @@ def describe(served: dict[str, Any] | None) -> dict[str, Any]:
     found: dict[str, list[str]] = {}
     if engine["up"] and owner:
         found = {kind: owned(kind, owner) for kind in ("container", "network", "volume")}
+    try:
+        in_file = hosts.owned_blocks().get(int(str(served.get("pid", 0))), [])
+    except hosts.HostsError as exc:
+        in_file = [f"unreadable: {exc}"]
     return {
         "enabled": True,
         **served,
+        "hosts_entries": len(in_file),  # what the hosts file holds now, not what was asked
         "docker": engine,
         "label": f"{LABEL}={owner}",
         "containers": found.get("container", []),

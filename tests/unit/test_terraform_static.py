@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from deployer.toolchain import Toolchain, seed_lock_file
+from deployer.toolchain import Toolchain
+from tests.validation_mutants import seed_lock_file
 
 pytestmark = pytest.mark.terraform
 

@@ -10,6 +10,7 @@ import pytest
 from deployer import toolchain
 from deployer.errors import ToolchainError
 from tests.unit.fake_terraform import write_fake_terraform
+from tests.validation_mutants import seed_lock_file
 
 
 @pytest.fixture(autouse=True)
@@ -272,7 +273,7 @@ def test_a_seeded_module_copy_links_the_cached_provider_instead_of_replacing_it(
             '    aws = { source = "hashicorp/aws", version = ">= 5.0" }\n  }\n}\n'
         )
         if seed:
-            toolchain.seed_lock_file(root, folder)
+            seed_lock_file(root, folder)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **tc.environ()}
         done = subprocess.run(
             [str(tc.binary), f"-chdir={folder}", "init", "-backend=false", "-no-color"],
@@ -291,4 +292,4 @@ def test_a_seeded_module_copy_links_the_cached_provider_instead_of_replacing_it(
 
 def test_seeding_without_a_stack_lock_file_names_the_folder(tmp_path: Path) -> None:
     with pytest.raises(ToolchainError, match=r"no stack under .*environments/stacks"):
-        toolchain.seed_lock_file(tmp_path, tmp_path)
+        seed_lock_file(tmp_path, tmp_path)

@@ -47,7 +47,11 @@ def test_controls_are_listed(patched: Server, stock: Server) -> None:
     code, document = get(patched, "/_deployer/")
     assert code == 200
     paths = {c["path"] for c in document["controls"]}
-    assert paths == {"/_deployer/elbv2/target-health", "/_deployer/codedeploy/deployment-status"}
+    assert paths == {
+        "/_deployer/elbv2/target-health",
+        "/_deployer/codedeploy/deployment-status",
+        "/_deployer/runtime",
+    }
     assert sorted(controls.names()) == sorted(
         f"{c['method']} {c['path']}" for c in document["controls"]
     )
