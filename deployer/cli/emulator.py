@@ -25,7 +25,8 @@ def register(commands: Commands) -> None:
         Its local runtime serves ECR's registry: after
           aws ecr get-login-password | docker login -u AWS --password-stdin HOST
         docker push and pull by a repository's repositoryUri reach it (the
-        registry listens on 127.0.0.1:80, ${ADDRESS_ENV} to change, and the
+        registry listens on 127.0.0.1:80, or 127.77.0.N:80 when that is taken,
+        ${ADDRESS_ENV} to choose, and the
         emulator adds each registry's host name to /etc/hosts: both need root).
         status shows the registry (or why it is down), the Docker engine and the
         containers the runtime owns; stop removes every container, network,

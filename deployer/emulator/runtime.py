@@ -5,8 +5,12 @@ Started by ``serve.py`` unless the emulator runs without it (``--no-runtime``,
 today's infrastructure-only emulator).
 
 * The registry (``registry.py``, ECR's data plane) listens on
-  ``127.0.0.1:80`` (``$DEPLOYER_REGISTRY_ADDRESS`` to change it): ECR's host
-  names carry no port, so Docker reaches them on 80. When a repository is
+  ``127.0.0.1:80``, or when another program holds it on the first free of
+  ``127.77.0.1:80`` to ``127.77.0.8:80`` (announced; ``$DEPLOYER_REGISTRY_ADDRESS``
+  to choose one): ECR's host names carry no port, so Docker reaches them on 80,
+  and any loopback address will do since the hosts entries name it. A second
+  emulator with a runtime finds the first one's names in the hosts file and
+  leaves the registry to it (down, naming its pid). When a repository is
   created, its registry's host name is added to the hosts file (``hosts.py``),
   pointing at that address. When the address cannot be bound (not root, another
   emulator or program holds it) or the hosts file cannot be written, the
@@ -121,7 +125,9 @@ class Runtime:
     def __init__(self, state_dir: Path, address: str | None = None) -> None:
         self.state_dir = state_dir
         self.owner = str(state_dir.resolve())
-        self.address = address or os.environ.get(ADDRESS_ENV) or DEFAULT_ADDRESS
+        #: Where the registry listens once started (None before; see _candidates).
+        self.address = ""
+        self._asked = address or os.environ.get(ADDRESS_ENV)
         self.hosts = hosts.HostsFile(self.owner)
         self.store = registry.Store(state_dir / "registry")  # state_dir: runtime_dir(...)
         self.registry = registry.Registry(self.store, on_registry=self._expose)
@@ -135,33 +141,48 @@ class Runtime:
         global CURRENT
         CURRENT = self
         try:
-            host, port = parse_address(self.address)
+            candidates = [parse_address(a) for a in self._candidates()]
         except ValueError as exc:
             self.registry_down = str(exc)
             return
         try:
             hosts.remove_blocks([], self.hosts.path)  # blocks of emulators that are gone
+            others = {p: n for p, n in hosts.owned_blocks(self.hosts.path).items() if n}
         except hosts.HostsError as exc:
             self.registry_down = f"{exc} (the registry's names go there; run as root)"
+            return
+        if others:
+            pid = min(others)
+            self.registry_down = (
+                f"the emulator with pid {pid} serves ECR's registry names "
+                f"({others[pid][0]}, ...); stop it, or start this one with --no-runtime"
+            )
             return
         from werkzeug.serving import make_server
 
         # Bound here, not by werkzeug, which exits the process when it cannot bind.
-        listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-        try:
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind((host, port))
-            listener.listen(128)
-        except OSError as exc:
-            listener.close()
-            why = {
-                errno.EACCES: "ports below 1024 need root",
-                errno.EADDRINUSE: "another emulator or program holds it: stop it",
-            }.get(exc.errno or 0, "")
-            self.registry_down = f"cannot listen on {self.address}: {exc.strerror}" + (
-                f" ({why})" if why else ""
-            )
+        failures: list[str] = []
+        listener: socket.socket | None = None
+        for host, port in candidates:
+            listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            try:
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                listener.bind((host, port))
+                listener.listen(128)
+                self.address = f"{host}:{port}"
+                break
+            except OSError as exc:
+                listener.close()
+                listener = None
+                why = {
+                    errno.EACCES: "ports below 1024 need root",
+                    errno.EADDRINUSE: "another emulator or program holds it",
+                }.get(exc.errno or 0, "")
+                failures.append(f"{host}:{port}: {exc.strerror}" + (f" ({why})" if why else ""))
+        if listener is None:
+            self.registry_down = "cannot listen on " + "; nor on ".join(failures)
             return
+        host, port = parse_address(self.address)
         self._listener = listener
         self._server = make_server(host, port, self.registry, threaded=True, fd=listener.fileno())
         self._thread = threading.Thread(
@@ -189,6 +210,13 @@ class Runtime:
         self.registry_down = "stopped"
         if CURRENT is self:
             CURRENT = None
+
+    def _candidates(self) -> list[str]:
+        """The addresses to try: the one asked for, else 127.0.0.1:80 then a few more
+        loopback addresses on port 80 (any works: the hosts entries name the one bound)."""
+        if self._asked:
+            return [self._asked]
+        return [DEFAULT_ADDRESS, *(f"127.77.0.{n}:80" for n in range(1, 9))]
 
     # -- registry names ------------------------------------------------------------
     def _on_repository(self, account: str, region: str) -> None:
@@ -224,7 +252,7 @@ class Runtime:
         return {
             "registry": {
                 "up": self.registry_down is None,
-                "address": self.address,
+                "address": self.address or self._candidates()[0],
                 "reason": self.registry_down,
                 "storage": str(self.store.root),
             },

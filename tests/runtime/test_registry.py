@@ -11,17 +11,20 @@ removing it locally must transfer its layer back from the registry.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
+import os
 import re
 import secrets
+import socket
 from pathlib import Path
 
 import boto3
 import pytest
 
-from deployer.emulator import hosts
+from deployer.emulator import Emulator, hosts
 
-from .conftest import Local
+from .conftest import RUNTIME_LOCK, Local, docker
 
 DELIVERY = "111111111111"
 STAGING = "222222222222"
@@ -183,8 +186,6 @@ def test_stop_leaves_nothing(registry_emulator: Local) -> None:
     assert created.returncode == 0, created.stderr
     assert uri
 
-    from deployer.emulator import Emulator
-
     Emulator(local.state_dir).stop()
 
     assert pid not in hosts.owned_blocks()
@@ -212,9 +213,7 @@ def test_a_taken_port_leaves_the_registry_down_with_the_reason(
     tmp_path: Path, engine: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The APIs keep answering; the announcement and status say why there is no registry."""
-    import socket
-
-    from deployer.emulator import Emulator, controls
+    from deployer.emulator import controls
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -239,3 +238,45 @@ def test_a_taken_port_leaves_the_registry_down_with_the_reason(
             assert status.pid not in hosts.owned_blocks()
         finally:
             emulator.stop()
+
+
+def test_a_program_on_port_80_moves_the_registry_to_another_loopback_address(
+    engine: str, tmp_path: Path
+) -> None:
+    """127.0.0.1:80 taken: the registry takes 127.77.0.1:80, announces it, and the
+    hosts entries send ECR's names there, so pushes still work."""
+    with open(RUNTIME_LOCK, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with socket.socket() as taken:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            taken.bind(("127.0.0.1", 80))
+            taken.listen()
+            emulator = Emulator(tmp_path / "state")
+            status = emulator.start(runtime=True)
+            try:
+                assert (status.runtime or {}).get("registry") == "127.77.0.1:80", status.runtime
+                config = tmp_path / "docker-config"
+                config.mkdir()
+                local = Local(
+                    status, tmp_path / "state", {**os.environ, "DOCKER_CONFIG": str(config)}
+                )
+                uri = make_repository(local, policy_for=[])
+                host = uri.split("/")[0]
+                assert f"127.77.0.1 {host}" in Path("/etc/hosts").read_text()
+                local.wait_until_resolved(host)
+                build_image(local, tmp_path / "context", f"{uri}:v1")
+                local.login(DELIVERY, host)
+                pushed = local.docker("push", f"{uri}:v1")
+                assert pushed.returncode == 0, pushed.stderr
+
+                # A second emulator with a runtime leaves the names to the first.
+                second = Emulator(tmp_path / "second").start(runtime=True)
+                try:
+                    down = str((second.runtime or {}).get("registry_down"))
+                    assert f"the emulator with pid {status.pid} serves ECR's registry names" in down
+                finally:
+                    Emulator(tmp_path / "second").stop()
+                assert status.pid in hosts.owned_blocks()  # the second took nothing away
+            finally:
+                emulator.stop()
+                docker("rmi", "--force", f"{DELIVERY}.dkr.ecr.us-east-1.amazonaws.com/{NAME}:v1")
