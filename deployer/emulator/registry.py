@@ -114,6 +114,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 #: Called with (account, region) when a repository is created there (patch
 #: ``ecr_registry_names``): the runtime makes that registry's host name resolve.
 REPOSITORY_HOOKS: list[Callable[[str, str], None]] = []
+#: Called after each image a push stored (the lifecycle engine evaluates soon).
+PUSH_HOOKS: list[Callable[[], None]] = []
 
 
 class RegistryError(Exception):
@@ -338,6 +340,7 @@ class Registry:
         tokens: Tokens = TOKENS,
         lock: Any = None,
         on_registry: Callable[[str], None] | None = None,
+        now: Callable[[], float] = time.time,
     ) -> None:
         from deployer.emulator.scheduler import BACKEND_LOCK
 
@@ -346,6 +349,8 @@ class Registry:
         self.lock = lock if lock is not None else BACKEND_LOCK
         #: Called with a registry host name that must resolve (replication targets).
         self.on_registry = on_registry or (lambda _host: None)
+        #: The emulator's clock (emulated epoch seconds): an image's push time.
+        self.now = now
 
     # -- WSGI ------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -605,6 +610,8 @@ class Registry:
             destinations = self._replication_targets(repository)
         for destination in destinations:
             self._replicate(repository, destination, raw.decode(), tag, media_type, digest)
+        for hook in list(PUSH_HOOKS):
+            hook()
         headers = [
             ("Location", f"/v2/{repository[2]}/manifests/{digest}"),
             ("Docker-Content-Digest", digest),
@@ -641,7 +648,8 @@ class Registry:
         if same is not None:
             same.update_tag(tag)
             return
-        backend.put_image(name, manifest, tag, media_type, digest)
+        image = backend.put_image(name, manifest, tag, media_type, digest)
+        image.image_pushed_at = int(self.now())
 
     # -- replication ----------------------------------------------------------------
     def _replication_targets(self, repository: tuple[str, str, str]) -> list[tuple[str, str]]:

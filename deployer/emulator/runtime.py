@@ -39,6 +39,8 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +124,12 @@ def remove_owned(owner: str) -> dict[str, int]:
 
 
 class Runtime:
-    def __init__(self, state_dir: Path, address: str | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        address: str | None = None,
+        now: Callable[[], float] | None = None,
+    ) -> None:
         self.state_dir = state_dir
         self.owner = str(state_dir.resolve())
         #: Where the registry listens once started (None before; see _candidates).
@@ -130,7 +137,9 @@ class Runtime:
         self._asked = address or os.environ.get(ADDRESS_ENV)
         self.hosts = hosts.HostsFile(self.owner)
         self.store = registry.Store(state_dir / "registry")  # state_dir: runtime_dir(...)
-        self.registry = registry.Registry(self.store, on_registry=self._expose)
+        self.registry = registry.Registry(
+            self.store, on_registry=self._expose, now=now or time.time
+        )
         self.registry_down: str | None = "not started"
         self._server: Any = None
         self._listener: socket.socket | None = None

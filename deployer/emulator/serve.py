@@ -160,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
 
     clock: scheduler.Scheduler | None = None
     if not args.no_patches:
+        from deployer.emulator import engines
+
         clock = scheduler.Scheduler(args.time_scale)
+        for engine in engines.create():
+            clock.register(engine)
         clock.start()
     local: Any = None
     from deployer.emulator import runtime
@@ -169,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         from pathlib import Path
 
         state = args.state_dir or (os.path.dirname(args.ready_file) if args.ready_file else ".")
-        local = runtime.Runtime(runtime.runtime_dir(Path(state)))
+        local = runtime.Runtime(runtime.runtime_dir(Path(state)), now=clock.now if clock else None)
         local.start()
 
     announcement = json.dumps(
