@@ -13,6 +13,7 @@ from typing import Any
 
 from deployer import drift as drift_report
 from deployer import errors, params, summary
+from deployer.cli import images as images_cli
 from deployer.cli.common import (
     Commands,
     Context,
@@ -26,6 +27,7 @@ from deployer.cli.common import (
     secrets_arg,
     selection_args,
 )
+from deployer.config import Environment
 from deployer.orchestrator import (
     Orchestrator,
     RegionRun,
@@ -317,6 +319,11 @@ def _converge(ctx: Context, *, destroy: bool) -> int:
     rid = run_id(ctx.project.root)
     ctx.reporter.progress(f"run {rid}: {command} {env.name} on {ctx.target.describe()}")
     orch = ctx.orchestrator(rid)
+    first = [] if destroy else _delivery_first(ctx, env, orch, rid)
+    if first and any(r.status not in (RunStatus.APPLIED, RunStatus.NO_CHANGES) for r in first):
+        document = runs_document(ctx, ctx.config.delivery, first, run_id=rid)
+        ctx.reporter.result(document, _apply_text(rid, first))
+        return finish(first)
     runs = orch.converge(
         scopes, destroy=destroy, allow_destroy=ctx.args.allow_destroy, confirm=ctx.confirm
     )
@@ -327,8 +334,36 @@ def _converge(ctx: Context, *, destroy: bool) -> int:
     seeded = _seed_after_apply(ctx, runs)
     document = runs_document(ctx, env, runs, run_id=rid)
     document["parameters"] = [r.to_json() for r in seeded]
-    ctx.reporter.result(document, _apply_text(rid, runs) + _seed_text(seeded))
+    text = _apply_text(rid, runs) + _seed_text(seeded)
+    if first:
+        document["delivery_first"] = runs_document(ctx, ctx.config.delivery, first, run_id=rid)
+        text = f"{ctx.config.delivery.name} (applied first):\n{runs_table(first)}\n\n{text}"
+    bootstrapped = images_cli.after_apply(ctx, env, runs)  # local target only
+    if bootstrapped is not None:
+        document["images"], images_text = bootstrapped
+        text += images_text
+    ctx.reporter.result(document, text)
     return finish(runs)
+
+
+def _delivery_first(
+    ctx: Context, env: Environment, orch: Orchestrator, rid: str
+) -> list[RegionRun]:
+    """On the local target, apply the delivery stack before a runtime environment whose
+    images' repositories (the delivery stack's) do not exist yet, so that the apply ends
+    with bootstrap images the services can start from. On AWS the order is the user's."""
+    missing = images_cli.delivery_first(ctx, env)
+    if not missing:
+        return []
+    delivery = ctx.config.delivery
+    ctx.reporter.progress(
+        f"{delivery.name} is not applied on the local target ({', '.join(missing)} missing: "
+        f"the images {env.name}'s services start from go there): applying it first"
+    )
+    scopes = Scope.resolve(ctx.config, delivery, None, ctx.target, ctx.clients)
+    runs = orch.converge(scopes, destroy=False, allow_destroy=None, confirm=ctx.confirm)
+    _record_runs(ctx, orch, rid, "apply", runs)
+    return runs
 
 
 def _record_runs(
