@@ -51,13 +51,9 @@ def hosts_path() -> Path:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    from deployer.emulator.process import pid_alive  # process imports this module
+
+    return pid_alive(pid)
 
 
 class HostsFile:
