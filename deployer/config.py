@@ -142,6 +142,27 @@ class Alarms:
 
 
 @dataclass(frozen=True)
+class HealthChecks:
+    """The load balancer's checks of each service's targets (AWS's limits for an ALB's
+    HTTP target group); faster checks make deployments and tests quicker."""
+
+    interval_seconds: int = 15
+    timeout_seconds: int = 5
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 3
+    deregistration_delay_seconds: int = 30
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "interval_seconds": self.interval_seconds,
+            "timeout_seconds": self.timeout_seconds,
+            "healthy_threshold": self.healthy_threshold,
+            "unhealthy_threshold": self.unhealthy_threshold,
+            "deregistration_delay_seconds": self.deregistration_delay_seconds,
+        }
+
+
+@dataclass(frozen=True)
 class Region:
     name: str
     cidr: str | None = None
@@ -174,6 +195,7 @@ class Environment:
     parameters: dict[str, dict[str, str]] = field(default_factory=dict)
     secrets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     alarms: Alarms = field(default_factory=Alarms)
+    health_checks: HealthChecks = field(default_factory=HealthChecks)
     #: The stateful-destroy gate applies (see deployer.gate). Default: true for the
     #: delivery environment and the pipeline's staging and production environments.
     protected: bool = False
@@ -432,6 +454,7 @@ PIPELINE_KEYS = _keys(PipelineSettings)
 CI_KEYS = _keys(CiSettings)
 GITHUB_KEYS = _keys(GitHubSettings)
 ALARM_KEYS = _keys(Alarms)
+HEALTH_CHECK_KEYS = _keys(HealthChecks)
 MICROSERVICE_KEYS = _keys(Microservice)
 TERRAFORM_KEYS = (*_keys(TerraformSettings), "state")
 STATE_KEYS = _keys(StateSettings)
@@ -692,6 +715,35 @@ def _load_alarms(r: _Reader, doc: dict[str, Any]) -> Alarms:
     )
 
 
+def _load_health_checks(r: _Reader, doc: dict[str, Any]) -> HealthChecks:
+    """``health_checks``: AWS's limits for an ALB's HTTP target group, checked here so that
+    a bad value names its file and field before Terraform runs."""
+    node = r.mapping(doc.get("health_checks"), "health_checks", HEALTH_CHECK_KEYS)
+    d = HealthChecks()
+    limits = {
+        "interval_seconds": (5, 300),
+        "timeout_seconds": (2, 120),
+        "healthy_threshold": (2, 10),
+        "unhealthy_threshold": (2, 10),
+        "deregistration_delay_seconds": (0, 3600),
+    }
+    values = {
+        key: r.integer(
+            node, key, "health_checks", default=getattr(d, key), minimum=low, maximum=high
+        )
+        for key, (low, high) in limits.items()
+    }
+    checks = HealthChecks(**{k: getattr(d, k) if v is None else v for k, v in values.items()})
+    if checks.timeout_seconds >= checks.interval_seconds:
+        r.problem(
+            "health_checks.timeout_seconds",
+            f"{checks.timeout_seconds} must be less than interval_seconds "
+            f"({checks.interval_seconds}): a check must time out before the next one starts",
+        )
+        return d
+    return checks
+
+
 def _load_terraform(
     r: _Reader, doc: dict[str, Any], company: str, service: str, delivery_env: str
 ) -> tuple[TerraformSettings, StateSettings]:
@@ -809,6 +861,7 @@ def _load_environment(
         choices=LOG_RETENTION_DAYS,
     )
     alarms = _load_alarms(r, doc)
+    health_checks = _load_health_checks(r, doc)
     protected = doc.get("protected")
     if protected is not None and not isinstance(protected, bool):
         r.problem("protected", f"must be true or false, got {_kind(protected)} {protected!r}")
@@ -883,6 +936,7 @@ def _load_environment(
         parameters=parameters,
         secrets=secrets,
         alarms=alarms,
+        health_checks=health_checks,
         approval=approval,
     ), protected
 

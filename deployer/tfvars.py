@@ -75,6 +75,7 @@ def runtime_variables(
         "log_retention_days": env.log_retention_days,
         "notification_emails": list(env.notification_emails),
         "alarm_thresholds": env.alarms.to_json(),
+        "health_checks": env.health_checks.to_json(),
         # Names only: secret values never reach Terraform.
         "secret_names": {svc: list(names) for svc, names in env.secrets.items()},
         "parameters": env.parameters,

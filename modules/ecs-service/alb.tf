@@ -87,16 +87,16 @@ resource "aws_lb_target_group" "this" {
   protocol             = "HTTP"
   target_type          = "ip"
   vpc_id               = var.vpc_id
-  deregistration_delay = 30
+  deregistration_delay = var.health_check.deregistration_delay_seconds
 
   health_check {
     path                = var.microservice.health_check_path
     protocol            = "HTTP"
     matcher             = "200-399"
-    interval            = 15
-    timeout             = 5
-    healthy_threshold   = 2
-    unhealthy_threshold = 3
+    interval            = var.health_check.interval_seconds
+    timeout             = var.health_check.timeout_seconds
+    healthy_threshold   = var.health_check.healthy_threshold
+    unhealthy_threshold = var.health_check.unhealthy_threshold
   }
 
   tags = { Name = each.value }

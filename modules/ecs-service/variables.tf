@@ -47,6 +47,44 @@ variable "microservice" {
   }
 }
 
+variable "health_check" {
+  type = object({
+    interval_seconds             = optional(number, 15)
+    timeout_seconds              = optional(number, 5)
+    healthy_threshold            = optional(number, 2)
+    unhealthy_threshold          = optional(number, 3)
+    deregistration_delay_seconds = optional(number, 30)
+  })
+  description = "The target groups' health checks (of var.microservice.health_check_path) and deregistration delay, within AWS's limits for an ALB's HTTP target group."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = floor(var.health_check.interval_seconds) == var.health_check.interval_seconds && var.health_check.interval_seconds >= 5 && var.health_check.interval_seconds <= 300
+    error_message = "The health_check.interval_seconds must be a whole number from 5 to 300."
+  }
+
+  validation {
+    condition     = floor(var.health_check.timeout_seconds) == var.health_check.timeout_seconds && var.health_check.timeout_seconds >= 2 && var.health_check.timeout_seconds <= 120
+    error_message = "The health_check.timeout_seconds must be a whole number from 2 to 120."
+  }
+
+  validation {
+    condition     = var.health_check.timeout_seconds < var.health_check.interval_seconds
+    error_message = "The health_check.timeout_seconds must be less than health_check.interval_seconds."
+  }
+
+  validation {
+    condition     = alltrue([for t in [var.health_check.healthy_threshold, var.health_check.unhealthy_threshold] : floor(t) == t && t >= 2 && t <= 10])
+    error_message = "The health_check.healthy_threshold and unhealthy_threshold must be whole numbers from 2 to 10."
+  }
+
+  validation {
+    condition     = floor(var.health_check.deregistration_delay_seconds) == var.health_check.deregistration_delay_seconds && var.health_check.deregistration_delay_seconds >= 0 && var.health_check.deregistration_delay_seconds <= 3600
+    error_message = "The health_check.deregistration_delay_seconds must be a whole number from 0 to 3600."
+  }
+}
+
 variable "vpc_id" {
   type        = string
   description = "ID of the VPC (the network module's vpc_id)."

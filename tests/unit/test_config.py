@@ -136,8 +136,8 @@ def test_the_shipped_configuration_is_valid() -> None:
          "environments/staging.yaml: deploy_role_name: 'bad role!' is not a valid IAM role name"),
         ("staging", {"colour": "blue"},
          "environments/staging.yaml: colour: unknown key (allowed: account_id, alarms, "
-         "approval, deploy_role_name, log_retention_days, network, notification_emails, "
-         "parameters, protected, regions, secrets, sizing, stack)"),
+         "approval, deploy_role_name, health_checks, log_retention_days, network, "
+         "notification_emails, parameters, protected, regions, secrets, sizing, stack)"),
         ("staging", {"protected": "yes"},
          "environments/staging.yaml: protected: must be true or false, got a string 'yes'"),
         ("staging", {"approval": "ask"},
@@ -152,6 +152,21 @@ def test_the_shipped_configuration_is_valid() -> None:
          "environments/staging.yaml: alarms.period_seconds: 90 must be a multiple of 60"),
         ("staging", {"alarms": {"evaluation_periods": 0}},
          "environments/staging.yaml: alarms.evaluation_periods: must be at least 1, got 0"),
+        ("staging", {"health_checks": {"interval_seconds": 4}},
+         "environments/staging.yaml: health_checks.interval_seconds: must be at least 5, got 4"),
+        ("staging", {"health_checks": {"unhealthy_threshold": 11}},
+         "environments/staging.yaml: health_checks.unhealthy_threshold: must be at most 10, "
+         "got 11"),
+        ("staging", {"health_checks": {"interval_seconds": 5, "timeout_seconds": 5}},
+         "environments/staging.yaml: health_checks.timeout_seconds: 5 must be less than "
+         "interval_seconds (5): a check must time out before the next one starts"),
+        ("staging", {"health_checks": {"deregistration_delay_seconds": -1}},
+         "environments/staging.yaml: health_checks.deregistration_delay_seconds: must be at "
+         "least 0, got -1"),
+        ("staging", {"health_checks": {"interval": 10}},
+         "environments/staging.yaml: health_checks.interval: unknown key (allowed: "
+         "deregistration_delay_seconds, healthy_threshold, interval_seconds, timeout_seconds, "
+         "unhealthy_threshold)"),
         ("staging", {"stack": None},
          "environments/staging.yaml: stack: is required"),
     ],
@@ -243,3 +258,23 @@ def test_unknown_environment_is_a_usage_error() -> None:
     with pytest.raises(UsageError) as info:
         cfg.environment("qa")
     assert "unknown environment 'qa' (configured: delivery, dev, prod, staging)" in str(info.value)
+
+
+def test_health_checks_reach_the_runtime_stack(tmp_path: Path) -> None:
+    from deployer.aws import LOCAL, Target
+    from deployer.tfvars import runtime_variables
+
+    checks = {"interval_seconds": 6, "timeout_seconds": 3, "deregistration_delay_seconds": 0}
+    write_tree(tmp_path, envs=env_with("staging", health_checks=checks))
+    loaded = config.load(tmp_path)
+    env = loaded.environment("staging")
+    assert env.health_checks.to_json() == {
+        "interval_seconds": 6,
+        "timeout_seconds": 3,
+        "healthy_threshold": 2,
+        "unhealthy_threshold": 3,
+        "deregistration_delay_seconds": 0,
+    }
+    target = Target(LOCAL, "http://127.0.0.1:1")
+    variables = runtime_variables(loaded, env, env.regions[0].name, target, package=False)
+    assert variables["health_checks"] == env.health_checks.to_json()

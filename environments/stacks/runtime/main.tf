@@ -85,6 +85,7 @@ module "service" {
     port              = each.value.port
     health_check_path = each.value.health_check_path
   }
+  health_check = var.health_checks
 
   vpc_id             = module.network.vpc_id
   public_subnet_ids  = module.network.public_subnet_ids

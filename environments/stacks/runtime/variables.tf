@@ -130,6 +130,19 @@ variable "alarm_thresholds" {
   nullable    = false
 }
 
+variable "health_checks" {
+  type = object({
+    interval_seconds             = optional(number, 15)
+    timeout_seconds              = optional(number, 5)
+    healthy_threshold            = optional(number, 2)
+    unhealthy_threshold          = optional(number, 3)
+    deregistration_delay_seconds = optional(number, 30)
+  })
+  description = "How the load balancers check each service's targets, and how long a deregistered target drains (health_checks in the environment's YAML; modules/ecs-service checks AWS's limits)."
+  default     = {}
+  nullable    = false
+}
+
 variable "secret_names" {
   type        = map(list(string))
   description = "Names (never values) of the secrets of each microservice (and \"shared\"): the task definitions reference them; the deployer writes their values."

@@ -285,6 +285,29 @@ run "load_balancer_and_target_groups" {
   }
 }
 
+run "health_checks_as_configured" {
+  command = plan
+
+  variables {
+    health_check = {
+      interval_seconds             = 6
+      timeout_seconds              = 3
+      healthy_threshold            = 4
+      unhealthy_threshold          = 5
+      deregistration_delay_seconds = 0
+    }
+  }
+
+  assert {
+    condition = alltrue([for tg in aws_lb_target_group.this : (
+      one(tg.health_check).interval == 6 && one(tg.health_check).timeout == 3 &&
+      one(tg.health_check).healthy_threshold == 4 && one(tg.health_check).unhealthy_threshold == 5 &&
+      tostring(tg.deregistration_delay) == "0"
+    )])
+    error_message = "Both target groups must check and drain as var.health_check says."
+  }
+}
+
 run "listeners_http_without_certificate" {
   command = plan
 

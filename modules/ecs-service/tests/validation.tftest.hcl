@@ -156,6 +156,58 @@ run "microservice_names_too_long_for_target_groups" {
 
 # --- network -------------------------------------------------------------------
 
+# --- health_check ------------------------------------------------------------------
+
+run "health_check_interval_too_short" {
+  command = plan
+
+  variables {
+    health_check = { interval_seconds = 4, timeout_seconds = 3 }
+  }
+
+  expect_failures = [var.health_check]
+}
+
+run "health_check_timeout_too_short" {
+  command = plan
+
+  variables {
+    health_check = { timeout_seconds = 1 }
+  }
+
+  expect_failures = [var.health_check]
+}
+
+run "health_check_timeout_not_below_interval" {
+  command = plan
+
+  variables {
+    health_check = { interval_seconds = 10, timeout_seconds = 10 }
+  }
+
+  expect_failures = [var.health_check]
+}
+
+run "health_check_threshold_too_high" {
+  command = plan
+
+  variables {
+    health_check = { unhealthy_threshold = 11 }
+  }
+
+  expect_failures = [var.health_check]
+}
+
+run "health_check_deregistration_delay_too_long" {
+  command = plan
+
+  variables {
+    health_check = { deregistration_delay_seconds = 3601 }
+  }
+
+  expect_failures = [var.health_check]
+}
+
 run "vpc_id_invalid" {
   command = plan
 
