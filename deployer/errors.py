@@ -122,13 +122,17 @@ class StateLocked(TerraformError):
     ) -> None:
         self.lock = lock
         super().__init__(command, returncode, workspace=workspace, hint=hint)
-        who = lock.get("Who", "someone")
-        since = lock.get("Created", "an unknown time")
-        operation = lock.get("Operation", "").removeprefix("OperationType").lower() or "a run"
-        self.message = (
-            f"workspace {workspace} is locked by {who} since {since} "
-            f"({operation}, lock ID {lock.get('ID', '?')})"
-        )
+        held = lock_holder(lock, f", lock ID {lock.get('ID', '?')}")
+        self.message = f"workspace {workspace} is locked by {held}"
+
+
+def lock_holder(lock: dict[str, str], more: str = "") -> str:
+    """Who holds a Terraform state lock, since when, doing what (from its lock info):
+    ``alice@laptop since 2026-11-30 10:00:00 UTC (apply<more>)``."""
+    who = lock.get("Who", "someone")
+    since = lock.get("Created", "an unknown time")
+    operation = lock.get("Operation", "").removeprefix("OperationType").lower() or "a run"
+    return f"{who} since {since} ({operation}{more})"
 
 
 class PlanRefused(DeployerError):

@@ -543,8 +543,7 @@ def cmd_unlock(ctx: Context) -> int:
             results.append({"workspace": name, "locked": False, "released": False})
             continue
         lock_id = lock.get("ID", "")
-        operation = lock.get("Operation", "?").removeprefix("OperationType").lower()
-        holder = f"{lock.get('Who', '?')} since {lock.get('Created', '?')} ({operation})"
+        holder = errors.lock_holder(lock)
         ctx.reporter.progress(f"locked by {holder}, lock ID {lock_id}", scope=name)
         ctx.confirm(
             f"Release the lock of {name} held by {holder}? Make sure that run is dead.",

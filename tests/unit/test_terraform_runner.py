@@ -194,3 +194,22 @@ def test_deployer_tf_log_gives_each_process_its_own_log_file(
     assert "TF_LOG" not in plain and "TF_LOG_PATH" not in plain
     assert logged["TF_LOG"] == "debug"
     assert logged["TF_LOG_PATH"] == str(tf.data_dir / "terraform-plan.log")
+
+
+def test_a_lock_holder_is_described_one_way() -> None:
+    """The error of a locked apply and `deployer unlock` describe the holder alike."""
+    from deployer.errors import StateLocked, lock_holder
+
+    lock = {
+        "ID": "f00d",
+        "Who": "bob@ci",
+        "Created": "2026-11-30 10:00:00 UTC",
+        "Operation": "OperationTypeApply",
+    }
+    error = StateLocked(["terraform", "apply"], 1, workspace="dev-us-east-1", lock=lock)
+    assert error.message == (
+        "workspace dev-us-east-1 is locked by bob@ci since 2026-11-30 10:00:00 UTC "
+        "(apply, lock ID f00d)"
+    )
+    assert lock_holder(lock) == "bob@ci since 2026-11-30 10:00:00 UTC (apply)"
+    assert lock_holder({}) == "someone since an unknown time (a run)"
