@@ -268,6 +268,9 @@ class TargetNames:
     deploy_guard_name: str
     deploy_guard_arn: str
     parameters_kms_alias: str
+    #: The ARN of /pipeline/{environment}/shared (no trailing slash): the environment's
+    #: shared parameters and secrets, "<base>/<name>".
+    shared_parameter_arn_base: str
     services: Mapping[str, ServiceNames]
 
     @classmethod
@@ -300,6 +303,12 @@ class TargetNames:
             deploy_guard_name=guard,
             deploy_guard_arn=_regional_arn("lambda", region, account_id, f"function:{guard}"),
             parameters_kms_alias=f"alias/{prefix}-parameters",
+            shared_parameter_arn_base=_regional_arn(
+                "ssm",
+                region,
+                account_id,
+                "parameter" + parameter_path(environment, SHARED_NAMESPACE).removesuffix("/"),
+            ),
             services={
                 name: ServiceNames.build(
                     environment=environment,
@@ -338,6 +347,7 @@ class TargetNames:
             "deploy_guard_name": self.deploy_guard_name,
             "deploy_guard_arn": self.deploy_guard_arn,
             "parameters_kms_alias": self.parameters_kms_alias,
+            "shared_parameter_arn_base": self.shared_parameter_arn_base,
             "services": {name: s.to_output() for name, s in self.services.items()},
         }
 

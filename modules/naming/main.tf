@@ -96,6 +96,8 @@ locals {
         ci_read_role     = "arn:aws:iam::${e.account_id}:role/${local.prefixes[env]}-ci-read-${region}"
         notifications    = "arn:aws:sns:${region}:${e.account_id}:${local.environment_names[env].notifications_topic_name}"
         deploy_guard_arn = "arn:aws:lambda:${region}:${e.account_id}:function:${local.environment_names[env].deploy_guard_name}"
+        # The environment's shared parameters and secrets: "<base>/<name>".
+        shared_parameter_arn_base = "arn:aws:ssm:${region}:${e.account_id}:parameter/pipeline/${env}/shared"
         services = {
           for name, s in local.service_names[env] : name => merge(s, {
             task_role_arn      = "arn:aws:iam::${e.account_id}:role/${local.prefixes[env]}-${var.microservices[name].short_name}-task-${region}"

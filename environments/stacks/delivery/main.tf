@@ -37,7 +37,7 @@ locals {
       [for kind in ["parameters", "secret_names"] : merge(
         {
           for n in lookup(var.environments[d.environment][kind], "shared", []) :
-          n => "arn:aws:ssm:${d.region}:${local.targets[d.target].account_id}:parameter/pipeline/${d.environment}/shared/${n}"
+          n => "${local.targets[d.target].shared_parameter_arn_base}/${n}"
         },
         {
           for n in lookup(var.environments[d.environment][kind], d.microservice, []) :
