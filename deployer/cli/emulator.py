@@ -111,9 +111,21 @@ def _runtime_text(described: dict[str, Any]) -> str:
         f"registry names ({described['hosts_entries']} in {described['hosts_file']}): {names}",
         f"docker: {docker}",
         f"containers ({described['label']}): {len(described['containers'])}",
+        *_task_lines(described.get("ecs-tasks")),
         f"networks: {len(described['networks'])}, volumes: {len(described['volumes'])}",
     ]
     return "\n".join(lines)
+
+
+def _task_lines(engine: dict[str, Any] | None) -> list[str]:
+    """The ECS tasks the runtime runs, each with its loopback ports."""
+    if not engine:
+        return []
+    lines = [f"ecs tasks: {len(engine['tasks'])} running"]
+    for arn, ports in sorted(engine["tasks"].items()):
+        mapped = ", ".join(f"{port} -> {address}" for port, address in sorted(ports.items()))
+        lines.append(f"  {arn}: {mapped or 'no ports'}")
+    return lines
 
 
 def _time_scale(status: EmulatorStatus) -> str:

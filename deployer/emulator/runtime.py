@@ -143,6 +143,8 @@ class Runtime:
         self.registry_down: str | None = "not started"
         self._server: Any = None
         self._listener: socket.socket | None = None
+        #: The engines that run containers (ecs-tasks): their status is the runtime's.
+        self.engines: list[Any] = []
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------
@@ -203,6 +205,8 @@ class Runtime:
 
     def stop(self) -> None:
         global CURRENT
+        for engine in self.engines:
+            engine.close()  # waits for a round in progress: it may be starting a container
         with contextlib.suppress(ValueError):
             registry.REPOSITORY_HOOKS.remove(self._on_repository)
         if self._server is not None:
@@ -269,6 +273,7 @@ class Runtime:
             "names": sorted(self.hosts.names()),
             "owner": self.owner,
             "pid": os.getpid(),
+            **{engine.name: engine.status() for engine in self.engines},
         }
 
 

@@ -159,22 +159,20 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
 
     clock: scheduler.Scheduler | None = None
-    if not args.no_patches:
-        from deployer.emulator import engines
-
-        clock = scheduler.Scheduler(args.time_scale)
-        for engine in engines.create():
-            clock.register(engine)
-        clock.start()
     local: Any = None
-    from deployer.emulator import runtime
-
-    if not args.no_patches and runtime.wanted(False if args.no_runtime else None):
+    if not args.no_patches:
         from pathlib import Path
 
-        state = args.state_dir or (os.path.dirname(args.ready_file) if args.ready_file else ".")
-        local = runtime.Runtime(runtime.runtime_dir(Path(state)), now=clock.now if clock else None)
-        local.start()
+        from deployer.emulator import engines, runtime
+
+        clock = scheduler.Scheduler(args.time_scale)
+        if runtime.wanted(False if args.no_runtime else None):
+            state = args.state_dir or (os.path.dirname(args.ready_file) if args.ready_file else ".")
+            local = runtime.Runtime(runtime.runtime_dir(Path(state)), now=clock.now)
+            local.start()
+        for engine in engines.create(local):
+            clock.register(engine)
+        clock.start()
 
     announcement = json.dumps(
         {
@@ -199,10 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit:
         pass
     finally:
-        if local is not None:
-            local.stop()
         if clock is not None:
             clock.stop()
+        if local is not None:
+            local.stop()  # after the clock: no engine round starts a container any more
         server.server_close()
     return 0
 

@@ -8,10 +8,21 @@ for an emulator process; ``serve.py`` registers them with the scheduler.
 
 from __future__ import annotations
 
+from typing import Any
+
 from deployer.emulator.scheduler import Engine
 
 
-def create() -> list[Engine]:
+def create(runtime: Any = None) -> list[Engine]:
+    """The engines of an emulator process; those that run containers need its runtime
+    (``runtime.Runtime``, None without one) with the registry up."""
     from deployer.emulator.engines.ecr_lifecycle import EcrLifecycle
 
-    return [EcrLifecycle()]
+    engines: list[Engine] = [EcrLifecycle()]
+    if runtime is not None and runtime.registry_down is None:
+        from deployer.emulator.engines.ecs_tasks import EcsTasks
+
+        tasks = EcsTasks(runtime.owner, runtime.state_dir / "docker-config")
+        runtime.engines.append(tasks)
+        engines.append(tasks)
+    return engines

@@ -1,0 +1,459 @@
+"""ECS runs tasks: each task set's desired count runs as containers on the Docker engine.
+
+Reproduces, after the ECS developer guide (service scheduler, task lifecycle,
+"Stopped tasks errors", specifying sensitive data with Parameter Store):
+
+* the service scheduler keeps each task set of a service (the CODE_DEPLOY
+  controller's PRIMARY and replacement sets) at its computed desired count, the
+  service's desired count times the set's scale: missing tasks are started (a
+  new task ARN each, ``startedBy`` the set's id, group ``service:NAME``, an
+  address in the set's first subnet, registered with the set's target groups),
+  tasks beyond it are stopped;
+* each RUNNING task runs as one container per container definition, from the
+  image named by the task definition (pulled by its ECR name through the
+  emulator's registry, with a token of the task's account, so the repository
+  policy decides cross-account pulls), with its ``environment`` and its
+  ``secrets`` resolved from Parameter Store (decrypted) into the container's
+  environment (passed to ``docker run`` through the client's environment, not
+  its arguments), each ``portMappings`` container port published on a loopback
+  port the engine reports (``status()``, ``GET /_deployer/runtime``);
+* a task whose essential container exits goes to STOPPED with the container's
+  exit code and ``stoppedReason`` "Essential container in task exited"; an image
+  that cannot be pulled stops the task with "CannotPullContainerError: ..."; a
+  secret that cannot be read stops it with "ResourceInitializationError: ...";
+  StopTask's tasks lose their containers; the scheduler then starts a
+  replacement with a new ARN, after ECS's back-off for a service whose tasks
+  keep failing to start (doubling from 10 s up to 15 min, emulated time).
+
+Left out (issue 11's later slices): the container health check, awslogs
+delivery to the task's log group, the ``RunningTaskCount`` metric, services with
+the ECS deployment controller (only task sets are scheduled), placement and
+capacity, task-level CPU and memory limits, the task role's credentials inside
+the container.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import math
+import os
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
+
+log = logging.getLogger(__name__)
+
+LABEL_TASK = "io.deployer.ecs-task"
+#: Real seconds between two rounds of the reconciler.
+ROUND_S = 2.0
+BACKOFF_FIRST_S = 10.0
+BACKOFF_MAX_S = 900.0
+
+Docker = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@dataclass
+class Container:
+    """What ``docker run`` needs for one container of a task."""
+
+    name: str
+    image: str
+    environment: dict[str, str]
+    secrets: dict[str, str]  # resolved values: never logged, never on a command line
+    ports: list[int]
+
+
+@dataclass
+class Planned:
+    """A RUNNING task the engine must realise."""
+
+    arn: str
+    account: str
+    region: str
+    cluster: str
+    service: str
+    containers: list[Container] = field(default_factory=list)
+    #: Why it cannot start (a secret it cannot read), else None.
+    failure: str | None = None
+
+
+def _private_ip(task: Any) -> str | None:
+    for attachment in getattr(task, "attachments", None) or []:
+        for detail in attachment.get("details", []):
+            if detail.get("name") == "privateIPv4Address":
+                return str(detail["value"])
+    return None
+
+
+class EcsTasks:
+    """The engine (see the module docstring)."""
+
+    name = "ecs-tasks"
+
+    def __init__(
+        self,
+        owner: str,
+        docker_config: Path,
+        *,
+        docker: Docker | None = None,
+        lock: Any = BACKEND_LOCK,
+        issue_token: Callable[[str, str], str] | None = None,
+    ) -> None:
+        self.owner = owner
+        self.docker_config = docker_config
+        self.docker = docker or _docker
+        self.lock = lock
+        self.issue_token = issue_token or _issue_token
+        self._scheduler: Scheduler | None = None
+        self._busy = threading.Lock()
+        self._closed = False
+        self._logged_in: set[str] = set()
+        #: task ARN -> {container port: "127.0.0.1:PORT"}
+        self.endpoints: dict[str, dict[int, str]] = {}
+        #: service key -> (consecutive failed starts, emulated time the next may start)
+        self._backoff: dict[str, tuple[int, float]] = {}
+        self.started = 0
+        self.stopped = 0
+
+    # -- the engine protocol ---------------------------------------------------------
+    def start(self, scheduler: Scheduler) -> None:
+        self._scheduler = scheduler
+        scheduler.every(ROUND_S * scheduler.time_scale, self.tick, name="ecs-tasks")
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "tasks": {
+                arn: {str(p): a for p, a in ports.items()} for arn, ports in self.endpoints.items()
+            },
+            "started": self.started,
+            "stopped": self.stopped,
+        }
+
+    def tick(self) -> None:
+        """One round, on a thread of its own (container I/O must not hold the clock)."""
+        if not self._closed and self._busy.acquire(blocking=False):
+            threading.Thread(target=self._round, name="ecs-tasks", daemon=True).start()
+
+    def close(self, timeout: float = 120.0) -> None:
+        """Start no more rounds; wait for the one in progress."""
+        self._closed = True
+        if self._busy.acquire(timeout=timeout):
+            self._busy.release()
+
+    def _round(self) -> None:
+        try:
+            self.reconcile()
+        except Exception:
+            log.exception("ecs-tasks: a round failed")
+        finally:
+            self._busy.release()
+
+    def _now(self) -> float:
+        return self._scheduler.now() if self._scheduler else 0.0
+
+    # -- one round ---------------------------------------------------------------------
+    def reconcile(self) -> None:
+        running = self._containers()
+        if running is None:
+            return  # no engine answers: the runtime reports it (emulator status)
+        with self.lock:
+            self._schedule()
+            planned = self._planned()
+        wanted = {p.arn for p in planned}
+        for arn, entries in running.items():
+            if arn not in wanted:
+                self._remove(entries)
+                self.endpoints.pop(arn, None)
+        for task in planned:
+            entries = running.get(task.arn, [])
+            if task.failure:
+                self._stop(task, task.failure, "TaskFailedToStart")
+            elif not entries:
+                self._run(task)
+            else:
+                exited = [e for e in entries if e["State"] == "exited"]
+                if exited:
+                    code = _exit_code(exited[0]["Status"])
+                    self._stop(
+                        task, "Essential container in task exited", "EssentialContainerExited", code
+                    )
+                    self._remove(entries)
+
+    # -- under the lock: the service scheduler ----------------------------------------------
+    def _ecs(self) -> list[tuple[str, str, Any]]:
+        from moto.ecs.models import ecs_backends
+
+        found = []
+        for account in list(ecs_backends.keys()):
+            for region, backend in list(ecs_backends[account].items()):
+                found.append((account, region, backend))
+        return found
+
+    def _schedule(self) -> None:
+        from deployer.emulator.patches.ecs_task_set_tasks import _targets
+
+        now = self._now()
+        for account, region, backend in self._ecs():
+            for service in list(backend.services.values()):
+                if getattr(service, "status", "ACTIVE") != "ACTIVE":
+                    continue
+                key = f"{account}/{region}/{service.arn}"
+                for task_set in list(service.task_sets):
+                    desired = math.ceil(
+                        service.desired_count * float(task_set.scale.get("value", 100)) / 100
+                    )
+                    tasks = [
+                        t
+                        for t in backend.tasks.get(service.cluster_name, {}).values()
+                        if t.started_by == task_set.id and t.desired_status == "RUNNING"
+                    ]
+                    if len(tasks) > desired:
+                        for task in tasks[desired:]:
+                            backend.stop_task(
+                                service.cluster_name,
+                                task.task_arn,
+                                "Scaling activity initiated by deployment",
+                            )
+                    missing = desired - len(tasks)
+                    _failures, not_before = self._backoff.get(key, (0, 0.0))
+                    if missing <= 0 or now < not_before:
+                        continue
+                    started = backend.run_task(
+                        cluster_str=service.cluster_name,
+                        task_definition_str=task_set.task_definition,
+                        count=missing,
+                        overrides=None,
+                        started_by=task_set.id,
+                        tags=None,
+                        launch_type=task_set.launch_type,
+                        networking_configuration=task_set.network_configuration,
+                        group=f"service:{service.name}",
+                    )
+                    elbv2 = _elbv2(account, region)
+                    for arn, targets in _targets(task_set, started).items():
+                        elbv2.register_targets(arn, targets)
+
+    def _planned(self) -> list[Planned]:
+        planned = []
+        for account, region, backend in self._ecs():
+            for cluster, tasks in backend.tasks.items():
+                for task in tasks.values():
+                    if task.desired_status != "RUNNING" or task.last_status != "RUNNING":
+                        continue
+                    if not str(task.group).startswith("service:"):
+                        continue
+                    definition = backend.describe_task_definition(task.task_definition_arn)
+                    plan = Planned(task.task_arn, account, region, cluster, task.group[8:])
+                    for spec in definition.container_definitions:
+                        container, failure = self._container(spec, account, region)
+                        plan.containers.append(container)
+                        plan.failure = plan.failure or failure
+                    planned.append(plan)
+        return planned
+
+    def _container(
+        self, spec: dict[str, Any], account: str, region: str
+    ) -> tuple[Container, str | None]:
+        from moto.ssm.models import ssm_backends
+
+        env = {str(e["name"]): str(e["value"]) for e in spec.get("environment") or []}
+        secrets: dict[str, str] = {}
+        failure = None
+        for secret in spec.get("secrets") or []:
+            source = str(secret["valueFrom"])
+            name = source.split(":parameter", 1)[-1] if source.startswith("arn:") else source
+            parameter = ssm_backends[account][region].get_parameter(name)
+            value = parameter.decrypt(parameter.value) if parameter is not None else None
+            if value is not None:
+                secrets[str(secret["name"])] = value
+            else:
+                failure = (
+                    "ResourceInitializationError: unable to pull secrets or registry auth: "
+                    f"the parameter {name} does not exist or cannot be read"
+                )
+        ports = [int(p["containerPort"]) for p in spec.get("portMappings") or []]
+        container = Container(
+            name=str(spec.get("name")),
+            image=str(spec.get("image")),
+            environment=env,
+            secrets=secrets,
+            ports=ports,
+        )
+        return container, failure
+
+    # -- outside the lock: the Docker engine ---------------------------------------------------
+    def _containers(self) -> dict[str, list[dict[str, str]]] | None:
+        """This runtime's task containers: task ARN -> [{ID, State, Status}]; None when
+        no Docker engine answers."""
+        listed = self.docker(
+            "ps", "-a", "--filter", f"label={_owner_label(self.owner)}",
+            "--filter", f"label={LABEL_TASK}", "--format", "{{json .}}",
+        )  # fmt: skip
+        if listed.returncode != 0:
+            return None
+        found: dict[str, list[dict[str, str]]] = {}
+        for line in listed.stdout.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            labels = dict(
+                part.split("=", 1)
+                for part in str(entry.get("Labels", "")).split(",")
+                if "=" in part
+            )
+            arn = labels.get(LABEL_TASK)
+            if arn:
+                found.setdefault(arn, []).append(
+                    {"ID": entry["ID"], "State": entry["State"], "Status": entry["Status"]}
+                )
+        return found
+
+    def _login(self, image: str, account: str) -> None:
+        host = image.split("/", 1)[0]
+        key = f"{account}@{host}"
+        if ".dkr.ecr." not in host or key in self._logged_in:
+            return
+        password = self.issue_token(account, f"arn:aws:iam::{account}:role/ecs-task-execution")
+        done = self.docker("--config", str(self.docker_config), "login", "--username", "AWS",
+                           "--password-stdin", host, stdin=password)  # fmt: skip
+        if done.returncode == 0:
+            self._logged_in.add(key)
+
+    def _run(self, task: Planned) -> None:
+        ports: dict[int, str] = {}
+        for container in task.containers:
+            self._login(container.image, task.account)
+            pulled = self.docker(
+                "--config", str(self.docker_config), "pull", container.image, timeout=600
+            )
+            if pulled.returncode != 0:
+                reason = (pulled.stderr or pulled.stdout).strip().splitlines()
+                detail = reason[-1] if reason else f"docker pull exited {pulled.returncode}"
+                self._stop(task, f"CannotPullContainerError: {detail}", "TaskFailedToStart")
+                return
+            argv = ["run", "--detach", "--label", _owner_label(self.owner),
+                    "--label", f"{LABEL_TASK}={task.arn}",
+                    "--name", f"ecs-{task.arn.rsplit('/', 1)[-1][:12]}-{container.name}",
+                    ]  # fmt: skip
+            for name in [*container.environment, *container.secrets]:
+                argv += ["--env", name]  # the value comes from the client's environment
+            for port in container.ports:
+                argv += ["--publish", f"127.0.0.1::{port}"]
+            argv.append(container.image)
+            values = {**container.environment, **container.secrets}
+            ran = self.docker(*argv, env=values)
+            if ran.returncode != 0:
+                self._stop(
+                    task,
+                    f"CannotStartContainerError: {ran.stderr.strip()[-300:]}",
+                    "TaskFailedToStart",
+                )
+                return
+            ident = ran.stdout.strip()
+            for port in container.ports:
+                mapped = self.docker("port", ident, f"{port}/tcp").stdout.split()
+                if mapped:
+                    ports[port] = mapped[0]
+        self.endpoints[task.arn] = ports
+        self.started += 1
+        with self.lock:
+            self._backoff.pop(self._service_key(task), None)
+
+    def _remove(self, entries: Sequence[dict[str, str]]) -> None:
+        ids = [e["ID"] for e in entries]
+        if ids:
+            self.docker("rm", "--force", *ids)
+
+    # -- back to the lock: a task ends --------------------------------------------------------
+    def _service_key(self, task: Planned) -> str:
+        from moto.ecs.models import ecs_backends
+
+        backend = ecs_backends[task.account][task.region]
+        service = backend.services.get(f"{task.cluster}:{task.service}")
+        return f"{task.account}/{task.region}/{service.arn if service else task.service}"
+
+    def _stop(self, task: Planned, reason: str, code: str, exit_code: int | None = None) -> None:
+        from moto.ecs.models import ecs_backends
+
+        with self.lock:
+            backend = ecs_backends[task.account][task.region]
+            found = backend.tasks.get(task.cluster, {}).get(task.arn)
+            if found is None or found.desired_status != "RUNNING":
+                return
+            backend.stop_task(task.cluster, task.arn, reason)
+            found.stop_code = code  # type: ignore[attr-defined]  # DescribeTasks' stopCode
+            for container in found.containers:
+                container.exitCode = exit_code  # type: ignore[assignment]  # moto's name
+                container.last_status = "STOPPED"
+            elbv2 = _elbv2(task.account, task.region)
+            ip = _private_ip(found)
+            for group in elbv2.target_groups.values():
+                if ip and ip in group.targets:
+                    group.deregister([{"Id": ip}])
+            if code == "TaskFailedToStart":
+                key = self._service_key(task)
+                failures, _ = self._backoff.get(key, (0, 0.0))
+                delay = min(BACKOFF_FIRST_S * 2**failures, BACKOFF_MAX_S)
+                self._backoff[key] = (failures + 1, self._now() + delay)
+        self.endpoints.pop(task.arn, None)
+        self.stopped += 1
+        log.info("ecs-tasks: %s stopped: %s", task.arn, reason)
+
+
+def _docker(
+    *args: str,
+    timeout: float = 120,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """The Docker CLI; ``env`` adds to the client's environment (secret values go there,
+    never into its arguments)."""
+    try:
+        return subprocess.run(
+            ["docker", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            input=stdin,
+            env={**os.environ, **env} if env else None,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return subprocess.CompletedProcess(["docker", *args], 1, "", str(exc))
+
+
+def _owner_label(owner: str) -> str:
+    from deployer.emulator.runtime import LABEL
+
+    return f"{LABEL}={owner}"
+
+
+def _elbv2(account: str, region: str) -> Any:
+    from moto.elbv2.models import elbv2_backends
+
+    return elbv2_backends[account][region]
+
+
+def _issue_token(account: str, arn: str) -> str:
+    from deployer.emulator.registry import TOKENS
+
+    token, _ = TOKENS.issue(account, arn)
+    return base64.b64decode(token).decode().partition(":")[2]
+
+
+def _exit_code(status: str) -> int | None:
+    """``Exited (3) 2 seconds ago`` -> 3."""
+    if status.startswith("Exited (") and ")" in status:
+        try:
+            return int(status[len("Exited (") : status.index(")")])
+        except ValueError:
+            return None
+    return None
