@@ -22,6 +22,7 @@ from .conftest import ROOT, Local, docker
 DELIVERY = "111111111111"
 STAGING = "333333333333"
 SECRET = "s3cr3t-value-for-the-test"
+LOG_GROUP = "/ecs/acme-staging/api-service"
 
 
 def push_api_service(local: Local, base: str, tmp_path: Path) -> str:
@@ -57,6 +58,7 @@ def make_service(local: Local, image: str) -> tuple[Any, str]:
     ssm = local.client("ssm", STAGING)
     ssm.put_parameter(Name="/pipeline/staging/api-service/API_KEY", Value=SECRET,
                       Type="SecureString")  # fmt: skip
+    local.client("logs", STAGING).create_log_group(logGroupName=LOG_GROUP)
     ecs = local.client("ecs", STAGING)
     ecs.create_cluster(clusterName="acme-staging")
     family = ecs.register_task_definition(
@@ -66,6 +68,9 @@ def make_service(local: Local, image: str) -> tuple[Any, str]:
             "name": "api-service", "image": image, "essential": True,
             "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
             "environment": [{"name": "SERVICE_VERSION", "value": "bootstrap"}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": LOG_GROUP, "awslogs-region": "us-east-1",
+                "awslogs-stream-prefix": "api-service"}},
             "secrets": [{"name": "API_KEY", "valueFrom":
                          f"arn:aws:ssm:us-east-1:{STAGING}:parameter/pipeline/staging/api-service/API_KEY"}],
         }],
@@ -97,6 +102,14 @@ def wait(condition: Any, seconds: float, what: str) -> Any:
             return value
         assert time.monotonic() < deadline, f"not within {seconds:.0f} s: {what}"
         time.sleep(0.5)
+
+
+def _events(logs: Any, stream: str) -> list[dict[str, Any]]:
+    try:
+        found = logs.get_log_events(logGroupName=LOG_GROUP, logStreamName=stream)
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    return list(found["events"])
 
 
 def health(address: str) -> dict[str, Any] | None:
@@ -131,6 +144,23 @@ def test_a_service_runs_its_desired_count_and_a_stopped_task_is_replaced(
         assert check.returncode == 0, "the secret did not reach the container's environment"
         args = docker("inspect", "--format", "{{json .Args}} {{json .Path}}", container).stdout
         assert SECRET not in args
+
+    # awslogs: each task's output in its stream of the log group, as the driver names it.
+    logs = local.client("logs", STAGING)
+    for arn in first:
+        stream = f"api-service/api-service/{arn.rsplit('/', 1)[-1]}"
+        events = wait(lambda s=stream: _events(logs, s), 30, f"log events in {LOG_GROUP} {stream}")
+        assert any("/health" in e["message"] for e in events), events[:3]
+        assert not any(SECRET in e["message"] for e in events)
+
+    # Container Insights: the service's task counts.
+    cloudwatch = local.client("cloudwatch", STAGING)
+    names = {
+        m["MetricName"]
+        for m in cloudwatch.list_metrics(Namespace="ECS/ContainerInsights")["Metrics"]
+        if {"Name": "ServiceName", "Value": "acme-staging-api-service"} in m["Dimensions"]
+    }
+    assert {"RunningTaskCount", "DesiredTaskCount", "PendingTaskCount"} <= names
 
     # Stop one task: STOPPED with its reason; a new ARN replaces it.
     gone = sorted(first)[0]

@@ -25,8 +25,14 @@ Reproduces, after the ECS developer guide (service scheduler, task lifecycle,
   replacement with a new ARN, after ECS's back-off for a service whose tasks
   keep failing to start (doubling from 10 s up to 15 min, emulated time).
 
-Left out (issue 11's later slices): the container health check, awslogs
-delivery to the task's log group, the ``RunningTaskCount`` metric, services with
+* containers with the ``awslogs`` log driver have their output shipped to their
+  log group, stream ``<prefix>/<container>/<task id>`` as the driver names it
+  (when the group exists); ``RunningTaskCount`` (tasks whose containers run),
+  ``DesiredTaskCount`` and ``PendingTaskCount`` are published to
+  ``ECS/ContainerInsights`` per cluster and service once an emulated minute.
+
+Left out (issue 11's later slices): the container health check (the stack's task
+definitions define none), services with
 the ECS deployment controller (only task sets are scheduled), placement and
 capacity, task-level CPU and memory limits, the task role's credentials inside
 the container.
@@ -51,6 +57,7 @@ from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
 log = logging.getLogger(__name__)
 
 LABEL_TASK = "io.deployer.ecs-task"
+LABEL_CONTAINER = "io.deployer.ecs-container"
 #: Real seconds between two rounds of the reconciler.
 ROUND_S = 2.0
 BACKOFF_FIRST_S = 10.0
@@ -68,6 +75,8 @@ class Container:
     environment: dict[str, str]
     secrets: dict[str, str]  # resolved values: never logged, never on a command line
     ports: list[int]
+    #: awslogs: (log group, stream prefix), or None without that log driver.
+    awslogs: tuple[str, str] | None = None
 
 
 @dataclass
@@ -121,6 +130,10 @@ class EcsTasks:
         self._backoff: dict[str, tuple[int, float]] = {}
         self.started = 0
         self.stopped = 0
+        #: container ID -> the Docker timestamp of the last log line shipped
+        self._shipped: dict[str, str] = {}
+        #: service ARN -> emulated time of its last metric datapoints
+        self._published: dict[str, float] = {}
 
     # -- the engine protocol ---------------------------------------------------------
     def start(self, scheduler: Scheduler) -> None:
@@ -166,6 +179,7 @@ class EcsTasks:
         with self.lock:
             self._schedule()
             planned = self._planned()
+            self._publish_metrics()
         wanted = {p.arn for p in planned}
         for arn, entries in running.items():
             if arn not in wanted:
@@ -178,6 +192,7 @@ class EcsTasks:
             elif not entries:
                 self._run(task)
             else:
+                self._ship_logs(task, entries)
                 exited = [e for e in entries if e["State"] == "exited"]
                 if exited:
                     code = _exit_code(exited[0]["Status"])
@@ -279,12 +294,18 @@ class EcsTasks:
                     f"the parameter {name} does not exist or cannot be read"
                 )
         ports = [int(p["containerPort"]) for p in spec.get("portMappings") or []]
+        logging_ = spec.get("logConfiguration") or {}
+        options = logging_.get("options") or {}
+        awslogs = None
+        if logging_.get("logDriver") == "awslogs" and options.get("awslogs-group"):
+            awslogs = (str(options["awslogs-group"]), str(options.get("awslogs-stream-prefix", "")))
         container = Container(
             name=str(spec.get("name")),
             image=str(spec.get("image")),
             environment=env,
             secrets=secrets,
             ports=ports,
+            awslogs=awslogs,
         )
         return container, failure
 
@@ -312,7 +333,12 @@ class EcsTasks:
             arn = labels.get(LABEL_TASK)
             if arn:
                 found.setdefault(arn, []).append(
-                    {"ID": entry["ID"], "State": entry["State"], "Status": entry["Status"]}
+                    {
+                        "ID": entry["ID"],
+                        "State": entry["State"],
+                        "Status": entry["Status"],
+                        "Container": labels.get(LABEL_CONTAINER, ""),
+                    }
                 )
         return found
 
@@ -341,6 +367,7 @@ class EcsTasks:
                 return
             argv = ["run", "--detach", "--label", _owner_label(self.owner),
                     "--label", f"{LABEL_TASK}={task.arn}",
+                    "--label", f"{LABEL_CONTAINER}={container.name}",
                     "--name", f"ecs-{task.arn.rsplit('/', 1)[-1][:12]}-{container.name}",
                     ]  # fmt: skip
             for name in [*container.environment, *container.secrets]:
@@ -371,6 +398,81 @@ class EcsTasks:
         ids = [e["ID"] for e in entries]
         if ids:
             self.docker("rm", "--force", *ids)
+
+    def _ship_logs(self, task: Planned, entries: Sequence[dict[str, str]]) -> None:
+        """awslogs: the containers' new output to ``<prefix>/<container>/<task id>`` in the
+        log group (as the awslogs driver names streams); nothing when the group is missing."""
+        from moto.logs.models import logs_backends
+
+        task_id = task.arn.rsplit("/", 1)[-1]
+        for entry in entries:
+            spec = next((c for c in task.containers if c.name == entry["Container"]), None)
+            if spec is None or spec.awslogs is None:
+                continue
+            since = self._shipped.get(entry["ID"], "0")
+            out = self.docker("logs", "--timestamps", "--since", since, entry["ID"])
+            events = []
+            for line in (out.stdout + out.stderr).splitlines():
+                stamp, _, message = line.partition(" ")
+                if not message or (since != "0" and _nanos(stamp) <= _nanos(since)):
+                    continue  # --since is inclusive: the last line shipped comes again
+                events.append((stamp, message))
+            events.sort(key=lambda e: _nanos(e[0]))  # stdout and stderr, merged
+            if not events:
+                continue
+            self._shipped[entry["ID"]] = events[-1][0]
+            group, prefix = spec.awslogs
+            stream = f"{prefix}/{spec.name}/{task_id}" if prefix else f"{spec.name}/{task_id}"
+            with self.lock:
+                backend = logs_backends[task.account][task.region]
+                log_group = backend.groups.get(group)
+                if log_group is None:
+                    continue
+                if stream not in log_group.streams:
+                    log_group.create_log_stream(stream)
+                log_group.put_log_events(
+                    stream,
+                    [{"timestamp": _millis(stamp), "message": m} for stamp, m in events],
+                )
+
+    # -- under the lock: Container Insights ------------------------------------------------------
+    def _publish_metrics(self) -> None:
+        """RunningTaskCount, DesiredTaskCount and PendingTaskCount per service, once an
+        emulated minute (ECS/ContainerInsights; running: tasks whose containers run)."""
+        import datetime
+
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        now = self._now()
+        stamp = datetime.datetime.fromtimestamp(now, datetime.UTC).replace(tzinfo=None)
+        for account, region, backend in self._ecs():
+            for service in list(backend.services.values()):
+                if now - self._published.get(service.arn, 0.0) < 60:
+                    continue
+                self._published[service.arn] = now
+                ids = {t.id for t in service.task_sets}
+                tasks = [
+                    t
+                    for t in backend.tasks.get(service.cluster_name, {}).values()
+                    if t.started_by in ids and t.desired_status == "RUNNING"
+                ]
+                running = sum(1 for t in tasks if t.task_arn in self.endpoints)
+                dimensions = [
+                    {"Name": "ClusterName", "Value": service.cluster_name},
+                    {"Name": "ServiceName", "Value": service.name},
+                ]
+                cloudwatch_backends[account][region].put_metric_data(
+                    "ECS/ContainerInsights",
+                    [
+                        {"MetricName": name, "Dimensions": dimensions, "Value": value,
+                         "Unit": "Count", "Timestamp": stamp}
+                        for name, value in (
+                            ("RunningTaskCount", running),
+                            ("DesiredTaskCount", service.desired_count),
+                            ("PendingTaskCount", max(len(tasks) - running, 0)),
+                        )
+                    ],
+                )  # fmt: skip
 
     # -- back to the lock: a task ends --------------------------------------------------------
     def _service_key(self, task: Planned) -> str:
@@ -447,6 +549,22 @@ def _issue_token(account: str, arn: str) -> str:
 
     token, _ = TOKENS.issue(account, arn)
     return base64.b64decode(token).decode().partition(":")[2]
+
+
+def _nanos(stamp: str) -> int:
+    """Docker's RFC 3339 timestamp (up to nanoseconds, trailing zeros trimmed) -> epoch ns."""
+    import datetime
+
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    try:
+        moment = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.UTC)
+    except ValueError:
+        return 0
+    return int(moment.timestamp()) * 10**9 + int((fraction or "0")[:9].ljust(9, "0"))
+
+
+def _millis(stamp: str) -> int:
+    return _nanos(stamp) // 10**6
 
 
 def _exit_code(status: str) -> int | None:
