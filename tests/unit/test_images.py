@@ -15,18 +15,16 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from deployer import cli, images
 from deployer.aws import AWS, ClientFactory, Target
 from deployer.config import Config
-from deployer.config import load as load_config
 from deployer.errors import DeployerError, UsageError
 from deployer.images import Completed
 from deployer.output import Reporter
@@ -149,22 +147,6 @@ def put_image(clients: ClientFactory, region: str, repository: str, tag: str, co
 
 def ecr(clients: ClientFactory, region: str) -> Any:
     return clients.client("ecr", region, account_id=DELIVERY, role_name=ROLE)
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        yield ClientFactory(Target(AWS))
-
-
-@pytest.fixture
-def cfg() -> Config:
-    return load_config(ROOT)
 
 
 def repositories(clients: ClientFactory, *regions: str) -> None:

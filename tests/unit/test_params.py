@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from deployer import params
 from deployer.aws import AWS, ClientFactory, Target
 from deployer.config import Config
-from deployer.config import load as load_config
 from deployer.errors import ConfigError, DeployerError
 from deployer.scope import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-jwt-Value-7f9c"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        yield ClientFactory(Target(AWS))
-
-
-@pytest.fixture
-def cfg() -> Config:
-    return load_config(ROOT)
 
 
 def staging_ssm(clients: ClientFactory) -> object:

@@ -93,14 +93,6 @@ class Planned:
     failure: str | None = None
 
 
-def _private_ip(task: Any) -> str | None:
-    for attachment in getattr(task, "attachments", None) or []:
-        for detail in attachment.get("details", []):
-            if detail.get("name") == "privateIPv4Address":
-                return str(detail["value"])
-    return None
-
-
 class EcsTasks:
     """The engine (see the module docstring)."""
 
@@ -484,6 +476,8 @@ class EcsTasks:
 
     def _stop(self, task: Planned, reason: str, code: str, exit_code: int | None = None) -> None:
         from moto.ecs.models import ecs_backends
+
+        from deployer.emulator.patches.ecs_task_set_tasks import _private_ip
 
         with self.lock:
             backend = ecs_backends[task.account][task.region]
