@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,25 @@ def push_api_service(local: Local, base: str, tmp_path: Path) -> str:
 def make_service(local: Local, image: str) -> tuple[Any, str]:
     ec2 = local.client("ec2", STAGING)
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone="us-east-1a")[
+        "Subnet"
+    ]["SubnetId"]
+    other = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.2.0/24", AvailabilityZone="us-east-1b")[
+        "Subnet"
+    ]["SubnetId"]
     group = ec2.create_security_group(GroupName="tasks", Description="t", VpcId=vpc)["GroupId"]
+    elbv2 = local.client("elbv2", STAGING)
+    balancer = elbv2.create_load_balancer(Name="acme-staging-api-alb", Subnets=[subnet, other],
+                                          SecurityGroups=[group])["LoadBalancers"][0]  # fmt: skip
+    target_groups = [
+        elbv2.create_target_group(Name=f"acme-staging-api-{color}", Protocol="HTTP", Port=8080,
+                                  VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        for color in ("blue", "green")
+    ]  # fmt: skip
+    for port, target in ((80, target_groups[0]), (8081, target_groups[1])):  # green: empty
+        elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP",
+                              Port=port, DefaultActions=[{"Type": "forward",
+                                                          "TargetGroupArn": target}])  # fmt: skip
     ssm = local.client("ssm", STAGING)
     ssm.put_parameter(Name="/pipeline/staging/api-service/API_KEY", Value=SECRET,
                       Type="SecureString")  # fmt: skip
@@ -78,6 +96,8 @@ def make_service(local: Local, image: str) -> tuple[Any, str]:
     ecs.create_service(
         cluster="acme-staging", serviceName="acme-staging-api-service", taskDefinition=family,
         desiredCount=2, launchType="FARGATE", deploymentController={"type": "CODE_DEPLOY"},
+        loadBalancers=[{"targetGroupArn": target_groups[0], "containerName": "api-service",
+                        "containerPort": 8080}],
         networkConfiguration={"awsvpcConfiguration": {
             "subnets": [subnet], "securityGroups": [group], "assignPublicIp": "DISABLED"}},
     )  # fmt: skip
@@ -161,6 +181,21 @@ def test_a_service_runs_its_desired_count_and_a_stopped_task_is_replaced(
         if {"Name": "ServiceName", "Value": "acme-staging-api-service"} in m["Dimensions"]
     }
     assert {"RunningTaskCount", "DesiredTaskCount", "PendingTaskCount"} <= names
+
+    # The load balancer's listeners answer on loopback: port 80 forwards to the blue
+    # group, where ECS registered both tasks; 8081's green group is empty (503).
+    served = controls.post(str(local.status.endpoint), "runtime", None)["runtime"]
+    listeners = {v["port"]: v for v in served["elb-listeners"]["listeners"].values()}
+    assert set(listeners) == {80, 8081}
+    assert listeners[80]["dns_name"].startswith("acme-staging-api-alb-")
+    for _ in range(4):
+        answer = health(listeners[80]["address"])
+        assert answer is not None and answer["service"] == "api-service"
+    try:
+        urllib.request.urlopen(f"http://{listeners[8081]['address']}/health", timeout=5)
+        raise AssertionError("an empty target group answered")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 503
 
     # Stop one task: STOPPED with its reason; a new ARN replaces it.
     gone = sorted(first)[0]

@@ -21,8 +21,10 @@ def create(runtime: Any = None) -> list[Engine]:
     engines: list[Engine] = [EcrLifecycle()]
     if runtime is not None and runtime.registry_down is None:
         from deployer.emulator.engines.ecs_tasks import EcsTasks
+        from deployer.emulator.engines.elb_listeners import ElbListeners
 
         tasks = EcsTasks(runtime.owner, runtime.state_dir / "docker-config")
-        runtime.engines.append(tasks)
-        engines.append(tasks)
+        listeners = ElbListeners(tasks.resolve)
+        runtime.engines += [tasks, listeners]
+        engines += [tasks, listeners]
     return engines

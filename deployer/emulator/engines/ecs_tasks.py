@@ -88,6 +88,8 @@ class Planned:
     region: str
     cluster: str
     service: str
+    #: The private IP ECS gave the task (what its target groups register).
+    ip: str | None = None
     containers: list[Container] = field(default_factory=list)
     #: Why it cannot start (a secret it cannot read), else None.
     failure: str | None = None
@@ -122,6 +124,8 @@ class EcsTasks:
         self._backoff: dict[str, tuple[int, float]] = {}
         self.started = 0
         self.stopped = 0
+        #: task ARN -> its private IP (targets are registered by IP)
+        self._ips: dict[str, str] = {}
         #: container ID -> the Docker timestamp of the last log line shipped
         self._shipped: dict[str, str] = {}
         #: service ARN -> emulated time of its last metric datapoints
@@ -140,6 +144,13 @@ class EcsTasks:
             "started": self.started,
             "stopped": self.stopped,
         }
+
+    def resolve(self, ip: str, port: int) -> str | None:
+        """The loopback address serving a target (a task's IP and container port)."""
+        for arn, task_ip in list(self._ips.items()):
+            if task_ip == ip:
+                return self.endpoints.get(arn, {}).get(port)
+        return None
 
     def tick(self) -> None:
         """One round, on a thread of its own (container I/O must not hold the clock)."""
@@ -177,6 +188,7 @@ class EcsTasks:
             if arn not in wanted:
                 self._remove(entries)
                 self.endpoints.pop(arn, None)
+                self._ips.pop(arn, None)
         for task in planned:
             entries = running.get(task.arn, [])
             if task.failure:
@@ -248,6 +260,8 @@ class EcsTasks:
                         elbv2.register_targets(arn, targets)
 
     def _planned(self) -> list[Planned]:
+        from deployer.emulator.patches.ecs_task_set_tasks import _private_ip
+
         planned = []
         for account, region, backend in self._ecs():
             for cluster, tasks in backend.tasks.items():
@@ -257,7 +271,9 @@ class EcsTasks:
                     if not str(task.group).startswith("service:"):
                         continue
                     definition = backend.describe_task_definition(task.task_definition_arn)
-                    plan = Planned(task.task_arn, account, region, cluster, task.group[8:])
+                    plan = Planned(
+                        task.task_arn, account, region, cluster, task.group[8:], _private_ip(task)
+                    )
                     for spec in definition.container_definitions:
                         container, failure = self._container(spec, account, region)
                         plan.containers.append(container)
@@ -382,6 +398,8 @@ class EcsTasks:
                 if mapped:
                     ports[port] = mapped[0]
         self.endpoints[task.arn] = ports
+        if task.ip:
+            self._ips[task.arn] = task.ip
         self.started += 1
         with self.lock:
             self._backoff.pop(self._service_key(task), None)
@@ -500,6 +518,7 @@ class EcsTasks:
                 delay = min(BACKOFF_FIRST_S * 2**failures, BACKOFF_MAX_S)
                 self._backoff[key] = (failures + 1, self._now() + delay)
         self.endpoints.pop(task.arn, None)
+        self._ips.pop(task.arn, None)
         self.stopped += 1
         log.info("ecs-tasks: %s stopped: %s", task.arn, reason)
 
