@@ -132,6 +132,11 @@ def _events(logs: Any, stream: str) -> list[dict[str, Any]]:
     return list(found["events"])
 
 
+def _with_requests(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events once a request's line is among them, else none (wait for it)."""
+    return events if any("/health" in e["message"] for e in events) else []
+
+
 def health(address: str) -> dict[str, Any] | None:
     try:
         with urllib.request.urlopen(f"http://{address}/health", timeout=2) as response:
@@ -169,8 +174,12 @@ def test_a_service_runs_its_desired_count_and_a_stopped_task_is_replaced(
     logs = local.client("logs", STAGING)
     for arn in first:
         stream = f"api-service/api-service/{arn.rsplit('/', 1)[-1]}"
-        events = wait(lambda s=stream: _events(logs, s), 30, f"log events in {LOG_GROUP} {stream}")
-        assert any("/health" in e["message"] for e in events), events[:3]
+        # The start-up line, then a line per request (shipped on the engine's rounds).
+        events = wait(
+            lambda s=stream: _with_requests(_events(logs, s)),
+            30, f"request log events in {LOG_GROUP} {stream}",
+        )  # fmt: skip
+        assert any("listening on port 8080" in e["message"] for e in events), events[:3]
         assert not any(SECRET in e["message"] for e in events)
 
     # Container Insights: the service's task counts.

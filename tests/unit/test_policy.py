@@ -129,8 +129,13 @@ def fake_terraform(
     )
     monkeypatch.setenv("FAKE_TF_PLAN_EXIT", "2")  # -detailed-exitcode: changes
     monkeypatch.setenv("FAKE_TF_OUTPUT_STDOUT", "{}")
-    # The session emulator's state folder: the CLI finds the running emulator there.
-    monkeypatch.setenv("DEPLOYER_STATE_DIR", str(emulator_state_dir))
+    # A state folder of its own holding the session emulator's record: the CLI finds the
+    # running emulator, and the fake's workspace data folders stay out of the session's
+    # (a real `terraform init` of test_tf_config once read what a fake run left there).
+    state = tmp_path / "state"
+    state.mkdir()
+    shutil.copy(emulator_state_dir / "emulator.json", state / "emulator.json")
+    monkeypatch.setenv("DEPLOYER_STATE_DIR", str(state))
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no terminal
     return record
 

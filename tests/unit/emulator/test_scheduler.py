@@ -430,7 +430,9 @@ def test_the_emulator_runs_its_clock_at_the_time_scale_it_was_started_with(
         time.sleep(0.5)
         sent = time.monotonic()
         sqs.send_message(QueueUrl=queue, MessageBody="hello")
-        assert time.monotonic() - sent < 1.0
+        # Not held up by the 5-second poll (the lock is let go while it waits); the
+        # margin is for a loaded CI machine, where 1 s was once exceeded.
+        assert time.monotonic() - sent < 3.0
         poller.join(10)
         ((after, messages),) = received
         assert [m["Body"] for m in messages] == ["hello"]
