@@ -72,9 +72,22 @@ def parse_address(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def docker(*args: str, timeout: float = DOCKER_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+def docker(
+    *args: str,
+    timeout: float = DOCKER_TIMEOUT_S,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """The Docker CLI (raises on a timeout); ``env`` adds to the client's environment
+    (where the engines put secret values, never into its arguments)."""
     return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+        ["docker", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        input=stdin,
+        env={**os.environ, **env} if env else None,
     )
 
 

@@ -44,7 +44,6 @@ import base64
 import json
 import logging
 import math
-import os
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
@@ -529,18 +528,12 @@ def _docker(
     stdin: str | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """The Docker CLI; ``env`` adds to the client's environment (secret values go there,
-    never into its arguments)."""
+    """The runtime's Docker CLI, a failure to run it answered as a failed command (a round
+    must not die of a missing client or a hung engine)."""
+    from deployer.emulator import runtime
+
     try:
-        return subprocess.run(
-            ["docker", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            input=stdin,
-            env={**os.environ, **env} if env else None,
-        )
+        return runtime.docker(*args, timeout=timeout, stdin=stdin, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return subprocess.CompletedProcess(["docker", *args], 1, "", str(exc))
 
