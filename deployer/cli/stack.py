@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from deployer import drift as drift_report
-from deployer import errors, params, summary
+from deployer import endpoints, errors, params, summary
 from deployer.cli import images as images_cli
 from deployer.cli.common import (
     Commands,
@@ -175,6 +175,9 @@ def register(commands: Commands) -> None:
         "output",
         "Show the stack outputs of an environment (per region).",
         """\
+        On the local target, service_endpoints are the loopback URLs the emulator
+        serves each production listener on (load_balancer_dns_names stay AWS's names).
+
         example:
           deployer output staging
           deployer output prod --json
@@ -332,6 +335,7 @@ def _converge(ctx: Context, *, destroy: bool) -> int:
         ctx.reporter.result(runs_document(ctx, env, runs, run_id=rid), runs_table(runs))
         return finish(runs)
     seeded = _seed_after_apply(ctx, runs)
+    _localise_endpoints(ctx, runs)
     document = runs_document(ctx, env, runs, run_id=rid)
     document["parameters"] = [r.to_json() for r in seeded]
     text = _apply_text(rid, runs) + _seed_text(seeded)
@@ -409,6 +413,25 @@ def _seed_after_apply(ctx: Context, runs: list[RegionRun]) -> list[params.SeedRe
 
 def _seed_text(reports: list[params.SeedReport]) -> str:
     return "\n\nparameters:\n" + params.seed_table(reports) if reports else ""
+
+
+def _localise_endpoints(ctx: Context, runs: list[RegionRun]) -> None:
+    """On the local target, each run's ``service_endpoints`` as the loopback URLs the
+    emulator serves the listeners on (``deployer.endpoints``); AWS's URLs elsewhere."""
+    if not ctx.target.is_local or not any(endpoints.OUTPUT in r.outputs for r in runs):
+        return
+    listeners = endpoints.served_listeners(ctx.target)
+    for run in runs:
+        run.outputs, rewritten = endpoints.localise(run.outputs, listeners)
+        missing = sorted(
+            set(run.outputs.get(endpoints.OUTPUT, {}).get("value") or {}) - set(rewritten)
+        )
+        if missing:
+            ctx.reporter.progress(
+                f"no local listener serves {', '.join(missing)} (is the emulator's runtime on? "
+                "`deployer emulator status`): AWS's URL shown",
+                scope=run.workspace.name,
+            )
 
 
 def _apply_text(rid: str, runs: list[RegionRun]) -> str:
@@ -518,6 +541,7 @@ def cmd_output(ctx: Context) -> int:
     scopes = ctx.scopes(env)
     runs = ctx.orchestrator().outputs(scopes)
     ok = [r for r in runs if not r.failed]
+    _localise_endpoints(ctx, ok)
     document = {
         "environment": env.name,
         "regions": {r.region: {k: v.get("value") for k, v in r.outputs.items()} for r in ok},
