@@ -34,7 +34,7 @@ def test_a_url_no_served_listener_matches_is_left_alone(url: str) -> None:
 
 
 def test_localise_rewrites_service_endpoints_only_and_says_which() -> None:
-    outputs = {
+    outputs: dict[str, Any] = {
         "service_endpoints": {
             "value": {"api-service": f"http://{DNS}", "auth-service": "http://gone.example"},
             "type": ["map", "string"],
