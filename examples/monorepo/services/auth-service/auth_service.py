@@ -22,12 +22,19 @@ from urllib.parse import parse_qs, urlsplit
 
 SERVICE = "auth-service"
 VERSION = os.environ.get("SERVICE_VERSION", "dev")
+
+#: The fault switch, for drills and the platform's end-to-end tests. Only with
+#: FAULT_INJECTION=enabled in the environment (elsewhere the routes answer 404):
+#: PUT /fault/health {"status": 503} makes GET /health answer that status (the load
+#: balancer's health check then fails) until DELETE /fault/health.
+FAULTS_ENABLED = os.environ.get("FAULT_INJECTION") == "enabled"
+HEALTH_FAULT: dict[str, HTTPStatus] = {}
 TOKEN_LIFETIME_SECONDS = 3600
 MAX_BODY_BYTES = 4096
 
 
 def _signing_key() -> bytes:
-    return os.environ.get("SIGNING_KEY", "local-development-key").encode()
+    return (os.environ.get("JWT_SIGNING_KEY") or "local-development-key").encode()
 
 
 def _b64(data: bytes) -> str:
@@ -58,7 +65,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         if url.path == "/health":
-            self.send_json(HTTPStatus.OK, {"status": "ok", "service": SERVICE, "version": VERSION})
+            self.send_health()
         elif url.path == "/verify":
             claims = verify_token(parse_qs(url.query).get("token", [""])[0])
             if claims is None:
@@ -87,6 +94,40 @@ class Handler(BaseHTTPRequestHandler):
             HTTPStatus.OK,
             {"token": issue_token(username), "expires_in": TOKEN_LIFETIME_SECONDS},
         )
+
+    def do_PUT(self) -> None:
+        if not FAULTS_ENABLED or self.path.split("?", 1)[0] != "/fault/health":
+            self.send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            return
+        try:
+            length = min(int(self.headers.get("Content-Length") or 0), 1024)
+            status = HTTPStatus(int(json.loads(self.rfile.read(length) or b"{}")["status"]))
+        except (ValueError, KeyError, TypeError):
+            status = HTTPStatus.CONTINUE
+        if status < HTTPStatus.OK:
+            self.send_json(HTTPStatus.BAD_REQUEST, {"error": "status must be an HTTP status"})
+            return
+        HEALTH_FAULT["status"] = status
+        self.send_json(HTTPStatus.OK, {"health_status": int(status)})
+
+    def do_DELETE(self) -> None:
+        if not FAULTS_ENABLED or self.path.split("?", 1)[0] != "/fault/health":
+            self.send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            return
+        HEALTH_FAULT.clear()
+        self.send_json(HTTPStatus.OK, {"health_status": 200})
+
+    def send_health(self) -> None:
+        status = HEALTH_FAULT.get("status", HTTPStatus.OK)
+        body: dict[str, Any] = {
+            "status": "ok" if status == HTTPStatus.OK else "failing",
+            "service": SERVICE,
+            "version": VERSION,
+        }
+        # Whether the signing key came from the environment (a secret from Parameter
+        # Store), never the key itself.
+        body["signing_key"] = "set" if os.environ.get("JWT_SIGNING_KEY") else "default"
+        self.send_json(status, body)
 
     def send_json(self, status: HTTPStatus, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()

@@ -18,6 +18,13 @@ from typing import Any
 
 SERVICE = "notification-service"
 VERSION = os.environ.get("SERVICE_VERSION", "dev")
+
+#: The fault switch, for drills and the platform's end-to-end tests. Only with
+#: FAULT_INJECTION=enabled in the environment (elsewhere the routes answer 404):
+#: PUT /fault/health {"status": 503} makes GET /health answer that status (the load
+#: balancer's health check then fails) until DELETE /fault/health.
+FAULTS_ENABLED = os.environ.get("FAULT_INJECTION") == "enabled"
+HEALTH_FAULT: dict[str, HTTPStatus] = {}
 CHANNELS = ("email", "sms")
 MAX_BODY_BYTES = 16384
 
@@ -39,7 +46,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == "/health":
-            self.send_json(HTTPStatus.OK, {"status": "ok", "service": SERVICE, "version": VERSION})
+            self.send_health()
         else:
             self.send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
@@ -60,6 +67,37 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(HTTPStatus.BAD_REQUEST, {"error": problem})
             return
         self.send_json(HTTPStatus.ACCEPTED, {"id": str(uuid.uuid4()), "status": "accepted"})
+
+    def do_PUT(self) -> None:
+        if not FAULTS_ENABLED or self.path.split("?", 1)[0] != "/fault/health":
+            self.send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            return
+        try:
+            length = min(int(self.headers.get("Content-Length") or 0), 1024)
+            status = HTTPStatus(int(json.loads(self.rfile.read(length) or b"{}")["status"]))
+        except (ValueError, KeyError, TypeError):
+            status = HTTPStatus.CONTINUE
+        if status < HTTPStatus.OK:
+            self.send_json(HTTPStatus.BAD_REQUEST, {"error": "status must be an HTTP status"})
+            return
+        HEALTH_FAULT["status"] = status
+        self.send_json(HTTPStatus.OK, {"health_status": int(status)})
+
+    def do_DELETE(self) -> None:
+        if not FAULTS_ENABLED or self.path.split("?", 1)[0] != "/fault/health":
+            self.send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            return
+        HEALTH_FAULT.clear()
+        self.send_json(HTTPStatus.OK, {"health_status": 200})
+
+    def send_health(self) -> None:
+        status = HEALTH_FAULT.get("status", HTTPStatus.OK)
+        body: dict[str, Any] = {
+            "status": "ok" if status == HTTPStatus.OK else "failing",
+            "service": SERVICE,
+            "version": VERSION,
+        }
+        self.send_json(status, body)
 
     def send_json(self, status: HTTPStatus, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()

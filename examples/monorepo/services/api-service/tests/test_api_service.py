@@ -69,3 +69,30 @@ def test_items(base_url: str) -> None:
 def test_unknown_paths_are_404(base_url: str) -> None:
     assert get(f"{base_url}/items/99")[0] == 404
     assert get(f"{base_url}/nothing")[0] == 404
+
+
+def send(method: str, url: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_fault_switch_is_off_unless_enabled(base_url: str) -> None:
+    assert send("PUT", f"{base_url}/fault/health", {"status": 503})[0] == 404
+    assert send("GET", f"{base_url}/health")[0] == 200
+
+
+def test_the_fault_switch_fails_health_until_cleared(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api_service, "FAULTS_ENABLED", True)
+    assert send("PUT", f"{base_url}/fault/health", {"status": 99})[0] == 400
+    assert send("PUT", f"{base_url}/fault/health", {"status": 503}) == (200, {"health_status": 503})
+    status, body = send("GET", f"{base_url}/health")
+    assert (status, body["status"], body["service"]) == (503, "failing", "api-service")
+    assert send("DELETE", f"{base_url}/fault/health")[0] == 200
+    assert send("GET", f"{base_url}/health")[0] == 200

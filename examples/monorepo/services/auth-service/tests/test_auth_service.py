@@ -78,3 +78,43 @@ def test_tampered_or_expired_tokens_are_refused(base_url: str) -> None:
 
 def test_token_needs_a_username(base_url: str) -> None:
     assert call(f"{base_url}/token", {"user": "alice"})[0] == 400
+
+
+def send(method: str, url: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_fault_switch_is_off_unless_enabled(base_url: str) -> None:
+    assert send("PUT", f"{base_url}/fault/health", {"status": 503})[0] == 404
+    assert send("GET", f"{base_url}/health")[0] == 200
+
+
+def test_the_fault_switch_fails_health_until_cleared(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth_service, "FAULTS_ENABLED", True)
+    assert send("PUT", f"{base_url}/fault/health", {"status": 99})[0] == 400
+    assert send("PUT", f"{base_url}/fault/health", {"status": 503}) == (200, {"health_status": 503})
+    status, body = send("GET", f"{base_url}/health")
+    assert (status, body["status"], body["service"]) == (503, "failing", "auth-service")
+    assert send("DELETE", f"{base_url}/fault/health")[0] == 200
+    assert send("GET", f"{base_url}/health")[0] == 200
+
+
+def test_health_says_whether_the_signing_key_is_set_never_what_it_is(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert send("GET", f"{base_url}/health")[1]["signing_key"] == "default"
+    monkeypatch.setenv("JWT_SIGNING_KEY", "s3cret-from-ssm")
+    status, body = send("GET", f"{base_url}/health")
+    assert (status, body["signing_key"]) == (200, "set")
+    assert "s3cret" not in json.dumps(body)
+    token = send("POST", f"{base_url}/token", {"username": "ada"})[1]["token"]
+    monkeypatch.setenv("JWT_SIGNING_KEY", "another-key")
+    assert send("GET", f"{base_url}/verify?token={token}")[0] == 401  # signed with the secret
