@@ -31,8 +31,15 @@ Reproduces, after the ECS developer guide (service scheduler, task lifecycle,
   ``DesiredTaskCount`` and ``PendingTaskCount`` are published to
   ``ECS/ContainerInsights`` per cluster and service once an emulated minute.
 
-Left out (issue 11's later slices): the container health check (the stack's task
-definitions define none), services with
+* a container's ``healthCheck`` from its definition runs as Docker's health check
+  (``CMD-SHELL`` as the shell command, ``CMD`` arguments quoted into one; interval,
+  timeout, retries and start period with ECS's defaults 30, 5, 3 and 0); the
+  containers' and the task's ``healthStatus`` follow it (UNKNOWN while it is being
+  evaluated or where none is defined: the image's own HEALTHCHECK is switched off, as
+  ECS does not monitor it); a task whose essential container turns UNHEALTHY is
+  stopped, "Task failed container health checks", and replaced.
+
+Left out (issue 11's later slices): services with
 the ECS deployment controller (only task sets are scheduled), placement and
 capacity, task-level CPU and memory limits, the task role's credentials inside
 the container.
@@ -44,6 +51,7 @@ import base64
 import json
 import logging
 import math
+import shlex
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
@@ -76,6 +84,9 @@ class Container:
     ports: list[int]
     #: awslogs: (log group, stream prefix), or None without that log driver.
     awslogs: tuple[str, str] | None = None
+    #: The definition's healthCheck (ECS's shape), or None.
+    health_check: dict[str, Any] | None = None
+    essential: bool = True
 
 
 @dataclass
@@ -197,12 +208,20 @@ class EcsTasks:
             else:
                 self._ship_logs(task, entries)
                 exited = [e for e in entries if e["State"] == "exited"]
+                health = _health(task, entries)
                 if exited:
                     code = _exit_code(exited[0]["Status"])
                     self._stop(
                         task, "Essential container in task exited", "EssentialContainerExited", code
                     )
                     self._remove(entries)
+                elif health["task"] == "UNHEALTHY":
+                    self._stop(
+                        task, "Task failed container health checks", "ServiceSchedulerInitiated"
+                    )
+                    self._remove(entries)
+                else:
+                    self._record_health(task, health)
 
     # -- under the lock: the service scheduler ----------------------------------------------
     def _ecs(self) -> list[tuple[str, str, Any]]:
@@ -313,6 +332,8 @@ class EcsTasks:
             secrets=secrets,
             ports=ports,
             awslogs=awslogs,
+            health_check=spec.get("healthCheck") or None,
+            essential=bool(spec.get("essential", True)),
         )
         return container, failure
 
@@ -381,6 +402,7 @@ class EcsTasks:
                 argv += ["--env", name]  # the value comes from the client's environment
             for port in container.ports:
                 argv += ["--publish", f"127.0.0.1::{port}"]
+            argv += health_check_args(container.health_check)
             argv.append(container.image)
             values = {**container.environment, **container.secrets}
             ran = self.docker(*argv, env=values)
@@ -483,6 +505,20 @@ class EcsTasks:
                     ],
                 )  # fmt: skip
 
+    def _record_health(self, task: Planned, health: dict[str, Any]) -> None:
+        """DescribeTasks' healthStatus of the task and of each container."""
+        from moto.ecs.models import ecs_backends
+
+        with self.lock:
+            found = (
+                ecs_backends[task.account][task.region].tasks.get(task.cluster, {}).get(task.arn)
+            )
+            if found is None or found.desired_status != "RUNNING":
+                return
+            found.health_status = health["task"]  # type: ignore[attr-defined]
+            for container in found.containers:
+                container.health_status = health["containers"].get(container.name, "UNKNOWN")
+
     # -- back to the lock: a task ends --------------------------------------------------------
     def _service_key(self, task: Planned) -> str:
         from moto.ecs.models import ecs_backends
@@ -536,6 +572,53 @@ def _docker(
         return runtime.docker(*args, timeout=timeout, stdin=stdin, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return subprocess.CompletedProcess(["docker", *args], 1, "", str(exc))
+
+
+def health_check_args(check: dict[str, Any] | None) -> list[str]:
+    """``docker run`` options for a container definition's healthCheck (ECS's defaults);
+    without one, the image's own HEALTHCHECK is switched off: ECS does not monitor it."""
+    if not check or not check.get("command"):
+        return ["--no-healthcheck"]
+    kind, *words = [str(w) for w in check["command"]]
+    if kind == "CMD-SHELL":
+        command = " ".join(words)
+    elif kind == "CMD":
+        command = shlex.join(words)
+    else:  # ECS takes the command as CMD-SHELL's when neither form is named
+        command = shlex.join([kind, *words])
+    return [
+        "--health-cmd", command,
+        "--health-interval", f"{int(check.get('interval', 30))}s",
+        "--health-timeout", f"{int(check.get('timeout', 5))}s",
+        "--health-retries", str(int(check.get("retries", 3))),
+        "--health-start-period", f"{int(check.get('startPeriod', 0))}s",
+    ]  # fmt: skip
+
+
+def _health(task: Planned, entries: Sequence[dict[str, str]]) -> dict[str, Any]:
+    """Each container's health from ``docker ps``'s status ("Up 3 minutes (unhealthy)"),
+    and the task's: UNHEALTHY if an essential container is, HEALTHY if all essential ones
+    are, else UNKNOWN (ECS's order)."""
+    containers: dict[str, str] = {}
+    for entry in entries:
+        spec = next((c for c in task.containers if c.name == entry["Container"]), None)
+        status = entry["Status"]
+        if spec is None or spec.health_check is None:
+            containers[entry["Container"]] = "UNKNOWN"
+        elif "(unhealthy)" in status:
+            containers[entry["Container"]] = "UNHEALTHY"
+        elif "(healthy)" in status:
+            containers[entry["Container"]] = "HEALTHY"
+        else:
+            containers[entry["Container"]] = "UNKNOWN"
+    essential = [containers.get(c.name, "UNKNOWN") for c in task.containers if c.essential]
+    if "UNHEALTHY" in essential:
+        overall = "UNHEALTHY"
+    elif essential and all(h == "HEALTHY" for h in essential):
+        overall = "HEALTHY"
+    else:
+        overall = "UNKNOWN"
+    return {"task": overall, "containers": containers}
 
 
 def _owner_label(owner: str) -> str:

@@ -69,7 +69,8 @@ with mock_aws():
         Name="/pipeline/staging/app/KEY", Value="the-secret", Type="SecureString")
     ecs = boto3.client("ecs", region_name="us-east-1")
     ecs.create_cluster(clusterName="c")
-    def service(name, image, count):
+    def service(name, image, count, health=None):
+        extra = {"healthCheck": health} if health else {}
         arn = ecs.register_task_definition(
             family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
             memory="512", containerDefinitions=[{
@@ -77,7 +78,8 @@ with mock_aws():
                 "portMappings": [{"containerPort": 8080}],
                 "environment": [{"name": "MODE", "value": "plain"}],
                 "secrets": [{"name": "KEY", "valueFrom":
-                    "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/app/KEY"}]}],
+                    "arn:aws:ssm:us-east-1:123456789012:parameter/pipeline/staging/app/KEY"}],
+                **extra}],
         )["taskDefinition"]["taskDefinitionArn"]
         ecs.create_service(cluster="c", serviceName=name, taskDefinition=arn, desiredCount=count,
             launchType="FARGATE", deploymentController={"type": "CODE_DEPLOY"},
@@ -121,6 +123,32 @@ with mock_aws():
     clock.now_value = 11.0
     engine.reconcile()
     out["broken_after"] = len(tasks("broken", "STOPPED"))
+
+    # Container health checks: Docker's, from the definition; the task follows them.
+    service("checked", "111111111111.dkr.ecr.us-east-1.amazonaws.com/app:v1", 1,
+            {"command": ["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"],
+             "interval": 5, "retries": 2})
+    engine.reconcile()
+    [checked] = tasks("checked", "RUNNING")
+    cid = next(c for c, v in containers.items() if v["task"] == checked["taskArn"])
+    run_args = next(r["args"] for r in runs if f"io.deployer.ecs-task={checked['taskArn']}"
+                    in r["args"])
+    out["health_args"] = run_args[run_args.index("--health-cmd"):][:10]
+    out["health_starting"] = checked.get("healthStatus")
+    containers[cid]["status"] = "Up 9 seconds (healthy)"
+    engine.reconcile()
+    [now] = ecs.describe_tasks(cluster="c", tasks=[checked["taskArn"]])["tasks"]
+    out["health_up"] = (now["healthStatus"], now["containers"][0]["healthStatus"])
+    [plain] = tasks("good", "RUNNING")[:1]
+    out["plain"] = plain["healthStatus"]
+    containers[cid]["status"] = "Up 30 seconds (unhealthy)"
+    engine.reconcile()
+    [now] = ecs.describe_tasks(cluster="c", tasks=[checked["taskArn"]])["tasks"]
+    out["unhealthy"] = (now["lastStatus"], now["stoppedReason"], now.get("stopCode"),
+                        cid in containers)
+    engine.reconcile()
+    out["checked_after"] = [t["taskArn"] for t in tasks("checked", "RUNNING")]
+    out["checked_before"] = checked["taskArn"]
     print(json.dumps(out))
 """
 
@@ -146,6 +174,8 @@ def test_the_scheduler_and_the_task_lifecycle() -> None:
     assert "the-secret" not in json.dumps(first["args"])
     assert first["args"][first["args"].index("KEY") - 1 :][:2] == ["--env", "KEY"]
     assert "127.0.0.1::8080" in first["args"]
+    # No health check defined: the image's own is off (ECS does not monitor it).
+    assert "--no-healthcheck" in first["args"]
     # An image that cannot be pulled.
     assert out["broken"] == [
         ["CannotPullContainerError: Error response from daemon: manifest unknown",
@@ -162,3 +192,18 @@ def test_the_scheduler_and_the_task_lifecycle() -> None:
     assert isinstance(replaced, list) and len(replaced) == 2 and out["victim"] not in replaced
     # Back-off: no new attempt within 10 s of the failure, one after.
     assert out["broken_before"] == 1 and out["broken_after"] == 2
+    # A container health check from the task definition, with ECS's defaults filled in.
+    assert out["health_args"] == [
+        "--health-cmd", "curl -f http://localhost:8080/health || exit 1",
+        "--health-interval", "5s", "--health-timeout", "5s", "--health-retries", "2",
+        "--health-start-period", "0s",
+    ]  # fmt: skip
+    # DescribeTasks' healthStatus follows it; a task without a check stays UNKNOWN.
+    assert out["health_up"] == ["HEALTHY", "HEALTHY"]
+    assert out["plain"] == "UNKNOWN"
+    # Unhealthy: stopped with ECS's reason, its containers removed, then replaced.
+    assert out["unhealthy"] == [
+        "STOPPED", "Task failed container health checks", "ServiceSchedulerInitiated", False
+    ]  # fmt: skip
+    after = out["checked_after"]
+    assert isinstance(after, list) and len(after) == 1 and after != [out["checked_before"]]
