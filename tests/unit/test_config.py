@@ -278,3 +278,25 @@ def test_health_checks_reach_the_runtime_stack(tmp_path: Path) -> None:
     target = Target(LOCAL, "http://127.0.0.1:1")
     variables = runtime_variables(loaded, env, env.regions[0].name, target, package=False)
     assert variables["health_checks"] == env.health_checks.to_json()
+
+
+def test_the_sample_e2e_environment_is_valid_and_uses_the_fastest_legal_timings(
+    tmp_path: Path,
+) -> None:
+    sample = _load(ROOT / "examples" / "environments" / "e2e.yaml")
+    write_tree(tmp_path, envs={**BASE_ENVS, "e2e": sample})
+    env = config.load(tmp_path).environment("e2e")
+    assert env.alarms.period_seconds == 60 and env.alarms.evaluation_periods == 1
+    assert env.health_checks.to_json() == {
+        "interval_seconds": 5,
+        "timeout_seconds": 2,
+        "healthy_threshold": 2,
+        "unhealthy_threshold": 2,
+        "deregistration_delay_seconds": 0,
+    }
+    # Each knob is at AWS's minimum: one less is refused.
+    for key in ("interval_seconds", "timeout_seconds", "healthy_threshold"):
+        lower = copy.deepcopy(sample)
+        lower["health_checks"][key] -= 1
+        found = problems(tmp_path / key, envs={**BASE_ENVS, "e2e": lower})
+        assert any(f"health_checks.{key}" in p for p in found), found
