@@ -1,73 +1,322 @@
-"""Application load balancers serve: each HTTP listener answers on a loopback port.
+"""Application load balancers serve: each HTTP listener answers on a loopback port,
+follows its rules to healthy targets and publishes its CloudWatch metrics.
 
 Reproduces, after the Elastic Load Balancing user guide for Application Load
-Balancers (listeners, forward actions, weighted target groups):
+Balancers ("Listener rules", condition and action types, "Health checks for
+Application Load Balancer target groups", "Deregistration delay", "CloudWatch
+metrics for your Application Load Balancer"):
 
 * every HTTP listener of every load balancer, in every account and region, is
   served on a loopback port of its own for the listener's life (the port is
   chosen when the listener appears and listed by ``deployer emulator status``);
-* a request follows the listener's default action: ``forward`` to one target
-  group, or to several by their weights (a group of weight 0 gets nothing);
-  within a group, targets take turns (round robin);
-* a target is the address ECS registered (a task's private IP and container
-  port); the engine reaches it through the loopback port the ecs-tasks engine
-  published for that task's container;
-* with no registered target the load balancer answers 503, and when the target
-  does not answer, 502, as ALB does; ``fixed-response`` actions answer their
-  status, content type and body.
+* a request is matched against the listener's rules in priority order, lowest
+  first, then the default rule: ``path-pattern`` (the path only, case-sensitive),
+  ``host-header`` (case-insensitive), ``http-header`` (name and value
+  case-insensitive), ``query-string`` (key/value pairs or values,
+  case-insensitive), all with ``*`` and ``?`` wildcards, ``http-request-method``
+  (exact) and ``source-ip`` (CIDR blocks); a condition holds when one of its
+  values matches, a rule when all its conditions hold;
+* actions: ``forward`` to one target group, or to several by their weights (a
+  group of weight 0 gets nothing), targets taking turns within a group;
+  ``fixed-response`` (status, content type, body); ``redirect`` (301 or 302, the
+  ``Location`` built from the ``#{protocol}``, ``#{host}``, ``#{port}``,
+  ``#{path}`` and ``#{query}`` of the request, the port left out when it is the
+  protocol's default);
+* only healthy targets get requests (:mod:`.elb_health` runs the checks; a
+  health the drill control set wins); a group whose registered targets are all
+  unhealthy fails open and routes to all of them; a group with no healthy
+  target otherwise gets none; draining targets get none; with no target the
+  load balancer answers 503, and when the target does not answer, 502;
+* a deregistered target drains for its group's
+  ``deregistration_delay.timeout_seconds`` (emulated) and is then gone
+  (:mod:`deployer.emulator.patches.elbv2_target_health_checks` reports it);
+* once an emulated minute, ``AWS/ApplicationELB`` metrics go to the account's
+  CloudWatch: per ``LoadBalancer`` (``app/<name>/<id>``) ``RequestCount``,
+  ``HTTPCode_Target_2XX/3XX/4XX/5XX_Count``, ``HTTPCode_ELB_3XX/5XX_Count``,
+  ``HTTPCode_ELB_502/503_Count``, ``HTTP_Fixed_Response_Count``,
+  ``HTTP_Redirect_Count``, ``TargetResponseTime``; per ``LoadBalancer`` and
+  ``TargetGroup`` (``targetgroup/<name>/<id>``) ``RequestCount``, the target
+  codes, ``TargetResponseTime``, and ``HealthyHostCount`` and
+  ``UnHealthyHostCount`` (every minute, zero included, health checks being
+  always on); counts and times only for a minute that had some, as the guide
+  says. ``TargetResponseTime`` is the real time the target took.
 
-Left out (issue 11's next slices): listener rules (paths, hosts, priorities),
-HTTPS listeners (TLS termination), redirects, health checks (every registered
-target counts as healthy), fail-open, deregistration delay, stickiness, the
-ApplicationELB metrics, the announced stable port surviving an emulator restart.
+Left out: HTTPS listeners (TLS termination, certificates, authenticate actions),
+stickiness, slow start, least-outstanding-requests, rule transforms, Availability
+Zones (metrics have no ``AvailabilityZone`` dimension), connection counts and
+bytes metrics, draining connections (a draining target just gets no new
+request), the announced stable port surviving an emulator restart.
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import itertools
 import logging
+import math
 import random
+import re
 import threading
-from collections.abc import Callable
+import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from deployer.emulator.engines.elb_health import UNUSED, HealthChecks, Key, Settings
+from deployer.emulator.patches import elbv2_target_health_checks as checks_patch
+from deployer.emulator.patches.elbv2_target_health_checks import Health
 from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
 
 log = logging.getLogger(__name__)
 
-ROUND_S = 1.0
+#: A round every real second, or every 5 emulated seconds if that comes sooner (health
+#: checks are sent at a round, so at most that late).
+ROUND_REAL_S = 1.0
+ROUND_MAX_S = 5.0
+MINUTE_S = 60.0
+NAMESPACE = "AWS/ApplicationELB"
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
     "trailers", "transfer-encoding", "upgrade", "host",
 }  # fmt: skip
 
+#: (load balancer, target group or None): the dimensions of a metric.
+Dimensions = tuple[str, str | None]
+ELB_502 = ("RequestCount", "HTTPCode_ELB_5XX_Count", "HTTPCode_ELB_502_Count")
+ELB_503 = ("RequestCount", "HTTPCode_ELB_5XX_Count", "HTTPCode_ELB_503_Count")
 #: (target group ARN, weight, [(target id, port)]) of a forward action.
 Group = tuple[str, int, list[tuple[str, int]]]
 
 
-class Route:
-    """What one listener does with a request (replaced whole each round)."""
+# -- requests and rules ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Request:
+    """What the rules look at in a request."""
 
-    def __init__(self, groups: list[Group], fixed: dict[str, Any] | None = None) -> None:
+    method: str
+    path: str  # without the query
+    query: str
+    host: str  # the Host header without its port
+    headers: list[tuple[str, str]]
+    source_ip: str
+
+    @classmethod
+    def parse(
+        cls, method: str, target: str, headers: list[tuple[str, str]], source_ip: str
+    ) -> Request:
+        path, _, query = target.partition("?")
+        host = next((v for k, v in headers if k.lower() == "host"), "")
+        host = re.sub(r":\d+$", "", host.strip())
+        return cls(method, path or "/", query, host, headers, source_ip)
+
+
+def _wildcard(pattern: str, *, case: bool) -> re.Pattern[str]:
+    """A rule value with ``*`` (any characters) and ``?`` (one character)."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, 0 if case else re.IGNORECASE | re.DOTALL)
+
+
+def _values(condition: Mapping[str, Any], config: str) -> list[Any]:
+    return list((condition.get(config) or {}).get("Values") or condition.get("Values") or [])
+
+
+def condition_holds(condition: Mapping[str, Any], request: Request) -> bool:
+    """Whether a rule condition (as CreateRule takes it) holds for the request."""
+    kind = condition.get("Field")
+    if kind == "path-pattern":
+        path = urllib.parse.unquote(request.path)
+        return any(
+            _wildcard(v, case=True).fullmatch(path) for v in _values(condition, "PathPatternConfig")
+        )
+    if kind == "host-header":
+        values = _values(condition, "HostHeaderConfig")
+        return any(_wildcard(v, case=False).fullmatch(request.host) for v in values)
+    if kind == "http-header":
+        config = condition.get("HttpHeaderConfig") or {}
+        name = str(config.get("HttpHeaderName", "")).lower()
+        present = [v for k, v in request.headers if k.lower() == name]
+        patterns = [_wildcard(v, case=False) for v in config.get("Values") or []]
+        return any(p.fullmatch(v) for p in patterns for v in present)
+    if kind == "http-request-method":
+        return request.method in _values(condition, "HttpRequestMethodConfig")
+    if kind == "query-string":
+        pairs = urllib.parse.parse_qsl(request.query, keep_blank_values=True)
+        for wanted in _values(condition, "QueryStringConfig"):
+            key = wanted.get("Key")
+            value = _wildcard(str(wanted.get("Value", "")), case=False)
+            if any(
+                (key is None or _wildcard(key, case=False).fullmatch(k)) and value.fullmatch(v)
+                for k, v in pairs
+            ):
+                return True
+        return False
+    if kind == "source-ip":
+        try:
+            address = ipaddress.ip_address(request.source_ip)
+        except ValueError:
+            return False
+        return any(
+            address in ipaddress.ip_network(v, strict=False)
+            for v in _values(condition, "SourceIpConfig")
+        )
+    return False
+
+
+class Forward:
+    """A forward action: groups by weight, targets in turn within a group."""
+
+    def __init__(self, groups: list[Group]) -> None:
         self.groups = groups
-        self.fixed = fixed
         self._turns = {arn: itertools.count() for arn, _w, _t in groups}
 
-    def pick(self) -> tuple[str, int] | None:
-        """A target by the groups' weights, then in turn within the group; None if none."""
-        usable = [(arn, w, targets) for arn, w, targets in self.groups if w > 0 and targets]
+    def pick(self, health: Mapping[Key, str]) -> tuple[str, tuple[str, int]] | None:
+        """(group ARN, target) by the groups' weights among the groups with a routable
+        target, then in turn; None if there is none."""
+        usable = []
+        for arn, weight, targets in self.groups:
+            routable = _routable(arn, targets, health)
+            if weight > 0 and routable:
+                usable.append((arn, weight, routable))
         if not usable:
             return None
         arn, _weight, targets = random.choices(usable, weights=[w for _a, w, _t in usable])[0]
-        return targets[next(self._turns[arn]) % len(targets)]
+        return arn, targets[next(self._turns[arn]) % len(targets)]
 
 
+def _routable(
+    arn: str, targets: list[tuple[str, int]], health: Mapping[Key, str]
+) -> list[tuple[str, int]]:
+    """The healthy targets; all of them when every one is unhealthy (fail open)."""
+    states = [health.get((arn, tid, port), "initial") for tid, port in targets]
+    healthy = [t for t, s in zip(targets, states, strict=True) if s == "healthy"]
+    if not healthy and states and all(s == "unhealthy" for s in states):
+        return list(targets)  # the load balancer fails open
+    return healthy
+
+
+@dataclass(frozen=True)
+class Fixed:
+    status: int
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Redirect:
+    config: Mapping[str, Any]
+
+    def location(self, request: Request, listener_port: int) -> str:
+        words = {
+            "#{protocol}": "http",
+            "#{host}": request.host,
+            "#{port}": str(listener_port),
+            "#{path}": request.path.lstrip("/"),
+            "#{query}": request.query,
+        }
+
+        def fill(text: str) -> str:
+            for word, value in words.items():
+                text = text.replace(word, value)
+            return text
+
+        protocol = fill(str(self.config.get("Protocol") or "#{protocol}")).lower()
+        host = fill(str(self.config.get("Host") or "#{host}"))
+        port = fill(str(self.config.get("Port") or "#{port}"))
+        path = fill(str(self.config.get("Path") or "/#{path}"))
+        query = fill(str(self.config.get("Query") if "Query" in self.config else "#{query}"))
+        default = {"http": "80", "https": "443"}.get(protocol)
+        netloc = host if port == default else f"{host}:{port}"
+        return f"{protocol}://{netloc}{path}" + (f"?{query}" if query else "")
+
+    @property
+    def status(self) -> int:
+        return 302 if str(self.config.get("StatusCode")) == "HTTP_302" else 301
+
+
+Action = Forward | Fixed | Redirect
+
+
+@dataclass
+class Rule:
+    priority: int
+    conditions: list[Mapping[str, Any]]
+    action: Action
+
+    def holds(self, request: Request) -> bool:
+        return all(condition_holds(c, request) for c in self.conditions)
+
+
+@dataclass
+class Route:
+    """What one listener does with a request (replaced whole each round)."""
+
+    rules: list[Rule]
+    default: Action | None
+    load_balancer: str = ""  # its metric dimension: app/<name>/<id>
+    port: int = 80
+
+    def decide(self, request: Request) -> Action | None:
+        for rule in self.rules:
+            if rule.holds(request):
+                return rule.action
+        return self.default
+
+
+# -- metrics -----------------------------------------------------------------------------------
+@dataclass
+class _Times:
+    total: float = 0.0
+    low: float = math.inf
+    high: float = 0.0
+    count: int = 0
+
+
+@dataclass
+class Metrics:
+    """Counts and response times of the current minute, by (load balancer, target group
+    or None) dimensions; request threads add, the engine takes them once a minute."""
+
+    counts: dict[Dimensions, Counter[str]] = field(default_factory=dict)
+    times: dict[Dimensions, _Times] = field(default_factory=dict)
+    mutex: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, load_balancer: str, group: str | None, *names: str) -> None:
+        with self.mutex:
+            for key in {(load_balancer, None), (load_balancer, group)}:
+                counter = self.counts.setdefault(key, Counter())
+                for name in names:
+                    counter[name] += 1
+
+    def time(self, load_balancer: str, group: str, seconds: float) -> None:
+        with self.mutex:
+            for key in ((load_balancer, None), (load_balancer, group)):
+                times = self.times.setdefault(key, _Times())
+                times.total += seconds
+                times.low = min(times.low, seconds)
+                times.high = max(times.high, seconds)
+                times.count += 1
+
+    def take(self) -> tuple[dict[Dimensions, Counter[str]], dict[Dimensions, _Times]]:
+        with self.mutex:
+            counts, times = self.counts, self.times
+            self.counts, self.times = {}, {}
+        return counts, times
+
+
+def arn_suffix(arn: str) -> str:
+    """The metric dimension of a load balancer or target group ARN."""
+    return arn.split(":loadbalancer/", 1)[1] if ":loadbalancer/" in arn else arn.rsplit(":", 1)[-1]
+
+
+# -- the HTTP side -------------------------------------------------------------------------------
 class _Listener:
     def __init__(self, engine: ElbListeners, arn: str) -> None:
         self.arn = arn
-        self.route = Route([])
+        self.route = Route([], None)
         handler = _handler(engine, self)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -93,37 +342,54 @@ def _handler(engine: ElbListeners, listener: _Listener) -> type[BaseHTTPRequestH
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             route = listener.route
-            if route.fixed is not None:
-                fixed = route.fixed
-                self._answer(
-                    int(fixed.get("StatusCode", 200)),
-                    str(fixed.get("MessageBody", "")).encode(),
-                    str(fixed.get("ContentType", "text/plain")),
-                )
+            lb = route.load_balancer
+            request = Request.parse(
+                self.command, self.path, list(self.headers.items()), self.client_address[0]
+            )
+            action = route.decide(request)
+            if isinstance(action, Fixed):
+                engine.metrics.add(lb, None, "RequestCount", "HTTP_Fixed_Response_Count")
+                self._answer(action.status, action.body, action.content_type)
                 return
-            target = route.pick()
-            if target is None:
-                self._answer(
-                    503, b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+            if isinstance(action, Redirect):
+                engine.metrics.add(
+                    lb, None, "RequestCount", "HTTP_Redirect_Count", "HTTPCode_ELB_3XX_Count"
                 )
+                location = action.location(request, route.port)
+                self._answer(action.status, _page(f"{action.status} Moved"), location=location)
                 return
+            picked = action.pick(engine.states) if action is not None else None
+            if picked is None:
+                engine.metrics.add(lb, None, *ELB_503)
+                self._answer(503, _page("503 Service Temporarily Unavailable"))
+                return
+            group, target = picked
+            tg = arn_suffix(group)
             address = engine.resolve(*target)
             if address is None:
+                engine.metrics.add(lb, tg, *ELB_502)
                 self._answer(502, _page("502 Bad Gateway"))
                 return
             host, _, port = address.rpartition(":")
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            headers["Host"] = self.headers.get("Host", "")
             headers["X-Forwarded-For"] = self.client_address[0]
             headers["X-Forwarded-Proto"] = "http"
+            headers["X-Forwarded-Port"] = str(route.port)
+            started = time.monotonic()
             try:
                 upstream = http.client.HTTPConnection(host, int(port), timeout=60)
                 upstream.request(self.command, self.path, body=body or None, headers=headers)
                 answer = upstream.getresponse()
                 data = answer.read()
                 upstream.close()
-            except OSError:
+            except (OSError, http.client.HTTPException):
+                engine.metrics.add(lb, tg, *ELB_502)
                 self._answer(502, _page("502 Bad Gateway"))
                 return
+            engine.metrics.time(lb, tg, time.monotonic() - started)
+            code = f"HTTPCode_Target_{answer.status // 100}XX_Count"
+            engine.metrics.add(lb, tg, "RequestCount", code)
             self.send_response(answer.status, answer.reason)
             for key, value in answer.getheaders():
                 if key.lower() not in HOP_BY_HOP and key.lower() != "content-length":
@@ -133,11 +399,15 @@ def _handler(engine: ElbListeners, listener: _Listener) -> type[BaseHTTPRequestH
             if self.command != "HEAD":
                 self.wfile.write(data)
 
-        def _answer(self, status: int, body: bytes, kind: str = "text/html") -> None:
+        def _answer(
+            self, status: int, body: bytes, kind: str = "text/html", location: str | None = None
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Server", "awselb/2.0")
+            if location is not None:
+                self.send_header("Location", location)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
@@ -145,6 +415,20 @@ def _handler(engine: ElbListeners, listener: _Listener) -> type[BaseHTTPRequestH
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
     return Handler
+
+
+# -- the engine ----------------------------------------------------------------------------------
+@dataclass
+class _GroupView:
+    """What a round read of one target group."""
+
+    account: str
+    region: str
+    settings: Settings
+    targets: list[tuple[str, int]]
+    overrides: dict[str, str]
+    draining: list[tuple[str, int]]
+    load_balancers: set[str]
 
 
 class ElbListeners:
@@ -156,46 +440,75 @@ class ElbListeners:
         #: (target id, port) -> the loopback address serving it (the ecs-tasks engine's).
         self.resolve = resolve
         self.lock = lock
+        self._scheduler: Scheduler | None = None
+        self.checks = HealthChecks(resolve, self._time_scale)
+        self.metrics = Metrics()
+        #: (group ARN, target id, port) -> its state for routing (replaced whole each round)
+        self.states: dict[Key, str] = {}
         self._listeners: dict[str, _Listener] = {}
         #: listener ARN -> its load balancer's DNS name and listener port
         self._names: dict[str, tuple[str, int]] = {}
+        self._groups: dict[str, _GroupView] = {}
+        self._minute: float | None = None
         self._closed = False
 
+    def _time_scale(self) -> float:
+        return self._scheduler.time_scale if self._scheduler else 1.0
+
+    def _now(self) -> float:
+        return self._scheduler.now() if self._scheduler else time.time()
+
     def start(self, scheduler: Scheduler) -> None:
-        scheduler.every(ROUND_S * scheduler.time_scale, self.reconcile, name="elb-listeners")
+        self._scheduler = scheduler
+        every = min(ROUND_REAL_S * scheduler.time_scale, ROUND_MAX_S)
+        scheduler.every(every, self.reconcile, name="elb-listeners")
 
     def status(self) -> dict[str, Any]:
+        states = self.states
+        groups = {
+            arn: {
+                "targets": {
+                    **{f"{t}:{p}": states.get((arn, t, p), "initial") for t, p in view.targets},
+                    **{f"{t}:{p}": "draining" for t, p in view.draining},
+                }
+            }
+            for arn, view in sorted(self._groups.items())
+        }
         return {
             "listeners": {
                 arn: {"address": listener.address, "dns_name": self._names[arn][0],
                       "port": self._names[arn][1]}
                 for arn, listener in sorted(self._listeners.items())
-            }
+            },
+            "target_groups": groups,
         }  # fmt: skip
 
     def close(self) -> None:
         self._closed = True
+        self.checks.close()
         for listener in list(self._listeners.values()):
             listener.close()
         self._listeners.clear()
 
     def reconcile(self) -> None:
-        """Open a port for each new HTTP listener, close those of deleted ones, and give
-        each its current route (a few dictionary reads under the lock; no I/O there)."""
+        """One round: read the listeners and target groups (briefly, under the lock),
+        send the due health checks (on the pool), give each listener its route, and
+        once an emulated minute publish the metrics."""
         if self._closed:
             return
-        from moto.elbv2.models import elbv2_backends
-
-        routes: dict[str, tuple[Route, str, int]] = {}
-        with self.lock:
-            for account in list(elbv2_backends.keys()):
-                for _region, backend in list(elbv2_backends[account].items()):
-                    for balancer in list(backend.load_balancers.values()):
-                        for arn, fake in list(balancer.listeners.items()):
-                            if str(fake.protocol).upper() != "HTTP":
-                                continue
-                            route = _route(backend, fake.default_actions)
-                            routes[arn] = (route, balancer.dns_name, int(fake.port))
+        now = self._now()
+        routes, groups = self._read(now)
+        used = {arn: (v.settings, v.targets) for arn, v in groups.items() if v.load_balancers}
+        self.checks.update(used, now)
+        health = self.checks.health()
+        states: dict[Key, str] = {}
+        for arn, view in groups.items():
+            for target_id, port in view.targets:
+                key = (arn, target_id, port)
+                found = health.get(key)
+                state = found.state if found else "initial"
+                states[key] = view.overrides.get(target_id, state)
+        self.states, self._groups = states, groups
         for arn in [a for a in self._listeners if a not in routes]:
             self._listeners.pop(arn).close()
             self._names.pop(arn, None)
@@ -205,6 +518,121 @@ class ElbListeners:
                 listener = self._listeners[arn] = _Listener(self, arn)
             listener.route = route
             self._names[arn] = (dns_name, port)
+        minute = math.floor(now / MINUTE_S) * MINUTE_S
+        if self._minute is None:
+            self._minute = minute
+        elif minute > self._minute:
+            self._publish(self._minute, groups, states)
+            self._minute = minute
+
+    def _read(self, now: float) -> tuple[dict[str, tuple[Route, str, int]], dict[str, _GroupView]]:
+        """Under the lock: the routes of the HTTP listeners and every target group; each
+        group gets the engine's health record, and its drains their end."""
+        from moto.elbv2.models import elbv2_backends
+
+        routes: dict[str, tuple[Route, str, int]] = {}
+        groups: dict[str, _GroupView] = {}
+        health = self.checks.health()
+        with self.lock:
+            for account in list(elbv2_backends.keys()):
+                for region, backend in list(elbv2_backends[account].items()):
+                    users: dict[str, set[str]] = {}
+                    for balancer in list(backend.load_balancers.values()):
+                        for arn, fake in list(balancer.listeners.items()):
+                            for rule in list(fake.rules.values()):
+                                for action in rule.actions:
+                                    for tg in _group_arns(action):
+                                        users.setdefault(tg, set()).add(balancer.arn)
+                            if str(fake.protocol).upper() != "HTTP":
+                                continue
+                            route = _route(backend, fake, arn_suffix(balancer.arn))
+                            routes[arn] = (route, balancer.dns_name, int(fake.port))
+                    for arn, group in list(backend.target_groups.items()):
+                        groups[arn] = self._group(account, region, group, users, health, now)
+        return routes, groups
+
+    def _group(
+        self,
+        account: str,
+        region: str,
+        group: Any,
+        users: dict[str, set[str]],
+        health: Mapping[Key, Health],
+        now: float,
+    ) -> _GroupView:
+        arn = group.arn
+        targets = [(str(t["Id"]), int(t.get("Port") or group.port)) for t in group.targets.values()]
+        used = users.get(arn, set())
+        recorded = {
+            tid: (health.get((arn, tid, port)) if used else UNUSED) for tid, port in targets
+        }
+        checks_patch.record(group, {k: v for k, v in recorded.items() if v is not None})
+        delay = float(group.attributes.get("deregistration_delay.timeout_seconds", 300))
+        drains = checks_patch.drains(group)
+        for target_id, drain in list(drains.items()):
+            if drain.until is None:
+                drain.until = now + delay
+            if drain.until <= now:
+                del drains[target_id]
+        overrides = {tid: o.state for tid, o in getattr(group, "deployer_health", {}).items()}
+        return _GroupView(
+            account=account,
+            region=region,
+            settings=Settings.of(group),
+            targets=targets,
+            overrides=overrides,
+            draining=[(tid, int(d.target.get("Port") or group.port)) for tid, d in drains.items()],
+            load_balancers=used,
+        )
+
+    def _publish(
+        self, minute: float, groups: Mapping[str, _GroupView], states: Mapping[Key, str]
+    ) -> None:
+        """The minute's datapoints, under the lock, into each account's CloudWatch."""
+        import datetime
+
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        stamp = datetime.datetime.fromtimestamp(minute, datetime.UTC).replace(tzinfo=None)
+        counts, times = self.metrics.take()
+        where: dict[str, tuple[str, str]] = {}
+        data: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+        def put(lb: str, tg: str | None, name: str, **value: Any) -> None:
+            dimensions = [{"Name": "LoadBalancer", "Value": lb}]
+            if tg is not None:
+                dimensions.append({"Name": "TargetGroup", "Value": tg})
+            datum = {"MetricName": name, "Dimensions": dimensions, "Timestamp": stamp, **value}
+            if lb in where:
+                data.setdefault(where[lb], []).append(datum)
+
+        for arn, view in groups.items():
+            for balancer in view.load_balancers:
+                lb, tg = arn_suffix(balancer), arn_suffix(arn)
+                where[lb] = (view.account, view.region)
+                found = [states.get((arn, t, p)) for t, p in view.targets]
+                put(lb, tg, "HealthyHostCount", Value=found.count("healthy"), Unit="Count")
+                put(lb, tg, "UnHealthyHostCount", Value=found.count("unhealthy"), Unit="Count")
+        for listener in self._listeners.values():
+            lb = listener.route.load_balancer
+            where.setdefault(lb, self._where(listener.arn))
+        for (lb, per_group), counter in counts.items():
+            for name, count in sorted(counter.items()):
+                if count:
+                    put(lb, per_group, name, Value=count, Unit="Count")
+        for (lb, per_group), spent in times.items():
+            statistics = {"Sum": spent.total, "Minimum": spent.low, "Maximum": spent.high,
+                          "SampleCount": spent.count}  # fmt: skip
+            put(lb, per_group, "TargetResponseTime", StatisticValues=statistics, Unit="Seconds")
+        with self.lock:
+            for (account, region), metric_data in data.items():
+                cloudwatch_backends[account][region].put_metric_data(NAMESPACE, metric_data)
+
+    @staticmethod
+    def _where(listener_arn: str) -> tuple[str, str]:
+        """(account, region) of an ARN."""
+        parts = listener_arn.split(":")
+        return parts[4], parts[3]
 
 
 def _page(title: str) -> bytes:
@@ -212,13 +640,32 @@ def _page(title: str) -> bytes:
     return f"<html><body><h1>{title}</h1></body></html>".encode()
 
 
-def _route(backend: Any, actions: list[Any]) -> Route:
-    """A listener's default action as a Route (forward or fixed-response)."""
-    for action in actions or []:
-        data = dict(getattr(action, "data", {}) or {})
+def _group_arns(action: Any) -> list[str]:
+    data = dict(getattr(action, "data", {}) or {})
+    if data.get("Type") != "forward":
+        return []
+    weighted = (data.get("ForwardConfig") or {}).get("TargetGroups") or []
+    arns = [str(e.get("TargetGroupArn")) for e in weighted]
+    return arns or ([str(data["TargetGroupArn"])] if data.get("TargetGroupArn") else [])
+
+
+def _action(backend: Any, actions: list[Any]) -> Action | None:
+    """The terminal action of a rule (forward, fixed-response or redirect)."""
+    ordered = sorted(
+        (dict(getattr(a, "data", {}) or {}) for a in actions or []),
+        key=lambda d: int(d.get("Order") or 0),
+    )
+    for data in reversed(ordered):
         kind = data.get("Type")
         if kind == "fixed-response":
-            return Route([], fixed=dict(data.get("FixedResponseConfig") or {}))
+            config = dict(data.get("FixedResponseConfig") or {})
+            return Fixed(
+                int(config.get("StatusCode", 200)),
+                str(config.get("MessageBody", "")).encode(),
+                str(config.get("ContentType") or "text/plain"),
+            )
+        if kind == "redirect":
+            return Redirect(dict(data.get("RedirectConfig") or {}))
         if kind != "forward":
             continue
         weighted = (data.get("ForwardConfig") or {}).get("TargetGroups") or []
@@ -234,5 +681,19 @@ def _route(backend: Any, actions: list[Any]) -> Route:
                 else []
             )
             groups.append((arn, int(entry.get("Weight", 1)), targets))
-        return Route(groups)
-    return Route([])
+        return Forward(groups)
+    return None
+
+
+def _route(backend: Any, listener: Any, load_balancer: str) -> Route:
+    """A listener's rules, in priority order, and its default action, as a Route."""
+    rules: list[Rule] = []
+    default: Action | None = None
+    for rule in list(listener.rules.values()):
+        action = _action(backend, rule.actions)
+        if getattr(rule, "is_default", False) or str(rule.priority) == "default":
+            default = action
+        elif action is not None:
+            rules.append(Rule(int(rule.priority), list(rule.conditions or []), action))
+    rules.sort(key=lambda r: r.priority)
+    return Route(rules, default, load_balancer, int(listener.port))

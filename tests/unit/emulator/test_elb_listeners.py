@@ -1,4 +1,5 @@
-"""The elb-listeners engine's routing, without Docker: weights, turns, 503, 502, fixed."""
+"""The elb-listeners engine's routing, without Docker: weights, turns, health, fail-open,
+rules (conditions, priorities, default), redirects, 503, 502, fixed responses."""
 
 from __future__ import annotations
 
@@ -13,25 +14,144 @@ from typing import Any
 
 import pytest
 
-from deployer.emulator.engines.elb_listeners import ElbListeners, Route, _Listener
+from deployer.emulator.engines.elb_listeners import (
+    ElbListeners,
+    Fixed,
+    Forward,
+    Redirect,
+    Request,
+    Route,
+    Rule,
+    _Listener,
+    arn_suffix,
+    condition_holds,
+)
+
+
+def healthy(*keys: tuple[str, str, int]) -> dict[tuple[str, str, int], str]:
+    return dict.fromkeys(keys, "healthy")
 
 
 def test_weights_and_turns() -> None:
-    route = Route(
+    forward = Forward(
         [
             ("blue", 0, [("10.0.0.1", 8080)]),  # weight 0: never
             ("green", 1, [("10.0.0.2", 8080), ("10.0.0.3", 8080)]),
         ]
     )
-    picked = [route.pick() for _ in range(6)]
-    assert picked == [("10.0.0.2", 8080), ("10.0.0.3", 8080)] * 3
-    assert Route([("blue", 1, [])]).pick() is None
+    health = healthy(
+        ("blue", "10.0.0.1", 8080), ("green", "10.0.0.2", 8080), ("green", "10.0.0.3", 8080)
+    )
+    picked = [forward.pick(health) for _ in range(6)]
+    assert picked == [("green", ("10.0.0.2", 8080)), ("green", ("10.0.0.3", 8080))] * 3
+    assert Forward([("blue", 1, [])]).pick(health) is None
 
 
 def test_weighted_forward_splits_by_weight() -> None:
-    route = Route([("blue", 9, [("a", 1)]), ("green", 1, [("b", 1)])])
-    counts = Counter(route.pick() for _ in range(2000))
-    assert 0.85 < counts[("a", 1)] / 2000 < 0.95
+    forward = Forward([("blue", 9, [("a", 1)]), ("green", 1, [("b", 1)])])
+    health = healthy(("blue", "a", 1), ("green", "b", 1))
+    counts = Counter(forward.pick(health) for _ in range(2000))
+    assert 0.85 < counts[("blue", ("a", 1))] / 2000 < 0.95
+
+
+def test_only_healthy_targets_get_requests_and_an_all_unhealthy_group_fails_open() -> None:
+    forward = Forward([("g", 1, [("a", 1), ("b", 1), ("c", 1)])])
+    mixed = {("g", "a", 1): "unhealthy", ("g", "b", 1): "healthy", ("g", "c", 1): "initial"}
+    assert {forward.pick(mixed) for _ in range(6)} == {("g", ("b", 1))}
+    # Every registered target unhealthy: the load balancer routes to all of them.
+    down = dict.fromkeys([("g", "a", 1), ("g", "b", 1), ("g", "c", 1)], "unhealthy")
+    assert {forward.pick(down) for _ in range(6)} == {("g", (t, 1)) for t in "abc"}
+    # No healthy target but some still initial: no fail-open, nothing to route to.
+    starting = {**down, ("g", "c", 1): "initial"}
+    assert forward.pick(starting) is None
+    # A group without a routable target leaves the other group every request.
+    two = Forward([("g", 1, [("a", 1)]), ("h", 1, [("x", 1)])])
+    states = {("g", "a", 1): "initial", ("h", "x", 1): "healthy"}
+    assert {two.pick(states) for _ in range(10)} == {("h", ("x", 1))}
+
+
+def request(
+    target: str = "/",
+    method: str = "GET",
+    host: str = "example.com",
+    ip: str = "10.1.2.3",
+    **headers: str,
+) -> Request:
+    return Request.parse(method, target, [("Host", host), *headers.items()], ip)
+
+
+def test_conditions_as_the_guide_defines_them() -> None:
+    path = {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/img/*", "/a?c"]}}
+    assert condition_holds(path, request("/img/cat.png?x=1"))
+    assert condition_holds(path, request("/abc"))
+    assert not condition_holds(path, request("/IMG/cat.png"))  # paths are case-sensitive
+    assert not condition_holds(path, request("/abbc"))
+    assert not condition_holds(path, request("/x?q=/img/a"))  # the query is not the path
+    legacy = {"Field": "path-pattern", "Values": ["/api/*"]}
+    assert condition_holds(legacy, request("/api/v1"))
+
+    host = {"Field": "host-header", "HostHeaderConfig": {"Values": ["*.example.com"]}}
+    assert condition_holds(host, request(host="Test.Example.COM:8080"))
+    assert not condition_holds(host, request(host="example.com"))  # the guide's example
+
+    header = {
+        "Field": "http-header",
+        "HttpHeaderConfig": {"HttpHeaderName": "User-Agent", "Values": ["*chrome*"]},
+    }
+    assert condition_holds(header, request(**{"user-agent": "Mozilla Chrome/120"}))
+    assert not condition_holds(header, request(**{"User-Agent": "curl/8"}))
+
+    method = {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["POST"]}}
+    assert condition_holds(method, request(method="POST"))
+    assert not condition_holds(method, request(method="GET"))
+
+    query = {
+        "Field": "query-string",
+        "QueryStringConfig": {"Values": [{"Key": "version", "Value": "v1"}, {"Value": "exa*"}]},
+    }
+    assert condition_holds(query, request("/?version=V1"))
+    assert condition_holds(query, request("/?any=example"))
+    assert not condition_holds(query, request("/?version=v2"))
+
+    source = {"Field": "source-ip", "SourceIpConfig": {"Values": ["10.1.0.0/16"]}}
+    assert condition_holds(source, request(ip="10.1.200.7"))
+    assert not condition_holds(source, request(ip="10.2.0.1"))
+
+
+def test_rules_in_priority_order_then_the_default() -> None:
+    api = Forward([("api", 1, [("a", 1)])])
+    web = Forward([("web", 1, [("w", 1)])])
+    deny = Fixed(403, b"no", "text/plain")
+    route = Route(
+        [
+            Rule(5, [{"Field": "path-pattern", "Values": ["/api/*"]}], api),
+            Rule(1, [{"Field": "path-pattern", "Values": ["/api/admin*"]},
+                     {"Field": "host-header", "Values": ["admin.example.com"]}], deny),
+        ],
+        web,
+    )  # fmt: skip
+    route.rules.sort(key=lambda r: r.priority)
+    assert route.decide(request("/api/admin", host="admin.example.com")) is deny
+    assert route.decide(request("/api/admin", host="www.example.com")) is api  # one fails
+    assert route.decide(request("/")) is web
+
+
+def test_redirect_locations() -> None:
+    to_https = Redirect({"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"})
+    assert to_https.location(request("/a/b?x=1", host="shop.example.com:80"), 80) == (
+        "https://shop.example.com/a/b?x=1"
+    )
+    assert to_https.status == 301
+    moved = Redirect({"Path": "/new/#{path}", "Query": "", "StatusCode": "HTTP_302"})
+    assert moved.location(request("/old"), 8080) == "http://example.com:8080/new/old"
+    assert moved.status == 302
+
+
+def test_arn_suffixes_are_the_metric_dimensions() -> None:
+    lb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188"
+    tg = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/73e2d6bc24d8a067"
+    assert arn_suffix(lb) == "app/web/50dc6c495c0c9188"
+    assert arn_suffix(tg) == "targetgroup/web/73e2d6bc24d8a067"
 
 
 @pytest.fixture
@@ -69,16 +189,18 @@ def get(address: str, path: str = "/health") -> tuple[int, bytes]:
 def test_a_listener_forwards_or_answers_as_alb(target: str) -> None:
     known = {("10.0.0.2", 8080): target}
     engine = ElbListeners(lambda ip, port: known.get((ip, port)), lock=threading.RLock())
+    engine.states = healthy(("blue", "10.0.0.2", 8080), ("blue", "10.0.0.9", 8080))
     listener = _Listener(engine, "arn:listener/1")
     try:
-        listener.route = Route([("blue", 1, [("10.0.0.2", 8080)])])
+        listener.route = Route([], Forward([("blue", 1, [("10.0.0.2", 8080)])]))
         status, body = get(listener.address, "/health?x=1")
         assert status == 200 and json.loads(body) == {"path": "/health?x=1", "xff": "127.0.0.1"}
-        listener.route = Route([("blue", 1, [])])
+        listener.route = Route([], Forward([("blue", 1, [])]))
         assert get(listener.address)[0] == 503  # no registered target
-        listener.route = Route([("blue", 1, [("10.0.0.9", 8080)])])
+        listener.route = Route([], Forward([("blue", 1, [("10.0.0.9", 8080)])]))
         assert get(listener.address)[0] == 502  # a target nothing serves
-        listener.route = Route([], fixed={"StatusCode": "404", "MessageBody": "nope"})
+        listener.route = Route([], Fixed(404, b"nope", "text/plain"))
         assert get(listener.address) == (404, b"nope")
     finally:
         listener.close()
+        engine.close()
