@@ -173,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         for engine in engines.create(local):
             clock.register(engine)
         clock.start()
+        if "lambda_invoke" in applied:  # Invoke runs functions in the runtime's containers
+            from deployer.emulator.patches import lambda_invoke
+
+            lambda_invoke.configure(port=port, owner=local.owner if local else None, clock=clock)
 
     announcement = json.dumps(
         {
