@@ -20,7 +20,8 @@ moto 5.2.5 gets most operators right, but flattens the event only through
 objects, so nothing inside an array of objects can match; compares with
 Python's ``==``, so ``true`` matches ``1`` and ``numeric`` takes ``true`` for 1;
 and treats an unknown operator as a match. This patch replaces
-``EventPattern.matches_event`` with a matcher written after the guide.
+``EventPattern.matches_event`` with a matcher written after the guide (moto's
+is kept as its ``__wrapped__``, for the tests that show the gap).
 
 Left out: validating patterns beyond moto's own checks (an unknown operator
 makes a rule that matches nothing here, where AWS rejects it at PutRule), the
