@@ -54,9 +54,9 @@ API destinations, CodeBuild, CodePipeline, SSM, Batch, Redshift, SageMaker,
 HTTP endpoints): each delivery to them is a failed invocation; the IAM role of
 a target (``RoleArn``) and the resource policies of queues and topics are not
 checked; no retry policy, dead-letter queue, or batching; no FailedInvocations
-or Invocations metrics; the event time is the real clock's, not the emulated
-one; the order of deliveries is the order of rules and targets, synchronous
-for everything but Lambda.
+or Invocations metrics; an entry without ``Time`` is stamped with the real
+clock, not the emulated one (engines pass theirs); deliveries go in the order
+of rules and targets, synchronously for everything but Lambda.
 """
 
 from __future__ import annotations
@@ -470,7 +470,7 @@ def deliver(
         _to_lambda(rule, target, region, account, body)
     elif service == "events" and resource.startswith("event-bus/"):
         _to_bus(event, region, account, resource)
-    elif service == "events" and not resource:  # moto's archive: its rule's own target
+    elif service == "events" and not resource.strip(":"):  # moto's archive: its own rule's target
         archive_arn = str(json.loads(body)["archive-arn"])
         rule._send_to_events_archive(archive_arn.split("/", 1)[1], dict(original))
     else:

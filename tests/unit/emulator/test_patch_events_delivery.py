@@ -6,6 +6,7 @@ moto in this process; each test also shows moto's own ``Rule.send_to_targets``
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import threading
@@ -530,3 +531,24 @@ def test_events_put_by_the_backend_are_delivered(aws: Aws) -> None:
         [entry] = events_backends[ACCOUNT][REGION].put_events([ALARM_ENTRY])
     [body] = aws.bodies(url)
     assert json.loads(body) == expected_envelope(entry["EventId"])
+
+
+def test_an_archive_keeps_the_event_and_a_replay_delivers_it_again(aws: Aws) -> None:
+    bus = aws.events.describe_event_bus()["Arn"]
+    archive = aws.events.create_archive(ArchiveName="all", EventSourceArn=bus)["ArchiveArn"]
+    url, arn = aws.queue("alarms")
+    aws.rule("guard")
+    aws.target("guard", arn)
+    entry = aws.put()
+    assert len(aws.bodies(url)) == 1
+    aws.events.start_replay(
+        ReplayName="again",
+        EventSourceArn=archive,
+        EventStartTime=datetime.datetime(2000, 1, 1),
+        EventEndTime=datetime.datetime(2100, 1, 1),
+        Destination={"Arn": bus},
+    )
+    [body] = aws.bodies(url)
+    replayed = json.loads(body)
+    assert replayed.pop("replay-name") == "again"
+    assert replayed["detail"] == ALARM_DETAIL and replayed["id"] != entry["EventId"]
