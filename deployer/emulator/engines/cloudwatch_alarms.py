@@ -833,6 +833,10 @@ class CloudWatchAlarms:
                 except MathError as error:
                     self.errors[config.arn] = str(error)
                     continue
+                except Exception as error:  # one broken alarm must not stop the others
+                    log.exception("cloudwatch-alarms: evaluating %s failed", config.arn)
+                    self.errors[config.arn] = f"{type(error).__name__}: {error}"
+                    continue
                 self.errors.pop(config.arn, None)
                 if outcome is not None:
                     with self.lock:

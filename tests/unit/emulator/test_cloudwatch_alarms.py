@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,7 @@ from deployer.emulator.patches import (
     cloudwatch_alarm_initial_state,
     cloudwatch_composite_alarm,
 )
+from deployer.emulator.scheduler import Scheduler
 
 for _patch in (
     cloudwatch_alarm_history,
@@ -535,3 +537,21 @@ def receive(sqs: Any, url: str) -> list[str]:
     for message in found:
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return [m["Body"] for m in found]
+
+
+def test_on_the_emulated_clock(aws: dict[str, Any]) -> None:
+    cw = aws["cloudwatch"]
+    running_tasks_alarm(cw)
+    clock = Scheduler(600.0)  # ten emulated minutes a second
+    engine = CloudWatchAlarms()
+    clock.register(engine)
+    clock.start()
+    try:
+        deadline = time.monotonic() + 10
+        while alarm(cw, "api-running-tasks")["StateValue"] != ALARM:
+            assert time.monotonic() < deadline, "the alarm was not evaluated in time"
+            time.sleep(0.05)
+    finally:
+        clock.stop()
+    assert engine.status()["last_evaluation"] is not None
+    assert engine.status()["alarms"][ALARM] == 1
