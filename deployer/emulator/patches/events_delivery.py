@@ -38,7 +38,7 @@ schedule matches no event) and matches sends the event to each of its targets:
   of its own, outside the emulator's backend lock, so PutEvents does not wait
   for the function (an invoke that reads moto's backends takes the lock itself);
 * a delivery that fails (no permission, no such queue, a FIFO queue without
-  a group, an exception in the target) is a failed invocation: logged and kept
+  content-based deduplication, an exception in the target) is a failed invocation: logged and kept
   in :data:`FAILED_INVOCATIONS`; the PutEvents caller sees its entry succeed.
 
 moto 5.2.5 delivers to disabled rules and to rules that only have a schedule,
@@ -49,9 +49,11 @@ fails the whole PutEvents call with HTTP 500. This patch replaces
 ``Rule.send_to_targets`` (moto's is kept as its ``__wrapped__``, for the tests
 that show the gap); ``events_patterns`` does the matching.
 
-Left out: other target kinds (ECS tasks, Step Functions, Kinesis, Firehose,
-API destinations, CodeBuild, CodePipeline, SSM, Batch, Redshift, SageMaker,
-HTTP endpoints): each delivery to them is a failed invocation; the IAM role of
+Left out: an ``InputPath`` that selects nothing is a failed invocation here
+(the guide does not say what AWS sends); other target kinds (ECS tasks, Step
+Functions, Kinesis, Firehose, API destinations, CodeBuild, CodePipeline, SSM,
+Batch, Redshift, SageMaker, HTTP endpoints): each delivery to them is a failed
+invocation; the IAM role of
 a target (``RoleArn``) and the resource policies of queues and topics are not
 checked; no retry policy, dead-letter queue, or batching; no FailedInvocations
 or Invocations metrics; an entry without ``Time`` is stamped with the real
