@@ -912,80 +912,9 @@ class CloudWatchAlarms:
             naive_utc(now),
         )
         log.info("cloudwatch-alarms: %s %s -> %s", alarm.alarm_arn, old["value"], outcome.state)
-        self._put_event(backend, alarm, old, now)
-        if alarm.actions_enabled:
-            actions = {
-                ALARM: alarm.alarm_actions,
-                OK: alarm.ok_actions,
-                INSUFFICIENT: alarm.insufficient_data_actions,
-            }[outcome.state]
-            for action in actions or []:
-                self._notify(backend, alarm, str(action), str(old["value"]), now)
-
-    def _notify(self, backend: Any, alarm: Any, action: str, old_state: str, now: float) -> None:
-        from moto.sns.models import sns_backends
-
-        from deployer.emulator.patches.cloudwatch_alarm_history import record
-
-        parts = action.split(":")
-        if len(parts) < 6 or parts[2] != "sns":
-            log.info("cloudwatch-alarms: %s: action %s left out (SNS only)", alarm.name, action)
-            return
-        message = notification(backend.account_id, backend.region_name, alarm, old_state)
-        subject = f'{alarm.state_value}: "{alarm.name}" in {_region_name(backend.region_name)}'
-        try:
-            sns_backends[parts[4]][parts[3]].publish(
-                json.dumps(message, separators=(",", ":")), arn=action, subject=subject[:100]
-            )
-        except Exception as error:  # CloudWatch records a failed action
-            summary = f"Failed to execute action {action}"
-            data: dict[str, Any] = {"actionState": "Failed", "error": str(error)}
-        else:
-            self.notifications += 1
-            summary, data = f"Successfully executed action {action}", {"actionState": "Succeeded"}
-        data.update(
-            {
-                "stateUpdateTimestamp": int(epoch_of(alarm.state_updated_timestamp) * 1000),
-                "notificationResource": action,
-                "publishedMessage": message,
-            }
-        )
-        kind = "CompositeAlarm" if alarm.rule is not None else "MetricAlarm"
-        record(backend, alarm.name, kind, "Action", summary, data, naive_utc(now))
-
-    def _put_event(self, backend: Any, alarm: Any, old: dict[str, Any], now: float) -> None:
-        from moto.events.models import events_backends
-
-        previous = {
-            "value": old["value"],
-            "reason": old["reason"],
-            "reasonData": old["reasonData"],
-            "timestamp": iso_millis(float(old["timestamp"])),
-        }
-        detail = {
-            "alarmName": alarm.name,
-            "state": {
-                "value": alarm.state_value,
-                "reason": alarm.state_reason,
-                "reasonData": alarm.state_reason_data,
-                "timestamp": iso_millis(now),
-            },
-            "previousState": previous,
-            "configuration": configuration(alarm),
-        }
-        entry = {
-            "Source": "aws.cloudwatch",
-            "DetailType": "CloudWatch Alarm State Change",
-            "Detail": json.dumps(detail),
-            "Resources": [alarm.alarm_arn],
-            "Time": math.floor(now),
-        }
-        try:
-            events_backends[backend.account_id][backend.region_name].put_events([entry])
-        except Exception:  # a target moto cannot reach must not stop the alarms
-            log.exception("cloudwatch-alarms: putting the event of %s failed", alarm.alarm_arn)
-        else:
-            self.events += 1
+        notified, put = announce(backend, alarm, old, now)
+        self.notifications += notified
+        self.events += put
 
     def _composites(self, now: float) -> None:
         from moto.cloudwatch.models import cloudwatch_backends
@@ -1084,6 +1013,92 @@ class _Snapshot:
 
     def __iter__(self) -> Any:
         return iter(self.due)
+
+
+def announce(backend: Any, alarm: Any, old: dict[str, Any], now: float) -> tuple[int, int]:
+    """What CloudWatch does once ``alarm`` has changed state from ``old`` (value, reason,
+    reasonData, timestamp): the state change event, always, and the actions of the new
+    state when actions are enabled. Under the lock; returns (notifications, events)."""
+    put = _put_event(backend, alarm, old, now)
+    notified = 0
+    if alarm.actions_enabled:
+        actions = {
+            ALARM: alarm.alarm_actions,
+            OK: alarm.ok_actions,
+            INSUFFICIENT: alarm.insufficient_data_actions,
+        }.get(alarm.state_value)
+        for action in actions or []:
+            notified += _notify(backend, alarm, str(action), str(old["value"]), now)
+    return notified, int(put)
+
+
+def _notify(backend: Any, alarm: Any, action: str, old_state: str, now: float) -> bool:
+    from moto.sns.models import sns_backends
+
+    from deployer.emulator.patches.cloudwatch_alarm_history import record
+
+    parts = action.split(":")
+    if len(parts) < 6 or parts[2] != "sns":
+        log.info("cloudwatch-alarms: %s: action %s left out (SNS only)", alarm.name, action)
+        return False
+    message = notification(backend.account_id, backend.region_name, alarm, old_state)
+    subject = f'{alarm.state_value}: "{alarm.name}" in {_region_name(backend.region_name)}'
+    try:
+        sns_backends[parts[4]][parts[3]].publish(
+            json.dumps(message, separators=(",", ":")), arn=action, subject=subject[:100]
+        )
+    except Exception as error:  # CloudWatch records a failed action
+        summary = f"Failed to execute action {action}"
+        data: dict[str, Any] = {"actionState": "Failed", "error": str(error)}
+        done = False
+    else:
+        done = True
+        summary, data = f"Successfully executed action {action}", {"actionState": "Succeeded"}
+    data.update(
+        {
+            "stateUpdateTimestamp": int(epoch_of(alarm.state_updated_timestamp) * 1000),
+            "notificationResource": action,
+            "publishedMessage": message,
+        }
+    )
+    kind = "CompositeAlarm" if alarm.rule is not None else "MetricAlarm"
+    record(backend, alarm.name, kind, "Action", summary, data, naive_utc(now))
+    return done
+
+
+def _put_event(backend: Any, alarm: Any, old: dict[str, Any], now: float) -> bool:
+    from moto.events.models import events_backends
+
+    previous = {
+        "value": old["value"],
+        "reason": old["reason"],
+        "reasonData": old["reasonData"],
+        "timestamp": iso_millis(float(old["timestamp"])),
+    }
+    detail = {
+        "alarmName": alarm.name,
+        "state": {
+            "value": alarm.state_value,
+            "reason": alarm.state_reason,
+            "reasonData": alarm.state_reason_data,
+            "timestamp": iso_millis(now),
+        },
+        "previousState": previous,
+        "configuration": configuration(alarm),
+    }
+    entry = {
+        "Source": "aws.cloudwatch",
+        "DetailType": "CloudWatch Alarm State Change",
+        "Detail": json.dumps(detail),
+        "Resources": [alarm.alarm_arn],
+        "Time": math.floor(now),
+    }
+    try:
+        events_backends[backend.account_id][backend.region_name].put_events([entry])
+    except Exception:  # a target moto cannot reach must not stop the alarms
+        log.exception("cloudwatch-alarms: putting the event of %s failed", alarm.alarm_arn)
+        return False
+    return True
 
 
 def _history_state(value: str, reason: str, reason_data: str | None) -> dict[str, Any]:
