@@ -18,10 +18,12 @@ import json
 import subprocess
 import time
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from deployer import packaging
 from deployer.emulator import runtime
 
 from .conftest import ROOT, Local, docker
@@ -147,3 +149,49 @@ def test_functions_run_answer_fail_and_time_out(
     left = docker("ps", "-aq", "--filter", f"label={runtime.LABEL}={owner}",
                   "--filter", "label=io.deployer.lambda-function").stdout.split()  # fmt: skip
     assert left == []
+
+
+def test_the_deploy_guard_runs_and_reaches_the_emulator(
+    registry_emulator: Local, lambda_image: str, tmp_path: Path
+) -> None:
+    """The deploy guard's package, built as the deployer builds it, set up as the
+    deploy-guard module sets it up (log group first, APPLICATION_NAME, TOPIC_ARN), given
+    an alarm event: it reads CodeDeploy through boto3 and answers."""
+    local = registry_emulator
+    built = packaging.build_lambda_zip(ROOT / packaging.GUARD_SOURCE, tmp_path / "guard.zip")
+    name = "acme-staging-deploy-guard"
+    role = local.client("iam", ACCOUNT).create_role(
+        RoleName=f"{name}-us-east-1", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    topic = local.client("sns", ACCOUNT).create_topic(Name="acme-staging-notifications")
+    local.client("codedeploy", ACCOUNT).create_application(
+        applicationName="acme-staging", computePlatform="ECS"
+    )
+    logs = local.client("logs", ACCOUNT)
+    logs.create_log_group(logGroupName=f"/aws/lambda/{name}")
+    logs.put_retention_policy(logGroupName=f"/aws/lambda/{name}", retentionInDays=30)
+    awslambda = local.client("lambda", ACCOUNT)
+    awslambda.create_function(
+        FunctionName=name, Runtime="python3.12", Role=role,
+        Handler="deploy_guard.handler.handler", Code={"ZipFile": built.path.read_bytes()},
+        Timeout=30, MemorySize=256,
+        Environment={"Variables": {"APPLICATION_NAME": "acme-staging",
+                                   "TOPIC_ARN": topic["TopicArn"]}},
+    )  # fmt: skip
+    event = {
+        "source": "aws.cloudwatch",
+        "detail-type": "CloudWatch Alarm State Change",
+        "detail": {"alarmName": "acme-staging-api-5xx", "state": {"value": "ALARM"}},
+    }
+    answer = awslambda.invoke(FunctionName=name, Payload=json.dumps(event))
+    result = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, result
+    assert result["action"] == "none", result
+    assert result["reason"] == (
+        "no deployment group of acme-staging watches alarm acme-staging-api-5xx: nothing to do"
+    )
+    # The group the module created stays as it was (Lambda creates one only when missing).
+    [group] = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+    assert group.get("retentionInDays") == 30
+    lines = log_lines(logs, f"/aws/lambda/{name}")
+    assert lines[0].startswith("START") and lines[-1].startswith("REPORT")
