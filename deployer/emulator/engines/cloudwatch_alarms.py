@@ -507,6 +507,8 @@ def read_config(alarm: Any) -> MetricAlarmConfig | None:
                 unit=stat.unit if stat else None,
             )
         )
+    if any(q.stat not in STATISTICS for q in queries if q.metric is not None):
+        return None  # percentiles and other extended statistics are left out
     if queries:
         periods = [q.period for q in queries if q.metric is not None] or [queries[0].period]
         period, metric, stat = periods[0], None, None

@@ -192,7 +192,7 @@ def running_tasks_alarm(cw: Any, name: str = "api-running-tasks", **extra: Any) 
         "ComparisonOperator": "LessThanThreshold",
         "TreatMissingData": "breaching",
     }
-    cw.put_metric_alarm(**{**settings, **extra})
+    cw.put_metric_alarm(**{k: v for k, v in {**settings, **extra}.items() if v is not None})
 
 
 def test_running_tasks_from_no_data_to_ok_to_alarm(aws: dict[str, Any]) -> None:
@@ -555,3 +555,21 @@ def test_on_the_emulated_clock(aws: dict[str, Any]) -> None:
         clock.stop()
     assert engine.status()["last_evaluation"] is not None
     assert engine.status()["alarms"][ALARM] == 1
+
+
+def test_what_is_left_out_keeps_its_state(aws: dict[str, Any]) -> None:
+    cw = aws["cloudwatch"]
+    running_tasks_alarm(cw, name="p99", Statistic=None, ExtendedStatistic="p99")
+    cw.put_metric_alarm(
+        AlarmName="p99-math",
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="LessThanThreshold",
+        TreatMissingData="breaching",
+        Metrics=[
+            metric_query("m", "TargetResponseTime", "p99", LoadBalancer=ALB) | {"ReturnData": True}
+        ],
+    )
+    CloudWatchAlarms().run(now=T0)
+    assert alarm(cw, "p99")["StateValue"] == INSUFFICIENT
+    assert alarm(cw, "p99-math")["StateValue"] == INSUFFICIENT
