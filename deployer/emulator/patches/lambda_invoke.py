@@ -48,8 +48,9 @@ asynchronous invocations") and the Python runtime interface client:
   (``configure(clock=...)``); without one they pass in real time.
 
 The backend lock: Invoke is served while its request holds the lock; the function is
-read and its role assumed under it, the container runs with the lock released
-(``scheduler.released``), and the logs are written once it is held again. An event's
+read and its role assumed under it, the container runs with the lock released (as
+``scheduler.released`` does), and the logs are written once it is held again. A caller
+that does not hold it (another patch's delivery thread) gets it taken for those parts. An event's
 thread takes the lock only to read the function, assume the role, write the logs and
 send the record.
 
@@ -76,6 +77,7 @@ client. The engine must be local: the package and the runner are bind mounts.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import json
 import logging
@@ -87,7 +89,7 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -613,14 +615,29 @@ def _event_config(job: Job) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # The two invocation types
 # ---------------------------------------------------------------------------
-def run_sync(job: Job) -> Outcome:
-    """RequestResponse, from a request that holds the lock."""
-    from deployer.emulator.scheduler import released
+@contextlib.contextmanager
+def _released(lock: Any) -> Iterator[None]:
+    """``lock`` (re-entrant) let go however deep this thread holds it, then taken back:
+    ``scheduler.released`` for any lock (the tests give theirs)."""
+    if not lock._is_owned():
+        yield
+        return
+    state = lock._release_save()
+    try:
+        yield
+    finally:
+        lock._acquire_restore(state)
 
-    credentials = assume_role(job)
-    with released():
-        outcome = execute(job, credentials)
-    write_logs(job, outcome)
+
+def run_sync(job: Job) -> Outcome:
+    """RequestResponse: from a request that holds the lock, or a thread that does not
+    (another patch's delivery); the lock is held only around moto's backends."""
+    lock = _lock()
+    with lock:
+        credentials = assume_role(job)
+        with _released(lock):
+            outcome = execute(job, credentials)
+        write_logs(job, outcome)
     return outcome
 
 
@@ -695,7 +712,8 @@ def apply() -> None:
                     ) from None
             if kind == "DryRun":
                 return b""
-            job = snapshot(self, text or "{}")
+            with _lock():  # re-entrant: a request holds it already, a delivery thread not
+                job = snapshot(self, text or "{}")
             if kind == "Event":
                 job.enqueued = SETTINGS.now()
                 thread = threading.Thread(

@@ -46,7 +46,8 @@ def fake(*args, timeout=120, stdin=None, env=None):
         child_env["LAMBDA_TASK_ROOT"] = volumes["/var/task"]
         child_env["PATH"] = os.environ["PATH"]
         runner = str(lambda_invoke.RUNNER)
-        runs.append({"args": args, "env": dict(env), "timeout": timeout})
+        runs.append({"args": args, "env": dict(env), "timeout": timeout,
+                     "lock_held": LOCK._is_owned()})
         try:
             done = subprocess.run([sys.executable, runner, *cmd[2:]], input=stdin,
                                   capture_output=True, text=True, env=child_env,
@@ -85,8 +86,9 @@ def sleep(seconds):
     clock.now_value += seconds * clock.time_scale
 
 lambda_invoke.HOST_GRACE_S = 1.0
+LOCK = threading.RLock()
 lambda_invoke.configure(port=4566, owner="/o", clock=clock, docker=fake, build_image=build,
-                        lock=threading.RLock(), sleep=sleep)
+                        lock=LOCK, sleep=sleep)
 
 CODE = '''
 import json, os, signal, time, logging
@@ -182,6 +184,16 @@ with mock_aws():
     for m in messages:
         sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
 
+    # Another patch's delivery thread (EventBridge) calls the backend's invoke directly.
+    from moto.awslambda.utils import get_backend
+    before = len(runs)
+    answer = get_backend("123456789012", "us-east-1").invoke(
+        function_name="ok", qualifier=None, body='{"from": "events"}',
+        headers={"x-amz-invocation-type": "Event"}, response_headers={})
+    for thread in list(lambda_invoke.SETTINGS.threads):
+        thread.join(60)
+    out["delivered"] = {"answer": answer.decode(), "runs": len(runs) - before}
+
     # The event's age: past MaximumEventAgeInSeconds, no further retry.
     awslambda.put_function_event_invoke_config(FunctionName="slow", MaximumRetryAttempts=2,
         MaximumEventAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": topic}})
@@ -243,6 +255,7 @@ def test_invoke_runs_the_handler_and_answers_as_lambda(out: dict[str, Any]) -> N
     assert args[args.index("--network") + 1] == "host"
     assert "io.deployer.emulator=/o" in args
     assert run_["timeout"] == 3 + 1.0  # the function's timeout and the host's grace
+    assert run_["lock_held"] is False  # the container runs with the backend lock let go
     # The role's credentials, assumed through STS.
     assert out["caller"].endswith(":assumed-role/guard-role/ok")
     # LogType=Tail: the log's end, with the REPORT line.
@@ -307,6 +320,8 @@ def test_asynchronous_retries_and_destinations(out: dict[str, Any]) -> None:
         "functionError": "Unhandled",
     }
     assert record["responsePayload"]["errorType"] == "ValueError"
+    # Called by another patch with a plain dict of headers: queued, run once.
+    assert out["delivered"] == {"answer": "", "runs": 1}
     # Past its maximum age the event is not retried again.
     assert out["aged_runs"] == 2
     assert [c["condition"] for c in out["aged"]] == ["EventAgeExceeded"]
