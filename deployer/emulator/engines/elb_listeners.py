@@ -460,6 +460,7 @@ class ElbListeners:
 
     def start(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
+        checks_patch.running(True)
         every = min(ROUND_REAL_S * scheduler.time_scale, ROUND_MAX_S)
         scheduler.every(every, self.reconcile, name="elb-listeners")
 
@@ -484,6 +485,8 @@ class ElbListeners:
         }  # fmt: skip
 
     def close(self) -> None:
+        if self._scheduler is not None and not self._closed:
+            checks_patch.running(False)
         self._closed = True
         self.checks.close()
         for listener in list(self._listeners.values()):
@@ -505,7 +508,7 @@ class ElbListeners:
         for arn, view in groups.items():
             for target_id, port in view.targets:
                 key = (arn, target_id, port)
-                found = health.get(key)
+                found = health.get(key) if view.load_balancers else UNUSED
                 state = found.state if found else "initial"
                 states[key] = view.overrides.get(target_id, state)
         self.states, self._groups = states, groups

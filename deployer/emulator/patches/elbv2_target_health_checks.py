@@ -15,9 +15,9 @@ moto runs no health checks: it reports every registered target ``healthy`` and
 forgets a deregistered one at once. The checks themselves run in the
 ``elb-listeners`` engine (:mod:`deployer.emulator.engines.elb_health`), which
 watches a group by recording its targets' health on it (:func:`record`) and
-ends each drain when its delay has passed. A group the engine does not watch
-(an emulator without the engine, or before its first round) is reported as
-stock moto reports it. A health the drill control
+ends each drain when its delay has passed; while it runs, every group is
+watched. A group no engine watches (an emulator without the engine) is
+reported as stock moto reports it. A health the drill control
 (:mod:`deployer.emulator.patches.elbv2_target_health_control`) set for a
 registered target wins over the checks.
 """
@@ -76,8 +76,19 @@ def record(group: FakeTargetGroup, health: dict[str, Health]) -> None:
     setattr(group, _CHECKS, dict(health))
 
 
+#: How many engines run the health checks in this process (see :func:`running`).
+_engines = 0
+
+
+def running(yes: bool) -> None:
+    """An engine that runs the health checks starts (True) or stops (False): while one
+    runs, every group is watched, also one created since the engine's last round."""
+    global _engines
+    _engines = max(0, _engines + (1 if yes else -1))
+
+
 def watched(group: FakeTargetGroup) -> bool:
-    return getattr(group, _CHECKS, None) is not None
+    return _engines > 0 or getattr(group, _CHECKS, None) is not None
 
 
 def drains(group: FakeTargetGroup) -> dict[str, Drain]:

@@ -252,6 +252,7 @@ def test_health_checks_decide_who_gets_requests_and_metrics_follow(lab: Lab) -> 
         "Health checks failed with these codes: [500]"
     )
     assert set(lab.health(spare).values()) == {("unused", "Target.NotInUse")}
+    assert set(lab.engine.status()["target_groups"][spare]["targets"].values()) == {"unused"}
     address = lab.address(listener)
     assert [get(address) for _ in range(6)] == [(200, "good")] * 6
     assert lab.engine.status()["target_groups"][group]["targets"] == {

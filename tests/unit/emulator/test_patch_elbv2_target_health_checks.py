@@ -94,3 +94,18 @@ def test_a_watched_group_reports_the_checks_and_drains(elb: tuple[Any, str]) -> 
     client.register_targets(TargetGroupArn=group, Targets=[{"Id": "10.6.0.3"}])
     assert "10.6.0.3" not in patch.drains(moto_group(group))
     assert health(client, group)["10.6.0.3"] == ("initial", "Elb.RegistrationInProgress")
+
+
+def test_while_an_engine_runs_a_new_group_is_watched_before_its_first_round(
+    elb: tuple[Any, str],
+) -> None:
+    client, group = elb
+    patch.running(True)
+    try:
+        assert set(health(client, group).values()) == {("initial", "Elb.RegistrationInProgress")}
+        client.deregister_targets(TargetGroupArn=group, Targets=[{"Id": "10.6.0.1"}])
+        assert health(client, group)["10.6.0.1"] == ("draining", "Target.DeregistrationInProgress")
+    finally:
+        patch.running(False)
+    # No engine any more: stock moto's answers again.
+    assert set(health(client, group).values()) == {("healthy", None)}
