@@ -20,11 +20,16 @@ def create(runtime: Any = None) -> list[Engine]:
 
     engines: list[Engine] = [EcrLifecycle()]
     if runtime is not None and runtime.registry_down is None:
+        from deployer.emulator.engines.cloudwatch_alarms import CloudWatchAlarms
         from deployer.emulator.engines.ecs_tasks import EcsTasks
         from deployer.emulator.engines.elb_listeners import ElbListeners
 
         tasks = EcsTasks(runtime.owner, runtime.state_dir / "docker-config")
         listeners = ElbListeners(tasks.resolve)
-        runtime.engines += [tasks, listeners]
-        engines += [tasks, listeners]
+        # Alarms evaluate the data the runtime's engines publish; without them no task
+        # or load balancer reports anything, and every alarm that treats missing data as
+        # breaching would go off for want of data, not for a fault.
+        alarms = CloudWatchAlarms()
+        runtime.engines += [tasks, listeners, alarms]
+        engines += [tasks, listeners, alarms]
     return engines
