@@ -325,7 +325,7 @@ def _unavailable(job: Job, request_id: str, stream: str, reason: str) -> Outcome
 def _ensure_image(docker: Docker) -> str | None:
     """None when the image is there (built on first need), else why it is not."""
     with _image_lock:
-        found = docker("image", "inspect", "--format", "{{.Id}}", IMAGE, timeout=30)
+        found = _call(docker, "image", "inspect", "--format", "{{.Id}}", IMAGE, timeout=30)
         if found.returncode == 0:
             return None
         why = (found.stderr or found.stdout).strip().splitlines()
@@ -432,15 +432,25 @@ def execute(job: Job, credentials: dict[str, str]) -> Outcome:
             killed = True
             ran = subprocess.CompletedProcess(argv, -9, "", "")
         ended = _stamp_ms()
-        logs = docker("logs", "--timestamps", name, timeout=60)
+        logs = _call(docker, "logs", "--timestamps", name, timeout=60)
         oom = False
         if not killed and ran.returncode == 137:
-            state = docker("inspect", "--format", "{{.State.OOMKilled}}", name, timeout=30)
+            state = _call(docker, "inspect", "--format", "{{.State.OOMKilled}}", name, timeout=30)
             oom = state.stdout.strip() == "true"
     finally:
-        docker("rm", "--force", "--volumes", name, timeout=60)
+        _call(docker, "rm", "--force", "--volumes", name, timeout=60)
         shutil.rmtree(task, ignore_errors=True)
     return _outcome(job, request_id, stream, started, ended, ran, logs.stderr, killed, oom)
+
+
+def _call(docker: Docker, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """A Docker command other than the run: a timeout answered as a failed command."""
+    try:
+        return docker(*args, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(
+            ["docker", *args], 124, "", f"timed out after {timeout:g} s"
+        )
 
 
 def _owner_label() -> str:
