@@ -112,9 +112,12 @@ class Outcome:
     description: str | None = None
 
 
-def check(address: str | None, settings: Settings, timeout_s: float) -> Outcome:
+def check(
+    address: str | None, settings: Settings, timeout_s: float, host_header: str | None = None
+) -> Outcome:
     """One health check of the target served at ``address`` (host:port), or None if
-    nothing serves it (a refused connection)."""
+    nothing serves it (a refused connection); ``host_header``: the Host header (the target's
+    IP and health check port, as ALB sends it)."""
     if address is None:
         return Outcome(False, "Target.FailedHealthChecks", "Health checks failed")
     host, _, port = address.rpartition(":")
@@ -127,7 +130,8 @@ def check(address: str | None, settings: Settings, timeout_s: float) -> Outcome:
     else:
         connection = http.client.HTTPConnection(host, int(port), timeout=timeout_s)
     try:
-        connection.request("GET", settings.path, headers={"User-Agent": USER_AGENT})
+        headers = {"User-Agent": USER_AGENT, **({"Host": host_header} if host_header else {})}
+        connection.request("GET", settings.path, headers=headers)
         status = connection.getresponse().status
     except TimeoutError:
         return Outcome(False, "Target.Timeout", "Request timed out")
@@ -220,7 +224,8 @@ class HealthChecks:
         port = traffic_port if settings.port == "traffic-port" else int(settings.port)
         timeout_s = max(settings.timeout / self.time_scale(), MIN_TIMEOUT_S)
         try:
-            outcome = check(self.resolve(target_id, port), settings, timeout_s)
+            address = self.resolve(target_id, port)
+            outcome = check(address, settings, timeout_s, f"{target_id}:{port}")
         except Exception:  # a bug here must not leave the target in flight forever
             log.exception("elb-listeners: the health check of %s failed", key)
             outcome = Outcome(False, "Target.FailedHealthChecks", "Health checks failed")

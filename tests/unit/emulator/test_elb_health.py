@@ -91,6 +91,14 @@ def failing(_h: BaseHTTPRequestHandler) -> tuple[int, bytes]:
     return 500, b"broken"
 
 
+def checked_as_alb_checks(handler: BaseHTTPRequestHandler) -> tuple[int, bytes]:
+    """A health check passes only as ALB sends it (user agent, Host); requests get "good"."""
+    if handler.path != "/health":
+        return 200, b"good"
+    sent = (handler.headers["User-Agent"], handler.headers["Host"])
+    return (200, b"ok") if sent == ("ELB-HealthChecker/2.0", "10.7.0.10:8080") else (400, b"")
+
+
 def hanging(_h: BaseHTTPRequestHandler) -> tuple[int, bytes]:
     time.sleep(3)
     return 200, b"late"
@@ -226,7 +234,7 @@ def lab(aws: Any) -> Iterator[Lab]:
 
 def test_health_checks_decide_who_gets_requests_and_metrics_follow(lab: Lab) -> None:
     group = lab.group("web")
-    good, bad = lab.target("good", ok("good")), lab.target("bad", failing)
+    good, bad = lab.target("good", checked_as_alb_checks), lab.target("bad", failing)
     slow = lab.target("slow", hanging)
     lb_arn, listener = lab.balancer("web", group)
     spare = lab.group("spare")  # no listener uses it
