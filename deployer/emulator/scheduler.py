@@ -33,10 +33,12 @@ process-wide re-entrant lock, :data:`BACKEND_LOCK`, guards them:
 * jobs are not run under the lock: the scheduler does not know which of their
   parts are I/O;
 * a request that waits inside moto for another request lets go of it while it
-  waits (:func:`release_during_waits`: SQS long polls). Other waits moto makes
-  under a request are not released and would stall the emulator: its Lambda
-  ``Invoke`` running a container, SNS deliveries to HTTP endpoints (no timeout).
-  The project uses neither; an engine that needs them releases the lock itself.
+  waits (:func:`release_during_waits`: SQS long polls), and so does Lambda's
+  ``Invoke`` while the function's container runs (``patches/lambda_invoke.py``;
+  a caller that does not hold the lock, such as EventBridge's delivery thread,
+  gets it taken briefly around moto's backends). SNS deliveries to HTTP
+  endpoints (no timeout) are not released and would stall the emulator; the
+  project uses none.
 
 Left out: nothing persists across a restart (no job, no clock; the backends
 themselves are in memory), there is one clock a process and its time scale is

