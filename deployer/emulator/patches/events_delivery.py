@@ -82,19 +82,6 @@ GAP = (
 
 log = logging.getLogger(__name__)
 
-#: The envelope's fields, in the order EventBridge writes them.
-ENVELOPE = (
-    "version",
-    "id",
-    "detail-type",
-    "source",
-    "account",
-    "time",
-    "region",
-    "resources",
-    "detail",
-)
-
 #: Rule states in which a rule matches events.
 ENABLED_STATES = ("ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
 
