@@ -66,7 +66,9 @@ def make_service(local: Local, image: str) -> tuple[Any, str]:
                                           SecurityGroups=[group])["LoadBalancers"][0]  # fmt: skip
     target_groups = [
         elbv2.create_target_group(Name=f"acme-staging-api-{color}", Protocol="HTTP", Port=8080,
-                                  VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+                                  VpcId=vpc, TargetType="ip", HealthCheckPath="/health",
+                                  HealthCheckIntervalSeconds=5,
+                                  )["TargetGroups"][0]["TargetGroupArn"]
         for color in ("blue", "green")
     ]  # fmt: skip
     for port, target in ((80, target_groups[0]), (8081, target_groups[1])):  # green: empty
@@ -197,6 +199,8 @@ def test_a_service_runs_its_desired_count_and_a_stopped_task_is_replaced(
     listeners = {v["port"]: v for v in served["elb-listeners"]["listeners"].values()}
     assert set(listeners) == {80, 8081}
     assert listeners[80]["dns_name"].startswith("acme-staging-api-alb-")
+    # A target gets traffic once its first health check passed (every 5 s here).
+    wait(lambda: health(listeners[80]["address"]), 30, "the listener answering")
     for _ in range(4):
         answer = health(listeners[80]["address"])
         assert answer is not None and answer["service"] == "api-service"
@@ -206,7 +210,26 @@ def test_a_service_runs_its_desired_count_and_a_stopped_task_is_replaced(
     except urllib.error.HTTPError as exc:
         assert exc.code == 503
 
-    # Stop one task: STOPPED with its reason; a new ARN replaces it.
+    # Stop one task: STOPPED with its reason; a new ARN replaces it; ECS takes the
+    # stopped task out of its target group (it drains: the group's delay is 300 s).
+    elbv2 = local.client("elbv2", STAGING)
+
+    def target_states() -> dict[str, str]:
+        states = {}
+        for group in elbv2.describe_target_groups()["TargetGroups"]:
+            found = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])
+            for item in found["TargetHealthDescriptions"]:
+                states[item["Target"]["Id"]] = item["TargetHealth"]["State"]
+        return states
+
+    (before,) = ecs.describe_tasks(cluster=cluster, tasks=[sorted(first)[0]])["tasks"]
+    gone_ip = next(
+        d["value"]
+        for a in before["attachments"]
+        for d in a["details"]
+        if d["name"] == "privateIPv4Address"
+    )
+    assert gone_ip in target_states()
     gone = sorted(first)[0]
     ecs.stop_task(cluster=cluster, task=gone, reason="game day")
     replaced = wait(
@@ -218,6 +241,7 @@ def test_a_service_runs_its_desired_count_and_a_stopped_task_is_replaced(
     assert stopped["lastStatus"] == "STOPPED" and stopped["stoppedReason"] == "game day"
     left = docker("ps", "-aq", "--filter", f"label=io.deployer.ecs-task={gone}").stdout
     assert left.strip() == "", "the stopped task's container is still there"
+    assert wait(lambda: target_states().get(gone_ip) == "draining", 30, "the target draining")
 
 
 def test_an_image_that_cannot_be_pulled_stops_the_task(

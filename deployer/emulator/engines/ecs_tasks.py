@@ -195,10 +195,14 @@ class EcsTasks:
             self._publish_metrics()
         wanted = {p.arn for p in planned}
         for arn, entries in running.items():
-            if arn not in wanted:
+            if arn not in wanted:  # stopped through the API (StopTask, a deployment)
+                ip = self._ips.pop(arn, None)
+                if ip:  # ECS takes a stopping task out of its target groups
+                    _, _, _, region, account, _ = arn.split(":", 5)
+                    with self.lock:
+                        _deregister(account, region, ip)
                 self._remove(entries)
                 self.endpoints.pop(arn, None)
-                self._ips.pop(arn, None)
         for task in planned:
             entries = running.get(task.arn, [])
             if task.failure:
@@ -542,11 +546,9 @@ class EcsTasks:
             for container in found.containers:
                 container.exitCode = exit_code  # type: ignore[assignment]  # moto's name
                 container.last_status = "STOPPED"
-            elbv2 = _elbv2(task.account, task.region)
             ip = _private_ip(found)
-            for group in elbv2.target_groups.values():
-                if ip and ip in group.targets:
-                    group.deregister([{"Id": ip}])
+            if ip:
+                _deregister(task.account, task.region, ip)
             if code == "TaskFailedToStart":
                 key = self._service_key(task)
                 failures, _ = self._backoff.get(key, (0, 0.0))
@@ -625,6 +627,13 @@ def _owner_label(owner: str) -> str:
     from deployer.emulator.runtime import LABEL
 
     return f"{LABEL}={owner}"
+
+
+def _deregister(account: str, region: str, ip: str) -> None:
+    """Under the lock: a task's address out of every target group holding it (it drains)."""
+    for group in _elbv2(account, region).target_groups.values():
+        if ip in group.targets:
+            group.deregister([{"Id": ip}])
 
 
 def _elbv2(account: str, region: str) -> Any:
