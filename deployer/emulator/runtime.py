@@ -219,7 +219,9 @@ class Runtime:
     def stop(self) -> None:
         global CURRENT
         for engine in self.engines:
-            engine.close()  # waits for a round in progress: it may be starting a container
+            close = getattr(engine, "close", None)  # engines that run nothing of their own
+            if close is not None:  # have none (cloudwatch-alarms)
+                close()  # waits for a round in progress: it may be starting a container
         with contextlib.suppress(ValueError):
             registry.REPOSITORY_HOOKS.remove(self._on_repository)
         if self._server is not None:
