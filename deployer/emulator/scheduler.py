@@ -114,14 +114,15 @@ def serialised(app: WSGIApp) -> WSGIApp:
 
 
 @contextlib.contextmanager
-def released() -> Iterator[None]:
-    """The backend lock released, however deep this thread holds it, then taken back.
+def released(lock: Any = BACKEND_LOCK) -> Iterator[None]:
+    """The backend lock (or another re-entrant ``lock``: the tests give theirs) released,
+    however deep this thread holds it, then taken back.
 
     For a request that waits inside moto for another request to change a backend
     (an SQS long poll waits for a SendMessage): held, the lock would stop that
     request, and every other, for the whole wait.
     """
-    lock: Any = BACKEND_LOCK  # RLock's Condition protocol: _is_owned, _release_save
+    # RLock's Condition protocol: _is_owned, _release_save, _acquire_restore
     if not lock._is_owned():
         yield
         return

@@ -77,7 +77,6 @@ client. The engine must be local: the package and the runner are bind mounts.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import json
 import logging
@@ -89,10 +88,12 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from deployer.emulator.scheduler import released
 
 from ._util import replace
 
@@ -625,27 +626,13 @@ def _event_config(job: Job) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # The two invocation types
 # ---------------------------------------------------------------------------
-@contextlib.contextmanager
-def _released(lock: Any) -> Iterator[None]:
-    """``lock`` (re-entrant) let go however deep this thread holds it, then taken back:
-    ``scheduler.released`` for any lock (the tests give theirs)."""
-    if not lock._is_owned():
-        yield
-        return
-    state = lock._release_save()
-    try:
-        yield
-    finally:
-        lock._acquire_restore(state)
-
-
 def run_sync(job: Job) -> Outcome:
     """RequestResponse: from a request that holds the lock, or a thread that does not
     (another patch's delivery); the lock is held only around moto's backends."""
     lock = _lock()
     with lock:
         credentials = assume_role(job)
-        with _released(lock):
+        with released(lock):
             outcome = execute(job, credentials)
         write_logs(job, outcome)
     return outcome
