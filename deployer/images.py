@@ -633,10 +633,10 @@ class Bootstrap:
         self.check_replicas(images)
         return report
 
-    def after_apply(self) -> tuple[Report | None, str | None]:
-        """On the local target after an apply: bootstrap, or say once why not.
+    def for_apply(self) -> tuple[Report | None, str | None]:
+        """On the local target, as an apply begins: bootstrap, or say once why not.
 
-        Never raises a DeployerError: the apply has succeeded, and a missing engine or
+        Never raises a DeployerError: the apply goes on, and a missing engine or
         registry only means the services will not run yet. Returns the report, or why
         there is none.
         """

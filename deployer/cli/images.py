@@ -9,7 +9,6 @@ from deployer import errors, images
 from deployer.cli.common import Commands, Context
 from deployer.config import Environment
 from deployer.names import RUNTIME_STACK
-from deployer.orchestrator import RegionRun, RunStatus
 
 
 def register(commands: Commands) -> None:
@@ -32,7 +31,7 @@ def register(commands: Commands) -> None:
         or can pull it, else the offline {images.OFFLINE_BASE}
         ({images.BASE_IMAGES_SCRIPT} builds it when missing); the result says which.
         Needs a Docker engine (bin/docker-engine starts one as root). On the local
-        target `apply` runs this after applying a runtime environment.
+        target `apply` runs this before applying a runtime environment.
 
         example:
           deployer images bootstrap staging
@@ -94,16 +93,14 @@ def delivery_first(ctx: Context, env: Environment) -> list[str]:
         return []
 
 
-def after_apply(
-    ctx: Context, env: Environment, runs: list[RegionRun]
-) -> tuple[dict[str, Any], str] | None:
-    """What `apply` adds on the local target once every runtime workspace applied: the
-    bootstrap images, as JSON and text (a warning, never a failure, when they cannot be
-    made); None elsewhere."""
-    applied = all(r.status in (RunStatus.APPLIED, RunStatus.NO_CHANGES) for r in runs)
-    if not (ctx.target.is_local and env.stack == RUNTIME_STACK and runs and applied):
+def before_apply(ctx: Context, env: Environment) -> tuple[dict[str, Any], str] | None:
+    """What `apply` does first on the local target for a runtime environment: the bootstrap
+    images its task definitions name, pushed before the stack is applied so that its
+    services' first tasks find them (no failed pulls, no back-off), as JSON and text (a
+    warning, never a failure, when they cannot be made); None elsewhere."""
+    if not (ctx.target.is_local and env.stack == RUNTIME_STACK):
         return None
-    report, skipped = bootstrap_of(ctx, env).after_apply()
+    report, skipped = bootstrap_of(ctx, env).for_apply()
     if report is None:
         return {"skipped": skipped}, ""
     return report.to_json(), "\n\nbootstrap images:\n" + report.text()

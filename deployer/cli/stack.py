@@ -327,6 +327,9 @@ def _converge(ctx: Context, *, destroy: bool) -> int:
         document = runs_document(ctx, ctx.config.delivery, first, run_id=rid)
         ctx.reporter.result(document, _apply_text(rid, first))
         return finish(first)
+    # Local target: the images the task definitions name go to ECR first, so that the
+    # services' first tasks find them.
+    bootstrapped = None if destroy else images_cli.before_apply(ctx, env)
     runs = orch.converge(
         scopes, destroy=destroy, allow_destroy=ctx.args.allow_destroy, confirm=ctx.confirm
     )
@@ -342,7 +345,6 @@ def _converge(ctx: Context, *, destroy: bool) -> int:
     if first:
         document["delivery_first"] = runs_document(ctx, ctx.config.delivery, first, run_id=rid)
         text = f"{ctx.config.delivery.name} (applied first):\n{runs_table(first)}\n\n{text}"
-    bootstrapped = images_cli.after_apply(ctx, env, runs)  # local target only
     if bootstrapped is not None:
         document["images"], images_text = bootstrapped
         text += images_text

@@ -268,6 +268,13 @@ def test_the_services_answer_heal_fail_open_and_alarm(
         ecs.stop_task(cluster=cluster, task=arn, reason="e2e: hold the service below its count")
 
     wait_until("the running-task alarm in ALARM", lambda: state(name) == "ALARM", 240, every=5)
+    # Restore the image at once: ECS's back-off between failed starts grows the longer
+    # the service fails (10 s doubling); the alarm and its consequences are already set.
+    host = f"{cfg.delivery.account_id}.dkr.ecr.{cfg.names.delivery.region}.amazonaws.com"
+    image = f"{host}/{repositories['notification-service']}:bootstrap"
+    local.login(cfg.delivery.account_id, host)
+    pushed = local.docker("push", image)
+    assert pushed.returncode == 0, pushed.stderr
     wait_until("the composite alarm in ALARM", lambda: state(composite) == "ALARM", 60)
 
     def notified(value: str) -> bool:
@@ -294,12 +301,8 @@ def test_the_services_answer_heal_fail_open_and_alarm(
 
     wait_until("the deploy guard invoked by the alarm's event", guard_ran, 120)
 
-    # Restore the image: the service comes back and the alarms return to OK.
-    host = f"{cfg.delivery.account_id}.dkr.ecr.{cfg.names.delivery.region}.amazonaws.com"
-    image = f"{host}/{repositories['notification-service']}:bootstrap"
-    local.login(cfg.delivery.account_id, host)
-    pushed = local.docker("push", image)
-    assert pushed.returncode == 0, pushed.stderr
+    # The image restored (pushed as soon as the alarm went off, above), the service
+    # comes back and the alarms return to OK.
     notifications = urls["notification-service"]
     wait_until(
         "notification-service back",

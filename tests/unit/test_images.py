@@ -433,43 +433,43 @@ def warnings_in(run: Run) -> list[str]:
     return [line for line in run.err.getvalue().splitlines() if line.startswith("warning:")]
 
 
-def test_after_apply_without_an_engine_warns_once_and_does_not_fail(
+def test_for_apply_without_an_engine_warns_once_and_does_not_fail(
     aws: ClientFactory, cfg: Config
 ) -> None:
     repositories(aws)
     run = make(cfg, aws, docker=FakeDocker(aws, engine=False))
-    report, skipped = run.bootstrap.after_apply()
+    report, skipped = run.bootstrap.for_apply()
     assert report is None and skipped and "no Docker engine answers" in skipped
     (warning,) = warnings_in(run)
     assert "services will not run" in warning and "bin/docker-engine" in run.err.getvalue()
 
 
-def test_after_apply_with_the_registry_down_warns_once_with_the_reason(
+def test_for_apply_with_the_registry_down_warns_once_with_the_reason(
     aws: ClientFactory, cfg: Config
 ) -> None:
     repositories(aws)
     down = images.RegistryState(up=False, reason="cannot listen on 127.0.0.1:80: Address in use")
     run = make(cfg, aws, registry=down)
-    report, _ = run.bootstrap.after_apply()
+    report, _ = run.bootstrap.for_apply()
     assert report is None
     (warning,) = warnings_in(run)
     assert "registry is down (cannot listen on 127.0.0.1:80: Address in use)" in warning
 
 
-def test_after_apply_on_an_emulator_without_its_runtime_says_nothing(
+def test_for_apply_on_an_emulator_without_its_runtime_says_nothing(
     aws: ClientFactory, cfg: Config
 ) -> None:
     repositories(aws)
     off = images.RegistryState(up=False, reason="without its runtime", runtime_off=True)
     run = make(cfg, aws, registry=off)
-    assert run.bootstrap.after_apply() == (None, "without its runtime")
+    assert run.bootstrap.for_apply() == (None, "without its runtime")
     assert run.err.getvalue() == "" and run.docker.calls == []
 
 
-def test_after_apply_pushes_what_is_missing(aws: ClientFactory, cfg: Config) -> None:
+def test_for_apply_pushes_what_is_missing(aws: ClientFactory, cfg: Config) -> None:
     repositories(aws)
     run = make(cfg, aws)
-    report, skipped = run.bootstrap.after_apply()
+    report, skipped = run.bootstrap.for_apply()
     assert skipped is None and report is not None
     assert [i.status for i in report.images] == [images.PUSHED] * 3
     assert warnings_in(run) == []
