@@ -550,10 +550,13 @@ class EcsTasks:
             if ip:
                 _deregister(task.account, task.region, ip)
             if code == "TaskFailedToStart":
+                # One step of back-off per failed attempt of the service, however many of
+                # its tasks that attempt started and lost.
                 key = self._service_key(task)
-                failures, _ = self._backoff.get(key, (0, 0.0))
-                delay = min(BACKOFF_FIRST_S * 2**failures, BACKOFF_MAX_S)
-                self._backoff[key] = (failures + 1, self._now() + delay)
+                failures, not_before = self._backoff.get(key, (0, 0.0))
+                if not_before <= self._now():
+                    delay = min(BACKOFF_FIRST_S * 2**failures, BACKOFF_MAX_S)
+                    self._backoff[key] = (failures + 1, self._now() + delay)
         self.endpoints.pop(task.arn, None)
         self._ips.pop(task.arn, None)
         self.stopped += 1

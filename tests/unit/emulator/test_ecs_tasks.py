@@ -86,7 +86,7 @@ with mock_aws():
             networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet],
                                                           "securityGroups": [group]}})
     service("good", "111111111111.dkr.ecr.us-east-1.amazonaws.com/app:v1", 2)
-    service("broken", "111111111111.dkr.ecr.us-east-1.amazonaws.com/app:missing", 1)
+    service("broken", "111111111111.dkr.ecr.us-east-1.amazonaws.com/app:missing", 2)
     clock = Clock()
     engine = EcsTasks("/o", Path(tempfile.mkdtemp()), docker=fake, lock=threading.RLock(),
                       issue_token=lambda account, arn: "pw")
@@ -118,7 +118,8 @@ with mock_aws():
     engine.reconcile()
     out["replaced"] = sorted(t["taskArn"] for t in tasks("good", "RUNNING"))
     out["victim"] = victim
-    # The broken service waits out its back-off (10 s after the first failure).
+    # The broken service waits out its back-off: 10 s after its first failed attempt (one
+    # step for the attempt, though two of its tasks failed in it).
     out["broken_before"] = len(tasks("broken", "STOPPED"))
     clock.now_value = 11.0
     engine.reconcile()
@@ -180,7 +181,7 @@ def test_the_scheduler_and_the_task_lifecycle() -> None:
     assert out["broken"] == [
         ["CannotPullContainerError: Error response from daemon: manifest unknown",
          "TaskFailedToStart"]
-    ]  # fmt: skip
+    ] * 2  # fmt: skip
     # An essential container that exits, then its replacement with a new ARN.
     assert out["exited"] == {
         "reason": "Essential container in task exited",
@@ -191,7 +192,7 @@ def test_the_scheduler_and_the_task_lifecycle() -> None:
     replaced = out["replaced"]
     assert isinstance(replaced, list) and len(replaced) == 2 and out["victim"] not in replaced
     # Back-off: no new attempt within 10 s of the failure, one after.
-    assert out["broken_before"] == 1 and out["broken_after"] == 2
+    assert out["broken_before"] == 2 and out["broken_after"] == 4
     # A container health check from the task definition, with ECS's defaults filled in.
     assert out["health_args"] == [
         "--health-cmd", "curl -f http://localhost:8080/health || exit 1",
