@@ -116,9 +116,15 @@ def test_the_services_answer_heal_fail_open_and_alarm(
     e2e: tuple[DeployerCLI, Local, Any], python_base: str
 ) -> None:
     cli, local, cfg = e2e
+    started = time.monotonic()
+
+    def phase(name: str) -> None:  # where the time goes (shown with -s, or on failure)
+        print(f"{time.monotonic() - started:5.0f} s  {name}", flush=True)
+
     account = cfg.environment("e2e").account_id
     applied = cli("apply", "e2e", "--json")
     assert applied.returncode == 0, applied.stderr[-3000:]
+    phase("applied (delivery first, images, e2e)")
     (region,) = applied.json()["regions"]
     outputs = region["outputs"]
     urls: dict[str, str] = outputs["service_endpoints"]
@@ -130,6 +136,7 @@ def test_the_services_answer_heal_fail_open_and_alarm(
             300,
         )
 
+    phase("endpoints answer")
     ecs = local.client("ecs", account)
     elbv2 = local.client("elbv2", account)
     cluster = outputs["cluster_name"]
@@ -158,6 +165,7 @@ def test_the_services_answer_heal_fail_open_and_alarm(
     assert len(after) == 1
     (old,) = ecs.describe_tasks(cluster=cluster, tasks=[before[0]])["tasks"]
     assert (old["lastStatus"], old["stoppedReason"]) == ("STOPPED", "e2e: stop one task")
+    phase("a stopped task replaced")
     api = urls["api-service"]
     wait_until(
         "api-service answers again",
@@ -194,6 +202,7 @@ def test_the_services_answer_heal_fail_open_and_alarm(
         60,
         show=lambda: (health(), runtime().get("elb-listeners"), task_ports()),
     )
+    phase("both api targets healthy")
     first, second = sorted(ports.values())
     assert send("PUT", f"http://{first}/fault/health", {"status": 503}) == 200
     wait_until(
@@ -225,6 +234,7 @@ def test_the_services_answer_heal_fail_open_and_alarm(
         show=health,
     )
 
+    phase("fail open seen and healed")
     # -- the running-task alarm, the composite's notification, the guard's run ----------
     # From a steady state: the apply started the tasks before their images existed, so
     # the alarms may still be on their way back from that.
@@ -250,6 +260,7 @@ def test_the_services_answer_heal_fail_open_and_alarm(
         every=5,
     )
 
+    phase("alarms OK")
     # Hold notification-service below its desired count: its image is gone.
     repositories = cfg.names.delivery.ecr_repository_names
     delivery_ecr = local.client("ecr", cfg.delivery.account_id)
@@ -268,6 +279,7 @@ def test_the_services_answer_heal_fail_open_and_alarm(
         ecs.stop_task(cluster=cluster, task=arn, reason="e2e: hold the service below its count")
 
     wait_until("the running-task alarm in ALARM", lambda: state(name) == "ALARM", 240, every=5)
+    phase("running-task alarm in ALARM")
     # Restore the image at once: ECS's back-off between failed starts grows the longer
     # the service fails (10 s doubling); the alarm and its consequences are already set.
     host = f"{cfg.delivery.account_id}.dkr.ecr.{cfg.names.delivery.region}.amazonaws.com"
@@ -301,6 +313,7 @@ def test_the_services_answer_heal_fail_open_and_alarm(
 
     wait_until("the deploy guard invoked by the alarm's event", guard_ran, 120)
 
+    phase("notified, guard ran")
     # The image restored (pushed as soon as the alarm went off, above), the service
     # comes back and the alarms return to OK.
     notifications = urls["notification-service"]
@@ -312,6 +325,7 @@ def test_the_services_answer_heal_fail_open_and_alarm(
         300,
         every=5,
     )
+    phase("notification-service back")
     wait_until(
         "the alarms back to OK",
         lambda: state(name) == "OK" and state(composite) == "OK",
@@ -323,3 +337,4 @@ def test_the_services_answer_heal_fail_open_and_alarm(
     for group in logs.describe_log_groups()["logGroups"]:
         for event in logs.filter_log_events(logGroupName=group["logGroupName"])["events"]:
             assert SECRET not in event["message"], group["logGroupName"]
+    phase("back to OK, notified")
