@@ -126,6 +126,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.log_requests:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The engines' and patches' state changes (a task stopped and why, an alarm's
+    # transition, a function's retry) go to the emulator's log, a line each.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    ours = logging.getLogger("deployer.emulator")
+    ours.setLevel(logging.INFO)
+    ours.addHandler(handler)
+    ours.propagate = False
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
