@@ -8,8 +8,11 @@ loopback port of its own (``engines/elb_listeners.py``), announced through
 AWS one, path kept, so that ``deployer output`` and the end of ``deployer apply``
 print URLs a user can open. ``load_balancer_dns_names`` stay AWS's names.
 
-A listener the emulator does not serve (no runtime: ``--no-runtime``; not an HTTP
-listener) keeps its AWS URL; :func:`localise` says which were rewritten.
+An HTTPS listener's URL stays ``https://``: the emulator terminates TLS with the
+listener's ACM certificate, which names the service's domain, not 127.0.0.1 (``curl
+-k``). A listener the emulator does not serve (no runtime: ``--no-runtime``; HTTPS
+without an issued certificate) keeps its AWS URL; :func:`localise` says which were
+rewritten.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def loopback_url(url: str, listeners: dict[tuple[str, int], str]) -> str | None:
     address = listeners.get((parts.hostname.lower(), port))
     if address is None:
         return None
-    return urlunsplit(("http", address, parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, address, parts.path, parts.query, parts.fragment))
 
 
 def localise(

@@ -14,7 +14,11 @@ from deployer import endpoints
 from deployer.aws import Target
 
 DNS = "acme-shop-api-staging-1234567890.us-east-1.elb.amazonaws.com"
-LISTENERS = {(DNS, 80): "127.0.0.1:40001", (DNS, 8080): "127.0.0.1:40002"}
+LISTENERS = {
+    (DNS, 80): "127.0.0.1:40001",
+    (DNS, 8080): "127.0.0.1:40002",
+    ("secure-" + DNS, 443): "127.0.0.1:40003",
+}
 
 
 def test_a_listener_url_becomes_its_loopback_url_with_the_path_kept() -> None:
@@ -23,6 +27,10 @@ def test_a_listener_url_becomes_its_loopback_url_with_the_path_kept() -> None:
         "http://127.0.0.1:40001/health?x=1"
     )
     assert endpoints.loopback_url(f"http://{DNS}:8080/a", LISTENERS) == "http://127.0.0.1:40002/a"
+    # HTTPS stays HTTPS: the emulator terminates TLS with the listener's certificate.
+    assert endpoints.loopback_url(f"https://secure-{DNS}/h", LISTENERS) == (
+        "https://127.0.0.1:40003/h"
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,7 +102,10 @@ def test_served_listeners_reads_the_emulators_announcement(
             }
         }
     }
-    assert endpoints.served_listeners(Target("local", endpoint=url)) == LISTENERS
+    assert endpoints.served_listeners(Target("local", endpoint=url)) == {
+        (DNS, 80): "127.0.0.1:40001",
+        (DNS, 8080): "127.0.0.1:40002",
+    }
     answer["runtime"] = None  # the emulator runs without its runtime
     assert endpoints.served_listeners(Target("local", endpoint=url)) == {}
     assert endpoints.served_listeners(Target("aws")) == {}

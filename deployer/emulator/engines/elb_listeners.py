@@ -9,6 +9,10 @@ metrics for your Application Load Balancer"):
 * every HTTP listener of every load balancer, in every account and region, is
   served on a loopback port of its own for the listener's life (the port is
   chosen when the listener appears and listed by ``deployer emulator status``);
+  so is every HTTPS listener whose default certificate ACM holds (requested
+  certificates are issued with a key moto generates, imported ones carry theirs):
+  TLS 1.2 at the least is terminated there with that certificate, and the request
+  goes on to the target in plain HTTP with ``X-Forwarded-Proto: https``;
 * a request is matched against the listener's rules in priority order, lowest
   first, then the default rule: ``path-pattern`` (the path only, case-sensitive),
   ``host-header`` (case-insensitive), ``http-header`` (name and value
@@ -41,7 +45,8 @@ metrics for your Application Load Balancer"):
   always on); counts and times only for a minute that had some, as the guide
   says. ``TargetResponseTime`` is the real time the target took.
 
-Left out: HTTPS listeners (TLS termination, certificates, authenticate actions),
+Left out: the listener's SSL policy beyond its TLS 1.2 floor (ciphers), SNI among
+several certificates (the default one is served), mutual TLS, authenticate actions,
 stickiness, slow start, least-outstanding-requests, rule transforms, Availability
 Zones (metrics have no ``AvailabilityZone`` dimension), connection counts and
 bytes metrics, draining connections (a draining target just gets no new
@@ -57,6 +62,8 @@ import logging
 import math
 import random
 import re
+import ssl
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -64,6 +71,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from deployer.emulator.engines.elb_health import UNUSED, HealthChecks, Key, Settings
@@ -313,13 +321,52 @@ def arn_suffix(arn: str) -> str:
 
 
 # -- the HTTP side -------------------------------------------------------------------------------
+#: An HTTPS listener's default certificate from ACM: (certificate and chain, private key), PEM.
+Tls = tuple[bytes, bytes]
+
+
+def _tls_context(tls: Tls) -> ssl.SSLContext:
+    """A server context with the certificate, TLS 1.2 at the least (as the stack's
+    ELBSecurityPolicy-TLS13-1-2-2021-06); the PEM goes through a private temporary
+    folder (``ssl`` loads from files) that is gone once loaded."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    with tempfile.TemporaryDirectory(prefix="elb-tls-") as folder:
+        cert, key = Path(folder) / "cert.pem", Path(folder) / "key.pem"
+        cert.write_bytes(tls[0])
+        key.touch(mode=0o600)
+        key.write_bytes(tls[1])
+        context.load_cert_chain(cert, key)
+    return context
+
+
+def _certificate(account: str, region: str, arn: str | None) -> Tls | None:
+    """Under the lock: an ACM certificate's PEM and key (requested ones are issued with a
+    key moto generates; imported ones carry theirs); None when there is none."""
+    if not arn:
+        return None
+    from moto.acm.models import acm_backends
+
+    try:
+        bundle = acm_backends[account][region].get_certificate(arn)
+    except Exception:  # not found, or not ISSUED: the listener is not served
+        return None
+    return bytes(bundle.cert), bytes(bundle.key)
+
+
 class _Listener:
-    def __init__(self, engine: ElbListeners, arn: str) -> None:
+    def __init__(self, engine: ElbListeners, arn: str, tls: Tls | None = None) -> None:
         self.arn = arn
         self.route = Route([], None)
+        #: The certificate (PEM) and key an HTTPS listener terminates TLS with, else None.
+        self.tls = tls
         handler = _handler(engine, self)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
+        if tls is not None:  # the handshake on the request's thread, not the accept loop
+            self.server.socket = _tls_context(tls).wrap_socket(
+                self.server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(
             target=self.server.serve_forever, name=f"listener {arn[-12:]}", daemon=True
@@ -374,7 +421,7 @@ def _handler(engine: ElbListeners, listener: _Listener) -> type[BaseHTTPRequestH
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             headers["Host"] = self.headers.get("Host", "")
             headers["X-Forwarded-For"] = self.client_address[0]
-            headers["X-Forwarded-Proto"] = "http"
+            headers["X-Forwarded-Proto"] = "https" if listener.tls else "http"
             headers["X-Forwarded-Port"] = str(route.port)
             started = time.monotonic()
             try:
@@ -478,7 +525,8 @@ class ElbListeners:
         return {
             "listeners": {
                 arn: {"address": listener.address, "dns_name": self._names[arn][0],
-                      "port": self._names[arn][1]}
+                      "port": self._names[arn][1],
+                      "protocol": "HTTPS" if listener.tls else "HTTP"}
                 for arn, listener in sorted(self._listeners.items())
             },
             "target_groups": groups,
@@ -515,10 +563,13 @@ class ElbListeners:
         for arn in [a for a in self._listeners if a not in routes]:
             self._listeners.pop(arn).close()
             self._names.pop(arn, None)
-        for arn, (route, dns_name, port) in routes.items():
+        for arn, (route, dns_name, port, tls) in routes.items():
             listener = self._listeners.get(arn)
+            if listener is not None and listener.tls != tls:  # a new certificate
+                self._listeners.pop(arn).close()
+                listener = None
             if listener is None:
-                listener = self._listeners[arn] = _Listener(self, arn)
+                listener = self._listeners[arn] = _Listener(self, arn, tls)
             listener.route = route
             self._names[arn] = (dns_name, port)
         minute = math.floor(now / MINUTE_S) * MINUTE_S
@@ -528,12 +579,14 @@ class ElbListeners:
             self._publish(self._minute, groups, states)
             self._minute = minute
 
-    def _read(self, now: float) -> tuple[dict[str, tuple[Route, str, int]], dict[str, _GroupView]]:
+    def _read(
+        self, now: float
+    ) -> tuple[dict[str, tuple[Route, str, int, Tls | None]], dict[str, _GroupView]]:
         """Under the lock: the routes of the HTTP listeners and every target group; each
         group gets the engine's health record, and its drains their end."""
         from moto.elbv2.models import elbv2_backends
 
-        routes: dict[str, tuple[Route, str, int]] = {}
+        routes: dict[str, tuple[Route, str, int, Tls | None]] = {}
         groups: dict[str, _GroupView] = {}
         health = self.checks.health()
         with self.lock:
@@ -546,10 +599,16 @@ class ElbListeners:
                                 for action in rule.actions:
                                     for tg in _group_arns(action):
                                         users.setdefault(tg, set()).add(balancer.arn)
-                            if str(fake.protocol).upper() != "HTTP":
+                            protocol = str(fake.protocol).upper()
+                            tls = None
+                            if protocol == "HTTPS":
+                                tls = _certificate(account, region, fake.certificate)
+                                if tls is None:
+                                    continue
+                            elif protocol != "HTTP":
                                 continue
                             route = _route(backend, fake, arn_suffix(balancer.arn))
-                            routes[arn] = (route, balancer.dns_name, int(fake.port))
+                            routes[arn] = (route, balancer.dns_name, int(fake.port), tls)
                     for arn, group in list(backend.target_groups.items()):
                         groups[arn] = self._group(account, region, group, users, health, now)
         return routes, groups

@@ -204,3 +204,51 @@ def test_a_listener_forwards_or_answers_as_alb(target: str) -> None:
     finally:
         listener.close()
         engine.close()
+
+
+def test_an_https_listener_terminates_tls_with_its_acm_certificate(target: str) -> None:
+    """moto's ACM issues a requested certificate with a key it generates; the listener
+    serves it (TLS 1.2 at the least) and forwards plain HTTP, saying the request came
+    over HTTPS."""
+    import socket
+    import ssl
+
+    import boto3
+    from moto import mock_aws
+
+    from deployer.emulator.engines.elb_listeners import _certificate
+
+    with mock_aws():
+        acm = boto3.client("acm", region_name="us-east-1")
+        arn = acm.request_certificate(DomainName="shop.example.com")["CertificateArn"]
+        tls = _certificate("123456789012", "us-east-1", arn)
+        assert _certificate("123456789012", "us-east-1", arn.replace("-", "0")) is None
+    assert tls is not None and b"BEGIN CERTIFICATE" in tls[0] and b"PRIVATE KEY" in tls[1]
+    known = {("10.0.0.2", 8080): target}
+    engine = ElbListeners(lambda ip, port: known.get((ip, port)), lock=threading.RLock())
+    engine.states = healthy(("blue", "10.0.0.2", 8080))
+    listener = _Listener(engine, "arn:listener/tls", tls)
+    try:
+        listener.route = Route([], Forward([("blue", 1, [("10.0.0.2", 8080)])]))
+        client = ssl.create_default_context()
+        client.check_hostname = False
+        client.verify_mode = ssl.CERT_NONE  # moto's issuer is no CA this machine trusts
+        host, port = listener.address.split(":")
+        with (
+            socket.create_connection((host, int(port)), timeout=5) as raw,
+            client.wrap_socket(raw) as wrapped,
+        ):
+            served = wrapped.getpeercert(binary_form=True)
+            assert wrapped.version() in ("TLSv1.2", "TLSv1.3")
+        assert served == ssl.PEM_cert_to_DER_cert(tls[0].decode())
+        with urllib.request.urlopen(
+            f"https://{listener.address}/health", timeout=5, context=client
+        ) as response:
+            assert response.status == 200
+            assert json.loads(response.read())["path"] == "/health"
+        # Plain HTTP to an HTTPS listener gets no answer.
+        with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
+            urllib.request.urlopen(f"http://{listener.address}/health", timeout=5)
+    finally:
+        listener.close()
+        engine.close()
