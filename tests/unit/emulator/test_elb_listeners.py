@@ -252,3 +252,48 @@ def test_an_https_listener_terminates_tls_with_its_acm_certificate(target: str) 
     finally:
         listener.close()
         engine.close()
+
+
+def test_the_engine_serves_an_https_listener_with_its_certificate() -> None:
+    """A round of the engine over moto: the HTTPS listener is served (its status says so)
+    with the certificate ACM issued; one whose certificate ACM no longer holds is not."""
+    import ssl
+
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=zone)[
+                "Subnet"
+            ]["SubnetId"]
+            for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))
+        ]
+        elbv2 = boto3.client("elbv2", region_name="us-east-1")
+        balancer = elbv2.create_load_balancer(Name="shop", Subnets=subnets)["LoadBalancers"][0]
+        acm = boto3.client("acm", region_name="us-east-1")
+        issued = acm.request_certificate(DomainName="shop.example.com")["CertificateArn"]
+        answer = {"StatusCode": "200", "MessageBody": "over tls", "ContentType": "text/plain"}
+        gone = acm.request_certificate(DomainName="old.example.com")["CertificateArn"]
+        for port, certificate in ((443, issued), (8443, gone)):
+            elbv2.create_listener(
+                LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTPS", Port=port,
+                Certificates=[{"CertificateArn": certificate}],
+                DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": answer}],
+            )  # fmt: skip
+        acm.delete_certificate(CertificateArn=gone)  # ACM no longer holds it
+        engine = ElbListeners(lambda _ip, _port: None, lock=threading.RLock())
+        try:
+            engine.reconcile()
+            served = list(engine.status()["listeners"].values())
+            assert [(s["port"], s["protocol"]) for s in served] == [(443, "HTTPS")]
+            client = ssl.create_default_context()
+            client.check_hostname = False
+            client.verify_mode = ssl.CERT_NONE
+            url = f"https://{served[0]['address']}/"
+            with urllib.request.urlopen(url, timeout=5, context=client) as response:
+                assert response.read() == b"over tls"
+        finally:
+            engine.close()
