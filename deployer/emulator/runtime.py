@@ -336,3 +336,15 @@ def clean_up(state_dir: Path, pid: int | None) -> None:
     if folder.exists() or pid:
         remove_owned(str(folder.resolve()))
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def docker_nanos(stamp: str) -> int:
+    """Docker's RFC 3339 timestamp (up to nanoseconds, trailing zeros trimmed) -> epoch ns."""
+    import datetime
+
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    try:
+        moment = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.UTC)
+    except ValueError:
+        return 0
+    return int(moment.timestamp()) * 10**9 + int((fraction or "0")[:9].ljust(9, "0"))

@@ -653,15 +653,9 @@ def _issue_token(account: str, arn: str) -> str:
 
 
 def _nanos(stamp: str) -> int:
-    """Docker's RFC 3339 timestamp (up to nanoseconds, trailing zeros trimmed) -> epoch ns."""
-    import datetime
+    from deployer.emulator.runtime import docker_nanos
 
-    whole, _, fraction = stamp.rstrip("Z").partition(".")
-    try:
-        moment = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.UTC)
-    except ValueError:
-        return 0
-    return int(moment.timestamp()) * 10**9 + int((fraction or "0")[:9].ljust(9, "0"))
+    return docker_nanos(stamp)
 
 
 def _millis(stamp: str) -> int:

@@ -533,12 +533,9 @@ def _log_lines(output: str, default: int) -> list[tuple[int, str]]:
 
 
 def _millis(stamp: str) -> int:
-    whole, _, fraction = stamp.rstrip("Z").partition(".")
-    try:
-        moment = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.UTC)
-    except ValueError:
-        return 0
-    return int(moment.timestamp()) * 1000 + int((fraction or "0")[:3].ljust(3, "0"))
+    from deployer.emulator.runtime import docker_nanos
+
+    return docker_nanos(stamp) // 10**6
 
 
 # ---------------------------------------------------------------------------
