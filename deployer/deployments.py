@@ -424,7 +424,7 @@ class History:
                 d.info.get("creator") or "",
                 d.outcome,
                 d.describe_task_definition(),
-                ", ".join(d.images),
+                ", ".join(i.rsplit("/", 1)[-1] for i in d.images),  # the JSON has them whole
             )
             for d in self.deployments
         ]
@@ -587,16 +587,16 @@ class Follower:
         deployment_id: str,
         *,
         progress: Callable[[str], None] | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
         poll_seconds: float = 3.0,
         timeout: float = 3600.0,
     ) -> None:
         self.codedeploy = scope.codedeploy
         self.result = Followed(deployment_id)
         self.progress = progress or (lambda _line: None)
-        self.clock = clock
-        self.sleep = sleep
+        self.clock = clock or time.time
+        self.sleep = sleep or time.sleep
         self.poll_seconds = poll_seconds
         self.timeout = timeout
         self._seen: dict[str, str] = {}  # lifecycle event -> last status said
