@@ -1,7 +1,11 @@
-"""ECS runs tasks: each task set's desired count runs as containers on the Docker engine.
+"""ECS runs tasks: each service's and task set's desired count runs as containers on the
+Docker engine.
 
 Reproduces, after the ECS developer guide (service scheduler, task lifecycle,
-"Stopped tasks errors", specifying sensitive data with Parameter Store):
+"Stopped tasks errors", specifying sensitive data with Parameter Store, "Deploy
+Amazon ECS services by replacing tasks", "How the Amazon ECS deployment circuit
+breaker detects failures") and the API reference (DeploymentConfiguration,
+Deployment, DeploymentCircuitBreaker):
 
 * the service scheduler keeps each task set of a service (the CODE_DEPLOY
   controller's PRIMARY and replacement sets) at its computed desired count, the
@@ -39,10 +43,42 @@ Reproduces, after the ECS developer guide (service scheduler, task lifecycle,
   ECS does not monitor it); a task whose essential container turns UNHEALTHY is
   stopped, "Task failed container health checks", and replaced.
 
-Left out (issue 11's later slices): services with
-the ECS deployment controller (only task sets are scheduled), placement and
-capacity, task-level CPU and memory limits, the task role's credentials inside
-the container.
+* a service with the ECS deployment controller (rolling update) runs its PRIMARY
+  deployment's task definition at the desired count: tasks ``startedBy`` the
+  deployment id (``ecs-svc/<number>``), group ``service:NAME``, the service's network
+  configuration, registered with its target groups. After an UpdateService that
+  starts a deployment (``patches/ecs_service_deployments.py``) each round first
+  stops tasks of the older (ACTIVE) deployments: those not healthy at once, healthy
+  ones while more than ``minimumHealthyPercent`` of the desired count (rounded up)
+  stay healthy, then starts new tasks while the service's tasks stay within
+  ``maximumPercent`` (rounded down). Stopped ones get "Scaling activity initiated by
+  (deployment ID)", stop code ServiceSchedulerInitiated, and leave their target groups
+  (draining). Healthy: the containers run, an essential container's health check
+  (where defined) is HEALTHY, and behind a load balancer every target group reports
+  the task ``healthy`` (the elbv2 backend's DescribeTargetHealth); without either,
+  40 seconds after it started. A deployment left without tasks goes; the PRIMARY is
+  COMPLETED ("ECS deployment ID completed.") once it is the only one and its desired
+  count of tasks is healthy. The deployments' and the service's ``runningCount`` and
+  ``pendingCount`` follow the tasks (running: their containers run), the PRIMARY's
+  ``failedTasks`` its tasks that failed to start, exited or failed their health
+  checks; service events name the tasks started and stopped, the targets registered,
+  the completed deployment and the steady state. A deleted service's tasks stop;
+* the deployment circuit breaker, when enabled: at ``failedTasks`` of half the
+  desired count (rounded up, at least 3, at most 200) the PRIMARY is FAILED ("ECS
+  deployment circuit breaker: tasks failed to start.") and starts no more tasks;
+  with ``rollback`` a new PRIMARY deployment returns to the last COMPLETED
+  deployment's task definition ("ECS deployment circuit breaker: rolling back to
+  deploymentId ID.").
+
+Left out (issue 11's later slices): placement and capacity (an EC2 service without
+container instances gets an event, no task), task-level CPU and memory limits, the
+task role's credentials inside the container. Of rolling updates: stopping tasks
+that turn unhealthy in their target groups, the health check grace period, the
+circuit breaker's resetOnHealthyTask (failures are counted over the whole
+deployment) and CloudWatch alarms as deployment triggers, Classic Load Balancers,
+propagated tags, service events word for word where AWS documents no wording (ours
+follow the form of those ECS writes), and the time a stopping task takes to drain:
+it is stopped at once while its target drains in the load balancer.
 """
 
 from __future__ import annotations
@@ -69,6 +105,11 @@ LABEL_CONTAINER = "io.deployer.ecs-container"
 ROUND_S = 2.0
 BACKOFF_FIRST_S = 10.0
 BACKOFF_MAX_S = 900.0
+#: How long a task without a health check runs before it counts as healthy (ECS: 40 s).
+HEALTHY_AFTER_S = 40.0
+#: Stop codes (and the reason) of a task that failed, for a deployment's failedTasks.
+FAILED_STOP_CODES = ("TaskFailedToStart", "EssentialContainerExited")
+UNHEALTHY_REASON = "Task failed container health checks"
 
 Docker = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -140,6 +181,10 @@ class EcsTasks:
         self._shipped: dict[str, str] = {}
         #: service ARN -> emulated time of its last metric datapoints
         self._published: dict[str, float] = {}
+        #: task ARN -> emulated time its containers started
+        self._up_since: dict[str, float] = {}
+        #: service ARN -> (id, task definition) of its last COMPLETED deployment
+        self._completed: dict[str, tuple[str, str]] = {}
 
     # -- the engine protocol ---------------------------------------------------------
     def start(self, scheduler: Scheduler) -> None:
@@ -203,6 +248,7 @@ class EcsTasks:
                         _deregister(account, region, ip)
                 self._remove(entries)
                 self.endpoints.pop(arn, None)
+                self._up_since.pop(arn, None)
         for task in planned:
             entries = running.get(task.arn, [])
             if task.failure:
@@ -238,11 +284,15 @@ class EcsTasks:
         return found
 
     def _schedule(self) -> None:
+        from deployer.emulator.patches.ecs_service_deployments import uses_ecs_controller
         from deployer.emulator.patches.ecs_task_set_tasks import _targets
 
         now = self._now()
         for account, region, backend in self._ecs():
             for service in list(backend.services.values()):
+                if uses_ecs_controller(service):
+                    self._roll(account, region, backend, service)
+                    continue
                 if getattr(service, "status", "ACTIVE") != "ACTIVE":
                     continue
                 key = f"{account}/{region}/{service.arn}"
@@ -280,6 +330,256 @@ class EcsTasks:
                     elbv2 = _elbv2(account, region)
                     for arn, targets in _targets(task_set, started).items():
                         elbv2.register_targets(arn, targets)
+
+    # -- under the lock: a rolling-update (ECS controller) service ---------------------------
+    def _roll(self, account: str, region: str, backend: Any, service: Any) -> None:
+        """One step of the service scheduler for a service with the ECS deployment
+        controller: scale its PRIMARY deployment to the desired count within
+        maximumPercent, drain the other deployments while minimumHealthyPercent of it
+        stays healthy, then report the counts and the rollout (see the module docstring)."""
+        from deployer.emulator.patches.ecs_service_deployments import configuration
+
+        deployments = list(service.deployments)
+        primary = next((d for d in deployments if d["status"] == "PRIMARY"), None)
+        live = service.status == "ACTIVE" and primary is not None and primary["taskDefinition"]
+        desired = int(service.desired_count) if live else 0  # a deleted service: none
+        config = configuration(getattr(service, "deployment_configuration", None))
+        maximum = math.floor(desired * int(config["maximumPercent"]) / 100)
+        minimum = math.ceil(desired * int(config["minimumHealthyPercent"]) / 100)
+        now = self._now()
+
+        def tasks_of(deployment: dict[str, Any] | None) -> list[Any]:
+            if deployment is None:
+                return []
+            return [
+                t
+                for t in backend.tasks.get(service.cluster_name, {}).values()
+                if t.started_by == deployment["id"] and t.desired_status == "RUNNING"
+            ]
+
+        new = tasks_of(primary) if live else []
+        old = [t for d in deployments if d is not primary or not live for t in tasks_of(d)]
+        healthy = {
+            t.task_arn: self._healthy(account, region, backend, service, t) for t in new + old
+        }
+        stopping: list[Any] = []
+        if len(new) > desired:  # scaled in: the least healthy go first
+            new.sort(key=lambda t: healthy[t.task_arn])
+            stopping += new[: len(new) - desired]
+            new = new[len(new) - desired :]
+        count = sum(healthy[t.task_arn] for t in new + old)
+        kept: list[Any] = []
+        for task in sorted(old, key=lambda t: healthy[t.task_arn]):
+            if not healthy[task.task_arn]:
+                stopping.append(task)  # counts for nothing: replaced, not waited for
+            elif count > minimum:
+                stopping.append(task)
+                count -= 1
+            else:
+                kept.append(task)
+        if stopping:
+            self._scale_in(account, region, backend, service, stopping)
+
+        if primary is not None and live:
+            self._circuit_breaker(backend, service, primary, config, desired)
+            room = min(desired - len(new), maximum - len(new) - len(kept))
+            _failures, not_before = self._backoff.get(f"{account}/{region}/{service.arn}", (0, 0))
+            if room > 0 and now >= not_before and primary["rolloutState"] != "FAILED":
+                new += self._scale_out(account, region, backend, service, primary, room)
+
+        # Counts, the deployments drained, the rollout's end.
+        for deployment in deployments:
+            mine = tasks_of(deployment)
+            running = sum(1 for t in mine if t.task_arn in self.endpoints)
+            counts = {
+                "desiredCount": desired if deployment is primary else len(mine),
+                "runningCount": running,
+                "pendingCount": len(mine) - running,
+            }
+            if any(deployment.get(k) != v for k, v in counts.items()):
+                deployment.update(counts, updatedAt=_stamp(now))
+            if deployment is not primary and not mine:
+                service.deployments.remove(deployment)
+        service.running_count = sum(d["runningCount"] for d in service.deployments)
+        service.pending_count = sum(d["pendingCount"] for d in service.deployments)
+        if (
+            primary is not None
+            and live
+            and primary["rolloutState"] == "IN_PROGRESS"
+            and service.deployments == [primary]
+            and len(new) == desired
+            and all(healthy.get(t.task_arn, False) for t in new)
+        ):
+            primary["rolloutState"] = "COMPLETED"
+            primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
+            primary["updatedAt"] = _stamp(now)
+            self._completed[service.arn] = (primary["id"], primary["taskDefinition"])
+            self._event(
+                service, f"(service {service.name}) ({_named(primary)}) deployment completed."
+            )
+            self._event(service, f"(service {service.name}) has reached a steady state.")
+
+    def _healthy(self, account: str, region: str, backend: Any, service: Any, task: Any) -> bool:
+        """Whether a task counts towards minimumHealthyPercent: its containers run; an
+        essential container's health check (where defined) says HEALTHY; behind a load
+        balancer, every target group of the service reports it healthy; else it has run
+        for 40 seconds."""
+        from deployer.emulator.patches.ecs_task_set_tasks import _private_ip
+
+        if task.last_status != "RUNNING" or task.task_arn not in self.endpoints:
+            return False
+        status = getattr(task, "health_status", "UNKNOWN")
+        definition = backend.describe_task_definition(task.task_definition_arn)
+        checked = any(
+            c.get("healthCheck") and c.get("essential", True)
+            for c in definition.container_definitions
+        )
+        if status == "UNHEALTHY" or (checked and status != "HEALTHY"):
+            return False
+        groups = [b for b in service.load_balancers or [] if b.get("targetGroupArn")]
+        if groups:
+            ip = _private_ip(task)
+            if ip is None:
+                return False
+            elbv2 = _elbv2(account, region)
+            for balancer in groups:
+                target = {"Id": ip, "Port": int(balancer.get("containerPort") or 80)}
+                try:
+                    (health,) = elbv2.describe_target_health(balancer["targetGroupArn"], [target])
+                except Exception:  # the target group is gone
+                    return False
+                if health.status != "healthy":
+                    return False
+            return True
+        if checked:
+            return True
+        return self._now() - self._up_since.get(task.task_arn, self._now()) >= HEALTHY_AFTER_S
+
+    def _scale_out(
+        self, account: str, region: str, backend: Any, service: Any, primary: Any, count: int
+    ) -> list[Any]:
+        from deployer.emulator.patches.ecs_task_set_tasks import _targets
+
+        try:
+            started: list[Any] = backend.run_task(
+                cluster_str=service.cluster_name,
+                task_definition_str=primary["taskDefinition"],
+                count=count,
+                overrides=None,
+                started_by=primary["id"],
+                tags=None,
+                launch_type=service.launch_type,
+                networking_configuration=service.network_configuration or None,
+                group=f"service:{service.name}",
+                platform_version=service.platform_version,
+            )
+        except Exception as exc:  # moto cannot place it (an EC2 service without instances)
+            self._event(
+                service, f"(service {service.name}) was unable to place a task. Reason: {exc}."
+            )
+            return []
+        if not started:
+            return []
+        elbv2 = _elbv2(account, region)
+        for arn, targets in _targets(service, started).items():
+            elbv2.register_targets(arn, targets)
+            self._event(
+                service,
+                f"(service {service.name}) registered {len(targets)} targets in "
+                f"(target-group {arn})",
+            )
+        self._event(
+            service,
+            f"(service {service.name}) has started {len(started)} tasks: "
+            + " ".join(f"(task {_task_id(t)})" for t in started)
+            + ".",
+        )
+        return started
+
+    def _scale_in(
+        self, account: str, region: str, backend: Any, service: Any, tasks: list[Any]
+    ) -> None:
+        from deployer.emulator.patches.ecs_task_set_tasks import _private_ip
+
+        for task in tasks:
+            backend.stop_task(
+                service.cluster_name,
+                task.task_arn,
+                f"Scaling activity initiated by (deployment {task.started_by})",
+            )
+            task.stop_code = "ServiceSchedulerInitiated"
+            for container in task.containers:
+                container.last_status = "STOPPED"
+            ip = _private_ip(task)
+            if ip:  # out of the target groups first: it drains
+                _deregister(account, region, ip)
+        self._event(
+            service,
+            f"(service {service.name}) has stopped {len(tasks)} running tasks: "
+            + " ".join(f"(task {_task_id(t)})" for t in tasks)
+            + ".",
+        )
+
+    def _circuit_breaker(
+        self,
+        backend: Any,
+        service: Any,
+        primary: dict[str, Any],
+        config: dict[str, Any],
+        desired: int,
+    ) -> None:
+        """The deployment's failed tasks; past the breaker's threshold (half the desired
+        count, at least 3, at most 200) the deployment FAILED, and rolls back to the last
+        completed one when the breaker says so."""
+        from deployer.emulator.patches.ecs_service_deployments import new_deployment
+
+        failed = 0
+        for task in backend.tasks.get(service.cluster_name, {}).values():
+            if task.started_by != primary["id"] or task.desired_status != "STOPPED":
+                continue
+            if (
+                getattr(task, "stop_code", None) in FAILED_STOP_CODES
+                or task.stopped_reason == UNHEALTHY_REASON
+            ):
+                failed += 1
+        primary["failedTasks"] = failed
+        breaker = config.get("deploymentCircuitBreaker") or {}
+        threshold = min(max(math.ceil(desired * 0.5), 3), 200)
+        if not breaker.get("enable") or primary["rolloutState"] != "IN_PROGRESS":
+            return
+        if failed < threshold:
+            return
+        primary["rolloutState"] = "FAILED"
+        primary["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
+        primary["updatedAt"] = _stamp(self._now())
+        self._event(
+            service,
+            f"(service {service.name}) ({_named(primary)}) deployment failed: "
+            "tasks failed to start.",
+        )
+        last = self._completed.get(service.arn)
+        if breaker.get("rollback") and last is not None:
+            rollback = new_deployment(
+                service,
+                last[1],
+                _stamp(self._now()),
+                f"ECS deployment circuit breaker: rolling back to deploymentId {last[0]}.",
+            )
+            service.task_definition = last[1]
+            self._event(
+                service,
+                f"(service {service.name}) ({_named(rollback)}) rolling back to "
+                f"deployment {last[0]}.",
+            )
+
+    def _event(self, service: Any, message: str) -> None:
+        """A service event, newest first, as DescribeServices lists them (the last 100)."""
+        import uuid
+
+        service.events.insert(
+            0, {"id": str(uuid.uuid4()), "createdAt": _stamp(self._now()), "message": message}
+        )
+        del service.events[100:]
 
     def _planned(self) -> list[Planned]:
         from deployer.emulator.patches.ecs_task_set_tasks import _private_ip
@@ -423,6 +723,7 @@ class EcsTasks:
                 if mapped:
                     ports[port] = mapped[0]
         self.endpoints[task.arn] = ports
+        self._up_since[task.arn] = self._now()
         if task.ip:
             self._ips[task.arn] = task.ip
         self.started += 1
@@ -486,6 +787,7 @@ class EcsTasks:
                     continue
                 self._published[service.arn] = now
                 ids = {t.id for t in service.task_sets}
+                ids |= {d["id"] for d in getattr(service, "deployments", None) or []}
                 tasks = [
                     t
                     for t in backend.tasks.get(service.cluster_name, {}).values()
@@ -559,6 +861,7 @@ class EcsTasks:
                     self._backoff[key] = (failures + 1, self._now() + delay)
         self.endpoints.pop(task.arn, None)
         self._ips.pop(task.arn, None)
+        self._up_since.pop(task.arn, None)
         self.stopped += 1
         log.info("ecs-tasks: %s stopped: %s", task.arn, reason)
 
@@ -660,6 +963,21 @@ def _nanos(stamp: str) -> int:
 
 def _millis(stamp: str) -> int:
     return _nanos(stamp) // 10**6
+
+
+def _stamp(now: float) -> Any:
+    """An emulated epoch time as the datetime moto's models keep."""
+    import datetime
+
+    return datetime.datetime.fromtimestamp(now, datetime.UTC)
+
+
+def _task_id(task: Any) -> str:
+    return str(task.task_arn).rsplit("/", 1)[-1]
+
+
+def _named(deployment: dict[str, Any]) -> str:
+    return f"deployment {deployment['id']}"
 
 
 def _exit_code(status: str) -> int | None:

@@ -1,8 +1,9 @@
 """The ecs-tasks engine's service scheduler and task lifecycle, with a fake Docker CLI.
 
 In a separate interpreter (the patches must not leak into this one's moto): moto with
-the fidelity patches, a CODE_DEPLOY service (so a PRIMARY task set), and the engine's
-rounds run by hand. tests/runtime/test_ecs_tasks.py runs the same with the real engine.
+the fidelity patches, a CODE_DEPLOY service (so a PRIMARY task set) or services with the
+ECS deployment controller (rolling updates), and the engine's rounds run by hand.
+tests/runtime/test_ecs_tasks.py runs the task set half with the real engine.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 
-SCRIPT = r"""
+PRELUDE = r"""
 import json, subprocess, threading, tempfile
 from pathlib import Path
 from deployer.emulator import patches
@@ -60,6 +61,11 @@ class Clock:
     def now(self):
         return self.now_value
 
+"""
+
+SCRIPT = (
+    PRELUDE
+    + r"""
 with mock_aws():
     ec2 = boto3.client("ec2", region_name="us-east-1")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -152,11 +158,176 @@ with mock_aws():
     out["checked_before"] = checked["taskArn"]
     print(json.dumps(out))
 """
+)
+
+ROLLING = (
+    PRELUDE
+    + r"""
+from deployer.emulator.patches import elbv2_target_health_checks as checks
+
+def task_def(family, image):
+    return ecs.register_task_definition(
+        family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+        memory="512", containerDefinitions=[{"name": "app", "image": image, "essential": True,
+                                             "portMappings": [{"containerPort": 8080}]}],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+with mock_aws():
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="g", Description="g", VpcId=vpc)["GroupId"]
+    network = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}}
+    elbv2 = boto3.client("elbv2", region_name="us-east-1")
+    target_group = elbv2.create_target_group(Name="web", Protocol="HTTP", Port=8080, VpcId=vpc,
+                                             TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    ecs = boto3.client("ecs", region_name="us-east-1")
+    ecs.create_cluster(clusterName="c")
+    image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/app:"
+    clock = Clock()
+    engine = EcsTasks("/o", Path(tempfile.mkdtemp()), docker=fake, lock=threading.RLock(),
+                      issue_token=lambda account, arn: "pw")
+    engine._scheduler = clock
+    out = {}
+
+    def describe(name):
+        return ecs.describe_services(cluster="c", services=[name])["services"][0]
+
+    def tasks(name, status="RUNNING"):
+        arns = ecs.list_tasks(cluster="c", serviceName=name, desiredStatus=status)["taskArns"]
+        return ecs.describe_tasks(cluster="c", tasks=arns)["tasks"] if arns else []
+
+    def by_deployment(name):
+        found = {}
+        for t in tasks(name):
+            found.setdefault(t["startedBy"], []).append(t["taskArn"])
+        return {k: len(v) for k, v in found.items()}
+
+    def ip(task):
+        return next(d["value"] for a in task["attachments"] for d in a["details"]
+                    if d["name"] == "privateIPv4Address")
+
+    def health(healthy_ips):
+        # The load balancer's checks: these targets healthy, the others still initial.
+        from moto.elbv2.models import elbv2_backends
+        tg = elbv2_backends["123456789012"]["us-east-1"].target_groups[target_group]
+        checks.record(tg, {i: checks.Health("healthy") for i in healthy_ips})
+
+    def registered():
+        found = elbv2.describe_target_health(TargetGroupArn=target_group)
+        return {t["Target"]["Id"]: t["TargetHealth"]["State"]
+                for t in found["TargetHealthDescriptions"]}
+
+    def brief(name):
+        d = describe(name)
+        return {"running": d["runningCount"], "pending": d["pendingCount"],
+                "deployments": [(x["status"], x["rolloutState"], x["desiredCount"],
+                                 x["runningCount"], x["taskDefinition"].rsplit("/", 1)[-1])
+                                for x in d["deployments"]]}
+
+    # The web service: the ECS controller by default, behind a target group, 200/100.
+    v1 = task_def("web", image + "v1")
+    ecs.create_service(cluster="c", serviceName="web", taskDefinition=v1, desiredCount=2,
+                       launchType="FARGATE", networkConfiguration=network,
+                       loadBalancers=[{"targetGroupArn": target_group, "containerName": "app",
+                                       "containerPort": 8080}])
+    first = describe("web")["deployments"][0]["id"]
+    engine.reconcile()
+    started = tasks("web")
+    out["first"] = {"started_by": sorted({t["startedBy"] for t in started}), "deployment": first,
+                    "group": sorted({t["group"] for t in started}), "count": len(started),
+                    "registered": sorted(registered()) == sorted(ip(t) for t in started),
+                    "service": brief("web")}
+    health([ip(t) for t in started])
+    engine.reconcile()
+    web = describe("web")
+    out["steady"] = {**brief("web"), "reason": web["deployments"][0]["rolloutStateReason"],
+                     "events": [e["message"] for e in web["events"]][:2]}
+
+    # A new task definition: a rolling update.
+    v2 = task_def("web", image + "v2")
+    ecs.update_service(cluster="c", service="web", taskDefinition=v2)
+    second = describe("web")["deployments"][0]["id"]
+    engine.reconcile()
+    out["surge"] = {**brief("web"), "tasks": by_deployment("web"), "second": second}
+    engine.reconcile()
+    out["waiting"] = by_deployment("web")  # the new tasks are not healthy in the group yet
+    new = [t for t in tasks("web") if t["startedBy"] == second]
+    old_ips = [ip(t) for t in started]
+    health(old_ips + [ip(new[0])])
+    engine.reconcile()
+    stopped = [t for t in tasks("web", "STOPPED") if t["startedBy"] == first]
+    out["one_old_stopped"] = {
+        "tasks": by_deployment("web"),
+        "stopped": [(t["stoppedReason"], t.get("stopCode")) for t in stopped],
+        "deregistered": [registered().get(ip(t)) for t in stopped],
+        "service": brief("web"),
+    }
+    health(old_ips + [ip(t) for t in new])
+    engine.reconcile()
+    web = describe("web")
+    out["rolled"] = {**brief("web"), "tasks": by_deployment("web"),
+                     "reason": web["deployments"][0]["rolloutStateReason"],
+                     "events": [e["message"] for e in web["events"]][:2]}
+
+    # minimumHealthyPercent 50, maximumPercent 100: stop first, then start.
+    ecs.create_service(cluster="c", serviceName="lean",
+                       taskDefinition=task_def("lean", image + "v1"),
+                       desiredCount=2, launchType="FARGATE", networkConfiguration=network,
+                       deploymentConfiguration={"maximumPercent": 100,
+                                                "minimumHealthyPercent": 50})
+    engine.reconcile()
+    engine.reconcile()
+    out["lean_young"] = brief("lean")["deployments"][0][1]  # not 40 s old: not healthy yet
+    clock.now_value += 41
+    engine.reconcile()
+    lean_first = describe("lean")["deployments"][0]
+    ecs.update_service(cluster="c", service="lean", taskDefinition=task_def("lean", image + "v2"))
+    lean_second = describe("lean")["deployments"][0]["id"]
+    engine.reconcile()
+    out["lean"] = {"first": lean_first["rolloutState"], "tasks": by_deployment("lean"),
+                   "old": lean_first["id"], "new": lean_second}
+    for _ in range(3):
+        clock.now_value += 41
+        engine.reconcile()
+    out["lean_done"] = {**brief("lean"), "tasks": by_deployment("lean")}
+
+    # The circuit breaker: a task definition whose image cannot be pulled, rolled back.
+    ecs.create_service(cluster="c", serviceName="guarded",
+                       taskDefinition=task_def("guarded", image + "v1"), desiredCount=2,
+                       launchType="FARGATE", networkConfiguration=network,
+                       deploymentConfiguration={"deploymentCircuitBreaker":
+                                                {"enable": True, "rollback": True}})
+    engine.reconcile()
+    clock.now_value += 41
+    engine.reconcile()
+    good = describe("guarded")["deployments"][0]
+    ecs.update_service(cluster="c", service="guarded",
+                       taskDefinition=task_def("guarded", image + "missing"))
+    for _ in range(10):  # back-off between the failed attempts: 10 s, then 20 s
+        clock.now_value += 11
+        engine.reconcile()
+        guarded = describe("guarded")
+        if any(d["rolloutState"] == "FAILED" for d in guarded["deployments"]):
+            break
+    out["breaker"] = {"good": good["id"], "good_state": good["rolloutState"],
+                      "deployments": [(d["status"], d["rolloutState"], d["rolloutStateReason"],
+                                       d["taskDefinition"].rsplit("/", 1)[-1], d["failedTasks"])
+                                      for d in guarded["deployments"]],
+                      "task_definition": guarded["taskDefinition"].rsplit("/", 1)[-1],
+                      "events": [e["message"] for e in guarded["events"]][:3]}
+    for _ in range(3):
+        clock.now_value += 41
+        engine.reconcile()
+    out["recovered"] = brief("guarded")
+    print(json.dumps(out))
+"""
+)
 
 
-def run() -> dict[str, object]:
+def run(script: str = SCRIPT) -> dict[str, object]:
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300,
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
         check=False, cwd=ROOT,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -208,3 +379,83 @@ def test_the_scheduler_and_the_task_lifecycle() -> None:
     ]  # fmt: skip
     after = out["checked_after"]
     assert isinstance(after, list) and len(after) == 1 and after != [out["checked_before"]]
+
+
+def test_a_rolling_update_service_replaces_its_tasks() -> None:
+    out = run(ROLLING)
+    first = out["first"]
+    assert isinstance(first, dict)
+    # The desired count, started by the service's deployment, in its target group; the
+    # containers run after the round that started them: pending until then.
+    assert first["started_by"] == [first["deployment"]] and first["group"] == ["service:web"]
+    assert first["count"] == 2 and first["registered"] is True
+    assert first["service"] == {
+        "running": 0, "pending": 2, "deployments": [["PRIMARY", "IN_PROGRESS", 2, 0, "web:1"]]
+    }  # fmt: skip
+    steady = out["steady"]
+    assert isinstance(steady, dict)
+    assert steady["deployments"] == [["PRIMARY", "COMPLETED", 2, 2, "web:1"]]
+    assert steady["running"] == 2 and steady["pending"] == 0
+    assert steady["reason"] == f"ECS deployment {first['deployment']} completed."
+    assert steady["events"] == [
+        "(service web) has reached a steady state.",
+        f"(service web) (deployment {first['deployment']}) deployment completed.",
+    ]
+    # UpdateService: maximumPercent 200 starts the new tasks beside the old ones.
+    surge = out["surge"]
+    assert isinstance(surge, dict)
+    assert surge["deployments"] == [
+        ["PRIMARY", "IN_PROGRESS", 2, 0, "web:2"], ["ACTIVE", "COMPLETED", 2, 2, "web:1"]
+    ]  # fmt: skip
+    assert surge["tasks"] == {first["deployment"]: 2, surge["second"]: 2}
+    # minimumHealthyPercent 100: no old task stops before a new one is healthy in the group.
+    assert out["waiting"] == {first["deployment"]: 2, surge["second"]: 2}
+    one = out["one_old_stopped"]
+    assert isinstance(one, dict)
+    assert one["tasks"] == {first["deployment"]: 1, surge["second"]: 2}
+    assert one["stopped"] == [
+        [f"Scaling activity initiated by (deployment {first['deployment']})",
+         "ServiceSchedulerInitiated"]
+    ]  # fmt: skip
+    assert one["deregistered"] == ["draining"]
+    assert one["service"]["deployments"] == [
+        ["PRIMARY", "IN_PROGRESS", 2, 2, "web:2"], ["ACTIVE", "COMPLETED", 1, 1, "web:1"]
+    ]  # fmt: skip
+    # Every new task healthy: the last old one stops, its deployment goes, the rollout ends.
+    rolled = out["rolled"]
+    assert isinstance(rolled, dict)
+    assert rolled["deployments"] == [["PRIMARY", "COMPLETED", 2, 2, "web:2"]]
+    assert rolled["tasks"] == {surge["second"]: 2}
+    assert rolled["reason"] == f"ECS deployment {surge['second']} completed."
+
+    # Without a load balancer or health check a task counts as healthy after 40 s.
+    assert out["lean_young"] == "IN_PROGRESS"
+    # 50/100: one old task stops to make room, one new starts in its place.
+    lean = out["lean"]
+    assert isinstance(lean, dict)
+    assert lean["first"] == "COMPLETED"
+    assert lean["tasks"] == {lean["old"]: 1, lean["new"]: 1}
+    done = out["lean_done"]
+    assert isinstance(done, dict)
+    assert done["deployments"] == [["PRIMARY", "COMPLETED", 2, 2, "lean:2"]]
+    assert done["tasks"] == {lean["new"]: 2}
+
+    # The circuit breaker: 4 tasks failed (threshold 3), the deployment FAILED, and a new
+    # deployment rolls back to the last completed one's task definition.
+    breaker = out["breaker"]
+    assert isinstance(breaker, dict)
+    assert breaker["good_state"] == "COMPLETED"
+    rollback, failed, good = breaker["deployments"]
+    assert rollback[:2] == ["PRIMARY", "IN_PROGRESS"] and rollback[3] == "guarded:1"
+    assert rollback[2] == (
+        f"ECS deployment circuit breaker: rolling back to deploymentId {breaker['good']}."
+    )
+    assert failed == [
+        "ACTIVE", "FAILED", "ECS deployment circuit breaker: tasks failed to start.",
+        "guarded:2", 4,
+    ]  # fmt: skip
+    assert good[:2] == ["ACTIVE", "COMPLETED"] and good[3] == "guarded:1"
+    assert breaker["task_definition"] == "guarded:1"
+    assert out["recovered"] == {
+        "running": 2, "pending": 0, "deployments": [["PRIMARY", "COMPLETED", 2, 2, "guarded:1"]]
+    }  # fmt: skip
