@@ -621,13 +621,15 @@ class Follower:
                     )["deploymentInfo"]
                 )
                 self.result.info = info
-                self._lifecycle_events()
                 status = str(info.get("status", ""))
+                if status in statuses.FINISHED:  # the last events, then how it ended
+                    self._lifecycle_events()
+                    self._say(f"deployment {self.result.deployment_id}", status, _why(info))
+                    return self.result
                 if status != last_status:
                     last_status = status
                     self._say(f"deployment {self.result.deployment_id}", status, _why(info))
-                if status in statuses.FINISHED:
-                    return self.result
+                self._lifecycle_events()
                 if self.clock() >= deadline:
                     self.result.ending = TIMEOUT
                     return self.result
