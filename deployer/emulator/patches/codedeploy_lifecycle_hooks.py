@@ -14,10 +14,14 @@ deployment (status ``Failed``, error code ``HOOK_EXECUTION_FAILURE``) and, when
 the deployment rolls back on ``DEPLOYMENT_FAILURE``, starts the rollback
 deployment linked through ``rollbackInfo``.
 
-AWS accepts only execution ids it issued when it invoked the hook. The emulator
-has no engine that invokes hooks, so it accepts the first report of any id for
-an active deployment (the caller playing CodeDeploy, such as ``deployer drill``,
-makes the id up) and records it on the deployment.
+AWS accepts only execution ids it issued when it invoked the hook. A deployment
+run by the emulator's CodeDeploy engine (``engines/codedeploy.py``) has the ids
+the engine issued (``deployer_hook_executions``): a report for another id is
+``InvalidLifecycleEventHookExecutionIdException``, a report is recorded there
+and the engine acts on it (fails and rolls back, or goes on) on its next round.
+A deployment no engine runs (an emulator without the runtime) accepts the first
+report of any id (the caller playing CodeDeploy makes the id up) and a
+``Failed`` report fails it at once, as above.
 """
 
 from __future__ import annotations
@@ -58,6 +62,25 @@ def apply() -> None:
                 "InvalidLifecycleEventHookExecutionStatusException",
                 f"The status {status} is not valid: report Succeeded or Failed.",
             )
+        issued: dict[str, dict[str, str]] | None = getattr(
+            deployment, "deployer_hook_executions", None
+        )
+        if issued is not None:
+            execution = issued.get(execution_id)
+            if execution is None:
+                raise state.error(
+                    "InvalidLifecycleEventHookExecutionIdException",
+                    f"The lifecycle event hook execution ID {execution_id} is not valid for "
+                    f"deployment {deployment.deployment_id}.",
+                )
+            if execution["status"] != "Pending" or deployment.status in statuses.FINISHED:
+                raise state.error(
+                    "LifecycleEventAlreadyCompletedException",
+                    f"The lifecycle event hook execution {execution_id} of deployment "
+                    f"{deployment.deployment_id} has already completed.",
+                )
+            execution["status"] = status
+            return ActionResult({"lifecycleEventHookExecutionId": execution_id})
         reported: dict[str, str] = getattr(deployment, "deployer_hooks", None) or {}
         deployment.deployer_hooks = reported
         if execution_id in reported or deployment.status in statuses.FINISHED:
