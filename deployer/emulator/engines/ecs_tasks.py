@@ -71,7 +71,8 @@ Deployment, DeploymentCircuitBreaker):
   deploymentId ID.").
 
 Left out (issue 11's later slices): placement and capacity (an EC2 service without
-container instances gets an event, no task), task-level CPU and memory limits, the
+container instances gets an event, no task), the DAEMON scheduling strategy (run as
+REPLICA), task-level CPU and memory limits, the
 task role's credentials inside the container. Of rolling updates: stopping tasks
 that turn unhealthy in their target groups, the health check grace period, the
 circuit breaker's resetOnHealthyTask (failures are counted over the whole
@@ -382,6 +383,8 @@ class EcsTasks:
 
         if primary is not None and live:
             self._circuit_breaker(backend, service, primary, config, desired)
+            if primary["status"] != "PRIMARY":
+                return  # rolled back: the next round schedules the new PRIMARY
             room = min(desired - len(new), maximum - len(new) - len(kept))
             _failures, not_before = self._backoff.get(f"{account}/{region}/{service.arn}", (0, 0))
             if room > 0 and now >= not_before and primary["rolloutState"] != "FAILED":
