@@ -66,9 +66,9 @@ def test_predefined_configurations_as_aws_reports_them(patched: Server, stock: S
     assert config_info(codedeploy, "CodeDeployDefault.ECSAllAtOnce")["trafficRoutingConfig"] == {
         "type": "AllAtOnce"
     }
-    assert config_info(codedeploy, "CodeDeployDefault.LambdaLinear10PercentEvery1Minute")[
-        "computePlatform"
-    ] == ("Lambda")
+    lambda_linear = config_info(codedeploy, "CodeDeployDefault.LambdaLinear10PercentEvery1Minute")
+    assert lambda_linear["computePlatform"] == "Lambda"
+    assert lambda_linear["trafficRoutingConfig"]["timeBasedLinear"]["linearInterval"] == 1
     one = config_info(codedeploy, "CodeDeployDefault.OneAtATime")
     assert one["minimumHealthyHosts"] == {"type": "MOST_CONCURRENCY", "value": 1}
     assert one["computePlatform"] == "Server"
