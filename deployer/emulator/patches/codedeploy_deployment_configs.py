@@ -25,7 +25,8 @@ and the user guide's "Working with deployment configurations":
   to 99, linear 1 to 100, intervals in whole minutes, at least 1). It answers the
   new ``deploymentConfigId``; GetDeploymentConfig returns only the fields the
   configuration has (no ``minimumHealthyHosts`` for Lambda/ECS, no
-  ``trafficRoutingConfig`` for Server), so Terraform reads back what it wrote;
+  ``trafficRoutingConfig`` for Server, as the Terraform provider's acceptance
+  tests expect), so Terraform reads back what it wrote;
 * ListDeploymentConfigs lists predefined then custom names, a page at a time
   (``nextToken``; a token it did not issue is ``InvalidNextTokenException``);
 * DeleteDeploymentConfig refuses a predefined configuration
@@ -45,8 +46,12 @@ configuration is of the application's compute platform, upper bounds on
 intervals and zonal durations (the reference gives none), and the exact
 ``deploymentConfigId``/``createTime`` of the predefined configurations (the
 emulator gives each a fixed id and the date its platform came to CodeDeploy).
-Error messages are the emulator's wording where AWS's is not documented; the
-missing ``minimumHealthyHosts`` and unknown-configuration messages are AWS's.
+Where AWS documents no answer the emulator chooses, and says so here: a Lambda
+or ECS configuration without ``trafficRoutingConfig`` or with
+``minimumHealthyHosts`` is refused (not defaulted or ignored), predefined Lambda
+and ECS configurations carry no ``minimumHealthyHosts``, a list page holds
+:data:`PAGE_SIZE` names, and error messages are the emulator's wording except the
+missing ``minimumHealthyHosts`` one, which is AWS's.
 """
 
 from __future__ import annotations
