@@ -718,8 +718,8 @@ class RollbackResult:
             "deployment_id": self.deployment_id,
             "status": followed.status,
             "ending": followed.ending,
-            "error": followed.info.get("errorInformation"),
-            "rollback_info": followed.info.get("rollbackInfo"),
+            "error": followed.info.get("errorInformation") or None,
+            "rollback_info": followed.info.get("rollbackInfo") or None,
             "events": followed.events,
             "lifecycle_events_unavailable": followed.targets_unavailable,
             "watch": None

@@ -11,6 +11,8 @@ from deployer.scope import Scope
 
 #: Ctrl-C while following: the deployment goes on; the shell's code for SIGINT.
 EXIT_INTERRUPTED = 130
+#: Deployments `deployer deployments` shows unless --limit says otherwise.
+DEFAULT_LIMIT = 20
 
 
 def register(commands: Commands) -> None:
@@ -35,9 +37,9 @@ def register(commands: Commands) -> None:
     p.add_argument(
         "--limit",
         type=_positive,
-        default=20,
+        default=DEFAULT_LIMIT,
         metavar="N",
-        help="show the N newest deployments (default: 20)",
+        help=f"show the N newest deployments (default: {DEFAULT_LIMIT})",
     )
 
     p = commands.add(
@@ -93,14 +95,19 @@ def _positive(text: str) -> int:
 
 
 def _scope(ctx: Context) -> Scope:
+    """The one region the command names (``--region``; ``regions`` when `deployer history
+    --service` hands over), default the environment's primary."""
     env = ctx.environment()
-    regions = [ctx.args.region] if ctx.args.region else [env.primary_region]
-    (scope,) = Scope.resolve(ctx.config, env, regions, ctx.target, ctx.clients)
+    named = getattr(ctx.args, "region", None) or (getattr(ctx.args, "regions", None) or [None])[0]
+    (scope,) = Scope.resolve(
+        ctx.config, env, [named or env.primary_region], ctx.target, ctx.clients
+    )
     return scope
 
 
 def cmd_deployments(ctx: Context) -> int:
-    found = deployments.history(_scope(ctx), ctx.args.service, limit=ctx.args.limit)
+    limit = getattr(ctx.args, "limit", None) or DEFAULT_LIMIT
+    found = deployments.history(_scope(ctx), ctx.args.service, limit=limit)
     ctx.reporter.result(found.to_json(), found.to_text())
     return errors.EXIT_OK
 
