@@ -21,6 +21,7 @@ def create(runtime: Any = None) -> list[Engine]:
     engines: list[Engine] = [EcrLifecycle()]
     if runtime is not None and runtime.registry_down is None:
         from deployer.emulator.engines.cloudwatch_alarms import CloudWatchAlarms
+        from deployer.emulator.engines.codedeploy import CodeDeployEngine
         from deployer.emulator.engines.ecs_tasks import EcsTasks
         from deployer.emulator.engines.elb_listeners import ElbListeners
 
@@ -30,6 +31,9 @@ def create(runtime: Any = None) -> list[Engine]:
         # or load balancer reports anything, and every alarm that treats missing data as
         # breaching would go off for want of data, not for a fault.
         alarms = CloudWatchAlarms()
-        runtime.engines += [tasks, listeners, alarms]
-        engines += [tasks, listeners, alarms]
+        # CodeDeploy's engine needs tasks that run and health that is measured: without
+        # them no replacement task set would ever be checked healthy.
+        deploys = CodeDeployEngine()
+        runtime.engines += [tasks, listeners, alarms, deploys]
+        engines += [tasks, listeners, alarms, deploys]
     return engines

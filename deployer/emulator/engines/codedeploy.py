@@ -30,11 +30,13 @@ ECSTarget, BlueGreenDeploymentConfiguration):
   deployment id; the ECS engine runs its tasks and registers them); Install ends
   when the set runs its computed desired count;
 * AllowTestTraffic points the test listener at the replacement target group and
-  waits until every green target is healthy by the load balancer's health checks;
+  waits until the load balancer's health checks have decided every green target
+  (healthy, or unhealthy: judging that is the validation hooks' job, next);
   without a test listener that wait is AllowTraffic's, before any production
-  traffic moves. Green not healthy 60 minutes after Install began fails the
-  deployment: "The deployment timed out while waiting for the replacement task
-  set to become healthy. This time out period is 60 minutes." (``TIMEOUT``);
+  traffic moves. Green tasks not running, or targets not checked, 60 minutes
+  after Install began fail the deployment: "The deployment timed out while
+  waiting for the replacement task set to become healthy. This time out period
+  is 60 minutes." (``TIMEOUT``);
 * AllowTraffic shifts production traffic as the deployment configuration says:
   all at once, ``TimeBasedCanary`` (the canary percentage, then the rest after
   the interval) or ``TimeBasedLinear`` (the percentage every interval), as
@@ -312,7 +314,7 @@ class Run:
     invoke_error: str | None = None
     replacement_task_set: str | None = None
     install_started: float = 0.0
-    green_healthy: bool = False
+    green_checked: bool = False
     test_moved: bool = False
     shift_index: int = 0
     next_shift_at: float = 0.0
@@ -700,12 +702,12 @@ class CodeDeployEngine:
         if not run.test_moved:
             _forward(run.account, run.region, run.test_listener, [(run.replacement_tg, 100.0)])
             run.test_moved = True
-        if self._healthy(run):
+        if self._checked(run):
             return True
         return self._health_deadline(run, now)
 
     def _event_AllowTraffic(self, run: Run, now: float) -> bool:
-        if not run.green_healthy and not self._healthy(run):
+        if not run.green_checked and not self._checked(run):
             return self._health_deadline(run, now)
         if now < run.next_shift_at:
             return False
@@ -768,8 +770,9 @@ class CodeDeployEngine:
         desired, tasks = self._tasks(run, run.replacement_task_set)
         return len(tasks) >= desired
 
-    def _healthy(self, run: Run) -> bool:
-        """Every green task runs and each of its targets is healthy in the replacement group."""
+    def _checked(self, run: Run) -> bool:
+        """Every green task runs and the load balancer's health checks have decided each of
+        its targets (healthy or unhealthy: the validation hooks judge that, then)."""
         from deployer.emulator.patches.ecs_task_set_tasks import _private_ip
 
         desired, tasks = self._tasks(run, run.replacement_task_set)
@@ -779,9 +782,9 @@ class CodeDeployEngine:
             h.instance_id: h.status
             for h in _elbv2(run.account, run.region).describe_target_health(run.replacement_tg, [])
         }
-        healthy = all(states.get(_private_ip(t)) == "healthy" for t in tasks)
-        run.green_healthy = healthy
-        return healthy
+        decided = all(states.get(_private_ip(t)) in ("healthy", "unhealthy") for t in tasks)
+        run.green_checked = decided
+        return decided
 
     def _health_deadline(self, run: Run, now: float) -> bool:
         if now - run.install_started >= HEALTHY_TIMEOUT_S:

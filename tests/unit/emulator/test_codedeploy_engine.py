@@ -363,7 +363,7 @@ out["rolled_back"] = bool(final["rollbackInfo"].get("rollbackDeploymentId"))
     assert out["production"] and out["rolled_back"]
 
 
-def test_a_green_that_never_becomes_healthy_times_out_and_is_removed() -> None:
+def test_a_green_never_checked_healthy_times_out_and_is_removed() -> None:
     out = run(
         indent(
             """
@@ -373,7 +373,8 @@ rounds(3)
 from moto.elbv2.models import elbv2_backends
 group = elbv2_backends["123456789012"]["us-east-1"].target_groups[bg.green]
 for target in list(group.targets):
-    overrides(group)[target] = HealthOverride("unhealthy", "Target.ResponseCodeMismatch", "500")
+    overrides(group)[target] = HealthOverride(
+        "initial", "Elb.InitialHealthChecking", "Initial health checks in progress")
 rounds(10)
 out["waiting"] = [info(d)["status"], lifecycle(d)["AllowTestTraffic"]]
 rounds(1, step=3600)
