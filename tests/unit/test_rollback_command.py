@@ -487,3 +487,188 @@ def test_command_after_ctrl_c_says_the_deployment_goes_on(
     assert document["watch"].startswith("deployer deployments staging --service api-service")
     assert f"deployment {NEW} continues in CodeDeploy (interrupted)" in err
     assert f"aws deploy get-deployment --deployment-id {NEW}" in err
+
+
+# ---------------------------------------------------------------------------
+# The same calls against moto (in-process, with the emulator's patches)
+# ---------------------------------------------------------------------------
+class MotoClients:
+    """Clients of moto in-process (its default account; the calls name no account)."""
+
+    def client(self, service: str, region: str, **_role: Any) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=region)  # type: ignore[call-overload]
+
+
+def test_listing_and_rolling_back_against_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import mock_aws
+    from moto.codedeploy.models import codedeploy_backends
+
+    from deployer import drill
+    from deployer.aws import AWS, Target
+    from deployer.config import load
+    from deployer.emulator import patches
+    from deployer.scope import Scope
+
+    patches.apply_all()
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    with mock_aws():
+        config = load(ROOT)
+        scope = Scope(
+            config, config.environment("staging"), "us-east-1", Target(AWS), MotoClients()
+        )
+        backend = codedeploy_backends["123456789012"]["us-east-1"]
+        ec2, elb, ecs, codedeploy = scope.ec2, scope.elbv2, scope.ecs, scope.codedeploy
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+        alb = elb.create_load_balancer(Name="api", Subnets=[subnet])["LoadBalancers"][0]
+        tgs = {
+            color: elb.create_target_group(
+                Name=f"api-{color}", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
+            )["TargetGroups"][0]["TargetGroupArn"]
+            for color in ("blue", "green")
+        }
+        listeners = [
+            elb.create_listener(
+                LoadBalancerArn=alb["LoadBalancerArn"],
+                Protocol="HTTP",
+                Port=port,
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": tgs["blue"]}],
+            )["Listeners"][0]["ListenerArn"]
+            for port in (80, 8080)
+        ]
+        ecs.create_cluster(clusterName=CLUSTER)
+
+        def register(tag: str) -> str:
+            return str(
+                ecs.register_task_definition(
+                    family=GROUP,
+                    networkMode="awsvpc",
+                    requiresCompatibilities=["FARGATE"],
+                    cpu="256",
+                    memory="512",
+                    containerDefinitions=[{"name": "api-service", "image": f"api:{tag}"}],
+                )["taskDefinition"]["taskDefinitionArn"]
+            )
+
+        td1, td2, td3 = register("1"), register("2"), register("3")
+        sg = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
+        network: Any = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg]}}
+        ecs.create_service(
+            cluster=CLUSTER,
+            serviceName=GROUP,
+            taskDefinition=td1,
+            desiredCount=1,
+            launchType="FARGATE",
+            deploymentController={"type": "CODE_DEPLOY"},
+            loadBalancers=[
+                {
+                    "targetGroupArn": tgs["blue"],
+                    "containerName": "api-service",
+                    "containerPort": 8080,
+                }
+            ],
+            networkConfiguration=network,
+        )
+        codedeploy.create_application(applicationName=APPLICATION, computePlatform="ECS")
+        codedeploy.create_deployment_group(
+            applicationName=APPLICATION,
+            deploymentGroupName=GROUP,
+            serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+            deploymentStyle={
+                "deploymentType": "BLUE_GREEN",
+                "deploymentOption": "WITH_TRAFFIC_CONTROL",
+            },
+            ecsServices=[{"serviceName": GROUP, "clusterName": CLUSTER}],
+            loadBalancerInfo={
+                "targetGroupPairInfoList": [
+                    {
+                        "targetGroups": [{"name": "api-blue"}, {"name": "api-green"}],
+                        "prodTrafficRoute": {"listenerArns": listeners[:1]},
+                        "testTrafficRoute": {"listenerArns": listeners[1:]},
+                    }
+                ]
+            },
+        )
+
+        def make_primary(task_definition: str, color: str) -> None:
+            """What a finished release leaves: one PRIMARY task set, on ``task_definition``."""
+            (service,) = ecs.describe_services(cluster=CLUSTER, services=[GROUP])["services"]
+            task_set = ecs.create_task_set(
+                cluster=CLUSTER,
+                service=GROUP,
+                taskDefinition=task_definition,
+                networkConfiguration=network,
+                launchType="FARGATE",
+                loadBalancers=[
+                    {
+                        "targetGroupArn": tgs[color],
+                        "containerName": "api-service",
+                        "containerPort": 8080,
+                    }
+                ],
+            )["taskSet"]["taskSetArn"]
+            ecs.update_service_primary_task_set(
+                cluster=CLUSTER, service=GROUP, primaryTaskSet=task_set
+            )
+            for old in service.get("taskSets") or []:
+                ecs.delete_task_set(cluster=CLUSTER, service=GROUP, taskSet=old["taskSetArn"])
+
+        def deployed(task_definition: str, status: str) -> str:
+            layout = drill.discover(scope, "api-service")
+            found = str(
+                codedeploy.create_deployment(
+                    applicationName=APPLICATION,
+                    deploymentGroupName=GROUP,
+                    revision=drill.appspec(layout, task_definition),  # type: ignore[arg-type]
+                )["deploymentId"]
+            )
+            backend.deployments[found].status = status  # as CodeDeploy's engine would end it
+            return found
+
+        make_primary(td1, "blue")
+        first = deployed(td1, statuses.SUCCEEDED)
+        second = deployed(td2, statuses.SUCCEEDED)
+        make_primary(td2, "blue")
+        broken = deployed(td3, statuses.FAILED)
+
+        listed = deployments.history(scope, "api-service")
+        assert [d.id for d in listed.deployments] == [broken, second, first]
+        assert [d.task_definition for d in listed.deployments] == [td3, td2, td1]
+        assert listed.current is not None and listed.current.id == second
+        assert [d.images for d in listed.deployments] == [("api:3",), ("api:2",), ("api:1",)]
+
+        for to, refusal in ((second, "which the service runs now"), (broken, "never succeeded")):
+            with pytest.raises(deployments.RollbackRefused, match=refusal):
+                deployments.rollback(scope, "api-service", to=to)
+        assert len(backend.deployments) == 3  # nothing created
+
+        # The rollback: moto leaves it InProgress until "the engine" (this sleep) ends it.
+        clock = Clock()
+
+        def engine(seconds: float) -> None:
+            clock.sleep(seconds)
+            for deployment in backend.deployments.values():
+                if deployment.status in statuses.UNFINISHED:
+                    deployment.status = statuses.SUCCEEDED
+
+        def follower(*args: Any, **kwargs: Any) -> deployments.Follower:
+            return deployments.Follower(*args, clock=clock, sleep=engine, **kwargs)
+
+        lines: list[str] = []
+        result = deployments.rollback(
+            scope, "api-service", progress=lines.append, follower=follower
+        )
+
+        assert result.choice.target.id == first
+        assert result.ok and clock.slept == 3.0
+        created = backend.deployments[result.deployment_id]
+        assert created.description == f"deployer rollback to {first}"
+        assert deployments.task_definition_of(created.revision["appSpecContent"]["content"]) == td1
+        said = [line.split("  ", 1)[-1] for line in lines]
+        assert said[-2:] == [
+            f"deployment {result.deployment_id}: InProgress",
+            f"deployment {result.deployment_id}: Succeeded",
+        ]
