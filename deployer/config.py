@@ -162,6 +162,29 @@ class HealthChecks:
         }
 
 
+#: CodeDeploy's predefined ECS deployment configurations.
+ECS_DEPLOYMENT_CONFIGS = (
+    "CodeDeployDefault.ECSAllAtOnce",
+    "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
+    "CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
+    "CodeDeployDefault.ECSCanary10Percent5Minutes",
+    "CodeDeployDefault.ECSCanary10Percent15Minutes",
+)
+DEPLOYMENT_CONFIG_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class Deployments:
+    """How CodeDeploy releases each service: the deployment configuration (how production
+    traffic shifts) and how long the original tasks are kept after it has."""
+
+    config: str = "CodeDeployDefault.ECSAllAtOnce"
+    termination_wait_minutes: int = 5
+
+    def to_json(self) -> dict[str, Any]:
+        return {"config": self.config, "termination_wait_minutes": self.termination_wait_minutes}
+
+
 @dataclass(frozen=True)
 class Region:
     name: str
@@ -196,6 +219,7 @@ class Environment:
     secrets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     alarms: Alarms = field(default_factory=Alarms)
     health_checks: HealthChecks = field(default_factory=HealthChecks)
+    deployments: Deployments = field(default_factory=Deployments)
     #: The stateful-destroy gate applies (see deployer.gate). Default: true for the
     #: delivery environment and the pipeline's staging and production environments.
     protected: bool = False
@@ -455,6 +479,7 @@ CI_KEYS = _keys(CiSettings)
 GITHUB_KEYS = _keys(GitHubSettings)
 ALARM_KEYS = _keys(Alarms)
 HEALTH_CHECK_KEYS = _keys(HealthChecks)
+DEPLOYMENT_KEYS = _keys(Deployments)
 MICROSERVICE_KEYS = _keys(Microservice)
 TERRAFORM_KEYS = (*_keys(TerraformSettings), "state")
 STATE_KEYS = _keys(StateSettings)
@@ -473,12 +498,25 @@ def _load_yaml(path: Path, root: Path, problems: list[ConfigProblem]) -> Any:
         problems.append(ConfigProblem(rel, "(file)", f"cannot be read: {exc.strerror}"))
         return None
     try:
-        return yaml.safe_load(text)
+        return _parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problems.append(ConfigProblem(rel, where, f"is not valid YAML: {exc}"))
         return None
+
+
+def _parse_yaml(text: str) -> Any:
+    """``yaml.safe_load``, parsed by libyaml when PyYAML has it (about 15 times faster:
+    the configuration is read on every command). What libyaml refuses is parsed again
+    by PyYAML's own parser, so errors (and their marks) read as they always have."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            return yaml.load(text, Loader=loader)
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -744,6 +782,37 @@ def _load_health_checks(r: _Reader, doc: dict[str, Any]) -> HealthChecks:
     return checks
 
 
+def _load_deployments(r: _Reader, doc: dict[str, Any]) -> Deployments:
+    """``deployments``: a predefined ECS configuration or a custom one's name, and
+    CodeDeploy's termination wait (0 to 2880 minutes)."""
+    node = r.mapping(doc.get("deployments"), "deployments", DEPLOYMENT_KEYS)
+    d = Deployments()
+    config = r.string(node, "config", "deployments", default=d.config) or d.config
+    if config.startswith("CodeDeployDefault.") and config not in ECS_DEPLOYMENT_CONFIGS:
+        r.problem(
+            "deployments.config",
+            f"{config!r} is not one of CodeDeploy's ECS configurations "
+            f"({', '.join(ECS_DEPLOYMENT_CONFIGS)})",
+        )
+        config = d.config
+    elif not DEPLOYMENT_CONFIG_RE.match(config):
+        r.problem(
+            "deployments.config",
+            f"{config!r} is not a deployment configuration name (1 to 100 letters, digits, "
+            "'.', '_' or '-')",
+        )
+        config = d.config
+    wait = r.integer(
+        node,
+        "termination_wait_minutes",
+        "deployments",
+        default=d.termination_wait_minutes,
+        minimum=0,
+        maximum=2880,
+    )
+    return Deployments(config, d.termination_wait_minutes if wait is None else wait)
+
+
 def _load_terraform(
     r: _Reader, doc: dict[str, Any], company: str, service: str, delivery_env: str
 ) -> tuple[TerraformSettings, StateSettings]:
@@ -862,6 +931,7 @@ def _load_environment(
     )
     alarms = _load_alarms(r, doc)
     health_checks = _load_health_checks(r, doc)
+    deployments = _load_deployments(r, doc)
     protected = doc.get("protected")
     if protected is not None and not isinstance(protected, bool):
         r.problem("protected", f"must be true or false, got {_kind(protected)} {protected!r}")
@@ -937,6 +1007,7 @@ def _load_environment(
         secrets=secrets,
         alarms=alarms,
         health_checks=health_checks,
+        deployments=deployments,
         approval=approval,
     ), protected
 

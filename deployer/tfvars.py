@@ -76,6 +76,7 @@ def runtime_variables(
         "notification_emails": list(env.notification_emails),
         "alarm_thresholds": env.alarms.to_json(),
         "health_checks": env.health_checks.to_json(),
+        "deployments": env.deployments.to_json(),
         # Names only: secret values never reach Terraform.
         "secret_names": {svc: list(names) for svc, names in env.secrets.items()},
         "parameters": env.parameters,

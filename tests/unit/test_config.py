@@ -136,7 +136,7 @@ def test_the_shipped_configuration_is_valid() -> None:
          "environments/staging.yaml: deploy_role_name: 'bad role!' is not a valid IAM role name"),
         ("staging", {"colour": "blue"},
          "environments/staging.yaml: colour: unknown key (allowed: account_id, alarms, "
-         "approval, deploy_role_name, health_checks, log_retention_days, network, "
+         "approval, deploy_role_name, deployments, health_checks, log_retention_days, network, "
          "notification_emails, parameters, protected, regions, secrets, sizing, stack)"),
         ("staging", {"protected": "yes"},
          "environments/staging.yaml: protected: must be true or false, got a string 'yes'"),
@@ -163,6 +163,19 @@ def test_the_shipped_configuration_is_valid() -> None:
         ("staging", {"health_checks": {"deregistration_delay_seconds": -1}},
          "environments/staging.yaml: health_checks.deregistration_delay_seconds: must be at "
          "least 0, got -1"),
+        ("staging", {"deployments": {"config": "CodeDeployDefault.AllAtOnce"}},
+         "environments/staging.yaml: deployments.config: 'CodeDeployDefault.AllAtOnce' is not "
+         "one of CodeDeploy's ECS configurations (CodeDeployDefault.ECSAllAtOnce, "
+         "CodeDeployDefault.ECSLinear10PercentEvery1Minutes, "
+         "CodeDeployDefault.ECSLinear10PercentEvery3Minutes, "
+         "CodeDeployDefault.ECSCanary10Percent5Minutes, "
+         "CodeDeployDefault.ECSCanary10Percent15Minutes)"),
+        ("staging", {"deployments": {"config": "my config!"}},
+         "environments/staging.yaml: deployments.config: 'my config!' is not a deployment "
+         "configuration name (1 to 100 letters, digits, '.', '_' or '-')"),
+        ("staging", {"deployments": {"termination_wait_minutes": 2881}},
+         "environments/staging.yaml: deployments.termination_wait_minutes: must be at most "
+         "2880, got 2881"),
         ("staging", {"health_checks": {"interval": 10}},
          "environments/staging.yaml: health_checks.interval: unknown key (allowed: "
          "deregistration_delay_seconds, healthy_threshold, interval_seconds, timeout_seconds, "
@@ -278,6 +291,28 @@ def test_health_checks_reach_the_runtime_stack(tmp_path: Path) -> None:
     target = Target(LOCAL, "http://127.0.0.1:1")
     variables = runtime_variables(loaded, env, env.regions[0].name, target, package=False)
     assert variables["health_checks"] == env.health_checks.to_json()
+    # and the deployments' settings, with CodeDeploy's defaults when none are given
+    assert variables["deployments"] == {
+        "config": "CodeDeployDefault.ECSAllAtOnce",
+        "termination_wait_minutes": 5,
+    }
+    write_tree(
+        tmp_path,
+        envs=env_with(
+            "staging",
+            deployments={
+                "config": "CodeDeployDefault.ECSCanary10Percent5Minutes",
+                "termination_wait_minutes": 0,
+            },
+        ),
+    )
+    loaded = config.load(tmp_path)
+    env = loaded.environment("staging")
+    variables = runtime_variables(loaded, env, env.regions[0].name, target, package=False)
+    assert variables["deployments"] == {
+        "config": "CodeDeployDefault.ECSCanary10Percent5Minutes",
+        "termination_wait_minutes": 0,
+    }
 
 
 def test_the_sample_e2e_environment_is_valid_and_uses_the_fastest_legal_timings(
@@ -287,6 +322,7 @@ def test_the_sample_e2e_environment_is_valid_and_uses_the_fastest_legal_timings(
     write_tree(tmp_path, envs={**BASE_ENVS, "e2e": sample})
     env = config.load(tmp_path).environment("e2e")
     assert env.alarms.period_seconds == 60 and env.alarms.evaluation_periods == 1
+    assert env.deployments.termination_wait_minutes == 0
     assert env.health_checks.to_json() == {
         "interval_seconds": 5,
         "timeout_seconds": 2,

@@ -87,6 +87,9 @@ module "service" {
   }
   health_check = var.health_checks
 
+  deployment_config_name   = var.deployments.config
+  termination_wait_minutes = var.deployments.termination_wait_minutes
+
   vpc_id             = module.network.vpc_id
   public_subnet_ids  = module.network.public_subnet_ids
   private_subnet_ids = module.network.private_subnet_ids

@@ -143,6 +143,16 @@ variable "health_checks" {
   nullable    = false
 }
 
+variable "deployments" {
+  type = object({
+    config                   = optional(string, "CodeDeployDefault.ECSAllAtOnce")
+    termination_wait_minutes = optional(number, 5)
+  })
+  description = "How CodeDeploy releases each service: its deployment configuration and the minutes it keeps the original tasks after traffic moved (deployments in the environment's YAML; modules/ecs-service checks CodeDeploy's limits)."
+  default     = {}
+  nullable    = false
+}
+
 variable "secret_names" {
   type        = map(list(string))
   description = "Names (never values) of the secrets of each microservice (and \"shared\"): the task definitions reference them; the deployer writes their values."
