@@ -22,6 +22,10 @@ VERSION = os.environ.get("SERVICE_VERSION", "dev")
 #: balancer's health check then fails) until DELETE /fault/health.
 FAULTS_ENABLED = os.environ.get("FAULT_INJECTION") == "enabled"
 HEALTH_FAULT: dict[str, HTTPStatus] = {}
+#: FAULT_HEALTH_STATUS=503 (with FAULT_INJECTION=enabled) starts with the switch on: a
+#: release that is broken from its first health check, for deployment tests and drills.
+if FAULTS_ENABLED and os.environ.get("FAULT_HEALTH_STATUS"):
+    HEALTH_FAULT["status"] = HTTPStatus(int(os.environ["FAULT_HEALTH_STATUS"]))
 
 ITEMS = {
     "1": {"id": "1", "name": "coffee mug", "price_cents": 1200},

@@ -96,3 +96,12 @@ def test_the_fault_switch_fails_health_until_cleared(
     assert (status, body["status"], body["service"]) == (503, "failing", "api-service")
     assert send("DELETE", f"{base_url}/fault/health")[0] == 200
     assert send("GET", f"{base_url}/health")[0] == 200
+
+
+def test_a_release_can_start_with_the_fault_switch_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAULT_INJECTION", "enabled")
+    monkeypatch.setenv("FAULT_HEALTH_STATUS", "503")
+    broken = load()
+    assert broken.HEALTH_FAULT == {"status": 503}
+    monkeypatch.delenv("FAULT_INJECTION")
+    assert load().HEALTH_FAULT == {}  # only where faults are enabled
