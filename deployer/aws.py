@@ -16,13 +16,14 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import botocore.exceptions
+from typing import TYPE_CHECKING, Any, Protocol
 
 from deployer.emulator import TEST_CREDENTIALS
 from deployer.errors import AwsError
 from deployer.names import iam_role_arn
+
+if TYPE_CHECKING:
+    import botocore.exceptions
 
 LOCAL = "local"
 AWS = "aws"
@@ -182,6 +183,8 @@ class ClientFactory:
             cached = self._credentials.get(arn)
         if cached is not None:
             return cached
+        import botocore.exceptions
+
         sts = self._make("sts", region, None)
         try:
             creds = sts.assume_role(RoleArn=arn, RoleSessionName=self.session_name)["Credentials"]

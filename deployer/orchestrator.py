@@ -14,15 +14,15 @@ import concurrent.futures
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deployer import drift as drift_report
-from deployer import gate, recovery, tfvars
+from deployer import gate, tfvars
 from deployer.emulator.process import pid_alive
 from deployer.errors import DeployerError, PlanRefused, StateLocked, TerraformError, UsageError
 from deployer.output import Reporter
@@ -31,6 +31,11 @@ from deployer.scope import Scope
 from deployer.terraform import Terraform
 from deployer.toolchain import Toolchain
 from deployer.workspaces import Workspace, backend_settings, render_backend_file, write_if_changed
+
+if TYPE_CHECKING:
+    # Imported where used: neither is needed before a plan's Terraform starts.
+    from deployer import drift as drift_report
+    from deployer import recovery
 
 #: Memory one workspace's run takes at its peak: Terraform, the AWS provider
 #: plugin (started up to three times per plan) and their heaps (bench/scale).
@@ -49,6 +54,10 @@ def default_parallelism(cores: int | None = None, available_gib: float | None = 
 #: Written in a workspace's data directory once `terraform init` ran: what init
 #: depended on (see Orchestrator._init_digest); when unchanged, init is skipped.
 INIT_STAMP = "init.stamp"
+
+#: A source changed less than this long ago makes the init stamp hold its content
+#: digest only (see Orchestrator._init_signature).
+RACY_SECONDS = 2
 
 #: Available memory assumed when /proc/meminfo cannot be read: a small machine.
 UNKNOWN_AVAILABLE_GIB = 2.0
@@ -182,20 +191,33 @@ class Orchestrator:
         # need it before Terraform starts, and it costs the deployer's AWS
         # clients (boto3 imported, roles assumed) that Terraform's start-up
         # would otherwise wait for. Every other step waits for it first.
+        # It starts when first waited for, or (a warm plan) once Terraform's process
+        # has started: not before, where its Python work (boto3's import) would hold
+        # the interpreter's lock while the deployer prepares Terraform's files.
         self._background = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="state"
         )
-        self._state_ready: concurrent.futures.Future[bool] | None = (
-            self._background.submit(prepare_state) if prepare_state else None
-        )
+        self._prepare_state = prepare_state
+        self._state_ready: concurrent.futures.Future[bool] | None = None
+        self._state_lock = threading.Lock()
 
     def close(self) -> None:
-        """Wait for the background work (the state store's preparation) and end its thread."""
+        """Wait for the background work (the state store's preparation) and end its thread.
+        The preparation runs even when no step got to start it (a run that failed early)."""
+        self._start_state()
         self._background.shutdown(wait=True)
+
+    def _start_state(self) -> None:
+        """Start the state store's preparation in the background, once. Called before
+        any background task that waits for it is queued (one worker: no deadlock)."""
+        with self._state_lock:
+            if self._state_ready is None and self._prepare_state is not None:
+                self._state_ready = self._background.submit(self._prepare_state)
 
     def _wait_for_state(self) -> bool:
         """Wait for the state store's preparation (re-raising its error); True when it
         created the state bucket."""
+        self._start_state()
         return self._state_ready.result() if self._state_ready is not None else False
 
     # -- setup ---------------------------------------------------------------------
@@ -221,14 +243,14 @@ class Orchestrator:
         # this data directory is already initialised for exactly this backend,
         # lock file, configuration, toolchain and emulator.
         stamp = data_dir / INIT_STAMP
-        digest = self._init_digest(scope, backend_file)
         initialised = (data_dir / "terraform.tfstate").is_file()
-        if not (initialised and stamp.is_file() and stamp.read_text() == digest):
+        fresh = self._check_stamp(scope, backend_file, stamp if initialised else None)
+        if fresh is not None:
             self._wait_for_state()
             stamp.unlink(missing_ok=True)
             self.reporter.progress("terraform init", scope=ws.name)
             tf.init(backend_file, on_line=lambda line: self.reporter.debug(line, scope=ws.name))
-            stamp.write_text(digest)
+            stamp.write_text(fresh)
         else:
             self.reporter.detail("already initialised", scope=ws.name)
         selected = data_dir / "environment"
@@ -238,20 +260,65 @@ class Orchestrator:
             tf.select_workspace(ws.name)
         return tf
 
-    def _init_digest(self, scope: Scope, backend_file: Path) -> str:
-        """What `terraform init` depends on: when it is unchanged, init is not rerun."""
+    def _init_sources(self, scope: Scope) -> list[Path]:
+        """The files `terraform init` reads: the stack's, its lock file, the modules'."""
+        stack_dir = self.project.stack_dir(scope.workspace.stack)
+        sources = sorted(stack_dir.glob("*.tf")) + sorted(stack_dir.glob(".terraform.lock.hcl"))
+        return sources + sorted((self.project.root / "modules").glob("*/*.tf"))
+
+    def _init_inputs(self, scope: Scope, backend_file: Path) -> hashlib._Hash:
+        """The digest's common part: backend file, CLI configuration, toolchain, emulator."""
         digest = hashlib.sha256()
         digest.update(backend_file.read_bytes())
         digest.update(self.toolchain.cli_config.read_bytes())
         digest.update(self.toolchain.version_string.encode())
         digest.update(str(scope.target.endpoint).encode())
-        stack_dir = self.project.stack_dir(scope.workspace.stack)
-        sources = sorted(stack_dir.glob("*.tf")) + sorted(stack_dir.glob(".terraform.lock.hcl"))
-        sources += sorted((self.project.root / "modules").glob("*/*.tf"))
-        for path in sources:
+        return digest
+
+    def _init_digest(self, scope: Scope, backend_file: Path) -> str:
+        """What `terraform init` depends on: when it is unchanged, init is not rerun."""
+        digest = self._init_inputs(scope, backend_file)
+        for path in self._init_sources(scope):
             digest.update(str(path.relative_to(self.project.root)).encode())
             digest.update(path.read_bytes())
         return digest.hexdigest()
+
+    def _init_signature(self, scope: Scope, backend_file: Path) -> str | None:
+        """The digest's cheap stand-in: the sources' stat (size, inode, modification and
+        change times in ns) instead of their bytes, as git's index does. None when a
+        source changed in the last RACY_SECONDS: a file system with coarse timestamps
+        could hide a second change of the same size within that time (git's "racy"
+        case), so such a stamp holds only the content digest."""
+        digest = self._init_inputs(scope, backend_file)
+        racy = time.time_ns() - RACY_SECONDS * 1_000_000_000
+        for path in self._init_sources(scope):
+            info = path.stat()
+            if max(info.st_mtime_ns, info.st_ctime_ns) >= racy:
+                return None
+            digest.update(str(path.relative_to(self.project.root)).encode())
+            digest.update(
+                f":{info.st_size}:{info.st_ino}:{info.st_mtime_ns}:{info.st_ctime_ns}\n".encode()
+            )
+        return digest.hexdigest()
+
+    def _check_stamp(self, scope: Scope, backend_file: Path, stamp: Path | None) -> str | None:
+        """None when the init stamp holds: its stat signature matches (no source read),
+        else its content digest does (the signature is then brought up to date).
+        Otherwise the stamp to write once `init` has run, taken before it: the content
+        digest, then the stat signature (empty when racy)."""
+        signature = self._init_signature(scope, backend_file)
+        try:
+            recorded = stamp.read_text().splitlines() if stamp is not None else []
+        except FileNotFoundError:
+            recorded = []
+        if recorded and signature is not None and recorded[1:2] == [signature]:
+            return None
+        digest = self._init_digest(scope, backend_file)
+        if recorded[:1] == [digest]:
+            if signature is not None and stamp is not None:
+                stamp.write_text(f"{digest}\n{signature}\n")
+            return None
+        return f"{digest}\n{signature or ''}\n"
 
     def terraform_for(self, scope: Scope) -> Terraform:
         """An initialised runner for one workspace (for unlock and other one-offs)."""
@@ -307,6 +374,8 @@ class Orchestrator:
             """The state store's word on the workspace: the run ID of an apply that did
             not finish, or None. A marker with the state locked is an apply still
             running, not one that died: StateLocked."""
+            from deployer import recovery
+
             started = time.monotonic()
             unfinished = run.scope.state.unfinished_run()
             if unfinished:
@@ -329,11 +398,21 @@ class Orchestrator:
                     run.tf = self._adopt(run, unfinished)
                 self._plan(run, destroy=destroy)
                 return
-            pending = self._background.submit(lambda: (self._wait_for_state(), checks(run)))
+            pending: list[concurrent.futures.Future[tuple[bool, str | None]]] = []
+
+            def start_checks() -> None:
+                """Once Terraform runs (or failed to): the state store, then the checks."""
+                if not pending:
+                    self._start_state()
+                    pending.append(
+                        self._background.submit(lambda: (self._wait_for_state(), checks(run)))
+                    )
+
             try:
-                self._plan(run, destroy=destroy)
+                self._plan(run, destroy=destroy, on_start=start_checks)
             except DeployerError:
-                created, _ = pending.result()
+                start_checks()
+                created, _ = pending[0].result()
                 if not created:
                     raise
                 # The state bucket was missing (a fresh emulator) and is there now:
@@ -344,7 +423,8 @@ class Orchestrator:
                 (run.tf.data_dir / INIT_STAMP).unlink(missing_ok=True)
                 run.tf = self._prepare(run.scope)
                 self._plan(run, destroy=destroy)
-            _, unfinished = pending.result()
+            start_checks()
+            _, unfinished = pending[0].result()
             if unfinished:
                 self.reporter.warn(
                     f"{run.workspace.name}: apply {unfinished} did not finish; the next "
@@ -353,8 +433,11 @@ class Orchestrator:
 
         return self._fan_out(runs, step)
 
-    def _plan(self, run: RegionRun, *, destroy: bool) -> None:
-        """`terraform plan` into the run's plan file, its changes streamed to the gate."""
+    def _plan(
+        self, run: RegionRun, *, destroy: bool, on_start: Callable[[], None] | None = None
+    ) -> None:
+        """`terraform plan` into the run's plan file, its changes streamed to the gate.
+        ``on_start``: called once Terraform's process has started."""
         ws = run.workspace
         assert run.tf is not None
         data_dir = ws.data_dir(self.project)
@@ -373,6 +456,7 @@ class Orchestrator:
             out=run.plan_file,
             destroy=destroy,
             on_message=on_message,
+            on_start=on_start,
         )
         run.seconds["plan"] = time.monotonic() - started
         # The gate reads the changes Terraform streamed while planning (type,
@@ -389,6 +473,8 @@ class Orchestrator:
         adopted, else one on a copy of the stack with `import` blocks (planned with
         everything else, so the user sees them and exactly that plan is applied).
         """
+        from deployer import recovery
+
         ws = run.workspace
         assert run.tf is not None
         data_dir = ws.data_dir(self.project)
@@ -421,6 +507,8 @@ class Orchestrator:
         return tf
 
     def _adoption_runner(self, scope: Scope, adoptions: list[recovery.Adoption]) -> Terraform:
+        from deployer import recovery
+
         ws = scope.workspace
         data_dir = ws.data_dir(self.project)
         root = recovery.adoption_root(
@@ -550,6 +638,8 @@ class Orchestrator:
             run.plan_file.unlink(missing_ok=True)
             run.outputs = run.tf.output()
             if run.adopted:
+                from deployer import recovery
+
                 recovery.remove_adoption_root(ws.data_dir(self.project))
             run.status = RunStatus.APPLIED
             self.reporter.progress(f"applied in {run.seconds['apply']:.0f}s", scope=ws.name)
@@ -576,6 +666,8 @@ class Orchestrator:
     # -- drift ------------------------------------------------------------------------
     def drift(self, scopes: list[Scope]) -> list[RegionRun]:
         """A refresh-only plan per workspace, read into a drift report (deployer.drift)."""
+        from deployer import drift as drift_report
+
         runs = [RegionRun(scope) for scope in scopes]
 
         def step(run: RegionRun) -> None:

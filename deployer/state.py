@@ -25,8 +25,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-import botocore.exceptions
-
 from deployer import identity
 from deployer.aws import Clients, Target, translate
 from deployer.config import Config
@@ -34,6 +32,7 @@ from deployer.errors import UsageError
 from deployer.workspaces import Workspace
 
 if TYPE_CHECKING:
+    import botocore.exceptions
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ssm import SSMClient
 
@@ -83,6 +82,8 @@ def ensure_bucket(
     Read-only, a missing bucket is an error: nothing has been applied, and the
     plan role may not create it.
     """
+    import botocore.exceptions
+
     s3: S3Client = _delivery_client(config, clients, target, "s3")
     bucket = config.state.bucket
     try:
@@ -160,6 +161,8 @@ class StateStore:
 
     def _read(self, key: str, what: str) -> bytes | None:
         """An object next to the state; None when there is none."""
+        import botocore.exceptions
+
         try:
             body: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except botocore.exceptions.ClientError as exc:
@@ -174,6 +177,8 @@ class StateStore:
         return self.workspace.state_key() + ".inflight"
 
     def mark_inflight(self, run_id: str) -> None:
+        import botocore.exceptions
+
         body = json.dumps({"run_id": run_id, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ")})
         try:
             self.s3.put_object(Bucket=self.bucket, Key=self.marker_key, Body=body.encode())
@@ -181,6 +186,8 @@ class StateStore:
             raise translate(exc, f"mark the apply of {self.workspace.name} in flight") from None
 
     def clear_inflight(self) -> None:
+        import botocore.exceptions
+
         try:
             self.s3.delete_object(Bucket=self.bucket, Key=self.marker_key)
         except botocore.exceptions.ClientError as exc:
@@ -214,6 +221,8 @@ class StateStore:
         return f"{RUNS_PREFIX}/{self.workspace.stack}/{self.workspace.name}"
 
     def history(self) -> list[RunRecord]:
+        import botocore.exceptions
+
         try:
             raw = self.ssm.get_parameter(Name=self.history_parameter)
         except botocore.exceptions.ClientError as exc:
@@ -234,6 +243,8 @@ class StateStore:
 
     def record(self, run: RunRecord) -> list[RunRecord]:
         """Prepend ``run`` to the workspace's history (keeping the last KEEP_RUNS)."""
+        import botocore.exceptions
+
         runs = [run] + [r for r in self.history() if r.run_id != run.run_id]
         runs = runs[:KEEP_RUNS]
         value = json.dumps([asdict(r) for r in runs], separators=(",", ":"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from deployer import drift as drift_report
 from deployer import gate
 from deployer.orchestrator import RegionRun, RunStatus
 
@@ -118,6 +117,8 @@ DRIFT_MARKER = "<!-- deployer-drift -->"
 def drift_markdown(runs: Sequence[RegionRun], *, title: str, note: str = "") -> str:
     """Per workspace: each drifted resource and attribute (values masked where sensitive),
     then what changed but is left to CodeDeploy (``ignore_changes``), which is not drift."""
+    from deployer import drift as drift_report
+
     lines = [DRIFT_MARKER, f"## {title}", ""]
     if note:
         lines += [note, ""]

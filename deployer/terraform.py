@@ -113,7 +113,10 @@ class Terraform:
         on_stdout: LineCallback | None = None,
         on_stderr: LineCallback | None = None,
         json_stream: bool = False,
+        on_start: Callable[[], None] | None = None,
     ) -> Result:
+        """Run one Terraform command to its end; ``on_start`` is called once its process
+        has started (while it runs)."""
         argv = [str(self.toolchain.binary), f"-chdir={self.stack_dir}", *args]
         shown = ["terraform", *args]
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -157,6 +160,8 @@ class Terraform:
         for thread in threads:
             thread.start()
         try:
+            if on_start is not None:
+                on_start()
             returncode = proc.wait()
         except BaseException:
             # Interrupted (Ctrl-C): Terraform got the same SIGINT from the
@@ -210,9 +215,10 @@ class Terraform:
         on_message: Callable[[dict[str, Any]], None] | None = None,
         refresh: bool = True,
         refresh_only: bool = False,
+        on_start: Callable[[], None] | None = None,
     ) -> bool:
         """Write a plan file; return True when it has changes (with ``refresh_only``:
-        when the remote objects differ from the state)."""
+        when the remote objects differ from the state). ``on_start``: see run."""
         args = [
             "plan",
             "-input=false",
@@ -228,7 +234,11 @@ class Terraform:
         if refresh_only:
             args.append("-refresh-only")
         result = self.run(
-            args, ok_codes=(0, 2), on_stdout=_json_callback(on_message), json_stream=True
+            args,
+            ok_codes=(0, 2),
+            on_stdout=_json_callback(on_message),
+            json_stream=True,
+            on_start=on_start,
         )
         return result.returncode == 2
 

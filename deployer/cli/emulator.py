@@ -6,7 +6,7 @@ from typing import Any
 
 from deployer import errors
 from deployer.cli.common import Commands, Context
-from deployer.emulator import Emulator, EmulatorStatus, controls, runtime
+from deployer.emulator import Emulator, EmulatorStatus, runtime
 from deployer.emulator.runtime import ADDRESS_ENV, RUNTIME_ENV
 from deployer.emulator.scheduler import TIME_SCALE_ENV, parse_time_scale
 from deployer.errors import UsageError
@@ -84,6 +84,8 @@ def cmd_emulator(ctx: Context) -> int:
             f"started: {status.started_at}\nlog: {status.log}"
         )
         if ctx.args.action == "status":
+            from deployer.emulator import controls
+
             served = controls.post(str(status.endpoint), "runtime", None).get("runtime")
             document["runtime"] = described = runtime.describe(served)
             text += "\n" + _runtime_text(described)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deployer import errors, params
+from deployer import errors
 from deployer.cli.common import Commands, Context, environment_args, secrets_arg
 from deployer.errors import UsageError
 
@@ -29,6 +29,8 @@ def register(commands: Commands) -> None:
 
 
 def cmd_seed(ctx: Context) -> int:
+    from deployer import params
+
     env = ctx.environment()
     if env.stack != "runtime":
         raise UsageError(f"{env.name} uses the {env.stack} stack, which has no parameters to seed")

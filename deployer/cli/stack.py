@@ -7,12 +7,12 @@ import datetime
 import json
 import os
 import shlex
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deployer import drift as drift_report
-from deployer import endpoints, errors, params, summary
+from deployer import errors, summary
 from deployer.cli import images as images_cli
 from deployer.cli.common import (
     Commands,
@@ -39,6 +39,10 @@ from deployer.output import table
 from deployer.run_ids import run_id
 from deployer.scope import Scope
 from deployer.state import RunRecord, operator
+
+if TYPE_CHECKING:
+    # Imported where used (apply, drift): a plan needs neither.
+    from deployer import params
 
 
 def register(commands: Commands) -> None:
@@ -268,7 +272,7 @@ def cmd_plan(ctx: Context) -> int:
     title = f"deployer plan: {selection.label}"
     if not selection.workspaces:
         ctx.reporter.progress(f"nothing to plan ({selection.label}: no workspace selected)")
-        _write_summary(ctx, summary.plan_markdown([], title=title))
+        _write_summary(ctx, lambda: summary.plan_markdown([], title=title))
         ctx.reporter.result({"selection": selection.label, "regions": []}, "nothing to plan")
         return errors.EXIT_OK
     for selected in selection.workspaces:
@@ -280,7 +284,7 @@ def cmd_plan(ctx: Context) -> int:
     runs = ctx.orchestrator().plan(scopes)
     _write_summary(
         ctx,
-        summary.plan_markdown(
+        lambda: summary.plan_markdown(
             runs, title=title, reasons=selection.reasons, note=f"Target: {ctx.target_kind}."
         ),
     )
@@ -394,6 +398,8 @@ def _record_runs(
 
 
 def _seed_after_apply(ctx: Context, runs: list[RegionRun]) -> list[params.SeedReport]:
+    from deployer import params
+
     done = [r for r in runs if r.status in (RunStatus.APPLIED, RunStatus.NO_CHANGES)]
     if not done or done[0].scope.env.stack != "runtime":
         return []
@@ -414,12 +420,16 @@ def _seed_after_apply(ctx: Context, runs: list[RegionRun]) -> list[params.SeedRe
 
 
 def _seed_text(reports: list[params.SeedReport]) -> str:
+    from deployer import params
+
     return "\n\nparameters:\n" + params.seed_table(reports) if reports else ""
 
 
 def _localise_endpoints(ctx: Context, runs: list[RegionRun]) -> None:
     """On the local target, each run's ``service_endpoints`` as the loopback URLs the
     emulator serves the listeners on (``deployer.endpoints``); AWS's URLs elsewhere."""
+    from deployer import endpoints
+
     if not ctx.target.is_local or not any(endpoints.OUTPUT in r.outputs for r in runs):
         return
     listeners = endpoints.served_listeners(ctx.target)
@@ -444,20 +454,22 @@ def _apply_text(rid: str, runs: list[RegionRun]) -> str:
     return text
 
 
-def _write_summary(ctx: Context, markdown: str) -> None:
-    """--summary-md FILE, when asked for."""
+def _write_summary(ctx: Context, markdown: Callable[[], str]) -> None:
+    """--summary-md FILE, when asked for (the Markdown is made only then)."""
     if ctx.args.summary_md:
-        summary.write(ctx.args.summary_md, markdown)
+        summary.write(ctx.args.summary_md, markdown())
         ctx.reporter.progress(f"summary written to {ctx.args.summary_md}")
 
 
 def cmd_drift(ctx: Context) -> int:
+    from deployer import drift as drift_report
+
     selection = ctx.selection()
     scopes = [ctx.scope_of(s) for s in selection.workspaces]
     runs = ctx.orchestrator().drift(scopes)
     _write_summary(
         ctx,
-        summary.drift_markdown(
+        lambda: summary.drift_markdown(
             runs, title=f"deployer drift: {selection.label}", note=f"Target: {ctx.target_kind}."
         ),
     )
