@@ -58,13 +58,14 @@ resource "aws_lambda_function" "this" {
   handler          = "deploy_guard.handler.handler"
   filename         = var.package_path
   source_code_hash = var.package_hash
-  timeout          = var.timeout_seconds
+  timeout          = max(var.timeout_seconds, var.validation_seconds + 30)
   memory_size      = var.memory_mb
 
   environment {
     variables = {
-      APPLICATION_NAME = var.codedeploy_application_name
-      TOPIC_ARN        = var.notifications_topic_arn
+      APPLICATION_NAME   = var.codedeploy_application_name
+      TOPIC_ARN          = var.notifications_topic_arn
+      VALIDATION_SECONDS = tostring(var.validation_seconds)
     }
   }
 

@@ -157,6 +157,18 @@ variable "timeout_seconds" {
   }
 }
 
+variable "validation_seconds" {
+  type        = number
+  description = "How long a lifecycle hook keeps watching a release that passes its checks (the checks run again every 5 s; the first failure fails the hook). 0 checks once. Set it to at least the time the load balancer needs to find a target unhealthy (interval x unhealthy threshold + interval), so a release that breaks under traffic is caught. The function's timeout is raised to leave 30 s beyond it."
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.validation_seconds >= 0 && var.validation_seconds <= 840 && floor(var.validation_seconds) == var.validation_seconds
+    error_message = "The validation_seconds must be a whole number of seconds from 0 to 840 (Lambda's 900 s maximum, less 60 s for the checks themselves)."
+  }
+}
+
 variable "memory_mb" {
   type        = number
   description = "Function memory, in MB (CPU grows with it)."

@@ -177,6 +177,10 @@ module "deploy_guard" {
   notifications_kms_key_arn = module.observability_key.key_arn
   log_retention_days        = var.log_retention_days
   log_kms_key_arn           = module.observability_key.key_arn
+
+  # Long enough for the load balancer to find a target that breaks under traffic
+  # unhealthy: a hook watches that long before it reports Succeeded.
+  validation_seconds = var.health_checks.interval_seconds * (var.health_checks.unhealthy_threshold + 1)
 }
 
 # The role the delivery pipeline's deploy actions assume in this account.

@@ -14,9 +14,14 @@ Two kinds of event reach the function:
 
 Every failed check and every rollback is published to the notifications topic.
 
-Configuration is two environment variables, ``APPLICATION_NAME`` (the environment's CodeDeploy
-application) and ``TOPIC_ARN`` (the notifications topic); everything else comes from the
-deployment groups themselves.
+Configuration is environment variables: ``APPLICATION_NAME`` (the environment's CodeDeploy
+application), ``TOPIC_ARN`` (the notifications topic) and ``VALIDATION_SECONDS`` (how long a
+hook keeps watching a release that passes its checks: the checks run again every few seconds
+until that window has passed, and the first failure fails the hook; 0 checks once). A window
+at least as long as the load balancer needs to find a target unhealthy (interval times
+unhealthy threshold, plus one interval) catches a release that breaks once traffic reaches
+it, which one look right after the shift cannot. Everything else comes from the deployment
+groups themselves.
 """
 
 from __future__ import annotations
@@ -140,11 +145,17 @@ class Guard:
         application: str,
         topic_arn: str,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        validation_seconds: float = 0.0,
+        poll_seconds: float = 5.0,
     ) -> None:
         self.application = application
         self.topic_arn = topic_arn
+        self.validation_seconds = validation_seconds
+        self.poll_seconds = poll_seconds
         self._client_factory = client
         self._clock = clock
+        self._sleep = sleep
         self._clients: dict[str, Any] = {}
         # What this guard has published, so that a re-invocation in the same (warm)
         # container does not publish the same verdict or rollback twice.
@@ -164,7 +175,7 @@ class Guard:
                     "the event has no DeploymentId or no LifecycleEventHookExecutionId"
                 )
             group = self._group_of_deployment(deployment_id)
-            checks = self._checks(group)
+            checks = self._watch(group)
             failed = [c for c in checks if not c.ok]
             status = FAILED if failed else SUCCEEDED
             if failed:
@@ -188,6 +199,16 @@ class Guard:
             self._publish_failed_verdict(verdict, hook_id, group)
         LOG.info(json.dumps({"deploy_guard": "verdict", **asdict(verdict)}, default=str))
         return verdict
+
+    def _watch(self, group: DeploymentGroup) -> list[Check]:
+        """The checks, again every ``poll_seconds`` while they pass, until the validation
+        window has passed: the first failing round is the verdict."""
+        until = self._clock() + self.validation_seconds
+        while True:
+            checks = self._checks(group)
+            if any(not c.ok for c in checks) or self._clock() >= until:
+                return checks
+            self._sleep(min(self.poll_seconds, max(0.0, until - self._clock())))
 
     def _group_of_deployment(self, deployment_id: str) -> DeploymentGroup:
         if not self.application:
@@ -638,7 +659,10 @@ def handler(event: dict[str, Any], _context: object) -> dict[str, Any]:
     topic_arn = os.environ.get("TOPIC_ARN", "")
     guard = _GUARDS.get((application, topic_arn))
     if guard is None:
-        guard = Guard(_client, application=application, topic_arn=topic_arn)
+        window = float(os.environ.get("VALIDATION_SECONDS") or 0)
+        guard = Guard(
+            _client, application=application, topic_arn=topic_arn, validation_seconds=window
+        )
         _GUARDS[(application, topic_arn)] = guard
     if "DeploymentId" in event or "LifecycleEventHookExecutionId" in event:
         return asdict(guard.on_lifecycle_hook(event))

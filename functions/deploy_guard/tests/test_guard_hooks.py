@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy_guard.handler import Check, Verdict
+from deploy_guard.handler import Check, Guard, Verdict
 from deploy_guard.notify import SUBJECT_MAX
 from guard_stage import (
     ALARMS,
@@ -358,3 +358,85 @@ def test_the_same_verdict_twice_is_published_once(make_stage: Any) -> None:
     assert first.status == second.status == "Failed"
     assert first.reported is second.reported is True
     assert len(stage.notifications()) == 1
+
+
+class FakeTime:
+    """A clock that moves only when the guard sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_validation_window_watches_until_it_has_passed(stage: Stage) -> None:
+    """moto: every read. Stubber: PutLifecycleEventHookExecutionStatus (expects Succeeded)."""
+    stage.expect_report("Succeeded")
+    fake = FakeTime()
+    guard = Guard(
+        stage.client,
+        application=APPLICATION,
+        topic_arn=stage.topic_arn,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        validation_seconds=12,
+        poll_seconds=5,
+    )
+
+    verdict = guard.on_lifecycle_hook(stage.hook_event())
+
+    assert verdict.status == "Succeeded", verdict.reason
+    assert fake.sleeps == [5, 5, 2]  # four looks: at 0, 5, 10 and 12 s
+    assert stage.notifications() == []
+
+
+def test_a_release_that_breaks_within_the_window_fails_the_hook(stage: Stage) -> None:
+    """moto: CodeDeploy, DescribeListeners, ECS, CloudWatch, SNS. Stubber: DescribeTargetHealth
+    (healthy twice, then one target unhealthy) and PutLifecycleEventHookExecutionStatus
+    (expects Failed)."""
+    green_arn = stage.target_group_arn[GREEN]
+    stubber = stage.stub("elbv2", "describe_target_health")
+
+    def answer(second: str) -> dict[str, Any]:
+        return {
+            "TargetHealthDescriptions": [
+                {
+                    "Target": {"Id": "10.40.0.10", "Port": 8080},
+                    "TargetHealth": {"State": "healthy"},
+                },
+                {
+                    "Target": {"Id": "10.40.1.11", "Port": 8080},
+                    "TargetHealth": {"State": second}
+                    | ({"Reason": "Target.ResponseCodeMismatch"} if second == "unhealthy" else {}),
+                },
+            ]
+        }
+
+    for second in ("healthy", "healthy", "unhealthy"):
+        stubber.add_response(
+            "describe_target_health", answer(second), {"TargetGroupArn": green_arn}
+        )
+    stage.expect_report("Failed")
+    fake = FakeTime()
+    guard = Guard(
+        stage.client,
+        application=APPLICATION,
+        topic_arn=stage.topic_arn,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        validation_seconds=60,
+        poll_seconds=5,
+    )
+
+    verdict = guard.on_lifecycle_hook(stage.hook_event())
+
+    assert verdict.status == "Failed"
+    assert fake.sleeps == [5, 5]  # failed on the third look, without waiting out the window
+    assert "10.40.1.11:8080 unhealthy (Target.ResponseCodeMismatch)" in verdict.reason
+    assert only_notification(stage)["message"]["deployment_id"] == stage.deployment_id

@@ -92,10 +92,11 @@ run "function" {
 
   assert {
     condition = aws_lambda_function.this.environment[0].variables == tomap({
-      APPLICATION_NAME = "acme-shop-prod-services"
-      TOPIC_ARN        = "arn:aws:sns:us-east-1:444444444444:acme-shop-prod-notifications"
+      APPLICATION_NAME   = "acme-shop-prod-services"
+      TOPIC_ARN          = "arn:aws:sns:us-east-1:444444444444:acme-shop-prod-notifications"
+      VALIDATION_SECONDS = "0"
     })
-    error_message = "The function's environment must be exactly APPLICATION_NAME and TOPIC_ARN."
+    error_message = "The function's environment must be exactly APPLICATION_NAME, TOPIC_ARN and VALIDATION_SECONDS."
   }
 
   assert {
@@ -290,5 +291,18 @@ run "longest_prefix_fits" {
   assert {
     condition     = length(aws_iam_role.this.name) == 64 && length(aws_lambda_function.this.function_name) <= 64
     error_message = "With the longest prefix and region, the role name must be exactly 64 characters and the function name fit."
+  }
+}
+
+run "a_validation_window_raises_the_timeout" {
+  command = plan
+
+  variables {
+    validation_seconds = 60
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.timeout == 90 && aws_lambda_function.this.environment[0].variables["VALIDATION_SECONDS"] == "60"
+    error_message = "A 60 s validation window must reach the function as VALIDATION_SECONDS and raise its timeout to 90 s."
   }
 }

@@ -239,3 +239,15 @@ run "memory_mb_too_small" {
 
   expect_failures = [var.memory_mb]
 }
+
+# --- validation_seconds -------------------------------------------------------
+
+run "validation_seconds_beyond_lambdas_limit" {
+  command = plan
+
+  variables {
+    validation_seconds = 841
+  }
+
+  expect_failures = [var.validation_seconds]
+}
