@@ -376,7 +376,9 @@ class Release:
         self.production_moved = False
         self.test_moved = False
 
-    def register_revision(self) -> str:
+    def register_revision(self, environment: dict[str, str] | None = None) -> str:
+        """A copy of the service's task definition, with ``environment`` added to (or
+        replacing in) its load-balanced container's variables."""
         ecs = self.client("ecs")
         current = _call(
             "describe the task definition",
@@ -398,6 +400,15 @@ class Release:
             "runtimePlatform",
         )
         request = {k: definition[k] for k in keep if definition.get(k)}
+        if environment:
+            for container in request["containerDefinitions"]:
+                if container.get("name") != self.layout.container_name:
+                    continue
+                variables = {e["name"]: e["value"] for e in container.get("environment") or []}
+                variables.update(environment)
+                container["environment"] = [
+                    {"name": k, "value": v} for k, v in sorted(variables.items())
+                ]
         registered = _call(
             "register the new task definition revision",
             ecs.register_task_definition,
@@ -720,6 +731,11 @@ class DrillResult:
     notification: dict[str, Any] | None = None
     verified: dict[str, bool] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: Who deploys: "drill" (the drill plays CodeDeploy: an emulator without its
+    #: runtime), "engine" (the emulator's CodeDeploy engine), "aws".
+    codedeploy: str = "aws"
+    #: How the release was broken (LiveDrill): the fault switch or SetAlarmState.
+    mode: str = ""
 
     @property
     def ok(self) -> bool:
@@ -738,7 +754,7 @@ class DrillResult:
 
     @property
     def plays_codedeploy(self) -> bool:
-        return self.target == "local"
+        return self.codedeploy == "drill"
 
     def to_json(self) -> dict[str, Any]:
         layout = self.layout
@@ -751,12 +767,13 @@ class DrillResult:
             "scenario": self.scenario,
             "target": self.target,
             "drill": self.label,
-            "codedeploy": (
-                "played by the drill (the emulator has no deployment engine); the deploy "
-                "guard's real handler code decides"
-                if self.plays_codedeploy
-                else "AWS CodeDeploy"
-            ),
+            "codedeploy": {
+                "drill": "played by the drill (an emulator without its runtime has no "
+                "deployment engine); the deploy guard's real handler code decides",
+                "engine": "the emulator's CodeDeploy engine, with the deployed guard",
+                "aws": "AWS CodeDeploy",
+            }[self.codedeploy],
+            "break": self.mode or "drill control (target health) and SetAlarmState",
             "deployment_id": self.deployment_id,
             "rollback_deployment_id": self.rollback_deployment_id,
             "original_target_group": layout.name_of(layout.original_target_group),
@@ -795,12 +812,14 @@ class DrillResult:
         lines = [
             f"rollback drill {self.label}: {layout.environment} {layout.region} "
             f"{layout.service}, scenario {self.scenario}",
-            (
-                "CodeDeploy's part is played by the drill on the local emulator; the deploy "
-                "guard's real handler code decides."
-                if self.plays_codedeploy
-                else "On AWS: CodeDeploy and the deployed guard do the work."
-            ),
+            {
+                "drill": "CodeDeploy's part is played by the drill (the emulator runs without "
+                "its runtime); the deploy guard's real handler code decides.",
+                "engine": "The emulator's CodeDeploy engine deploys; the deployed guard, the "
+                "load balancer's health checks and the alarms decide.",
+                "aws": "On AWS: CodeDeploy and the deployed guard do the work.",
+            }[self.codedeploy]
+            + (f" Broken with the {self.mode}." if self.mode else ""),
             "",
             table(("time", "+s", "breach+s", "step", "detail"), rows),
             "",
@@ -1013,6 +1032,7 @@ class EmulatorDrill:
         layout = self.layout
         client = self.client
         result = DrillResult(layout, self.scenario, "local", self.label, self.timeline)
+        result.codedeploy = "drill"
         timeline = self.timeline
         timeline.step(
             "discover",
@@ -1184,32 +1204,128 @@ class _Abort(Exception):
 
 
 # ---------------------------------------------------------------------------
-# On AWS: real CodeDeploy, the deployed guard; the drill breaks and watches
+# One path for AWS and for the emulator's CodeDeploy engine: the drill releases,
+# breaks, and watches CodeDeploy, the guard and the alarms roll it back
 # ---------------------------------------------------------------------------
-class AwsDrill:
+#: How the drill breaks the release: the sample services' documented fault switch (a
+#: release that really fails its health checks), or SetAlarmState where the environment
+#: has no fault switch.
+FAULT, ALARM_STATE = "fault-switch", "alarm-state"
+FAULT_PARAMETER = "FAULT_INJECTION"
+
+
+def break_mode(scope: Scope, service: str) -> str:
+    """The fault switch when the environment enables it for the service, else SetAlarmState."""
+    parameters = scope.env.parameters
+    for namespace in (service, "shared"):
+        if (parameters.get(namespace) or {}).get(FAULT_PARAMETER) == "enabled":
+            return FAULT
+    return ALARM_STATE
+
+
+def production_url(scope: Scope, layout: Layout) -> str:
+    """The production listener's URL: the load balancer's name on AWS, the loopback
+    address that serves it on the local target."""
+    from deployer.endpoints import loopback_url, served_listeners
+
+    elbv2 = scope.client("elbv2")
+    (listener,) = _call(
+        "describe the production listener",
+        elbv2.describe_listeners,
+        ListenerArns=[layout.production_listener],
+    )["Listeners"]
+    (balancer,) = _call(
+        "describe the load balancer",
+        elbv2.describe_load_balancers,
+        LoadBalancerArns=[listener["LoadBalancerArn"]],
+    )["LoadBalancers"]
+    url = f"{str(listener['Protocol']).lower()}://{balancer['DNSName']}:{listener['Port']}"
+    if not scope.target.is_local:
+        return url
+    local = loopback_url(url, served_listeners(scope.target))
+    if local is None:
+        raise DrillError(
+            f"the emulator serves no listener for {url}",
+            hint="the local drill needs the emulator's runtime (deployer emulator status)",
+        )
+    return local
+
+
+def set_fault(url: str, status: int, times: int) -> list[int]:
+    """``PUT /fault/health`` through the load balancer ``times`` times (round robin reaches
+    every target); the answers' statuses."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the emulator's certificates name the service's domain
+    answers = []
+    for _ in range(times):
+        request = urllib.request.Request(
+            f"{url}/fault/health",
+            data=json.dumps({"status": status}).encode(),
+            method="PUT",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10, context=context) as answer:
+                answers.append(int(answer.status))
+        except urllib.error.HTTPError as error:
+            answers.append(int(error.code))
+        except OSError:
+            answers.append(0)
+    return answers
+
+
+class LiveDrill:
+    """The drill where CodeDeploy deploys: AWS, or the emulator's CodeDeploy engine.
+
+    The same AWS calls on both targets: release a copy of the task definition through
+    CreateDeployment (the guard as its hooks, as the pipeline's AppSpec names it), break it
+    where the scenario says, and watch CodeDeploy, the guard and the alarms roll it back.
+    With the fault switch (``FAULT_INJECTION=enabled`` in the environment) the release is
+    really broken: for AfterAllowTestTraffic it starts with its health failing
+    (``FAULT_HEALTH_STATUS=503``); for AfterAllowTraffic the switch is turned on through
+    the production listener once production traffic reaches green, and the guard's
+    validation window sees its targets turn unhealthy; for ``alarm`` it is turned on after
+    AfterAllowTraffic passed (in the termination wait) and the unhealthy-targets alarm
+    goes off from the load balancer's data. Without the switch the drill puts the alarm in
+    ALARM with SetAlarmState at the same moments.
+    """
+
     def __init__(
         self,
         layout: Layout,
         scope: Scope,
         *,
         scenario: str,
+        mode: str,
+        url: str | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         progress: Callable[[str], None] | None = None,
         poll_seconds: float = 5.0,
         timeout: float = 1800.0,
         notification_timeout: float = 120.0,
+        target: str = "aws",
     ) -> None:
         if scenario not in SCENARIOS:
             raise DrillError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
+        if mode == FAULT and url is None:
+            raise DrillError("the fault switch needs the production listener's URL")
         self.layout = layout
         self.client: ClientFor = scope.client
         self.scenario = scenario
+        self.mode = mode
+        self.url = url
         self.clock = clock
         self.sleep = sleep
         self.poll_seconds = poll_seconds
         self.timeout = timeout
         self.notification_timeout = notification_timeout
+        self.target = target
         self.label = uuid.uuid4().hex[:8]
         self.timeline = Timeline(clock, progress)
 
@@ -1223,51 +1339,141 @@ class AwsDrill:
                 raise DrillError(f"timed out after {self.timeout:.0f}s waiting for {what}")
             self.sleep(self.poll_seconds)
 
+    def _green_health(self) -> dict[str, str]:
+        found = _call(
+            "read green's target health",
+            self.client("elbv2").describe_target_health,
+            TargetGroupArn=self.layout.replacement_target_group,
+        )["TargetHealthDescriptions"]
+        return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in found}
+
+    def _termination_wait(self) -> int:
+        group = _call(
+            "read the deployment group",
+            self.client("codedeploy").get_deployment_group,
+            applicationName=self.layout.application,
+            deploymentGroupName=self.layout.deployment_group,
+        )["deploymentGroupInfo"]
+        terminate = (group.get("blueGreenDeploymentConfiguration") or {}).get(
+            "terminateBlueInstancesOnDeploymentSuccess"
+        ) or {}
+        return int(terminate.get("terminationWaitTimeInMinutes") or 0)
+
     def run(self) -> DrillResult:
         layout, client, timeline = self.layout, self.client, self.timeline
-        result = DrillResult(layout, self.scenario, "aws", self.label, timeline)
+        result = DrillResult(layout, self.scenario, self.target, self.label, timeline)
+        result.mode = self.mode
+        result.codedeploy = "engine" if self.target == "local" else "aws"
         timeline.step(
             "discover",
             f"{layout.deployment_group}: production on "
-            f"{layout.name_of(layout.original_target_group)}, service on "
-            f"{short_arn(layout.task_definition)}",
+            f"{layout.name_of(layout.original_target_group)}, green will be "
+            f"{layout.name_of(layout.replacement_target_group)}, service on "
+            f"{short_arn(layout.task_definition)}; breaking it with the "
+            + ("fault switch" if self.mode == FAULT else "alarm's state (SetAlarmState)"),
         )
         breach_alarm, alarms_before = preflight(client, layout)
+        if self.scenario == ALARM and self._termination_wait() < 1:
+            raise DrillError(
+                f"{layout.deployment_group} removes the original tasks as soon as traffic has "
+                "moved (termination wait 0): nothing is left to roll back to after the hooks",
+                hint="use --hook AfterAllowTraffic, or give the environment "
+                "deployments.termination_wait_minutes of 1 or more",
+            )
         inbox = Inbox(client, layout.topic_arn, f"{layout.name_prefix}-drill-{self.label}")
         release = Release(layout, client, timeline, engine=_no_engine, label=self.label)
-        breached = False
+        alarm_set = False
         try:
             inbox.open()
             timeline.step("listen", f"queue {inbox.name} subscribed to the notifications topic")
-            release.register_revision()
+            environment = {"SERVICE_VERSION": f"drill-{self.label}"}
+            if self.mode == FAULT and self.scenario == AFTER_ALLOW_TEST_TRAFFIC:
+                environment["FAULT_HEALTH_STATUS"] = "503"
+            release.register_revision(environment)
             deployment_id = result.deployment_id = release.create_deployment()
 
-            # Wait until green takes the traffic the scenario breaks it under.
-            listener = (
-                layout.test_listener
-                if self.scenario == AFTER_ALLOW_TEST_TRAFFIC
-                else layout.production_listener
-            )
-
-            def green_serving() -> bool:
+            def unfinished() -> None:
                 status = deployment_info(client, deployment_id)["status"]
                 if status not in statuses.UNFINISHED:
                     raise DrillError(f"deployment {deployment_id} ended {status} before the breach")
-                return listener_target(client, listener) == layout.replacement_target_group
 
-            self._poll("green to receive traffic", green_serving)
-            timeline.step(
-                "green serving",
-                ("test" if listener == layout.test_listener else "production")
-                + f" listener -> {layout.name_of(layout.replacement_target_group)}",
-            )
+            # -- the breach ---------------------------------------------------------------
+            if self.scenario == AFTER_ALLOW_TEST_TRAFFIC:
+                listener = layout.test_listener
 
-            reason = f"deployer drill {self.label}: the new version breaches {breach_alarm}"
-            result.breach_at = self.clock()
-            breached = True
-            set_alarm(client, breach_alarm, "ALARM", reason)
-            timeline.record("breach", result.breach_at, f"{breach_alarm} -> ALARM (SetAlarmState)")
+                def green_on(listener: str = listener) -> bool:
+                    unfinished()
+                    return listener_target(client, listener) == layout.replacement_target_group
 
+                self._poll("green behind the test listener", green_on)
+                timeline.step(
+                    "green testing",
+                    f"test listener -> {layout.name_of(layout.replacement_target_group)}",
+                )
+            elif self.scenario == AFTER_ALLOW_TRAFFIC:
+
+                def serving() -> bool:
+                    unfinished()
+                    return (
+                        listener_target(client, layout.production_listener)
+                        == layout.replacement_target_group
+                    )
+
+                self._poll("production traffic on green", serving)
+                timeline.step(
+                    "green serving",
+                    f"production listener -> {layout.name_of(layout.replacement_target_group)}",
+                )
+            else:
+
+                def baking() -> bool:
+                    info = deployment_info(client, deployment_id)
+                    if info["status"] not in statuses.UNFINISHED:
+                        raise DrillError(f"deployment {deployment_id} ended {info['status']}")
+                    return bool(info.get("instanceTerminationWaitTimeStarted"))
+
+                self._poll("both hooks passed (the termination wait)", baking)
+                timeline.step("hooks passed", "green serves production; termination wait begun")
+
+            if self.mode == FAULT and self.scenario == AFTER_ALLOW_TEST_TRAFFIC:
+                self._poll(
+                    "green's first failed health check",
+                    lambda: "unhealthy" in self._green_health().values(),
+                )
+                result.breach_at = self.clock()
+                timeline.record(
+                    "breach",
+                    result.breach_at,
+                    "green's targets fail their health checks (the release starts with "
+                    "its fault switch on: /health answers 503)",
+                )
+            elif self.mode == FAULT:
+                assert self.url
+                result.breach_at = self.clock()
+                answers = set_fault(self.url, 503, 4 * max(1, len(self._green_health())))
+                timeline.record(
+                    "breach",
+                    result.breach_at,
+                    f"fault switch on through the production listener ({answers.count(200)} "
+                    f"of {len(answers)} PUT /fault/health answered 200): green's /health "
+                    "answers 503",
+                )
+                if 200 not in answers:
+                    raise DrillError(
+                        f"the service did not take the fault switch ({sorted(set(answers))})",
+                        hint="the drill's fault switch is the sample services' PUT /fault/health "
+                        "(examples/monorepo/README.md)",
+                    )
+            else:
+                reason = f"deployer drill {self.label}: the new version breaches {breach_alarm}"
+                result.breach_at = self.clock()
+                alarm_set = True
+                set_alarm(client, breach_alarm, "ALARM", reason)
+                timeline.record(
+                    "breach", result.breach_at, f"{breach_alarm} -> ALARM (SetAlarmState)"
+                )
+
+            # -- CodeDeploy, the guard and the alarms roll it back ------------------------
             def stopped() -> dict[str, Any] | None:
                 info = deployment_info(client, deployment_id)
                 if info["status"] == "Succeeded":
@@ -1277,19 +1483,16 @@ class AwsDrill:
             info = self._poll("CodeDeploy to stop the deployment", stopped)
             rollback = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
             result.rollback_deployment_id = rollback
+            error = info.get("errorInformation") or {}
+            result.guard = {"error": error}
             timeline.step(
                 "deployment " + info["status"].lower(),
                 f"{deployment_id} {info['status']}"
-                + (
-                    f" ({info['errorInformation'].get('code')})"
-                    if info.get("errorInformation")
-                    else ""
-                )
+                + (f" ({error.get('code')}: {error.get('message')})" if error else "")
                 + (f"; rollback deployment {rollback}" if rollback else ""),
             )
-
             self._poll(
-                "production traffic back on the original target group",
+                "production traffic on the original target group",
                 lambda: (
                     listener_target(client, layout.production_listener)
                     == layout.original_target_group
@@ -1299,23 +1502,24 @@ class AwsDrill:
                 "traffic restored",
                 f"production listener -> {layout.name_of(layout.original_target_group)}",
             )
+            if rollback:
+                self._poll(
+                    f"rollback deployment {rollback} to finish",
+                    lambda: deployment_info(client, rollback)["status"] not in statuses.UNFINISHED,
+                )
             self._poll(
                 "the service back on the previous task definition",
                 lambda: service_state(client, layout)["taskDefinition"] == layout.task_definition,
             )
             timeline.step("rolled back", f"service on {short_arn(layout.task_definition)}")
-            production = listener_target(client, layout.production_listener)
-            svc = service_state(client, layout)
-            result.verified["production_on_original"] = production == layout.original_target_group
-            result.verified["previous_task_definition"] = (
-                svc["taskDefinition"] == layout.task_definition
-            )
-            result.verified["deployment_rolled_back"] = info["status"] in statuses.ROLLED_BACK
+            _verify_end_state(result, client, layout, release)
             note = inbox.wait_for(
                 about(deployment_id), timeout=self.notification_timeout, clock=self.clock
             )
             result.notification = note
             result.verified["notification_published"] = note is not None
+            if note and isinstance(note.get("message"), dict):
+                result.guard["notification"] = note["message"]
             timeline.step(
                 "notification",
                 f"{note['subject']}" if note else "no notification about the deployment arrived",
@@ -1324,7 +1528,7 @@ class AwsDrill:
             result.problems.append(str(exc))
         finally:
             restored = []
-            if breached:
+            if alarm_set:
                 for name, alarm in alarms_before.items():
                     with suppress(Exception):
                         set_alarm(
@@ -1338,8 +1542,8 @@ class AwsDrill:
             inbox.close()
             timeline.step(
                 "clean up",
-                f"alarms restored ({len(restored)}), "
-                f"{short_arn(release.task_definition or '-')} deregistered, queue deleted",
+                (f"alarms restored ({len(restored)}), " if alarm_set else "")
+                + f"{short_arn(release.task_definition or '-')} deregistered, queue deleted",
             )
         return result
 
@@ -1363,23 +1567,23 @@ def rollback(
 ) -> DrillResult:
     """``deployer drill rollback``: discover the service's layout, then drill.
 
-    On the local emulator the drill plays CodeDeploy's part (``EmulatorDrill``);
-    on AWS real CodeDeploy and the deployed guard do the work (``AwsDrill``).
+    Where CodeDeploy deploys (AWS, or the local emulator with its runtime, whose
+    CodeDeploy engine runs) the drill is ``LiveDrill``, the same calls on both. An
+    emulator without its runtime has no engine: there the drill plays CodeDeploy's
+    part (``EmulatorDrill``).
     """
     from deployer.emulator import controls
 
     layout = discover(scope, service)
     say = progress or (lambda _line: None)
-    say(
-        f"rollback drill: {scope.env.name} {scope.region} {service}, --hook {scenario}, "
-        + (
-            "on the local emulator (the drill plays CodeDeploy's part)"
-            if scope.target.is_local
-            else "on AWS (CodeDeploy and the deployed guard do the work)"
+    local = scope.target.is_local
+    endpoint = str(scope.target.endpoint) if local else ""
+    if local and not engine_runs(endpoint):
+        say(
+            f"rollback drill: {scope.env.name} {scope.region} {service}, --hook {scenario}, "
+            "on the local emulator without its runtime (no CodeDeploy engine: the drill plays "
+            "CodeDeploy's part)"
         )
-    )
-    if scope.target.is_local:
-        endpoint = str(scope.target.endpoint)
         return EmulatorDrill(
             layout,
             scope,
@@ -1387,4 +1591,33 @@ def rollback(
             control=lambda name, body: controls.post(endpoint, name, body),
             progress=progress,
         ).run()
-    return AwsDrill(layout, scope, scenario=scenario, progress=progress).run()
+    mode = break_mode(scope, service)
+    url = production_url(scope, layout) if mode == FAULT else None
+    say(
+        f"rollback drill: {scope.env.name} {scope.region} {service}, --hook {scenario}, "
+        + ("on the local emulator (its CodeDeploy engine deploys)" if local else "on AWS")
+        + f", breaking the release with the {mode}"
+    )
+    return LiveDrill(
+        layout,
+        scope,
+        scenario=scenario,
+        mode=mode,
+        url=url,
+        progress=progress,
+        poll_seconds=1.0 if local else 5.0,
+        notification_timeout=60.0 if local else 120.0,
+        target="local" if local else "aws",
+    ).run()
+
+
+def engine_runs(endpoint: str) -> bool:
+    """Whether the local emulator runs its CodeDeploy engine (it does with its runtime)."""
+    from deployer.emulator import controls
+    from deployer.errors import EmulatorError
+
+    try:
+        runtime = controls.post(endpoint, "runtime", None).get("runtime") or {}
+    except EmulatorError:
+        return False
+    return "codedeploy" in runtime

@@ -15,20 +15,27 @@ def register(commands: Commands) -> None:
         "Game days: prove a bad release is rolled back and people hear of it.",
         """\
         rollback: release a copy of the service's task definition as a CodeDeploy
-        blue/green deployment, break it (green targets unhealthy, its alarm in
-        ALARM), let the deploy guard decide, and verify production traffic is back
-        on the original target group, the service on the previous task definition,
-        and a notification published. Prints each step with its time and the time
-        from the breach to traffic restored; leaves the environment as it was.
+        blue/green deployment (the deploy guard as its hooks), break it, and verify
+        that CodeDeploy, the guard and the alarms roll it back: production traffic
+        back on the original target group, the service on the previous task
+        definition, the replacement task set gone, and a notification published.
+        Prints each step with its time and the time from the breach to traffic
+        restored; leaves the environment as it was.
 
-        On the local emulator the drill plays CodeDeploy's part and runs the deploy
-        guard's real handler code. On AWS it needs --i-know: real CodeDeploy
-        deploys, the drill puts the alarm in ALARM and waits for the rollback.
+        The same calls on AWS (--i-know) and on the local emulator with its runtime,
+        whose CodeDeploy engine deploys. Where the environment enables the sample
+        services' fault switch (FAULT_INJECTION=enabled) the release is really
+        broken: it fails /health from the start (AfterAllowTestTraffic) or once
+        production traffic reaches it (AfterAllowTraffic, alarm); elsewhere the
+        drill puts the unhealthy-targets alarm in ALARM with SetAlarmState. An
+        emulator without its runtime has no CodeDeploy engine: there the drill
+        plays CodeDeploy's part and runs the guard's handler code itself.
 
         --hook: where green is found broken: AfterAllowTraffic (default; after
         production traffic moved), AfterAllowTestTraffic (test traffic only), or
-        alarm (both hooks pass, then the alarm fires and the guard stops the
-        deployment).
+        alarm (both hooks pass, then in the termination wait the alarm fires and
+        CodeDeploy or the guard stops the deployment; needs a termination wait of
+        a minute or more).
 
         example:
           deployer drill rollback staging --service api-service

@@ -180,7 +180,13 @@ def expect_start(stubs: Stubs) -> None:
         {
             "family": FAMILY,
             "tags": ANY,
-            "containerDefinitions": [{"name": "api-service", "image": "repo:1"}],
+            "containerDefinitions": [
+                {
+                    "name": "api-service",
+                    "image": "repo:1",
+                    "environment": [{"name": "SERVICE_VERSION", "value": ANY}],
+                }
+            ],
             "networkMode": "awsvpc",
             "requiresCompatibilities": ["FARGATE"],
             "cpu": "256",
@@ -262,10 +268,24 @@ def test_aws_drill_breaks_green_and_waits_for_codedeploys_rollback(stubs: Stubs)
     codedeploy.add_response("get_deployment", stopped, {"deploymentId": DEPLOYMENT})
     elbv2.add_response("describe_listeners", listener(PROD, GREEN), {"ListenerArns": [PROD]})
     elbv2.add_response("describe_listeners", listener(PROD, BLUE), {"ListenerArns": [PROD]})
-    service = {"services": [{"serviceName": FAMILY, "taskDefinition": TD1}]}
+    # The rollback deployment finishes; the service is back on its task definition.
+    codedeploy.add_response(
+        "get_deployment",
+        {"deploymentInfo": {"deploymentId": ROLLBACK, "status": "Succeeded"}},
+        {"deploymentId": ROLLBACK},
+    )
+    task_set = layout().primary_task_set
+    service = {
+        "services": [
+            {"serviceName": FAMILY, "taskDefinition": TD1, "taskSets": [{"taskSetArn": task_set}]}
+        ]
+    }
     stubs["ecs"].add_response("describe_services", service, None)
+    # What the drill verifies at the end.
     elbv2.add_response("describe_listeners", listener(PROD, BLUE), {"ListenerArns": [PROD]})
+    elbv2.add_response("describe_listeners", listener(TEST, GREEN), {"ListenerArns": [TEST]})
     stubs["ecs"].add_response("describe_services", service, None)
+    codedeploy.add_response("get_deployment", stopped, {"deploymentId": DEPLOYMENT})
     note = {
         "Type": "Notification",
         "Subject": f"Rollback: {FAMILY} deployment {DEPLOYMENT}",
@@ -280,10 +300,11 @@ def test_aws_drill_breaks_green_and_waits_for_codedeploys_rollback(stubs: Stubs)
     stubs.activate()
 
     clock = Clock()
-    result = drill.AwsDrill(
+    result = drill.LiveDrill(
         layout(),
         stubs.scope(),
         scenario=drill.AFTER_ALLOW_TRAFFIC,
+        mode=drill.ALARM_STATE,
         clock=clock,
         sleep=clock.sleep,
         poll_seconds=5,
@@ -295,7 +316,9 @@ def test_aws_drill_breaks_green_and_waits_for_codedeploys_rollback(stubs: Stubs)
     assert result.rollback_deployment_id == ROLLBACK
     assert result.verified == {
         "production_on_original": True,
+        "test_listener_restored": True,
         "previous_task_definition": True,
+        "green_task_set_removed": True,
         "deployment_rolled_back": True,
         "notification_published": True,
     }
@@ -323,8 +346,13 @@ def test_aws_drill_reports_a_release_that_was_not_rolled_back(stubs: Stubs) -> N
     stubs.activate()
 
     clock = Clock()
-    result = drill.AwsDrill(
-        layout(), stubs.scope(), scenario=drill.ALARM, clock=clock, sleep=clock.sleep
+    result = drill.LiveDrill(
+        layout(),
+        stubs.scope(),
+        scenario=drill.AFTER_ALLOW_TRAFFIC,
+        mode=drill.ALARM_STATE,
+        clock=clock,
+        sleep=clock.sleep,
     ).run()
 
     stubs.assert_done()  # the alarms were restored and the revision deregistered all the same
