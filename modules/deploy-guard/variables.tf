@@ -159,7 +159,7 @@ variable "timeout_seconds" {
 
 variable "validation_seconds" {
   type        = number
-  description = "How long a lifecycle hook keeps watching a release that passes its checks (the checks run again every 5 s; the first failure fails the hook). 0 checks once. Set it to at least the time the load balancer needs to find a target unhealthy (interval x unhealthy threshold + interval), so a release that breaks under traffic is caught. The function's timeout is raised to leave 30 s beyond it."
+  description = "How long a lifecycle hook keeps watching a release that passes its checks (the checks run again every 2 s; the first failure fails the hook). 0 checks once. Set it to at least the time the load balancer needs to find a target unhealthy (interval x unhealthy threshold + interval), so a release that breaks under traffic is caught. The function's timeout is raised to leave 30 s beyond it."
   default     = 0
   nullable    = false
 

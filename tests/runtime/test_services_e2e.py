@@ -12,7 +12,13 @@ with its runtime. Then, as on AWS:
 - a service held below its desired count (its image deleted from ECR) sets off its
   running-task alarm, the composite alarm notifies the topic (read through an SQS
   subscription), the alarm's event invokes the deploy guard for real (its log group
-  shows the run); the image restored, the alarms return to OK.
+  shows the run); the image restored, the alarms return to OK;
+- a blue/green deployment of a new api-service version, run by the emulator's CodeDeploy
+  engine with the deploy guard as its hooks: a client polling at 25 requests a second
+  sees the version change and no failed request; a version broken from its first health
+  check is failed by the guard at AfterAllowTestTraffic (its notification names the
+  deployment and the failed check), rolled back by its own rollback deployment, and
+  production never leaves the good version; `deployer plan` is empty afterwards.
 """
 
 from __future__ import annotations
@@ -338,3 +344,212 @@ def test_the_services_answer_heal_fail_open_and_alarm(
         for event in logs.filter_log_events(logGroupName=group["logGroupName"])["events"]:
             assert SECRET not in event["message"], group["logGroupName"]
     phase("back to OK, notified")
+
+    # -- CodeDeploy blue/green, run by the emulator's engine, the guard as its hooks ---------
+    deployments = Deployments(local, account, cluster, "api-service", outputs)
+    healthy = deployments.release("e2e-v2")
+    with Poller(api) as poller:
+        info = deployments.follow(healthy, timeout=300)
+    assert info["status"] == "Succeeded", info
+    report = poller.report()
+    assert report["failed"] == [], report  # zero failed requests during the swap
+    assert report["rate"] >= 20, report
+    assert report["versions"][-1] == "e2e-v2" and len(set(report["versions"])) == 2, report
+    assert deployments.serving() == "e2e-v2"
+    phase(f"blue/green to e2e-v2: {report['count']} requests, 0 failed, {report['rate']:.0f}/s")
+
+    # A version broken from its first health check: the guard fails it at
+    # AfterAllowTestTraffic, production never moves, CodeDeploy rolls back.
+    broken = deployments.release("e2e-broken", FAULT_HEALTH_STATUS="503")
+    with Poller(api) as poller:
+        info = deployments.follow(broken, timeout=300)
+    assert info["status"] == "Failed", info
+    assert info["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE", info
+    rollback = info["rollbackInfo"]["rollbackDeploymentId"]
+    assert deployments.follow(rollback, timeout=60)["status"] == "Succeeded"
+    report = poller.report()
+    assert report["failed"] == [] and set(report["versions"]) == {"e2e-v2"}, report
+    assert deployments.serving() == "e2e-v2"
+
+    def guard_note() -> dict[str, Any] | None:
+        for message in sqs.receive_message(
+            QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        ).get("Messages", []):
+            note = json.loads(json.loads(message["Body"])["Message"])
+            if note.get("deployment_id") == broken:
+                return dict(note)
+        return None
+
+    note = wait_until("the guard's notification about the broken release", guard_note, 60)
+    failed = [c["name"] for c in note["failed_checks"]]
+    assert "target_health" in failed, note
+    phase("broken release rolled back by the guard at AfterAllowTestTraffic")
+    planned = cli("plan", "e2e")
+    assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
+    phase("plan empty after the deployments")
+
+    # -- the rollback drill on the path AWS takes: the engine deploys, the release is
+    # really broken (the fault switch), the guard and CodeDeploy roll it back --------------
+    interval = cfg.environment("e2e").health_checks.interval_seconds
+    for hook in ("AfterAllowTestTraffic", "AfterAllowTraffic"):
+        drilled = cli(
+            "drill", "rollback", "e2e", "--service", "api-service", "--hook", hook, "--json"
+        )
+        assert drilled.returncode == 0, drilled.stdout[-4000:] + drilled.stderr[-3000:]
+        result = drilled.json()
+        assert result["codedeploy"].startswith("the emulator's CodeDeploy engine"), result
+        assert result["break"] == "fault-switch", result
+        assert all(result["verified"].values()), result
+        seconds = result["breach_to_traffic_restored_seconds"]
+        # The issue's goal: at most two health-check intervals plus 5 s.
+        assert seconds is not None and seconds <= 2 * interval + 5, result["steps"]
+        assert deployments.serving() == "e2e-v2"
+        phase(f"drill --hook {hook}: breach to traffic restored {seconds:.1f} s")
+    # Without a termination wait nothing is left to roll back to after the hooks.
+    refused = cli("drill", "rollback", "e2e", "--service", "api-service", "--hook", "alarm")
+    assert refused.returncode != 0 and "termination wait 0" in refused.stderr, refused.stderr
+
+
+class Deployments:
+    """One service's CodeDeploy deployments, made as the pipeline makes them."""
+
+    def __init__(
+        self, local: Local, account: str, cluster: str, service: str, outputs: dict[str, Any]
+    ) -> None:
+        self.ecs = local.client("ecs", account)
+        self.codedeploy = local.client("codedeploy", account)
+        self.cluster = cluster
+        arns = self.ecs.list_services(cluster=cluster)["serviceArns"]
+        (self.service,) = [a.rsplit("/", 1)[-1] for a in arns if a.endswith(f"-{service}")]
+        self.endpoint = outputs["service_endpoints"][service]
+        guard = local.client("lambda", account).get_function(
+            FunctionName=outputs["deploy_guard_function_name"]
+        )
+        self.guard_arn = guard["Configuration"]["FunctionArn"]
+        for application in self.codedeploy.list_applications()["applications"]:
+            for group in self.codedeploy.list_deployment_groups(applicationName=application)[
+                "deploymentGroups"
+            ]:
+                found = self.codedeploy.get_deployment_group(
+                    applicationName=application, deploymentGroupName=group
+                )["deploymentGroupInfo"]
+                if found["ecsServices"][0]["serviceName"] == self.service:
+                    self.application, self.group = application, group
+
+    def release(self, version: str, **environment: str) -> str:
+        """Register a revision of the running task definition with SERVICE_VERSION (and
+        more environment), and deploy it with the pipeline's AppSpec."""
+        (svc,) = self.ecs.describe_services(cluster=self.cluster, services=[self.service])[
+            "services"
+        ]
+        current = self.ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])[
+            "taskDefinition"
+        ]
+        containers = current["containerDefinitions"]
+        variables = {e["name"]: e["value"] for e in containers[0].get("environment") or []}
+        variables.update(SERVICE_VERSION=version, **environment)
+        containers[0]["environment"] = [{"name": k, "value": v} for k, v in variables.items()]
+        keep = ("taskRoleArn", "executionRoleArn", "networkMode", "requiresCompatibilities")
+        registered = self.ecs.register_task_definition(
+            family=current["family"],
+            containerDefinitions=containers,
+            cpu=current["cpu"],
+            memory=current["memory"],
+            **{k: current[k] for k in keep if current.get(k)},
+        )["taskDefinition"]["taskDefinitionArn"]
+        mapping = containers[0]["portMappings"][0]
+        content = {
+            "version": 0.0,
+            "Resources": [
+                {
+                    "TargetService": {
+                        "Type": "AWS::ECS::Service",
+                        "Properties": {
+                            "TaskDefinition": registered,
+                            "LoadBalancerInfo": {
+                                "ContainerName": containers[0]["name"],
+                                "ContainerPort": mapping["containerPort"],
+                            },
+                        },
+                    }
+                }
+            ],
+            "Hooks": [
+                {"AfterAllowTestTraffic": self.guard_arn},
+                {"AfterAllowTraffic": self.guard_arn},
+            ],
+        }
+        return str(
+            self.codedeploy.create_deployment(
+                applicationName=self.application,
+                deploymentGroupName=self.group,
+                revision={
+                    "revisionType": "AppSpecContent",
+                    "appSpecContent": {"content": json.dumps(content)},
+                },
+            )["deploymentId"]
+        )
+
+    def follow(self, deployment_id: str, timeout: float) -> dict[str, Any]:
+        def finished() -> dict[str, Any] | None:
+            info = self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            return dict(info) if info["status"] in ("Succeeded", "Failed", "Stopped") else None
+
+        found: dict[str, Any] = wait_until(
+            f"deployment {deployment_id} to finish", finished, timeout
+        )
+        return found
+
+    def serving(self) -> str:
+        return str(get(f"{self.endpoint}/health")[1].get("version"))
+
+
+class Poller:
+    """A client sending GET /health at about 25 requests a second, without retries,
+    recording each answer's status and version (``with`` starts and stops it)."""
+
+    def __init__(self, base: str, every: float = 0.04) -> None:
+        import threading
+
+        self.url = f"{base}/health"
+        self.every = every
+        self.answers: list[tuple[float, int, str]] = []
+        self.failed: list[str] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            at = time.monotonic()
+            try:
+                status, body = get(self.url)
+            except (OSError, ValueError) as error:
+                self.failed.append(f"{type(error).__name__}: {error}")
+            else:
+                self.answers.append((at, status, str(body.get("version"))))
+                if status != 200:
+                    self.failed.append(f"HTTP {status} from version {body.get('version')}")
+            self.stop.wait(max(0.0, self.every - (time.monotonic() - at)))
+
+    def __enter__(self) -> Poller:
+        self.started = time.monotonic()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join(10)
+        self.ended = time.monotonic()
+
+    def report(self) -> dict[str, Any]:
+        versions: list[str] = []
+        for _, _, version in self.answers:
+            if not versions or versions[-1] != version:
+                versions.append(version)
+        count = len(self.answers) + len(self.failed)
+        return {
+            "count": count,
+            "rate": count / max(self.ended - self.started, 1e-9),
+            "failed": self.failed[:20],
+            "versions": versions,
+        }

@@ -16,7 +16,7 @@ Every failed check and every rollback is published to the notifications topic.
 
 Configuration is environment variables: ``APPLICATION_NAME`` (the environment's CodeDeploy
 application), ``TOPIC_ARN`` (the notifications topic) and ``VALIDATION_SECONDS`` (how long a
-hook keeps watching a release that passes its checks: the checks run again every few seconds
+hook keeps watching a release that passes its checks: the checks run again every 2 seconds
 until that window has passed, and the first failure fails the hook; 0 checks once). A window
 at least as long as the load balancer needs to find a target unhealthy (interval times
 unhealthy threshold, plus one interval) catches a release that breaks once traffic reaches
@@ -147,7 +147,7 @@ class Guard:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         validation_seconds: float = 0.0,
-        poll_seconds: float = 5.0,
+        poll_seconds: float = 2.0,
     ) -> None:
         self.application = application
         self.topic_arn = topic_arn
