@@ -37,15 +37,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-import botocore.exceptions
+from typing import TYPE_CHECKING, Any, Protocol
 
 from deployer.aws import Clients, Target, translate
 from deployer.config import Config, Environment
 from deployer.errors import DeployerError, EmulatorError, UsageError
 from deployer.output import Reporter, table
 from deployer.scope import Scope
+
+if TYPE_CHECKING:
+    import botocore.exceptions
 
 #: The tag the runtime stack's task definitions name until the first release
 #: (environments/stacks/runtime, variable image_tag).
@@ -337,6 +338,8 @@ class Bootstrap:
     def images(self) -> list[ServiceImage]:
         """Each microservice's repository in the delivery region (a usage error for an
         environment that deploys no services)."""
+        import botocore.exceptions
+
         scope = Scope(self.config, self.env, self.env.primary_region, self.target, self.clients)
         delivery = self.config.names.delivery
         ecr = self._delivery_ecr(self.push_region)
@@ -362,6 +365,8 @@ class Bootstrap:
 
     def missing_repositories(self) -> list[str]:
         """The environment's microservice repositories the delivery account lacks."""
+        import botocore.exceptions
+
         delivery = self.config.names.delivery
         scope = Scope(self.config, self.env, self.env.primary_region, self.target, self.clients)
         wanted = [delivery.ecr_repository_names[s] for s in scope.names.services]
@@ -378,6 +383,8 @@ class Bootstrap:
 
     def present(self, image: ServiceImage, region: str) -> tuple[str, int | None] | None:
         """The tag's digest and size in ``region``, or None where it is missing."""
+        import botocore.exceptions
+
         try:
             details = self._delivery_ecr(region).describe_images(
                 registryId=self.config.names.delivery.account_id,
@@ -490,6 +497,8 @@ class Bootstrap:
     # -- login, build, push ---------------------------------------------------------
     def login(self, config_dir: Path, host: str) -> None:
         """``docker login`` with a token of the delivery account, stored in ``config_dir``."""
+        import botocore.exceptions
+
         try:
             data = self._delivery_ecr(self.push_region).get_authorization_token()
         except botocore.exceptions.ClientError as exc:
