@@ -196,7 +196,7 @@ def listener_target(client: ClientFor, listener_arn: str) -> str:
     targets = forwarded(listener)
     if len(targets) != 1:
         raise DrillError(
-            f"listener {listener_arn} forwards to {len(targets)} target groups; the drill needs "
+            f"listener {listener_arn} forwards to {len(targets)} target groups; a release needs "
             "exactly one (is a deployment half-way?)"
         )
     return targets[0]
@@ -253,7 +253,7 @@ def discover(scope: Scope, service: str) -> Layout:
     if len(primaries) != 1 or len(svc.get("taskSets") or []) != 1:
         raise DrillError(
             f"service {svc['serviceName']} has {len(svc.get('taskSets') or [])} task sets "
-            f"({len(primaries)} PRIMARY); the drill needs one PRIMARY task set and nothing "
+            f"({len(primaries)} PRIMARY); a release needs one PRIMARY task set and nothing "
             "in flight",
             hint="wait for the deployment in progress to finish, then retry",
         )
