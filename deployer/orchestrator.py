@@ -192,8 +192,9 @@ class Orchestrator:
         # clients (boto3 imported, roles assumed) that Terraform's start-up
         # would otherwise wait for. Every other step waits for it first.
         # It starts when first waited for, or (a warm plan) once Terraform's process
-        # has started: not before, where its Python work (boto3's import) would hold
-        # the interpreter's lock while the deployer prepares Terraform's files.
+        # has started: not before, where its Python work (botocore's import) would
+        # hold the interpreter's lock while the deployer prepares Terraform's files.
+        # A command with work of its own before Terraform starts it then (start_state).
         self._background = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="state"
         )
@@ -204,12 +205,13 @@ class Orchestrator:
     def close(self) -> None:
         """Wait for the background work (the state store's preparation) and end its thread.
         The preparation runs even when no step got to start it (a run that failed early)."""
-        self._start_state()
+        self.start_state()
         self._background.shutdown(wait=True)
 
-    def _start_state(self) -> None:
-        """Start the state store's preparation in the background, once. Called before
-        any background task that waits for it is queued (one worker: no deadlock)."""
+    def start_state(self) -> None:
+        """Start the state store's preparation in the background, once (later calls do
+        nothing). Called before any background task that waits for it is queued (one
+        worker: no deadlock)."""
         with self._state_lock:
             if self._state_ready is None and self._prepare_state is not None:
                 self._state_ready = self._background.submit(self._prepare_state)
@@ -217,7 +219,7 @@ class Orchestrator:
     def _wait_for_state(self) -> bool:
         """Wait for the state store's preparation (re-raising its error); True when it
         created the state bucket."""
-        self._start_state()
+        self.start_state()
         return self._state_ready.result() if self._state_ready is not None else False
 
     # -- setup ---------------------------------------------------------------------
@@ -403,7 +405,7 @@ class Orchestrator:
             def start_checks() -> None:
                 """Once Terraform runs (or failed to): the state store, then the checks."""
                 if not pending:
-                    self._start_state()
+                    self.start_state()
                     pending.append(
                         self._background.submit(lambda: (self._wait_for_state(), checks(run)))
                     )

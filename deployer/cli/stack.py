@@ -326,6 +326,8 @@ def _converge(ctx: Context, *, destroy: bool) -> int:
     rid = run_id(ctx.project.root)
     ctx.reporter.progress(f"run {rid}: {command} {env.name} on {ctx.target.describe()}")
     orch = ctx.orchestrator(rid)
+    # The state check runs while the delivery stack and the bootstrap images are seen to.
+    orch.start_state()
     first = [] if destroy else _delivery_first(ctx, env, orch, rid)
     if first and any(r.status not in (RunStatus.APPLIED, RunStatus.NO_CHANGES) for r in first):
         document = runs_document(ctx, ctx.config.delivery, first, run_id=rid)

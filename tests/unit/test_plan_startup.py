@@ -3,8 +3,9 @@
 - The init stamp holds by the sources' stat (no source file read) and by their
   content when only their times changed; a changed source runs `init` again.
   Sources changed within RACY_SECONDS leave a stamp with the content digest only.
-- The state store's preparation (boto3, the delivery role, HeadBucket) starts once
-  Terraform's plan process runs, not while the deployer prepares its files.
+- The state store's preparation (botocore, the delivery role, HeadBucket) starts once
+  Terraform's plan process runs, not while the deployer prepares its files; apply
+  starts it before its own work (delivery stack, bootstrap images).
 - The configuration's YAML is parsed by libyaml; its errors read as PyYAML's.
 - Importing the CLI does not import what a plan does not need (boto3, jinja2, the
   modules of other commands).
@@ -18,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -192,3 +194,32 @@ def test_configuration_errors_read_as_pyyaml_gives_them(monkeypatch: pytest.Monk
         config._parse_yaml(bad)
     assert str(got.value) == str(expected.value)
     assert "^" in str(got.value)  # PyYAML's excerpt, which libyaml's message lacks
+
+
+def test_apply_starts_the_state_check_before_its_own_work(
+    project: Path,
+    fake_terraform: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """apply has work before Terraform (the delivery stack first, bootstrap images on
+    the local target): the state check runs meanwhile, not after it."""
+    from deployer.cli import images as images_cli
+
+    _warm()
+    checking = threading.Event()
+    real_check, real_first = state.ensure_bucket, images_cli.delivery_first
+    seen: list[bool] = []
+
+    def check(*args: Any, **kwargs: Any) -> bool:
+        checking.set()
+        return real_check(*args, **kwargs)
+
+    def delivery_first(*args: Any, **kwargs: Any) -> list[str]:
+        seen.append(checking.wait(5))
+        return real_first(*args, **kwargs)
+
+    monkeypatch.setattr(state, "ensure_bucket", check)
+    monkeypatch.setattr(images_cli, "delivery_first", delivery_first)
+    monkeypatch.setenv("FAKE_TF_PLAN_EXIT", "0")  # nothing to apply
+    assert cli.main(["apply", "dev", "--auto-approve"]) == EXIT_OK
+    assert seen == [True]
