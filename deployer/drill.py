@@ -752,10 +752,6 @@ class DrillResult:
             return None
         return self.restored_at - self.breach_at
 
-    @property
-    def plays_codedeploy(self) -> bool:
-        return self.codedeploy == "drill"
-
     def to_json(self) -> dict[str, Any]:
         layout = self.layout
         seconds = self.breach_to_restored

@@ -447,7 +447,6 @@ class CodeDeployEngine:
                     self._begin(account, region, backend, deployment, now)
 
     def _begin(self, account: str, region: str, backend: Any, deployment: Any, now: float) -> None:
-        deployment.deployer_engine = True
         deployment.deployer_hook_executions = {}
         events = [{"lifecycleEventName": name, "status": "Pending"} for name in EVENTS]
         deployment.deployer_ecs_target = {
@@ -598,8 +597,12 @@ class CodeDeployEngine:
         if record["status"] == "Pending":
             record["status"] = "InProgress"
             record["startTime"] = now
-        step = getattr(self, f"_event_{name}", None)
-        finished = step(run, now) if step else self._hook(run, name, now)
+        performed = {
+            "Install": self._install,
+            "AllowTestTraffic": self._allow_test_traffic,
+            "AllowTraffic": self._allow_traffic,
+        }.get(name)
+        finished = performed(run, now) if performed else self._hook(run, name, now)
         if run.done:
             return
         if finished:
@@ -661,7 +664,7 @@ class CodeDeployEngine:
         return False
 
     # -- the events CodeDeploy itself performs --------------------------------------------------
-    def _event_Install(self, run: Run, now: float) -> bool:
+    def _install(self, run: Run, now: float) -> bool:
         ecs = _ecs(run.account, run.region)
         if run.replacement_task_set is None:
             services, _ = ecs.describe_services(run.cluster, [run.service])
@@ -696,7 +699,7 @@ class CodeDeployEngine:
             return True
         return self._health_deadline(run, now)
 
-    def _event_AllowTestTraffic(self, run: Run, now: float) -> bool:
+    def _allow_test_traffic(self, run: Run, now: float) -> bool:
         if run.test_listener is None:
             return True
         if not run.test_moved:
@@ -706,7 +709,7 @@ class CodeDeployEngine:
             return True
         return self._health_deadline(run, now)
 
-    def _event_AllowTraffic(self, run: Run, now: float) -> bool:
+    def _allow_traffic(self, run: Run, now: float) -> bool:
         if not run.green_checked and not self._checked(run):
             return self._health_deadline(run, now)
         if now < run.next_shift_at:
@@ -890,7 +893,6 @@ class CodeDeployEngine:
         )
         rollback = backend.deployments.get(rollback_id) if rollback_id else None
         if rollback is not None:
-            rollback.deployer_engine = True
             rollback.revision = rollback.revision or self._original_revision(run)
             self._put_event(backend, rollback, "START", now)
         if run.production_percent > 0:
