@@ -14,6 +14,7 @@ import concurrent.futures
 import hashlib
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -156,6 +157,24 @@ def write_workspace_files(scope: Scope, directory: Path) -> tuple[Path, Path]:
     return backend_file, var_file
 
 
+#: How much nicer than the deployer's other threads its background checks run (Linux).
+BACKGROUND_NICENESS = 10
+
+
+def lower_priority() -> None:
+    """Lower the calling thread's CPU priority by BACKGROUND_NICENESS, on Linux only,
+    where a nice value belongs to a thread (setpriority(2), "BUGS": the thread ID is
+    taken for the process ID). Elsewhere, or when refused, nothing changes."""
+    if sys.platform != "linux":
+        return
+    try:
+        thread = threading.get_native_id()
+        niceness = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, niceness + BACKGROUND_NICENESS))
+    except OSError:
+        pass
+
+
 def plan_path(data_dir: Path, kind: str) -> Path:
     """This process's plan file in a workspace's data directory.
 
@@ -195,8 +214,11 @@ class Orchestrator:
         # has started: not before, where its Python work (botocore's import) would
         # hold the interpreter's lock while the deployer prepares Terraform's files.
         # A command with work of its own before Terraform starts it then (start_state).
+        # Its thread runs at a lower CPU priority: the checks (botocore's import and
+        # models, a role assumption, two requests: a few hundred ms of CPU) then take
+        # the cores Terraform and its provider leave idle rather than theirs.
         self._background = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="state"
+            max_workers=1, thread_name_prefix="state", initializer=lower_priority
         )
         self._prepare_state = prepare_state
         self._state_ready: concurrent.futures.Future[bool] | None = None

@@ -5,7 +5,8 @@
   Sources changed within RACY_SECONDS leave a stamp with the content digest only.
 - The state store's preparation (botocore, the delivery role, HeadBucket) starts once
   Terraform's plan process runs, not while the deployer prepares its files; apply
-  starts it before its own work (delivery stack, bootstrap images).
+  starts it before its own work (delivery stack, bootstrap images). Its thread runs
+  at a lower CPU priority (Linux).
 - The configuration's YAML is parsed by libyaml; its errors read as PyYAML's.
 - Importing the CLI does not import what a plan does not need (boto3, jinja2, the
   modules of other commands).
@@ -223,3 +224,25 @@ def test_apply_starts_the_state_check_before_its_own_work(
     monkeypatch.setenv("FAKE_TF_PLAN_EXIT", "0")  # nothing to apply
     assert cli.main(["apply", "dev", "--auto-approve"]) == EXIT_OK
     assert seen == [True]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+def test_the_state_check_runs_at_a_lower_cpu_priority(
+    project: Path,
+    fake_terraform: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The checks take the CPU Terraform leaves idle: their thread is niced, the rest not."""
+    _warm()
+    real = state.ensure_bucket
+    niceness: list[int] = []
+
+    def check(*args: Any, **kwargs: Any) -> bool:
+        niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(state, "ensure_bucket", check)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    _plan_dev()
+    assert niceness == [min(19, mine + orchestrator.BACKGROUND_NICENESS)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
