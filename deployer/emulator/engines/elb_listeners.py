@@ -31,6 +31,10 @@ metrics for your Application Load Balancer"):
   unhealthy fails open and routes to all of them; a group with no healthy
   target otherwise gets none; draining targets get none; with no target the
   load balancer answers 503, and when the target does not answer, 502;
+* a change to a listener's default action or rules (ModifyListener, CreateRule,
+  ModifyRules, DeleteRule, SetRulePriorities: CodeDeploy moving traffic) applies to
+  the next request, not the engine's next round: each request checks, briefly under
+  the lock, whether moto's listener still has the rules its route was built from;
 * a deregistered target drains for its group's
   ``deregistration_delay.timeout_seconds`` (emulated) and is then gone
   (:mod:`deployer.emulator.patches.elbv2_target_health_checks` reports it);
@@ -358,6 +362,8 @@ class _Listener:
     def __init__(self, engine: ElbListeners, arn: str, tls: Tls | None = None) -> None:
         self.arn = arn
         self.route = Route([], None)
+        #: moto's listener the route was built from, and its rules as they were then.
+        self.source: Source | None = None
         #: The certificate (PEM) and key an HTTPS listener terminates TLS with, else None.
         self.tls = tls
         handler = _handler(engine, self)
@@ -388,7 +394,7 @@ def _handler(engine: ElbListeners, listener: _Listener) -> type[BaseHTTPRequestH
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            route = listener.route
+            route = engine.current_route(listener)
             lb = route.load_balancer
             request = Request.parse(
                 self.command, self.path, list(self.headers.items()), self.client_address[0]
@@ -532,6 +538,22 @@ class ElbListeners:
             "target_groups": groups,
         }  # fmt: skip
 
+    def current_route(self, listener: _Listener) -> Route:
+        """The listener's route as its rules are now: a change (ModifyListener, a rule
+        created, modified, deleted or reprioritised: CodeDeploy moving traffic) applies to
+        the next request, as on AWS, not at the engine's next round."""
+        source = listener.source
+        if source is None:
+            return listener.route
+        with self.lock:
+            now = signature(source.listener)
+            if not same(now, source.signature):
+                listener.route = _route(
+                    source.backend, source.listener, listener.route.load_balancer
+                )
+                listener.source = Source(source.backend, source.listener, now)
+            return listener.route
+
     def close(self) -> None:
         if self._scheduler is not None and not self._closed:
             checks_patch.running(False)
@@ -563,14 +585,14 @@ class ElbListeners:
         for arn in [a for a in self._listeners if a not in routes]:
             self._listeners.pop(arn).close()
             self._names.pop(arn, None)
-        for arn, (route, dns_name, port, tls) in routes.items():
+        for arn, (route, dns_name, port, tls, source) in routes.items():
             listener = self._listeners.get(arn)
             if listener is not None and listener.tls != tls:  # a new certificate
                 self._listeners.pop(arn).close()
                 listener = None
             if listener is None:
                 listener = self._listeners[arn] = _Listener(self, arn, tls)
-            listener.route = route
+            listener.route, listener.source = route, source
             self._names[arn] = (dns_name, port)
         minute = math.floor(now / MINUTE_S) * MINUTE_S
         if self._minute is None:
@@ -581,12 +603,12 @@ class ElbListeners:
 
     def _read(
         self, now: float
-    ) -> tuple[dict[str, tuple[Route, str, int, Tls | None]], dict[str, _GroupView]]:
+    ) -> tuple[dict[str, tuple[Route, str, int, Tls | None, Source]], dict[str, _GroupView]]:
         """Under the lock: the routes of the HTTP listeners and every target group; each
         group gets the engine's health record, and its drains their end."""
         from moto.elbv2.models import elbv2_backends
 
-        routes: dict[str, tuple[Route, str, int, Tls | None]] = {}
+        routes: dict[str, tuple[Route, str, int, Tls | None, Source]] = {}
         groups: dict[str, _GroupView] = {}
         health = self.checks.health()
         with self.lock:
@@ -608,7 +630,8 @@ class ElbListeners:
                             elif protocol != "HTTP":
                                 continue
                             route = _route(backend, fake, arn_suffix(balancer.arn))
-                            routes[arn] = (route, balancer.dns_name, int(fake.port), tls)
+                            source = Source(backend, fake, signature(fake))
+                            routes[arn] = (route, balancer.dns_name, int(fake.port), tls, source)
                     for arn, group in list(backend.target_groups.items()):
                         groups[arn] = self._group(account, region, group, users, health, now)
         return routes, groups
@@ -745,6 +768,36 @@ def _action(backend: Any, actions: list[Any]) -> Action | None:
             groups.append((arn, int(entry.get("Weight", 1)), targets))
         return Forward(groups)
     return None
+
+
+@dataclass(frozen=True)
+class Source:
+    """moto's listener a route was built from, with its backend and rules' signature."""
+
+    backend: Any
+    listener: Any
+    signature: tuple[tuple[Any, Any, Any, Any], ...]
+
+
+def signature(listener: Any) -> tuple[tuple[Any, Any, Any, Any], ...]:
+    """Under the lock: the listener's rules as objects (moto replaces a rule's actions and
+    conditions lists when they change, and the rules dict when rules come and go)."""
+    return tuple(
+        (rule, rule.actions, rule.conditions, str(rule.priority))
+        for rule in list(listener.rules.values())
+    )
+
+
+def same(
+    a: tuple[tuple[Any, Any, Any, Any], ...], b: tuple[tuple[Any, Any, Any, Any], ...]
+) -> bool:
+    """The same rules, by identity (and priority, by value)."""
+    if len(a) != len(b):
+        return False
+    return all(
+        x[0] is y[0] and x[1] is y[1] and x[2] is y[2] and x[3] == y[3]
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def _route(backend: Any, listener: Any, load_balancer: str) -> Route:

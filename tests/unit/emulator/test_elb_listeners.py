@@ -297,3 +297,47 @@ def test_the_engine_serves_an_https_listener_with_its_certificate() -> None:
                 assert response.read() == b"over tls"
         finally:
             engine.close()
+
+
+def test_a_listener_change_applies_to_the_next_request_not_the_next_round() -> None:
+    """CodeDeploy moves traffic with ModifyListener; AWS applies it at once. The engine
+    serves the new default action from the next request, before its next round."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=zone)[
+                "Subnet"
+            ]["SubnetId"]
+            for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))
+        ]
+        elbv2 = boto3.client("elbv2", region_name="us-east-1")
+        balancer = elbv2.create_load_balancer(Name="shop", Subnets=subnets)["LoadBalancers"][0]
+
+        def fixed(text: str) -> list[dict[str, Any]]:
+            config = {"StatusCode": "200", "MessageBody": text, "ContentType": "text/plain"}
+            return [{"Type": "fixed-response", "FixedResponseConfig": config}]
+
+        listener = elbv2.create_listener(
+            LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            DefaultActions=fixed("blue"),
+        )["Listeners"][0]["ListenerArn"]  # fmt: skip
+        engine = ElbListeners(lambda _ip, _port: None, lock=threading.RLock())
+        try:
+            engine.reconcile()
+            (served,) = engine.status()["listeners"].values()
+            assert get(served["address"], "/") == (200, b"blue")
+            elbv2.modify_listener(ListenerArn=listener, DefaultActions=fixed("green"))
+            assert get(served["address"], "/") == (200, b"green")  # no round in between
+            rule = elbv2.create_rule(
+                ListenerArn=listener, Priority=1, Actions=fixed("canary"),
+                Conditions=[{"Field": "path-pattern", "Values": ["/canary"]}],
+            )["Rules"][0]["RuleArn"]  # fmt: skip
+            assert get(served["address"], "/canary") == (200, b"canary")
+            elbv2.delete_rule(RuleArn=rule)
+            assert get(served["address"], "/canary") == (200, b"green")
+        finally:
+            engine.close()
