@@ -57,14 +57,12 @@ from botocore.exceptions import ClientError
 from deploy_guard import statuses
 
 from deployer.aws import translate
+from deployer.drill_scenarios import AFTER_ALLOW_TEST_TRAFFIC as AFTER_ALLOW_TEST_TRAFFIC
+from deployer.drill_scenarios import AFTER_ALLOW_TRAFFIC as AFTER_ALLOW_TRAFFIC
+from deployer.drill_scenarios import ALARM as ALARM
+from deployer.drill_scenarios import SCENARIOS as SCENARIOS
 from deployer.errors import DeployerError
 from deployer.scope import Scope
-
-#: Scenarios: the lifecycle hook at which green is found broken, or an alarm after both.
-AFTER_ALLOW_TRAFFIC = "AfterAllowTraffic"
-AFTER_ALLOW_TEST_TRAFFIC = "AfterAllowTestTraffic"
-ALARM = "alarm"
-SCENARIOS = (AFTER_ALLOW_TRAFFIC, AFTER_ALLOW_TEST_TRAFFIC, ALARM)
 
 ClientFor = Callable[[str], Any]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from deployer import deployments, errors
+from deployer import errors
 from deployer.cli.common import Commands, Context
 from deployer.scope import Scope
 
@@ -106,6 +106,8 @@ def _scope(ctx: Context) -> Scope:
 
 
 def cmd_deployments(ctx: Context) -> int:
+    from deployer import deployments  # here: its imports (botocore, the drill) cost every command
+
     limit = getattr(ctx.args, "limit", None) or DEFAULT_LIMIT
     found = deployments.history(_scope(ctx), ctx.args.service, limit=limit)
     ctx.reporter.result(found.to_json(), found.to_text())
@@ -113,6 +115,8 @@ def cmd_deployments(ctx: Context) -> int:
 
 
 def cmd_rollback(ctx: Context) -> int:
+    from deployer import deployments
+
     result = deployments.rollback(
         _scope(ctx),
         ctx.args.service,

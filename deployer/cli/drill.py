@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from deployer import drill, errors
+from deployer import errors
 from deployer.aws import LOCAL
 from deployer.cli.common import Commands, Context
+from deployer.drill_scenarios import AFTER_ALLOW_TRAFFIC, SCENARIOS
 from deployer.errors import UsageError
 from deployer.scope import Scope
 
@@ -48,8 +49,8 @@ def register(commands: Commands) -> None:
     p.add_argument("--service", metavar="S", help="microservice (default: the first configured)")
     p.add_argument(
         "--hook",
-        choices=drill.SCENARIOS,
-        default=drill.AFTER_ALLOW_TRAFFIC,
+        choices=SCENARIOS,
+        default=AFTER_ALLOW_TRAFFIC,
         help="where the broken release is caught (default: AfterAllowTraffic)",
     )
     p.add_argument("--region", metavar="R", help="region (default: the environment's primary)")
@@ -62,6 +63,8 @@ def register(commands: Commands) -> None:
 
 
 def cmd_drill(ctx: Context) -> int:
+    from deployer import drill
+
     env = ctx.environment()
     if env.stack != "runtime":
         raise UsageError(f"{env.name} uses the {env.stack} stack, which deploys no services")

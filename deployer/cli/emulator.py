@@ -6,8 +6,7 @@ from typing import Any
 
 from deployer import errors
 from deployer.cli.common import Commands, Context
-from deployer.emulator import Emulator, EmulatorStatus, runtime
-from deployer.emulator.runtime import ADDRESS_ENV, RUNTIME_ENV
+from deployer.emulator import ADDRESS_ENV, RUNTIME_ENV, Emulator, EmulatorStatus
 from deployer.emulator.scheduler import TIME_SCALE_ENV, parse_time_scale
 from deployer.errors import UsageError
 
@@ -56,6 +55,8 @@ def register(commands: Commands) -> None:
 
 
 def cmd_emulator(ctx: Context) -> int:
+    from deployer.emulator import runtime
+
     emulator = Emulator(ctx.project.state_dir)
     if ctx.args.time_scale is not None and ctx.args.action != "start":
         raise UsageError("--time-scale goes with start: the time scale is set when it starts")

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deployer.emulator import runtime as local_runtime
 from deployer.errors import EmulatorError
 
 HOST = "127.0.0.1"
@@ -149,6 +148,8 @@ class Emulator:
         emulator) is fixed for the emulator's life: asking a running emulator for
         another one is an error, since restarting it would forget its resources.
         """
+        from deployer.emulator import runtime as local_runtime
+
         with self._locked():
             current = self.status()
             if current.running:
@@ -166,6 +167,8 @@ class Emulator:
             )
 
     def _discard_stale(self) -> None:
+        from deployer.emulator import runtime as local_runtime
+
         record = self._read_record()
         if record and record.pid and pid_alive(record.pid) and _is_launcher(record.pid):
             # Alive but not answering: a hung emulator. Replace it.
@@ -175,6 +178,8 @@ class Emulator:
         self.record_path.unlink(missing_ok=True)
 
     def _spawn(self, *, patches: bool, time_scale: float | None, runtime: bool) -> EmulatorStatus:
+        from deployer.emulator import runtime as local_runtime
+
         ready_file = self.state_dir / "emulator.ready"
         ready_file.unlink(missing_ok=True)
         argv = [
@@ -266,6 +271,9 @@ class Emulator:
 
     def stop(self) -> EmulatorStatus:
         """Stop the emulator if it runs; afterwards no emulator process is left."""
+        # Imported where used: the CLI imports this module on every command, for status.
+        from deployer.emulator import runtime as local_runtime
+
         with self._locked():
             record = self._read_record()
             if record and record.pid and pid_alive(record.pid) and _is_launcher(record.pid):

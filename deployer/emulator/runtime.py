@@ -44,10 +44,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from deployer.emulator import ADDRESS_ENV as ADDRESS_ENV  # re-exported: tests, process.py
+from deployer.emulator import RUNTIME_ENV as RUNTIME_ENV
 from deployer.emulator import hosts, registry
 
-RUNTIME_ENV = "DEPLOYER_EMULATOR_RUNTIME"
-ADDRESS_ENV = "DEPLOYER_REGISTRY_ADDRESS"
 DEFAULT_ADDRESS = "127.0.0.1:80"
 LABEL = "io.deployer.emulator"
 DOCKER_TIMEOUT_S = 10.0
