@@ -374,20 +374,24 @@ class FakeTime:
         self.sleeps.append(seconds)
         self.now += seconds
 
+    def guard(self, stage: Stage, *, window: float) -> Guard:
+        """A guard on this clock with a validation window, re-checking every 5 s."""
+        return Guard(
+            stage.client,
+            application=APPLICATION,
+            topic_arn=stage.topic_arn,
+            clock=self.clock,
+            sleep=self.sleep,
+            validation_seconds=window,
+            poll_seconds=5,
+        )
+
 
 def test_a_validation_window_watches_until_it_has_passed(stage: Stage) -> None:
     """moto: every read. Stubber: PutLifecycleEventHookExecutionStatus (expects Succeeded)."""
     stage.expect_report("Succeeded")
     fake = FakeTime()
-    guard = Guard(
-        stage.client,
-        application=APPLICATION,
-        topic_arn=stage.topic_arn,
-        clock=fake.clock,
-        sleep=fake.sleep,
-        validation_seconds=12,
-        poll_seconds=5,
-    )
+    guard = fake.guard(stage, window=12)
 
     verdict = guard.on_lifecycle_hook(stage.hook_event())
 
@@ -424,15 +428,7 @@ def test_a_release_that_breaks_within_the_window_fails_the_hook(stage: Stage) ->
         )
     stage.expect_report("Failed")
     fake = FakeTime()
-    guard = Guard(
-        stage.client,
-        application=APPLICATION,
-        topic_arn=stage.topic_arn,
-        clock=fake.clock,
-        sleep=fake.sleep,
-        validation_seconds=60,
-        poll_seconds=5,
-    )
+    guard = fake.guard(stage, window=60)
 
     verdict = guard.on_lifecycle_hook(stage.hook_event())
 

@@ -254,6 +254,23 @@ def test_an_https_listener_terminates_tls_with_its_acm_certificate(target: str) 
         engine.close()
 
 
+def shop_balancer() -> tuple[Any, dict[str, Any]]:
+    """In moto (inside mock_aws): an elbv2 client and a load balancer over two subnets."""
+    import boto3
+
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=zone)["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))
+    ]
+    elbv2 = boto3.client("elbv2", region_name="us-east-1")
+    balancer = elbv2.create_load_balancer(Name="shop", Subnets=subnets)["LoadBalancers"][0]
+    return elbv2, balancer
+
+
 def test_the_engine_serves_an_https_listener_with_its_certificate() -> None:
     """A round of the engine over moto: the HTTPS listener is served (its status says so)
     with the certificate ACM issued; one whose certificate ACM no longer holds is not."""
@@ -263,16 +280,7 @@ def test_the_engine_serves_an_https_listener_with_its_certificate() -> None:
     from moto import mock_aws
 
     with mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=zone)[
-                "Subnet"
-            ]["SubnetId"]
-            for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))
-        ]
-        elbv2 = boto3.client("elbv2", region_name="us-east-1")
-        balancer = elbv2.create_load_balancer(Name="shop", Subnets=subnets)["LoadBalancers"][0]
+        elbv2, balancer = shop_balancer()
         acm = boto3.client("acm", region_name="us-east-1")
         issued = acm.request_certificate(DomainName="shop.example.com")["CertificateArn"]
         answer = {"StatusCode": "200", "MessageBody": "over tls", "ContentType": "text/plain"}
@@ -302,20 +310,10 @@ def test_the_engine_serves_an_https_listener_with_its_certificate() -> None:
 def test_a_listener_change_applies_to_the_next_request_not_the_next_round() -> None:
     """CodeDeploy moves traffic with ModifyListener; AWS applies it at once. The engine
     serves the new default action from the next request, before its next round."""
-    import boto3
     from moto import mock_aws
 
     with mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=zone)[
-                "Subnet"
-            ]["SubnetId"]
-            for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))
-        ]
-        elbv2 = boto3.client("elbv2", region_name="us-east-1")
-        balancer = elbv2.create_load_balancer(Name="shop", Subnets=subnets)["LoadBalancers"][0]
+        elbv2, balancer = shop_balancer()
 
         def fixed(text: str) -> list[dict[str, Any]]:
             config = {"StatusCode": "200", "MessageBody": text, "ContentType": "text/plain"}
