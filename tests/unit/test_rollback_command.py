@@ -501,7 +501,33 @@ class MotoClients:
         return boto3.client(service, region_name=region)  # type: ignore[call-overload]
 
 
-def test_listing_and_rolling_back_against_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_listing_and_rolling_back_against_moto() -> None:
+    """In an interpreter of its own: the emulator's patches change moto's classes for the
+    whole process, and must not reach the tests that run stock moto in this one."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        env.pop(key, None)
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from tests.unit.test_rollback_command import against_moto; against_moto()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def against_moto() -> None:
     from moto import mock_aws
     from moto.codedeploy.models import codedeploy_backends
 
@@ -512,8 +538,6 @@ def test_listing_and_rolling_back_against_moto(monkeypatch: pytest.MonkeyPatch) 
     from deployer.scope import Scope
 
     patches.apply_all()
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
     with mock_aws():
         config = load(ROOT)
         scope = Scope(
