@@ -28,9 +28,14 @@ metrics for your Application Load Balancer"):
   protocol's default);
 * only healthy targets get requests (:mod:`.elb_health` runs the checks; a
   health the drill control set wins); a group whose registered targets are all
-  unhealthy fails open and routes to all of them; a group with no healthy
-  target otherwise gets none; draining targets get none; with no target the
-  load balancer answers 503, and when the target does not answer, 502;
+  unhealthy fails open and routes to all of them; when no group of the action
+  has a healthy target (all of them still ``initial``, say, as when a rollback
+  points a listener back at a group no listener used a moment ago), the load
+  balancer fails open too, to every registered target ("if the load balancer
+  doesn't have enough healthy targets, it automatically sends traffic to all
+  registered targets", the target group health settings guide); draining
+  targets get none; with no target the load balancer answers 503, and when the
+  target does not answer, 502;
 * a change to a listener's default action or rules (ModifyListener, CreateRule,
   ModifyRules, DeleteRule, SetRulePriorities: CodeDeploy moving traffic) applies to
   the next request, not the engine's next round: each request checks, briefly under
@@ -193,6 +198,10 @@ class Forward:
             routable = _routable(arn, targets, health)
             if weight > 0 and routable:
                 usable.append((arn, weight, routable))
+        if not usable:  # no healthy target anywhere: fail open to every registered one
+            usable = [
+                (arn, w, list(targets)) for arn, w, targets in self.groups if w > 0 and targets
+            ]
         if not usable:
             return None
         arn, _weight, targets = random.choices(usable, weights=[w for _a, w, _t in usable])[0]

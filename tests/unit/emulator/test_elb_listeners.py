@@ -61,9 +61,11 @@ def test_only_healthy_targets_get_requests_and_an_all_unhealthy_group_fails_open
     # Every registered target unhealthy: the load balancer routes to all of them.
     down = dict.fromkeys([("g", "a", 1), ("g", "b", 1), ("g", "c", 1)], "unhealthy")
     assert {forward.pick(down) for _ in range(6)} == {("g", (t, 1)) for t in "abc"}
-    # No healthy target but some still initial: no fail-open, nothing to route to.
+    # No healthy target, some still initial (a group a rollback just put back behind a
+    # listener): not enough healthy targets, so the load balancer fails open too.
     starting = {**down, ("g", "c", 1): "initial"}
-    assert forward.pick(starting) is None
+    assert {forward.pick(starting) for _ in range(6)} == {("g", (t, 1)) for t in "abc"}
+    assert Forward([("g", 1, [])]).pick({}) is None  # nothing registered: nothing to route to
     # A group without a routable target leaves the other group every request.
     two = Forward([("g", 1, [("a", 1)]), ("h", 1, [("x", 1)])])
     states = {("g", "a", 1): "initial", ("h", "x", 1): "healthy"}
