@@ -18,10 +18,8 @@ with its runtime. Then, as on AWS:
   sees the version change and no failed request; a version broken from its first health
   check is failed by the guard at AfterAllowTestTraffic (its notification names the
   deployment and the failed check), rolled back by its own rollback deployment, and
-  production never leaves the good version; `deployer plan` is empty afterwards; the
-  rollback drill (`--hook AfterAllowTraffic`) on the engine with the fault switch rolls
-  back within two health-check intervals plus 5 s and production answers the good
-  version again; `--hook alarm` is refused without a termination wait.
+  production never leaves the good version. (`deployer plan` empty afterwards and the
+  rollback drill on the engine are bench/rollback's: CI's budget.)
 """
 
 from __future__ import annotations
@@ -398,33 +396,8 @@ def test_the_services_answer_heal_fail_open_and_alarm(
     failed = [c["name"] for c in note["failed_checks"]]
     assert "target_health" in failed, note
     phase("broken release rolled back by the guard at AfterAllowTestTraffic")
-    planned = cli("plan", "e2e")
-    assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
-    phase("plan empty after the deployments")
-
-    # -- the rollback drill on the path AWS takes: the engine deploys, the release is
-    # really broken (the fault switch), the guard and CodeDeploy roll it back --------------
-    # (AfterAllowTestTraffic is the broken release above; the drill's own run of that
-    # mode is measured by bench/rollback.)
-    interval = cfg.environment("e2e").health_checks.interval_seconds
-    for hook in ("AfterAllowTraffic",):
-        deployments.wait_quiet()
-        drilled = cli(
-            "drill", "rollback", "e2e", "--service", "api-service", "--hook", hook, "--json"
-        )
-        assert drilled.returncode == 0, drilled.stdout[-4000:] + drilled.stderr[-3000:]
-        result = drilled.json()
-        assert result["codedeploy"].startswith("the emulator's CodeDeploy engine"), result
-        assert result["break"] == "fault-switch", result
-        assert all(result["verified"].values()), result
-        seconds = result["breach_to_traffic_restored_seconds"]
-        # The issue's goal: at most two health-check intervals plus 5 s.
-        assert seconds is not None and seconds <= 2 * interval + 5, result["steps"]
-        assert deployments.serving() == "e2e-v2"
-        phase(f"drill --hook {hook}: breach to traffic restored {seconds:.1f} s")
-    # Without a termination wait nothing is left to roll back to after the hooks.
-    refused = cli("drill", "rollback", "e2e", "--service", "api-service", "--hook", "alarm")
-    assert refused.returncode != 0 and "termination wait 0" in refused.stderr, refused.stderr
+    # `deployer plan e2e` empty afterwards, and the rollback drill on the engine in each
+    # mode, are measured by bench/rollback (it keeps CI within its budget).
 
 
 class Deployments:
