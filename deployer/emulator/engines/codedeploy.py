@@ -115,27 +115,6 @@ HOOKS = (
     "AfterAllowTraffic",
 )
 
-#: The predefined ECS configurations' traffic routing (the user guide's table).
-PREDEFINED: dict[str, dict[str, Any]] = {
-    "CodeDeployDefault.ECSAllAtOnce": {"type": "AllAtOnce"},
-    "CodeDeployDefault.ECSLinear10PercentEvery1Minutes": {
-        "type": "TimeBasedLinear",
-        "timeBasedLinear": {"linearPercentage": 10, "linearInterval": 1},
-    },
-    "CodeDeployDefault.ECSLinear10PercentEvery3Minutes": {
-        "type": "TimeBasedLinear",
-        "timeBasedLinear": {"linearPercentage": 10, "linearInterval": 3},
-    },
-    "CodeDeployDefault.ECSCanary10Percent5Minutes": {
-        "type": "TimeBasedCanary",
-        "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5},
-    },
-    "CodeDeployDefault.ECSCanary10Percent15Minutes": {
-        "type": "TimeBasedCanary",
-        "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 15},
-    },
-}
-
 HEALTH_TIMEOUT_MESSAGE = (
     "The deployment timed out while waiting for the replacement task set to become "
     "healthy. This time out period is 60 minutes."
@@ -247,18 +226,6 @@ def revision_text(revision: dict[str, Any], account: str, region: str) -> str:
             raise RevisionError(f"s3://{bucket}/{key} does not exist")
         return bytes(found.value).decode()
     raise RevisionError(f"revision type {kind!r} is not one of an ECS deployment")
-
-
-def traffic_routing(account: str, region: str, name: str) -> dict[str, Any] | None:
-    """The configuration's trafficRoutingConfig: predefined, or custom (CreateDeploymentConfig)."""
-    if name in PREDEFINED:
-        return PREDEFINED[name]
-    try:
-        from deployer.emulator.patches import codedeploy_deployment_configs as configs
-    except ImportError:  # pragma: no cover - the patch ships with the emulator
-        return None
-    found: dict[str, Any] | None = configs.traffic_routing(account, region, name)
-    return found
 
 
 def shift_steps(routing: dict[str, Any]) -> list[tuple[float, float]]:
@@ -529,13 +496,19 @@ class CodeDeployEngine:
         if test:
             forwarded = _forwarded(_listener(account, region, test))
             test_original = forwarded[0] if forwarded else None
-        routing = traffic_routing(account, region, str(deployment.deployment_config_name or ""))
-        if routing is None:
-            name = str(group.deployment_config_name or "CodeDeployDefault.ECSAllAtOnce")
-            routing = (
-                traffic_routing(account, region, name)
-                or PREDEFINED["CodeDeployDefault.ECSAllAtOnce"]
+        from deployer.emulator.patches import codedeploy_deployment_configs as configs
+
+        # The deployment's configuration (CreateDeployment's, else the group's), predefined
+        # or custom; a group left on moto's EC2 default shifts all at once.
+        routing = (
+            configs.traffic_routing(account, region, str(deployment.deployment_config_name or ""))
+            or configs.traffic_routing(
+                account,
+                region,
+                str(group.deployment_config_name or "CodeDeployDefault.ECSAllAtOnce"),
             )
+            or dict(configs.ALL_AT_ONCE)
+        )
         terminate = (group.blue_green_deployment_configuration or {}).get(
             "terminateBlueInstancesOnDeploymentSuccess"
         ) or {}

@@ -333,9 +333,14 @@ out["status"] = info(d)["status"]
 
 
 def test_linear_steps() -> None:
-    from deployer.emulator.engines.codedeploy import PREDEFINED, shift_steps
+    from deployer.emulator.engines.codedeploy import shift_steps
+    from deployer.emulator.patches.codedeploy_deployment_configs import traffic_routing
 
-    steps = shift_steps(PREDEFINED["CodeDeployDefault.ECSLinear10PercentEvery3Minutes"])
+    linear = traffic_routing(
+        "123456789012", "us-east-1", "CodeDeployDefault.ECSLinear10PercentEvery3Minutes"
+    )
+    assert linear is not None
+    steps = shift_steps(linear)
     assert [p for p, _ in steps] == [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
     assert {w for _, w in steps[:-1]} == {180.0}
     assert shift_steps({"type": "AllAtOnce"}) == [(100.0, 0.0)]
