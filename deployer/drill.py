@@ -3,40 +3,33 @@
 ``deployer drill rollback ENV`` proves the promise of the deploy guard end to
 end: a bad release does not stay in front of traffic, and people hear about it.
 
-On the **local emulator** there is no CodeDeploy engine, so the drill plays
-CodeDeploy's part with the same API calls CodeDeploy makes for an ECS
-blue/green deployment, and runs the deploy guard's real handler code:
+The drill runs where CodeDeploy deploys, with the same AWS calls on both targets:
+on **AWS** (``--target aws --i-know``), and on the **local emulator with its
+runtime**, whose CodeDeploy engine (``deployer/emulator/engines/codedeploy.py``)
+deploys, the load balancer's health checks measure, the alarms evaluate and the
+deployed deploy guard runs as the lifecycle hooks. The drill:
 
-1. registers a new task definition revision of the service (a copy of the
-   current one) and creates the CodeDeploy deployment (AppSpecContent revision
-   naming the guard as the AfterAllowTestTraffic and AfterAllowTraffic hook);
-2. installs the replacement (green) task set behind the target group that is
-   not serving production, points the test listener at it and, unless the
-   scenario breaks it before that, the production listener too, running the
-   guard at each hook as CodeDeploy would (a healthy green passes);
-3. breaks green (the *breach*): its targets fail their health checks (an
-   emulator drill control) and the service's unhealthy-targets alarm goes to
-   ALARM (SetAlarmState);
-4. runs the guard on the next lifecycle hook (``--hook AfterAllowTestTraffic``
-   or ``AfterAllowTraffic``) or on the alarm's EventBridge event (``--hook
-   alarm``), with clients in the service's account on the emulator;
-5. when the guard has failed or stopped the deployment, rolls back as
-   CodeDeploy does: listeners back to the original target group, the original
-   task set PRIMARY again (the service back on the previous task definition),
-   the green task set deleted, the rollback deployment completed;
-6. verifies production traffic is on the original target group, the service
-   on the previous task definition, and that the guard's notification reached
-   the notifications topic (read from an SQS queue the drill subscribes);
-7. puts everything back: alarm states, target health, the drill's revision
-   (deregistered and deleted), the queue and its subscription. ``deployer plan``
-   shows no changes afterwards. (CodeDeploy keeps its deployment records; there
-   is no API to delete them.)
+1. registers a new task definition revision of the service (a copy of the current
+   one with its own ``SERVICE_VERSION``) and creates the CodeDeploy deployment
+   (an AppSpec naming the guard as the AfterAllowTestTraffic and AfterAllowTraffic
+   hooks, as the pipeline's does);
+2. breaks the release where ``--hook`` says: with the sample services' fault switch
+   (``FAULT_INJECTION=enabled``) the release really fails ``/health``, from its
+   first check (AfterAllowTestTraffic), once production traffic reaches it
+   (AfterAllowTraffic) or once both hooks passed (``alarm``: the unhealthy-targets
+   alarm goes off from the load balancer's data); without the switch the drill puts
+   that alarm in ALARM with SetAlarmState at the same moments;
+3. watches CodeDeploy, the guard and the alarms stop and roll the release back;
+4. verifies production traffic is on the original target group, the service on the
+   previous task definition, the green task set gone, and that the guard's
+   notification reached the notifications topic (read from an SQS queue the drill
+   subscribes);
+5. puts back what it changed: alarm states, the drill's revision (deregistered and
+   deleted), the queue and its subscription. (CodeDeploy keeps its deployment
+   records; there is no API to delete them.)
 
-On **AWS** (``--target aws --i-know``) real CodeDeploy does the work: the drill
-registers the revision, creates the deployment, waits until green receives the
-traffic the scenario names, puts the alarm in ALARM with SetAlarmState and
-polls until CodeDeploy (on the guard's or its own alarm monitoring's stop) has
-rolled back.
+An emulator started without its runtime runs no deployment engine: the drill
+refuses there and says how to start one.
 
 Every step is recorded with its time; the figure that matters is the time from
 the breach to production traffic back on the original version.
@@ -342,15 +335,11 @@ def appspec(layout: Layout, task_definition: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # A release, step by step, with CodeDeploy's API calls
 # ---------------------------------------------------------------------------
-#: Finishes a deployment as CodeDeploy's engine would: (deployment id, status).
-Engine = Callable[[str, str], None]
-
-
 class Release:
     """One blue/green release of a new task definition revision.
 
-    On the emulator the caller plays CodeDeploy's engine with these steps; the
-    no-drift integration test uses them for a successful swap.
+    The drill registers the revision and creates the deployment; CodeDeploy (on AWS, or
+    the emulator's engine) does the rest.
     """
 
     def __init__(
@@ -359,20 +348,14 @@ class Release:
         client: ClientFor,
         timeline: Timeline,
         *,
-        engine: Engine,
         label: str,
     ) -> None:
         self.layout = layout
         self.client = client
         self.timeline = timeline
-        self.engine = engine
         self.label = label
         self.task_definition: str | None = None
         self.deployment_id: str | None = None
-        self.task_set: str | None = None
-        self.rollback_deployment_id: str | None = None
-        self.production_moved = False
-        self.test_moved = False
 
     def register_revision(self, environment: dict[str, str] | None = None) -> str:
         """A copy of the service's task definition, with ``environment`` added to (or
@@ -440,145 +423,6 @@ class Release:
             f"(hooks: {self.layout.guard_arn.rsplit(':', 1)[-1]})",
         )
         return self.deployment_id
-
-    def install(self) -> str:
-        assert self.task_definition and self.deployment_id
-        layout = self.layout
-        task_set = _call(
-            "create the replacement task set",
-            self.client("ecs").create_task_set,
-            cluster=layout.cluster,
-            service=layout.service,
-            taskDefinition=self.task_definition,
-            externalId=self.deployment_id,
-            networkConfiguration=layout.network_configuration,
-            loadBalancers=[
-                {
-                    "targetGroupArn": layout.replacement_target_group,
-                    "containerName": layout.container_name,
-                    "containerPort": layout.container_port,
-                }
-            ],
-            launchType=layout.launch_type,
-            scale={"unit": "PERCENT", "value": 100.0},
-        )["taskSet"]
-        self.task_set = str(task_set["taskSetArn"])
-        self.timeline.step(
-            "install green",
-            f"task set {task_set['id']} behind {layout.name_of(layout.replacement_target_group)}",
-        )
-        return self.task_set
-
-    def _forward(self, listener: str, target_group: str, doing: str) -> None:
-        _call(
-            doing,
-            self.client("elbv2").modify_listener,
-            ListenerArn=listener,
-            DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
-        )
-
-    def allow_test_traffic(self) -> None:
-        layout = self.layout
-        self._forward(
-            layout.test_listener, layout.replacement_target_group, "move test traffic to green"
-        )
-        self.test_moved = True
-        self.timeline.step(
-            "allow test traffic",
-            f"test listener -> {layout.name_of(layout.replacement_target_group)}",
-        )
-
-    def allow_traffic(self) -> None:
-        layout = self.layout
-        self._forward(
-            layout.production_listener,
-            layout.replacement_target_group,
-            "move production traffic to green",
-        )
-        self.production_moved = True
-        self.timeline.step(
-            "allow traffic",
-            f"production listener -> {layout.name_of(layout.replacement_target_group)}",
-        )
-
-    def finish(self) -> None:
-        """A successful release: green becomes the service, blue's task set goes."""
-        assert self.task_set and self.deployment_id
-        layout = self.layout
-        ecs = self.client("ecs")
-        _call(
-            "make green the primary task set",
-            ecs.update_service_primary_task_set,
-            cluster=layout.cluster,
-            service=layout.service,
-            primaryTaskSet=self.task_set,
-        )
-        _call(
-            "delete the original task set",
-            ecs.delete_task_set,
-            cluster=layout.cluster,
-            service=layout.service,
-            taskSet=layout.primary_task_set,
-        )
-        self.engine(self.deployment_id, "Succeeded")
-        self.timeline.step(
-            "release succeeded",
-            f"{short_arn(self.task_definition or '')} is the primary task set; "
-            f"{self.deployment_id} Succeeded",
-        )
-
-    def roll_back(self) -> float:
-        """Do what CodeDeploy does on rollback; return when production traffic was back."""
-        layout = self.layout
-        if self.production_moved:
-            self._forward(
-                layout.production_listener,
-                layout.original_target_group,
-                "move production traffic back to blue",
-            )
-            self.production_moved = False
-        if self.test_moved:
-            self._forward(
-                layout.test_listener,
-                layout.test_listener_target_group,
-                "move test traffic back",
-            )
-            self.test_moved = False
-        restored = self.timeline.step(
-            "traffic restored",
-            f"production listener -> {layout.name_of(layout.original_target_group)}, "
-            f"test listener -> {layout.name_of(layout.test_listener_target_group)}",
-        )
-        ecs = self.client("ecs")
-        _call(
-            "make the original task set primary again",
-            ecs.update_service_primary_task_set,
-            cluster=layout.cluster,
-            service=layout.service,
-            primaryTaskSet=layout.primary_task_set,
-        )
-        if self.task_set:
-            _call(
-                "delete the replacement task set",
-                ecs.delete_task_set,
-                cluster=layout.cluster,
-                service=layout.service,
-                taskSet=self.task_set,
-            )
-            self.task_set = None
-        if self.rollback_deployment_id:
-            self.engine(self.rollback_deployment_id, "Succeeded")
-        self.timeline.step(
-            "rolled back",
-            f"original task set primary again ({short_arn(layout.task_definition)}), "
-            "green task set deleted"
-            + (
-                f", rollback deployment {self.rollback_deployment_id} Succeeded"
-                if self.rollback_deployment_id
-                else ""
-            ),
-        )
-        return restored
 
     def forget_revision(self) -> None:
         """Deregister (and delete, where the API allows) the release's revision."""
@@ -729,8 +573,7 @@ class DrillResult:
     notification: dict[str, Any] | None = None
     verified: dict[str, bool] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    #: Who deploys: "drill" (the drill plays CodeDeploy: an emulator without its
-    #: runtime), "engine" (the emulator's CodeDeploy engine), "aws".
+    #: Who deploys: "engine" (the emulator's CodeDeploy engine) or "aws".
     codedeploy: str = "aws"
     #: How the release was broken (LiveDrill): the fault switch or SetAlarmState.
     mode: str = ""
@@ -762,12 +605,10 @@ class DrillResult:
             "target": self.target,
             "drill": self.label,
             "codedeploy": {
-                "drill": "played by the drill (an emulator without its runtime has no "
-                "deployment engine); the deploy guard's real handler code decides",
                 "engine": "the emulator's CodeDeploy engine, with the deployed guard",
                 "aws": "AWS CodeDeploy",
             }[self.codedeploy],
-            "break": self.mode or "drill control (target health) and SetAlarmState",
+            "break": self.mode,
             "deployment_id": self.deployment_id,
             "rollback_deployment_id": self.rollback_deployment_id,
             "original_target_group": layout.name_of(layout.original_target_group),
@@ -807,8 +648,6 @@ class DrillResult:
             f"rollback drill {self.label}: {layout.environment} {layout.region} "
             f"{layout.service}, scenario {self.scenario}",
             {
-                "drill": "CodeDeploy's part is played by the drill (the emulator runs without "
-                "its runtime); the deploy guard's real handler code decides.",
                 "engine": "The emulator's CodeDeploy engine deploys; the deployed guard, the "
                 "load balancer's health checks and the alarms decide.",
                 "aws": "On AWS: CodeDeploy and the deployed guard do the work.",
@@ -880,55 +719,6 @@ def deployment_info(client: ClientFor, deployment_id: str) -> dict[str, Any]:
     )
 
 
-def alarm_event(layout: Layout, alarm: dict[str, Any], reason: str, at: float) -> dict[str, Any]:
-    """The EventBridge event CloudWatch emits when ``alarm`` goes to ALARM."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch",
-        "account": layout.account_id,
-        "time": iso(at).replace(".000Z", "Z"),
-        "region": layout.region,
-        "resources": [alarm["AlarmArn"]],
-        "detail": {
-            "alarmName": alarm["AlarmName"],
-            "state": {"value": "ALARM", "reason": reason, "timestamp": iso(at)},
-            "previousState": {
-                "value": alarm.get("StateValue", "OK"),
-                "reason": alarm.get("StateReason", ""),
-            },
-            "configuration": {
-                "description": alarm.get("AlarmDescription", ""),
-                "metrics": [
-                    {
-                        "metricStat": {
-                            "metric": {
-                                "namespace": alarm.get("Namespace"),
-                                "name": alarm.get("MetricName"),
-                                "dimensions": {
-                                    d["Name"]: d["Value"] for d in alarm.get("Dimensions") or []
-                                },
-                            },
-                            "period": alarm.get("Period"),
-                            "stat": alarm.get("Statistic"),
-                        }
-                    }
-                ],
-            },
-        },
-    }
-
-
-def _plain(value: Any) -> Any:
-    """A guard result (dataclasses inside) as JSON-ready data."""
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    return value
-
-
 def _verify_end_state(
     result: DrillResult, client: ClientFor, layout: Layout, release: Release
 ) -> None:
@@ -950,251 +740,6 @@ def _verify_end_state(
         f"production -> {layout.name_of(production)}, test -> {layout.name_of(test)}, "
         f"service on {short_arn(svc['taskDefinition'])}, {len(sets)} task set(s)",
     )
-
-
-# ---------------------------------------------------------------------------
-# On the emulator: the drill plays CodeDeploy, the guard's real code decides
-# ---------------------------------------------------------------------------
-GuardFactory = Callable[..., Any]
-
-
-def _real_guard() -> GuardFactory:
-    try:
-        from deploy_guard.handler import Guard
-    except ImportError as exc:  # pragma: no cover - the package ships with the project
-        raise DrillError(
-            f"the deploy guard package is not importable: {exc}",
-            hint="reinstall the project (pip install -e .): functions/deploy_guard is part of it",
-        ) from None
-    return Guard
-
-
-class EmulatorDrill:
-    def __init__(
-        self,
-        layout: Layout,
-        scope: Scope,
-        *,
-        scenario: str,
-        control: Callable[[str, dict[str, Any]], Any],
-        guard: GuardFactory | None = None,
-        clock: Callable[[], float] = time.time,
-        progress: Callable[[str], None] | None = None,
-        notification_timeout: float = 10.0,
-    ) -> None:
-        if scenario not in SCENARIOS:
-            raise DrillError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
-        self.layout = layout
-        self.client: ClientFor = scope.client
-        self.scenario = scenario
-        self.control = control
-        self.guard_factory = guard or _real_guard()
-        self.clock = clock
-        self.notification_timeout = notification_timeout
-        self.label = uuid.uuid4().hex[:8]
-        self.timeline = Timeline(clock, progress)
-
-    def _engine(self, deployment_id: str, status: str) -> None:
-        self.control(
-            "codedeploy/deployment-status",
-            {
-                "account_id": self.layout.account_id,
-                "region": self.layout.region,
-                "deployment_id": deployment_id,
-                "status": status,
-            },
-        )
-
-    def _hook(self, guard: Any, release: Release, hook: str) -> Any:
-        assert release.deployment_id
-        verdict = guard.on_lifecycle_hook(
-            {
-                "DeploymentId": release.deployment_id,
-                "LifecycleEventHookExecutionId": f"drill-{self.label}-{hook}",
-            }
-        )
-        failed = [c.name for c in verdict.checks if not c.ok]
-        self.timeline.step(
-            f"guard {hook}",
-            f"{verdict.status}"
-            + (f" (failed: {', '.join(failed)})" if failed else "")
-            + ("" if verdict.reported else " (not reported)"),
-        )
-        return verdict
-
-    def run(self) -> DrillResult:
-        layout = self.layout
-        client = self.client
-        result = DrillResult(layout, self.scenario, "local", self.label, self.timeline)
-        result.codedeploy = "drill"
-        timeline = self.timeline
-        timeline.step(
-            "discover",
-            f"{layout.deployment_group}: production on "
-            f"{layout.name_of(layout.original_target_group)}, green will be "
-            f"{layout.name_of(layout.replacement_target_group)}, service on "
-            f"{short_arn(layout.task_definition)}",
-        )
-        breach_alarm, alarms_before = preflight(client, layout)
-        if breach_alarm not in alarms_before:
-            raise DrillError(f"alarm {breach_alarm} of {layout.deployment_group} does not exist")
-
-        inbox = Inbox(client, layout.topic_arn, f"{layout.name_prefix}-drill-{self.label}")
-        release = Release(layout, client, timeline, engine=self._engine, label=self.label)
-        guard = self.guard_factory(
-            client, application=layout.application, topic_arn=layout.topic_arn
-        )
-        breached = False
-        try:
-            inbox.open()
-            timeline.step("listen", f"queue {inbox.name} subscribed to the notifications topic")
-            release.register_revision()
-            result.deployment_id = release.create_deployment()
-            release.install()
-            release.allow_test_traffic()
-            stop_at = self.scenario
-            if stop_at != AFTER_ALLOW_TEST_TRAFFIC:
-                verdict = self._hook(guard, release, AFTER_ALLOW_TEST_TRAFFIC)
-                if verdict.status != "Succeeded":
-                    raise _Abort(
-                        f"the guard failed the healthy release at {AFTER_ALLOW_TEST_TRAFFIC}: "
-                        f"{verdict.reason}",
-                        verdict,
-                    )
-                release.allow_traffic()
-            if stop_at == ALARM:
-                verdict = self._hook(guard, release, AFTER_ALLOW_TRAFFIC)
-                if verdict.status != "Succeeded":
-                    raise _Abort(
-                        f"the guard failed the healthy release at {AFTER_ALLOW_TRAFFIC}: "
-                        f"{verdict.reason}",
-                        verdict,
-                    )
-
-            # -- the breach: green's targets fail, its alarm goes off ---------------------
-            reason = (
-                f"deployer drill {self.label}: green targets in "
-                f"{layout.name_of(layout.replacement_target_group)} fail their health checks"
-            )
-            result.breach_at = self.clock()
-            breached = True
-            self.control(
-                "elbv2/target-health",
-                {
-                    "target_group_arn": layout.replacement_target_group,
-                    "state": "unhealthy",
-                    "reason": "Target.ResponseCodeMismatch",
-                    "description": "Health checks failed with these codes: [500] (deployer drill)",
-                },
-            )
-            set_alarm(client, breach_alarm, "ALARM", reason)
-            timeline.record(
-                "breach",
-                result.breach_at,
-                f"green targets unhealthy (drill control), {breach_alarm} -> ALARM",
-            )
-
-            # -- the guard decides ------------------------------------------------------
-            if self.scenario == ALARM:
-                event = alarm_event(layout, alarms_before[breach_alarm], reason, result.breach_at)
-                outcome = guard.on_alarm(event)
-                result.guard = dict(outcome)
-                timeline.step(
-                    "guard alarm",
-                    f"{outcome.get('action')}: {outcome.get('reason')}",
-                )
-            else:
-                verdict = self._hook(guard, release, self.scenario)
-                result.guard = _plain(verdict)
-
-            deployment = deployment_info(client, result.deployment_id)
-            rollback = (deployment.get("rollbackInfo") or {}).get("rollbackDeploymentId")
-            if deployment["status"] not in statuses.ROLLED_BACK:
-                result.problems.append(
-                    f"the guard did not stop the broken release: deployment "
-                    f"{result.deployment_id} is {deployment['status']}"
-                )
-                self._engine(result.deployment_id, "Stopped")
-            timeline.step(
-                "deployment " + deployment["status"].lower(),
-                f"{result.deployment_id} {deployment['status']}"
-                + (
-                    f" ({deployment['errorInformation'].get('code')})"
-                    if deployment.get("errorInformation")
-                    else ""
-                )
-                + (f"; rollback deployment {rollback}" if rollback else ""),
-            )
-            release.rollback_deployment_id = result.rollback_deployment_id = rollback
-            # -- CodeDeploy's rollback ----------------------------------------------------
-            result.restored_at = release.roll_back()
-            _verify_end_state(result, client, layout, release)
-            note = inbox.wait_for(
-                about(result.deployment_id), timeout=self.notification_timeout, clock=self.clock
-            )
-            result.notification = note
-            result.verified["notification_published"] = note is not None
-            timeline.step(
-                "notification",
-                f"{note['subject']}" if note else "no notification about the deployment arrived",
-            )
-        except _Abort as abort:
-            result.problems.append(str(abort))
-            result.guard = _plain(abort.verdict)
-            self._abandon(release, result)
-        except BaseException:
-            self._abandon(release, result)
-            raise
-        finally:
-            self._clean_up(release, inbox, alarms_before, breached)
-        return result
-
-    def _abandon(self, release: Release, result: DrillResult) -> None:
-        """After a failure half-way: stop the deployment and put the service back."""
-        with suppress(Exception):
-            if release.deployment_id:
-                info = deployment_info(self.client, release.deployment_id)
-                if info["status"] in statuses.UNFINISHED:
-                    self._engine(release.deployment_id, "Stopped")
-            release.roll_back()
-
-    def _clean_up(
-        self,
-        release: Release,
-        inbox: Inbox,
-        alarms_before: dict[str, dict[str, Any]],
-        breached: bool,
-    ) -> None:
-        layout = self.layout
-        restored = []
-        if breached:
-            with suppress(Exception):
-                self.control(
-                    "elbv2/target-health",
-                    {"target_group_arn": layout.replacement_target_group, "state": None},
-                )
-            for name, alarm in alarms_before.items():
-                with suppress(Exception):
-                    set_alarm(
-                        self.client,
-                        name,
-                        alarm.get("StateValue", "OK"),
-                        alarm.get("StateReason") or f"deployer drill {self.label}: restored",
-                    )
-                    restored.append(name)
-        release.forget_revision()
-        inbox.close()
-        self.timeline.step(
-            "clean up",
-            f"alarms restored ({len(restored)}), target health reset, "
-            f"{short_arn(release.task_definition or '-')} deregistered, queue deleted",
-        )
-
-
-class _Abort(Exception):
-    def __init__(self, message: str, verdict: Any) -> None:
-        super().__init__(message)
-        self.verdict = verdict
 
 
 # ---------------------------------------------------------------------------
@@ -1375,7 +920,7 @@ class LiveDrill:
                 "deployments.termination_wait_minutes of 1 or more",
             )
         inbox = Inbox(client, layout.topic_arn, f"{layout.name_prefix}-drill-{self.label}")
-        release = Release(layout, client, timeline, engine=_no_engine, label=self.label)
+        release = Release(layout, client, timeline, label=self.label)
         alarm_set = False
         try:
             inbox.open()
@@ -1546,10 +1091,6 @@ class _Unrolled(Exception):
     """CodeDeploy finished the broken release instead of rolling it back."""
 
 
-def _no_engine(deployment_id: str, status: str) -> None:  # pragma: no cover - AWS runs its own
-    raise DrillError("on AWS, CodeDeploy's engine finishes deployments by itself")
-
-
 # ---------------------------------------------------------------------------
 # The command: one entry for both targets
 # ---------------------------------------------------------------------------
@@ -1561,30 +1102,21 @@ def rollback(
 ) -> DrillResult:
     """``deployer drill rollback``: discover the service's layout, then drill.
 
-    Where CodeDeploy deploys (AWS, or the local emulator with its runtime, whose
-    CodeDeploy engine runs) the drill is ``LiveDrill``, the same calls on both. An
-    emulator without its runtime has no engine: there the drill plays CodeDeploy's
-    part (``EmulatorDrill``).
+    The drill runs where CodeDeploy deploys: on AWS, or on the local emulator with its
+    runtime (whose CodeDeploy engine runs). The same calls on both (``LiveDrill``). An
+    emulator without its runtime deploys nothing, so it refuses the drill and says why.
     """
-    from deployer.emulator import controls
-
+    local = scope.target.is_local
+    if local and not engine_runs(str(scope.target.endpoint)):
+        raise DrillError(
+            f"the local emulator at {scope.target.endpoint} runs without its runtime: no "
+            "CodeDeploy engine deploys there, so there is nothing to roll back",
+            hint="restart it with its runtime (deployer emulator stop; deployer emulator start, "
+            "without --no-runtime; it needs a Docker engine: bin/docker-engine), apply the "
+            "environment again, then drill",
+        )
     layout = discover(scope, service)
     say = progress or (lambda _line: None)
-    local = scope.target.is_local
-    endpoint = str(scope.target.endpoint) if local else ""
-    if local and not engine_runs(endpoint):
-        say(
-            f"rollback drill: {scope.env.name} {scope.region} {service}, --hook {scenario}, "
-            "on the local emulator without its runtime (no CodeDeploy engine: the drill plays "
-            "CodeDeploy's part)"
-        )
-        return EmulatorDrill(
-            layout,
-            scope,
-            scenario=scenario,
-            control=lambda name, body: controls.post(endpoint, name, body),
-            progress=progress,
-        ).run()
     mode = break_mode(scope, service)
     url = production_url(scope, layout) if mode == FAULT else None
     say(

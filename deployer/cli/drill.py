@@ -29,8 +29,8 @@ def register(commands: Commands) -> None:
         broken: it fails /health from the start (AfterAllowTestTraffic) or once
         production traffic reaches it (AfterAllowTraffic, alarm); elsewhere the
         drill puts the unhealthy-targets alarm in ALARM with SetAlarmState. An
-        emulator without its runtime has no CodeDeploy engine: there the drill
-        plays CodeDeploy's part and runs the guard's handler code itself.
+        emulator started without its runtime (--no-runtime) deploys nothing: the
+        drill refuses there and says how to start one that does.
 
         --hook: where green is found broken: AfterAllowTraffic (default; after
         production traffic moved), AfterAllowTestTraffic (test traffic only), or

@@ -1,12 +1,12 @@
-"""`deployer drill rollback` end to end: a broken release is rolled back, people hear of it.
+"""`deployer drill rollback` on an emulator without its runtime: refused, nothing touched.
 
-On an applied staging, runs the drill through the CLI for the lifecycle hook path
-(the guard fails green at AfterAllowTraffic) and the alarm path (the guard stops
-the deployment when the alarm fires), checks the end state independently through
-boto3 in the staging account, and that nothing is left for Terraform to change.
+The e2e tests run the emulator without its runtime (no Docker engine needed): nothing
+deploys there, so the drill must say so and change nothing. The drill itself, on the
+CodeDeploy engine with real health checks, alarms and guard, is tested where the runtime
+runs (tests/runtime/test_services_e2e.py).
 
-test_apply_staging.py calls :func:`check_drill_rolls_back_a_broken_release` on the
-staging it applied (one staging apply less in CI).
+test_apply_staging.py calls :func:`check_drill_refuses_without_the_runtime` on the
+staging it applied.
 """
 
 from __future__ import annotations
@@ -75,66 +75,25 @@ def end_state(endpoint: str) -> dict[str, Any]:
     }
 
 
-def drill(cli: DeployerCLI, *args: str) -> dict[str, Any]:
-    run = cli("drill", "rollback", "staging", "--service", "api-service", "--json", *args)
-    assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-3000:]
-    document: dict[str, Any] = run.json()  # stdout is exactly one JSON document
-    # Progress, step by step with its time, went to stderr.
-    assert "the drill plays CodeDeploy's part" in run.stderr
-    assert "  breach: " in run.stderr and "  traffic restored: " in run.stderr
-    return document
-
-
-def check_drill_rolls_back_a_broken_release(cli: DeployerCLI) -> None:
-    """On an applied staging (its emulator running): both drills, end state checked."""
+def check_drill_refuses_without_the_runtime(cli: DeployerCLI) -> None:
+    """On an applied staging (its emulator running without the runtime): a clear refusal."""
     endpoint = cli("emulator", "status", "--json").json()["endpoint"]
     before = end_state(endpoint)
     assert before["production"] == f"{PREFIX}-api-blue"
     assert before["task_definition"] == f"{SERVICE}:1"
+    deployments = staging_client(endpoint, "codedeploy").list_deployments()["deployments"]
 
-    # -- the guard fails green at AfterAllowTraffic ----------------------------------
-    doc = drill(cli)
-    assert doc["ok"] is True, doc["problems"]
-    assert doc["scenario"] == "AfterAllowTraffic" and doc["target"] == "local"
-    assert all(doc["verified"].values()) and len(doc["verified"]) == 6
-    deployment_id = doc["deployment_id"]
-    assert doc["guard"]["status"] == "Failed" and doc["guard"]["deployment_id"] == deployment_id
-    failed = {c["name"] for c in doc["guard"]["checks"] if not c["ok"]}
-    assert failed == {"target_health", "alarms"}  # the breach, and nothing else
-    message = doc["notification"]["message"]
-    assert message["deployment_id"] == deployment_id
-    assert {c["name"] for c in message["failed_checks"]} == failed
-    assert 0 < doc["breach_to_traffic_restored_seconds"] < 2
-    steps = [s["step"] for s in doc["steps"]]
-    assert steps.index("allow traffic") < steps.index("breach") < steps.index("traffic restored")
-    assert all(s["at"].endswith("Z") for s in doc["steps"])
-    after = end_state(endpoint)
-    assert after == before  # blue serving, previous revision, alarms as they were
-    codedeploy = staging_client(endpoint, "codedeploy")
-    info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-    assert info["status"] == "Failed"
-    assert info["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE"
-    rollback = codedeploy.get_deployment(deploymentId=info["rollbackInfo"]["rollbackDeploymentId"])
-    assert rollback["deploymentInfo"]["status"] == "Succeeded"
-    # The drill's revision is gone from the family's active revisions.
+    run = cli("drill", "rollback", "staging", "--service", "api-service", "--json")
+    assert run.returncode == 1, run.stderr[-3000:] + run.stdout[-3000:]
+    document = run.json()  # the error, as one JSON document on stdout
+    assert "runs without its runtime" in document["error"]
+    assert "no CodeDeploy engine deploys there" in document["error"]
+    assert "--no-runtime" in document["hint"]
+
+    # Nothing was touched: no deployment, no revision, the same listeners and alarms.
+    assert end_state(endpoint) == before
+    assert staging_client(endpoint, "codedeploy").list_deployments()["deployments"] == deployments
     revisions = staging_client(endpoint, "ecs").list_task_definitions(
         familyPrefix=SERVICE, status="ACTIVE"
     )["taskDefinitionArns"]
     assert [r.rsplit("/", 1)[-1] for r in revisions] == [f"{SERVICE}:1"]
-
-    # -- the alarm fires after both hooks passed: the guard stops the deployment -------
-    doc = drill(cli, "--hook", "alarm")
-    assert doc["ok"] is True, doc["problems"]
-    assert doc["guard"]["action"] == "rollback"
-    message = doc["notification"]["message"]
-    assert message["event"] == "rollback"
-    assert message["deployment_id"] == doc["deployment_id"]
-    assert message["alarm"] == f"{SERVICE}-unhealthy-targets"
-    assert 0 < doc["breach_to_traffic_restored_seconds"] < 2
-    info = codedeploy.get_deployment(deploymentId=doc["deployment_id"])["deploymentInfo"]
-    assert info["status"] == "Stopped"
-    assert end_state(endpoint) == before
-
-    # Nothing left for Terraform: no drift, no leftovers.
-    plan = cli("plan", "staging", "--detailed-exitcode")
-    assert plan.returncode == 0, plan.stderr[-3000:]

@@ -2,8 +2,9 @@
 
 Runs the real CLI in a subprocess against a private state folder: the emulator
 is started on demand, the state bucket created, the runtime stack applied in
-the staging account; re-planning shows no changes; the rollback drill runs on it
-(tests/e2e/drill_checks.py); the gate protects staging's
+the staging account; re-planning shows no changes; the rollback drill refuses an
+emulator without its runtime and touches nothing (tests/e2e/drill_checks.py); the gate
+protects staging's
 stateful resources on destroy; `emulator stop` leaves nothing behind.
 """
 
@@ -18,7 +19,7 @@ import pytest
 from deployer.emulator import TEST_CREDENTIALS
 from deployer.emulator.process import pid_alive
 from tests.e2e.conftest import DeployerCLI
-from tests.e2e.drill_checks import check_drill_rolls_back_a_broken_release
+from tests.e2e.drill_checks import check_drill_refuses_without_the_runtime
 
 pytestmark = pytest.mark.e2e
 
@@ -135,8 +136,8 @@ def test_apply_staging_end_to_end(cli: DeployerCLI) -> None:
     outputs = cli("output", "staging", "--json").json()
     assert outputs["regions"]["us-east-1"]["vpc_id"] == vpc_id
 
-    # The rollback drill on this staging (tests/e2e/drill_checks.py).
-    check_drill_rolls_back_a_broken_release(cli)
+    # The rollback drill refuses: this emulator runs no CodeDeploy engine.
+    check_drill_refuses_without_the_runtime(cli)
 
     # Destroying staging's stateful resources (log groups, KMS keys) is refused by the
     # gate, before anything is asked or changed ...

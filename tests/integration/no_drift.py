@@ -3,9 +3,11 @@
 CodeDeploy moves production traffic to the green target group and the ECS
 service to a new task definition revision (through task sets). The runtime
 stack ignores exactly those attributes, so after a swap the re-plan is empty
-and a later apply does not move anything back. The swap here is made with the
-drill's release machinery (deployer/drill.py), the API calls CodeDeploy makes,
-on the emulator the tests start.
+and a later apply does not move anything back. The integration tests' emulator
+runs without its runtime, so no CodeDeploy engine deploys there: the swap here is
+made with the ECS and ELB calls CodeDeploy's engine makes for a successful
+blue/green deployment (:func:`swap`); the engine itself is tested with the runtime
+(tests/unit/emulator/test_codedeploy_engine.py, tests/runtime/test_services_e2e.py).
 
 Then `deployer drift` on the same workspace: changes made behind Terraform's back
 (an alarm threshold, a log retention) are found, exactly those, and what the swap
@@ -24,7 +26,6 @@ import pytest
 
 from deployer import cli, drill, errors
 from deployer.aws import Target
-from deployer.emulator import controls
 from deployer.names import role_name_of
 from deployer.scope import Scope
 from tests.integration.stacks import StackRun, config
@@ -33,6 +34,38 @@ CFG = config()
 ENV = "staging"
 REGION = "us-east-1"
 MICROSERVICE = "api-service"
+
+
+def swap(client: Any, layout: drill.Layout, task_definition: str) -> None:
+    """A successful blue/green swap, with the calls CodeDeploy's engine makes: the
+    replacement task set behind the green target group, the test and production
+    listeners to green, green the primary task set, the original one deleted."""
+    ecs, elbv2 = client("ecs"), client("elbv2")
+    green = ecs.create_task_set(
+        cluster=layout.cluster,
+        service=layout.service,
+        taskDefinition=task_definition,
+        externalId="no-drift",
+        networkConfiguration=layout.network_configuration,
+        loadBalancers=[{
+            "targetGroupArn": layout.replacement_target_group,
+            "containerName": layout.container_name,
+            "containerPort": layout.container_port,
+        }],
+        launchType=layout.launch_type,
+        scale={"unit": "PERCENT", "value": 100.0},
+    )["taskSet"]["taskSetArn"]  # fmt: skip
+    for listener in (layout.test_listener, layout.production_listener):
+        elbv2.modify_listener(
+            ListenerArn=listener,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": layout.replacement_target_group}],
+        )
+    ecs.update_service_primary_task_set(
+        cluster=layout.cluster, service=layout.service, primaryTaskSet=green
+    )
+    ecs.delete_task_set(
+        cluster=layout.cluster, service=layout.service, taskSet=layout.primary_task_set
+    )
 
 
 def check_no_drift_fight(
@@ -51,18 +84,6 @@ def check_no_drift_fight(
             made[name] = run.client(name)
         return made[name]
 
-    def engine(deployment_id: str, status: str) -> None:
-        controls.post(
-            str(target.endpoint),
-            "codedeploy/deployment-status",
-            {
-                "account_id": run.env.account_id,
-                "region": REGION,
-                "deployment_id": deployment_id,
-                "status": status,
-            },
-        )
-
     def swapped_state(layout: drill.Layout) -> tuple[str, str, list[tuple[str, str]]]:
         service = drill.service_state(client, layout)
         return (
@@ -75,21 +96,13 @@ def check_no_drift_fight(
     blue, green = layout.original_target_group, layout.replacement_target_group
     assert layout.name_of(blue).endswith("-blue") and layout.name_of(green).endswith("-green")
 
-    # A successful release, as CodeDeploy makes it.
-    release = drill.Release(
-        layout, client, drill.Timeline(time.time), engine=engine, label="no-drift"
-    )
+    # A successful release, as CodeDeploy's engine makes it.
+    release = drill.Release(layout, client, drill.Timeline(time.time), label="no-drift")
     revision = release.register_revision()
     assert revision != layout.task_definition
-    deployment_id = release.create_deployment()
-    release.install()
-    release.allow_test_traffic()
-    release.allow_traffic()
-    release.finish()
+    swap(client, layout, revision)
     swapped = (layout.name_of(green), revision, [("PRIMARY", revision)])
     assert swapped_state(layout) == swapped
-    info = client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-    assert info["status"] == "Succeeded"
 
     # Terraform sees nothing to change ...
     assert run.plan_changes() == []

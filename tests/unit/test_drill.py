@@ -13,6 +13,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -468,4 +469,31 @@ def test_drill_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert "example:" in out and "deployer drill rollback staging" in out
-    assert "plays CodeDeploy's part" in out
+    assert "refuses there" in out
+
+
+def test_local_drill_without_the_runtime_refuses_before_any_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An emulator without its runtime deploys nothing: the drill says so and touches nothing."""
+    asked: list[str] = []
+
+    def engine_runs(endpoint: str) -> bool:
+        asked.append(endpoint)
+        return False
+
+    monkeypatch.setattr(drill, "engine_runs", engine_runs)
+
+    def no_client(name: str) -> Any:
+        raise AssertionError(f"the drill called {name} on an emulator that cannot deploy")
+
+    scope = SimpleNamespace(
+        target=SimpleNamespace(is_local=True, endpoint="http://127.0.0.1:4566"),
+        client=no_client,
+    )
+    with pytest.raises(drill.DrillError) as info:
+        drill.rollback(scope, "api-service", drill.AFTER_ALLOW_TRAFFIC)  # type: ignore[arg-type]
+    assert asked == ["http://127.0.0.1:4566"]
+    assert "runs without its runtime" in str(info.value)
+    assert "no CodeDeploy engine deploys there" in str(info.value)
+    assert "--no-runtime" in (info.value.hint or "")
