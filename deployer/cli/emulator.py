@@ -30,7 +30,11 @@ def register(commands: Commands) -> None:
         status shows the registry (or why it is down), the Docker engine and the
         containers the runtime owns; stop removes every container, network,
         volume, hosts entry and image it stored. --no-runtime (or
-        ${RUNTIME_ENV}=0) starts the AWS APIs alone.
+        ${RUNTIME_ENV}=0) starts the AWS APIs alone. The engines that need
+        containers run with the runtime, its registry up: ECS tasks, load
+        balancers and their health checks, CloudWatch alarms, CodeDeploy's
+        deployments; without the runtime those stay as moto leaves them (targets
+        reported healthy, deployments InProgress).
 
         example:
           deployer emulator start --time-scale 60   # an emulated minute a second

@@ -1,43 +1,23 @@
-"""Drill controls: emulator-only endpoints under ``/_deployer/``.
+"""Emulator controls: endpoints under ``/_deployer/`` that are not AWS APIs.
 
-These are not fidelity patches. They change nothing moto answers through the
-AWS APIs; they let a caller play the parts of AWS the emulator does not run,
-which a rollback drill (``deployer drill rollback``) needs:
-
-* ``POST /_deployer/elbv2/target-health``: the load balancer's health checks.
-  moto reports every registered IP target ``healthy``; a drill needs the new
-  version's targets to fail. Body::
-
-      {"target_group_arn": "arn:aws:elasticloadbalancing:...",
-       "state": "unhealthy",                      # null: back to what moto reports
-       "reason": "Target.ResponseCodeMismatch",   # optional
-       "description": "Health checks failed ...", # optional
-       "target_ids": ["10.0.1.5"]}                # optional: default every target
-
-  DescribeTargetHealth then reports those targets with that state while they
-  stay registered. Answers ``{"target_group_arn": ..., "targets": {id: state}}``.
-
-* ``POST /_deployer/codedeploy/deployment-status``: CodeDeploy's deployment
-  engine finishing a deployment (for example the rollback deployment once
-  traffic is back on the original target group, or a release that succeeded).
-  Body ``{"account_id": "...", "region": "...", "deployment_id": "d-...",
-  "status": "Succeeded"}`` (any DeploymentStatus; a finished status sets
-  ``completeTime``). Answers ``{"deployment_id": ..., "status": ...}``.
+They change nothing moto answers through the AWS APIs and play no part of AWS:
+what AWS runs by itself (load balancer health checks, CodeDeploy's deployment
+engine, ECS's scheduler, CloudWatch's alarm evaluation) runs in the emulator's
+engines (``engines/``) on its clock, or not at all. The controls report on the
+emulator itself:
 
 * ``GET /_deployer/runtime``: the local runtime (``runtime.py``): the
-  registry's address or why it is down, the hosts file and the names in it.
-  Answers ``{"runtime": {...}}``, ``{"runtime": null}`` without one.
+  registry's address or why it is down, the hosts file and the names in it, and
+  the status of each engine that runs with it. Answers ``{"runtime": {...}}``,
+  or ``{"runtime": null}`` from an emulator without one (``--no-runtime``).
 
 * ``GET /_deployer/``: lists the controls.
 
-On AWS there is nothing to call instead: health checks and the deployment
-engine run by themselves. The controls are served with the patches
-(``python -m deployer.emulator.serve`` without ``--no-patches``). The one change
-to moto's classes they need, target groups reporting the health a control set,
-is the patch :mod:`deployer.emulator.patches.elbv2_target_health_control`, so
-that it is applied and listed like every other patch; without it (an emulator
-started with ``--only-patches`` that leaves it out) the target health control
-answers HTTP 501.
+Any other method or path under the prefix answers HTTP 404; a request body, if
+one is sent, must be a JSON object (HTTP 400 otherwise). The controls are served
+with the patches (``python -m deployer.emulator.serve`` without
+``--no-patches``), through the backend lock like every request
+(``scheduler.serialised``). :func:`post` is their client.
 """
 
 from __future__ import annotations
@@ -46,77 +26,17 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from deploy_guard import statuses
-
-from deployer.emulator.patches import elbv2_target_health_control as health_hook
-
 PREFIX = "/_deployer/"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-_HEALTH_STATES = ("initial", "healthy", "unhealthy", "unused", "draining", "unavailable")
-
 
 class ControlError(Exception):
-    """A request a control cannot carry out (HTTP 400, 404 or 501)."""
+    """A request a control cannot carry out (HTTP 400 or 404)."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
-
-
-def target_health(body: dict[str, Any]) -> dict[str, Any]:
-    from moto.elbv2.models import elbv2_backends
-
-    if not health_hook.is_applied():
-        raise ControlError(
-            f"the emulator did not apply {health_hook.__name__}, "
-            "which reports the health this control sets",
-            501,
-        )
-    arn = _required(body, "target_group_arn")
-    parts = arn.split(":")
-    if len(parts) < 6 or not parts[5].startswith("targetgroup/"):
-        raise ControlError(f"not a target group ARN: {arn}")
-    region, account = parts[3], parts[4]
-    group = elbv2_backends[account][region].target_groups.get(arn)
-    if group is None:
-        raise ControlError(f"target group {arn} not found", 404)
-    state = body.get("state")
-    if state is not None and state not in _HEALTH_STATES:
-        raise ControlError(f"state must be one of {', '.join(_HEALTH_STATES)} or null")
-    ids = body.get("target_ids") or list(group.targets)
-    overrides = health_hook.overrides(group)
-    for target_id in ids:
-        if state is None:
-            overrides.pop(target_id, None)
-        else:
-            overrides[target_id] = health_hook.HealthOverride(
-                state, body.get("reason"), body.get("description")
-            )
-    return {
-        "target_group_arn": arn,
-        "targets": {t: overrides[t].state if t in overrides else None for t in ids},
-    }
-
-
-def deployment_status(body: dict[str, Any]) -> dict[str, Any]:
-    from moto.codedeploy.models import codedeploy_backends
-    from moto.core.utils import utcnow
-
-    account = _required(body, "account_id")
-    region = _required(body, "region")
-    deployment_id = _required(body, "deployment_id")
-    status = _required(body, "status")
-    if status not in statuses.ALL:
-        raise ControlError(f"status must be one of {', '.join(statuses.ALL)}")
-    deployment = codedeploy_backends[account][region].deployments.get(deployment_id)
-    if deployment is None:
-        raise ControlError(f"deployment {deployment_id} not found in {account}/{region}", 404)
-    deployment.status = status
-    if status in statuses.FINISHED:
-        deployment.complete_time = utcnow()
-    return {"deployment_id": deployment_id, "status": status}
 
 
 def runtime_status(_body: dict[str, Any]) -> dict[str, Any]:
@@ -126,14 +46,6 @@ def runtime_status(_body: dict[str, Any]) -> dict[str, Any]:
 
 
 CONTROLS: dict[tuple[str, str], tuple[Callable[[dict[str, Any]], dict[str, Any]], str]] = {
-    ("POST", "elbv2/target-health"): (
-        target_health,
-        "set (or with state null, clear) the health DescribeTargetHealth reports for targets",
-    ),
-    ("POST", "codedeploy/deployment-status"): (
-        deployment_status,
-        "set a deployment's status, as CodeDeploy's deployment engine would",
-    ),
     ("GET", "runtime"): (
         runtime_status,
         "the local runtime: the registry (address, or why it is down) and its host names",
@@ -143,13 +55,6 @@ CONTROLS: dict[tuple[str, str], tuple[Callable[[dict[str, Any]], dict[str, Any]]
 
 def names() -> list[str]:
     return [f"{method} {PREFIX}{path}" for method, path in CONTROLS]
-
-
-def _required(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not value:
-        raise ControlError(f"{key} is required")
-    return value
 
 
 def wrap(app: WSGIApp) -> WSGIApp:
@@ -216,7 +121,7 @@ def post(endpoint: str, name: str, body: dict[str, Any] | None, *, timeout: floa
         detail = exc.read().decode(errors="replace")
         raise EmulatorError(
             f"emulator control {name} failed (HTTP {exc.code}): {detail}",
-            hint="the emulator may predate the drill controls: deployer emulator stop, then retry",
+            hint="the emulator may predate this control: deployer emulator stop, then retry",
         ) from None
     except (urllib.error.URLError, OSError) as exc:
         raise EmulatorError(f"emulator control {name} failed: {exc}") from None

@@ -7,11 +7,9 @@ stdout as one JSON line (``{"port": N, "pid": N, "patches": [...], "controls":
 there is no window in which another process can take the port between choosing
 and binding it.
 
-Besides the fidelity patches, the emulator serves the drill controls
-(``/_deployer/...``, see ``controls.py``): emulator-only endpoints that play what
-AWS runs by itself (health checks, CodeDeploy's engine) for a rollback drill.
-Their hook in moto is a patch of the registry like the others
-(``elbv2_target_health_control``). ``--no-patches`` serves neither.
+Besides the fidelity patches, the emulator serves its controls
+(``/_deployer/...``, see ``controls.py``): endpoints that are not AWS APIs and
+report on the emulator itself (its runtime). ``--no-patches`` serves neither.
 
 With the patches, the emulator also runs its clock (``scheduler.py``): the
 engines that play AWS's background processes, on an emulated time scale
@@ -69,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-patches",
         action="store_true",
-        help="serve stock moto, without patches or drill controls "
+        help="serve stock moto, without patches or emulator controls "
         "(used by the tests that prove each patch is needed)",
     )
     parser.add_argument(
@@ -85,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only-patches",
         default=None,
-        help="comma-separated patch names to apply (default: all; the drill controls' "
-        "hook elbv2_target_health_control is one of them)",
+        help="comma-separated patch names to apply (default: all)",
     )
     parser.add_argument(
         "--time-scale",
@@ -140,13 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     app: Any = DomainDispatcherApplication(create_backend_app)
     controls: list[str] = []
     if not args.no_patches:
-        # Drill controls (/_deployer/...): not AWS APIs, see controls.py. Their
-        # hook in moto's classes is a patch, applied above with the others.
-        from deployer.emulator import controls as drill_controls
+        # Emulator controls (/_deployer/...): not AWS APIs, see controls.py.
+        from deployer.emulator import controls as emulator_controls
 
-        app = drill_controls.wrap(app)
-        controls = drill_controls.names()
-        # Outermost: the drill controls change backends too.
+        app = emulator_controls.wrap(app)
+        controls = emulator_controls.names()
+        # Outermost: the controls too are served under the backend lock.
         app = scheduler.serialised(app)
         scheduler.release_during_waits()
     server = make_server(

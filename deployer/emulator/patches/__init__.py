@@ -14,9 +14,8 @@ Each patch is a module in this package exposing:
 and has a test in ``tests/unit/emulator/`` that fails without it.
 
 Every change to moto's classes is a patch here, so that ``deployer emulator
-status`` lists it, including the one that closes no AWS fidelity gap: the hook
-of a drill control (``elbv2_target_health_control``, see
-``deployer.emulator.controls``), whose ``GAP`` says so.
+status`` lists it, including those that close no AWS fidelity gap: the hooks of
+the emulator's runtime (such as ``ecr_registry_names``), whose ``GAP`` says so.
 """
 
 from __future__ import annotations

@@ -67,8 +67,9 @@ def roll_back(backend: Any, deployment: Any, message: str) -> str:
 
     The rollback is a deployment of its own (creator ``codeDeployRollback``) in the
     same deployment group, linked both ways through ``rollbackInfo``. It is
-    InProgress: CodeDeploy's engine (in the emulator, whoever plays it, such as
-    ``deployer drill``) moves traffic back and then completes it.
+    InProgress: CodeDeploy's engine (in the emulator ``engines/codedeploy.py``, which
+    runs with the runtime) moves traffic back and then completes it; without the
+    runtime it stays InProgress.
     """
     from moto.codedeploy.models import DeploymentInfo
     from moto.core.utils import utcnow

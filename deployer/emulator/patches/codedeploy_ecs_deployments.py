@@ -12,10 +12,12 @@ active deployment: CreateDeployment while one is active fails with
 ``DeploymentLimitExceededException`` naming it. Deployment ids have AWS's
 format, ``d-`` and nine upper-case letters or digits (moto uses UUIDs).
 
-The emulator has no deployment engine: the new deployment is InProgress at
-once, and what CodeDeploy does next (shift traffic, run hooks, finish) is up to
-whoever plays the engine (``deployer drill``). Only ECS deployment groups are
-changed; EC2/Lambda deployments keep moto's behaviour.
+The new deployment is InProgress at once. What CodeDeploy does next (install
+the replacement task set, run the hooks, shift traffic, finish) is the CodeDeploy
+engine's (``engines/codedeploy.py``), which runs with the emulator's runtime;
+without the runtime the deployment stays InProgress, as this patch leaves it.
+Only ECS deployment groups are changed; EC2/Lambda deployments keep moto's
+behaviour (``Created``).
 """
 
 from __future__ import annotations

@@ -12,9 +12,10 @@ stopped one, ``rollbackTriggeringDeploymentId`` on the rollback). A finished
 deployment cannot be stopped (``DeploymentAlreadyCompletedException``), an
 unknown one is ``DeploymentDoesNotExistException``.
 
-The emulator has no deployment engine: the stop takes effect at once, and the
-rollback deployment stays InProgress until whoever plays the engine
-(``deployer drill``) has moved traffic back and completes it.
+The stop takes effect at once. The rollback deployment is InProgress; the
+CodeDeploy engine (``engines/codedeploy.py``), which runs with the emulator's
+runtime, moves traffic back and completes it. Without the runtime it stays
+InProgress.
 """
 
 from __future__ import annotations

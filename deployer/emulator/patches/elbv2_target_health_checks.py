@@ -16,10 +16,9 @@ forgets a deregistered one at once. The checks themselves run in the
 ``elb-listeners`` engine (:mod:`deployer.emulator.engines.elb_health`), which
 watches a group by recording its targets' health on it (:func:`record`) and
 ends each drain when its delay has passed; while it runs, every group is
-watched. A group no engine watches (an emulator without the engine) is
-reported as stock moto reports it. A health the drill control
-(:mod:`deployer.emulator.patches.elbv2_target_health_control`) set for a
-registered target wins over the checks.
+watched. A group no engine watches (an emulator without the engine, which
+runs with the runtime) is reported as stock moto reports it. Nothing else sets a
+target's health: as on AWS, it is what the checks measured.
 """
 
 from __future__ import annotations
@@ -46,8 +45,6 @@ GAP = (
 #: Attributes of a target group (not moto's): the engine's records, the drains.
 _CHECKS = "deployer_checks"
 _DRAINING = "deployer_draining"
-#: The drill control's overrides (elbv2_target_health_control keeps them there).
-_OVERRIDES = "deployer_health"
 
 REGISTERING = ("initial", "Elb.RegistrationInProgress", "Target registration is in progress")
 DRAINING = ("draining", "Target.DeregistrationInProgress", "Target deregistration is in progress")
@@ -158,8 +155,6 @@ def apply() -> None:
                 return group.health_for(target, ec2)  # stock: unused, Target.NotRegistered
             port = drain.target.get("Port", group.port)
             return FakeHealthStatus(target_id, port, group.health_check_port, *DRAINING)
-        if target_id in getattr(group, _OVERRIDES, {}):
-            return group.health_for(target, ec2)  # the drill control's word
         health = checks.get(target_id) or Health(*REGISTERING)
         return FakeHealthStatus(
             target_id,

@@ -15,11 +15,10 @@ from typing import Any
 import boto3
 import pytest
 
-from deployer.emulator import controls
 from deployer.emulator.engines.elb_health import Outcome as Result
 from deployer.emulator.engines.elb_health import Settings, Tracked, check, matches
 from deployer.emulator.engines.elb_listeners import ElbListeners
-from deployer.emulator.patches import elbv2_target_health_checks, elbv2_target_health_control
+from deployer.emulator.patches import elbv2_target_health_checks
 from deployer.emulator.patches.elbv2_target_health_checks import Health
 from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
 
@@ -203,7 +202,6 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 @pytest.fixture
 def lab(aws: Any) -> Iterator[Lab]:
     elbv2_target_health_checks.apply()
-    elbv2_target_health_control.apply()
     ec2 = boto3.client("ec2", region_name="us-east-1")
     vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
     subnets = [
@@ -310,9 +308,17 @@ def test_health_checks_decide_who_gets_requests_and_metrics_follow(lab: Lab) -> 
     assert "HTTPCode_ELB_5XX_Count" not in names
 
 
-def test_all_unhealthy_fails_open_and_the_drill_override_wins(lab: Lab) -> None:
+def test_all_unhealthy_fails_open(lab: Lab) -> None:
+    sick = threading.Event()
+
+    def good_until_sick(handler: BaseHTTPRequestHandler) -> tuple[int, bytes]:
+        """Serves "good"; its health check fails once it is sick."""
+        if handler.path == "/health" and sick.is_set():
+            return 500, b"sick"
+        return 200, b"good"
+
     group = lab.group("api")
-    good, bad = lab.target("good", ok("good")), lab.target("bad", failing)
+    good, bad = lab.target("good", good_until_sick), lab.target("bad", failing)
     _lb, listener = lab.balancer("api", group)
     lab.register(group, good, bad)
     wait_for(lambda: lab.health(group)[good["Id"]] == ("healthy", None), 10)
@@ -320,19 +326,11 @@ def test_all_unhealthy_fails_open_and_the_drill_override_wins(lab: Lab) -> None:
     address = lab.address(listener)
     assert {get(address) for _ in range(6)} == {(200, "good")}
 
-    # The drill control says the good one fails too: reported, and routed by, over the checks.
-    with BACKEND_LOCK:  # as POST /_deployer/elbv2/target-health does
-        controls.target_health(
-            {
-                "target_group_arn": group,
-                "target_ids": [good["Id"]],
-                "state": "unhealthy",
-                "reason": "Target.ResponseCodeMismatch",
-            }
-        )
-    assert lab.health(group)[good["Id"]] == ("unhealthy", "Target.ResponseCodeMismatch")
-    time.sleep(0.5)  # a round or two
-    assert lab.health(group)[good["Id"]] == ("unhealthy", "Target.ResponseCodeMismatch")
+    # The good one's checks fail too: reported as the checks measure it.
+    sick.set()
+    wait_for(
+        lambda: lab.health(group)[good["Id"]] == ("unhealthy", "Target.ResponseCodeMismatch"), 10
+    )
     # Every target unhealthy: the load balancer fails open and routes to both.
     wait_for(lambda: {get(address) for _ in range(10)} == {(200, "good"), (500, "broken")}, 5)
 

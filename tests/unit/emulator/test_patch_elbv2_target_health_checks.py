@@ -3,8 +3,8 @@
 moto (in this process) with the patch applied: a group the engine watches reports
 what the engine recorded, ``initial`` for a target it has not checked yet, and a
 deregistered target as ``draining`` until the engine ends the drain; a group it
-does not watch (every group of an emulator without the engine) is reported as
-stock moto reports it, which the drill control's tests rely on.
+does not watch (every group of an emulator without the engine, which runs with
+the runtime) is reported as stock moto reports it.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ import boto3
 import pytest
 
 from deployer.emulator.patches import elbv2_target_health_checks as patch
-from deployer.emulator.patches import elbv2_target_health_control as control
 from deployer.emulator.patches.elbv2_target_health_checks import Health
 
 
 @pytest.fixture
 def elb(aws: Any) -> tuple[Any, str]:
     patch.apply()
-    control.apply()
     ec2 = boto3.client("ec2", region_name="us-east-1")
     vpc = ec2.create_vpc(CidrBlock="10.6.0.0/16")["Vpc"]["VpcId"]
     client = boto3.client("elbv2", region_name="us-east-1")
@@ -65,11 +63,9 @@ def test_a_watched_group_reports_the_checks_and_drains(elb: tuple[Any, str]) -> 
         "10.6.0.2": ("unhealthy", "Target.Timeout"),
         "10.6.0.3": ("initial", "Elb.RegistrationInProgress"),  # not checked yet
     }
-    # The drill control's word wins over the checks.
-    control.overrides(moto_group(group))["10.6.0.1"] = control.HealthOverride(
-        "unhealthy", "Target.ResponseCodeMismatch", "Health checks failed with these codes: [500]"
-    )
-    assert health(client, group)["10.6.0.1"] == ("unhealthy", "Target.ResponseCodeMismatch")
+    # The checks' next verdict is what is reported next.
+    patch.record(moto_group(group), {"10.6.0.1": fails, "10.6.0.2": fails})
+    assert health(client, group)["10.6.0.1"] == ("unhealthy", "Target.Timeout")
 
     # Deregistered: draining, still listed, until the engine ends the drain.
     client.deregister_targets(TargetGroupArn=group, Targets=[{"Id": "10.6.0.2"}])

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 from deployer.emulator import patches
-from deployer.emulator.patches import elbv2_target_health_control
 
 from .conftest import Server
 
@@ -64,12 +63,3 @@ def test_only_patches_selects_by_name(server_factory) -> None:  # type: ignore[n
 def test_every_patch_is_applied_and_listed(patched: Server) -> None:
     # The server's announcement is what `deployer emulator status` lists.
     assert patched.patches == [patch.name for patch in patches.discover()]
-
-
-def test_the_drill_control_hook_is_a_patch_that_says_it_is_no_aws_gap(patched: Server) -> None:
-    name = elbv2_target_health_control.__name__.rpartition(".")[2]
-    hook = {patch.name: patch for patch in patches.discover()}[name]
-    assert hook.module is elbv2_target_health_control
-    assert hook.gap.startswith("Not an AWS gap but the hook of the drill control")
-    assert "/_deployer/elbv2/target-health" in hook.gap
-    assert name in patched.patches

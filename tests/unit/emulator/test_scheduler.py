@@ -396,14 +396,13 @@ def test_the_emulator_runs_its_clock_at_the_time_scale_it_was_started_with(
         assert "time scale: 30 (an emulated minute every 2 s)" in text
         assert "engines: ecr-lifecycle" in text
 
-        # Requests are served through the backend lock.
+        # Requests are served through the backend lock, the emulator's controls too:
+        # one answers (the lock is taken and let go), an unknown one is refused.
         from deployer.emulator.controls import post
 
+        assert post(str(doc["endpoint"]), "runtime", None) == {"runtime": None}
         with pytest.raises(EmulatorError, match="HTTP 404"):
-            post(str(doc["endpoint"]), "codedeploy/deployment-status", {
-                "account_id": "123456789012", "region": "us-east-1",
-                "deployment_id": "d-NOPE", "status": "Succeeded",
-            })  # fmt: skip
+            post(str(doc["endpoint"]), "no-such-control", {})
 
         # An SQS long poll waits without the lock: a SendMessage made during the wait
         # is served at once, and the poll returns with it (with the lock held for the
