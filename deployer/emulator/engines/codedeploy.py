@@ -44,7 +44,9 @@ ECSTarget, BlueGreenDeploymentConfiguration):
   replacement target group; the replacement task set becomes PRIMARY;
 * after AfterAllowTraffic, the termination wait of the group's
   ``terminateBlueInstancesOnDeploymentSuccess`` (``instanceTerminationWaitTimeStarted``
-  true), then the original task set is deleted and the deployment ``Succeeded``;
+  true; ContinueDeployment with ``TERMINATION_WAIT`` ends it early, see
+  ``patches/codedeploy_continue_deployment.py``), then the original task set is
+  deleted and the deployment ``Succeeded``;
 * the group's alarms (``alarmConfiguration`` enabled) are read every round while
   the deployment runs: one in ALARM stops it, status ``Stopped``, error
   ``ALARM_ACTIVE`` naming the alarms, and rolls back when the deployment (or its
@@ -87,6 +89,7 @@ from typing import Any
 
 from deploy_guard import statuses
 
+from deployer.emulator.patches.codedeploy_continue_deployment import END_TERMINATION_WAIT
 from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
 
 log = logging.getLogger(__name__)
@@ -709,7 +712,8 @@ class CodeDeployEngine:
         if run.terminate_at is None:
             run.terminate_at = now + run.termination_wait_s
             deployment.instance_termination_wait_time_started = True
-        if now < run.terminate_at:
+        # ContinueDeployment(TERMINATION_WAIT) ends the wait early.
+        if now < run.terminate_at and not getattr(deployment, END_TERMINATION_WAIT, False):
             return
         ecs = _ecs(run.account, run.region)
         ecs.delete_task_set(run.cluster, run.service, run.original_task_set)
