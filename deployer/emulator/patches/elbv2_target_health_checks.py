@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._util import is_patched, replace
+from ._util import replace
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -95,12 +95,6 @@ def drains(group: FakeTargetGroup) -> dict[str, Drain]:
         found = {}
         setattr(group, _DRAINING, found)
     return found
-
-
-def is_applied() -> bool:
-    from moto.elbv2.models import FakeTargetGroup
-
-    return is_patched(FakeTargetGroup, "deregister")
 
 
 def apply() -> None:
