@@ -397,6 +397,53 @@ SCENARIOS["stop_with_rollback"] = partial(stop_deployment, True)
 SCENARIOS["stop_without_rollback"] = partial(stop_deployment, False)
 
 
+def termination_wait(continued: bool, c: Case, out: Out) -> None:
+    """A group that keeps the original task set 60 minutes after traffic moved; the wait
+    ends with ContinueDeployment(TERMINATION_WAIT) or when the hour has passed."""
+    from botocore.exceptions import ClientError
+
+    bg = c.bg
+    c.cd.update_deployment_group(
+        applicationName=bg.application,
+        currentDeploymentGroupName=bg.group,
+        blueGreenDeploymentConfiguration={
+            "terminateBlueInstancesOnDeploymentSuccess": {
+                "action": "TERMINATE",
+                "terminationWaitTimeInMinutes": 60,
+            }
+        },
+    )
+    td = c.new_revision()
+    d = c.deploy(td, hooks=False)
+    c.rounds(10)
+    waiting = c.info(d)
+    out["waiting"] = [waiting["status"], waiting["instanceTerminationWaitTimeStarted"]]
+    out["production"] = c.forwards(bg.production_listener) == {bg.green: 100}
+    out["sets"] = sorted((s["status"], s["taskDefinition"] == td) for s in c.service()["taskSets"])
+    try:
+        c.cd.continue_deployment(deploymentId=d, deploymentWaitType="READY_WAIT")
+    except ClientError as e:
+        out["ready_wait"] = e.response["Error"]["Code"]
+    if continued:
+        c.cd.continue_deployment(deploymentId=d, deploymentWaitType="TERMINATION_WAIT")
+        c.rounds(1)
+    else:
+        c.rounds(1, step=3590)
+        out["before_the_hour"] = c.info(d)["status"]
+        c.rounds(1, step=10)
+    out["final"] = c.info(d)["status"]
+    out["sets_after"] = [(s["status"], s["taskDefinition"] == td) for s in c.service()["taskSets"]]
+    out["events"] = [state for _, state, _ in c.states()]
+    try:
+        c.cd.continue_deployment(deploymentId=d, deploymentWaitType="TERMINATION_WAIT")
+    except ClientError as e:
+        out["after_end"] = e.response["Error"]["Code"]
+
+
+SCENARIOS["termination_wait_continued"] = partial(termination_wait, True)
+SCENARIOS["termination_wait_elapsed"] = partial(termination_wait, False)
+
+
 @scenario("invalid_revision")
 def invalid_revision(c: Case, out: Out) -> None:
     d = c.deploy(f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/nothing:9")

@@ -197,6 +197,24 @@ def test_stop_deployment(roll_back: bool, result: Result) -> None:
         assert out["sets_later"] == 2
 
 
+@pytest.mark.parametrize("continued", [True, False])
+def test_the_termination_wait_keeps_blue_until_continued_or_over(
+    continued: bool, result: Result
+) -> None:
+    out = result("termination_wait_continued" if continued else "termination_wait_elapsed")
+    # traffic on green, blue kept for the group's 60 minutes
+    assert out["waiting"] == ["InProgress", True]
+    assert out["production"]
+    assert out["sets"] == [["ACTIVE", False], ["PRIMARY", True]]
+    assert out["ready_wait"] == "DeploymentIsNotInReadyStateException"
+    if not continued:
+        assert out["before_the_hour"] == "InProgress"
+    assert out["final"] == "Succeeded"
+    assert out["sets_after"] == [["PRIMARY", True]]
+    assert out["events"] == ["START", "SUCCESS"]
+    assert out["after_end"] == "DeploymentAlreadyCompletedException"
+
+
 def test_a_revision_that_cannot_be_deployed_fails_at_once(result: Result) -> None:
     out = result("invalid_revision")
     assert out["final"] == ["Failed", "INVALID_REVISION"]
