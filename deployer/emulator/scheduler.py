@@ -19,7 +19,7 @@ The backend lock. moto's backends are plain dictionaries and lists, not
 thread-safe, and the emulator serves each request on its own thread. One
 process-wide re-entrant lock, :data:`BACKEND_LOCK`, guards them:
 
-* every request (AWS APIs, ``/moto-api/`` and the drill controls) is handled
+* every request (AWS APIs, ``/moto-api/`` and the emulator controls) is handled
   while holding it: :func:`serialised` wraps the emulator's WSGI application,
   outermost. The request body is read before the lock is taken and the response
   is sent after it is released, so a slow client never holds it;

@@ -26,8 +26,8 @@ metrics for your Application Load Balancer"):
   ``Location`` built from the ``#{protocol}``, ``#{host}``, ``#{port}``,
   ``#{path}`` and ``#{query}`` of the request, the port left out when it is the
   protocol's default);
-* only healthy targets get requests (:mod:`.elb_health` runs the checks; a
-  health the drill control set wins); a group whose registered targets are all
+* only healthy targets get requests (:mod:`.elb_health` runs the checks, and
+  nothing else sets a target's health); a group whose registered targets are all
   unhealthy fails open and routes to all of them; when no group of the action
   has a healthy target (all of them still ``initial``, say, as when a rollback
   points a listener back at a group no listener used a moment ago), the load
@@ -488,7 +488,6 @@ class _GroupView:
     region: str
     settings: Settings
     targets: list[tuple[str, int]]
-    overrides: dict[str, str]
     draining: list[tuple[str, int]]
     load_balancers: set[str]
 
@@ -588,8 +587,7 @@ class ElbListeners:
             for target_id, port in view.targets:
                 key = (arn, target_id, port)
                 found = health.get(key) if view.load_balancers else UNUSED
-                state = found.state if found else "initial"
-                states[key] = view.overrides.get(target_id, state)
+                states[key] = found.state if found else "initial"
         self.states, self._groups = states, groups
         for arn in [a for a in self._listeners if a not in routes]:
             self._listeners.pop(arn).close()
@@ -668,13 +666,11 @@ class ElbListeners:
                 drain.until = now + delay
             if drain.until <= now:
                 del drains[target_id]
-        overrides = {tid: o.state for tid, o in getattr(group, "deployer_health", {}).items()}
         return _GroupView(
             account=account,
             region=region,
             settings=Settings.of(group),
             targets=targets,
-            overrides=overrides,
             draining=[(tid, int(d.target.get("Port") or group.port)) for tid, d in drains.items()],
             load_balancers=used,
         )
