@@ -3,11 +3,18 @@ iam_aws_managed_policies."""
 
 from __future__ import annotations
 
+import json
+import random
+from typing import Any
+
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from deployer.emulator.patches import iam_aws_managed_policies
+
 from ._helpers import create_role, error_code, status, unique
-from .conftest import Server
+from .conftest import REGION, Server
 
 
 def register_target(server: Server, **extra: object) -> str:
@@ -131,3 +138,65 @@ def test_aws_managed_policies_attachable(patched: Server, stock: Server, policy:
     with pytest.raises(ClientError) as excinfo:
         stock_iam.attach_role_policy(RoleName=stock_role, PolicyArn=policy)
     assert error_code(excinfo) == "NoSuchEntity"
+
+
+def iam_in_account(server: Server, account: str) -> Any:
+    """An IAM client of ``account``: credentials of a role assumed there, as moto maps them."""
+    credentials = server.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/admin", RoleSessionName="test"
+    )["Credentials"]
+    return boto3.client(
+        "iam",
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def test_aws_managed_policies_count_attachments_per_account(patched: Server) -> None:
+    policy = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    first = iam_in_account(patched, str(random.randrange(10**11, 10**12)))
+    second = iam_in_account(patched, str(random.randrange(10**11, 10**12)))
+    for iam in (first, second, first):
+        role = create_role(iam, "ecs-tasks.amazonaws.com").rsplit("/", 1)[-1]
+        iam.attach_role_policy(RoleName=role, PolicyArn=policy)
+    assert first.get_policy(PolicyArn=policy)["Policy"]["AttachmentCount"] == 2
+    assert second.get_policy(PolicyArn=policy)["Policy"]["AttachmentCount"] == 1
+
+
+def test_aws_managed_policies_built_as_moto_builds_them() -> None:
+    """The policies built from the parse kept for the process are moto's own, field by field
+    (the policy id is random in both); this builds objects only, it patches nothing."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy
+
+    def fields(policy: Any) -> tuple[Any, ...]:
+        (version,) = policy.versions
+        return (
+            policy.arn,
+            policy.name,
+            policy.account_id,
+            policy.path,
+            policy.description,
+            policy.default_version_id,
+            policy.next_version_num,
+            policy.attachment_count,
+            policy.create_date,
+            policy.update_date,
+            (version.policy_arn, version.document, version.is_default, version.version_id),
+            version.create_date,
+        )
+
+    account = "210987654321"
+    built = iam_aws_managed_policies.build(account, "aws-cn")
+    mine = [fields(p) for p in built]
+    moto = [
+        fields(AWSManagedPolicy.from_data(name, account, "aws-cn", data))
+        for name, data in json.loads(aws_managed_policies_data).items()
+    ]
+    assert len(mine) > 1000 and mine == moto
+    assert all(p.arn.startswith("arn:aws-cn:iam::aws:policy/") for p in built)
+    again = iam_aws_managed_policies.build(account, "aws-cn")
+    assert not {id(p) for p in built} & {id(p) for p in again}
