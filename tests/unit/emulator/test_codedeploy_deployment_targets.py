@@ -1,6 +1,7 @@
 """codedeploy_deployment_targets: an ECS deployment's target, as the engine records it.
 
-In a separate interpreter (the patches must not leak into this one's moto): moto
+In a separate interpreter (the patches must not leak into this one's moto; ``_isolated``
+runs the script once per test session, in the interpreter of its group): moto
 in-process, with every fidelity patch or none, a blue/green ECS service and a
 deployment to it (tests/unit/emulator/_helpers.py builds them as the other CodeDeploy
 tests do), and the ``deployer_ecs_target`` set on moto's DeploymentInfo by hand, as
@@ -10,19 +11,15 @@ the CodeDeploy ECS engine sets it.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from functools import cache
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from ._helpers import appspec, blue_green, error_code, status
+from ._isolated import output, script
 from .conftest import Server
-
-ROOT = Path(__file__).resolve().parents[3]
 
 SCRIPT = r"""
 import json, sys
@@ -151,14 +148,22 @@ print(json.dumps(out, default=lambda value: {"datetime": value.timestamp()}))
 """
 
 
-@cache
-def run(which: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, which], capture_output=True, text=True, timeout=300,
-        check=False, cwd=ROOT,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+NAME = "codedeploy_deployment_targets"
+for _which in ("patched", "stock"):
+    script(_which, NAME, SCRIPT, _which)
+
+Run = Callable[[str], dict[str, Any]]
+
+
+@pytest.fixture
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """``run(which)``: what the script printed with every patch or none."""
+
+    def get(which: str) -> dict[str, Any]:
+        printed = output(tmp_path_factory, which, NAME)
+        return dict(json.loads(printed.strip().splitlines()[-1]))
+
+    return get
 
 
 ZEROS = {"Pending": 0, "InProgress": 0, "Succeeded": 0, "Failed": 0, "Skipped": 0, "Ready": 0}
@@ -174,7 +179,7 @@ def error(answer: dict[str, Any]) -> str:
     return str(answer["error"])
 
 
-def test_without_a_target_the_deployment_has_not_started() -> None:
+def test_without_a_target_the_deployment_has_not_started(run: Run) -> None:
     out = run("patched")
     before = out["before"]
     for call in ("list", "get", "batch"):
@@ -183,7 +188,7 @@ def test_without_a_target_the_deployment_has_not_started() -> None:
     assert before["overview"] == ZEROS
 
 
-def test_a_target_without_its_id_yet_is_the_deployment_groups_service() -> None:
+def test_a_target_without_its_id_yet_is_the_deployment_groups_service(run: Run) -> None:
     out = run("patched")
     begun, target_id = out["begun"], out["target_id"]
     assert begun["list"] == {"targetIds": [target_id]}
@@ -192,7 +197,7 @@ def test_a_target_without_its_id_yet_is_the_deployment_groups_service() -> None:
     assert ecs["lifecycleEvents"] == [{"lifecycleEventName": "BeforeInstall", "status": "Pending"}]
 
 
-def test_the_target_the_engine_records_is_listed_and_answered() -> None:
+def test_the_target_the_engine_records_is_listed_and_answered(run: Run) -> None:
     out = run("patched")
     started, target_id = out["started"], out["target_id"]
     assert started["list"] == {"targetIds": [target_id]}
@@ -243,7 +248,7 @@ def test_the_target_the_engine_records_is_listed_and_answered() -> None:
     assert started["batch_overview"] == started["overview"]
 
 
-def test_the_answers_follow_the_engine() -> None:
+def test_the_answers_follow_the_engine(run: Run) -> None:
     out = run("patched")
     succeeded, target_id = out["succeeded"], out["target_id"]
     ecs = succeeded["get"]["deploymentTarget"]["ecsTarget"]
@@ -276,11 +281,11 @@ def test_the_answers_follow_the_engine() -> None:
         ("batch_unknown_deployment", "DeploymentDoesNotExistException"),
     ],
 )
-def test_errors(call: str, code: str) -> None:
+def test_errors(run: Run, call: str, code: str) -> None:
     assert error(run("patched")["errors"][call]) == code
 
 
-def test_an_ecs_target_id_names_cluster_and_service_as_aws_says() -> None:
+def test_an_ecs_target_id_names_cluster_and_service_as_aws_says(run: Run) -> None:
     errors = run("patched")["errors"]
     service = run("patched")["target_id"].split(":")[1]
     assert errors["get_bad_target"]["message"] == (
@@ -290,7 +295,7 @@ def test_an_ecs_target_id_names_cluster_and_service_as_aws_says() -> None:
     assert errors["get_bad_deployment"]["message"].endswith(": not-an-id")
 
 
-def test_stock_moto_has_no_deployment_targets() -> None:
+def test_stock_moto_has_no_deployment_targets(run: Run) -> None:
     out = run("stock")
     for stage in ("before", "started"):
         for call in ("list", "get", "batch"):

@@ -1,6 +1,7 @@
 """The ecs-tasks engine's service scheduler and task lifecycle, with a fake Docker CLI.
 
-In a separate interpreter (the patches must not leak into this one's moto): moto with
+In a separate interpreter (the patches must not leak into this one's moto; ``_isolated``
+runs both scripts once per test session, in the interpreter of the patched group): moto with
 the fidelity patches, a CODE_DEPLOY service (so a PRIMARY task set) or services with the
 ECS deployment controller (rolling updates), and the engine's rounds run by hand.
 tests/runtime/test_ecs_tasks.py runs the task set half with the real engine.
@@ -9,11 +10,11 @@ tests/runtime/test_ecs_tasks.py runs the task set half with the real engine.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
 
-ROOT = Path(__file__).resolve().parents[3]
+import pytest
+
+from ._isolated import output, script
 
 PRELUDE = r"""
 import json, subprocess, threading, tempfile
@@ -325,16 +326,24 @@ with mock_aws():
 )
 
 
-def run(script: str = SCRIPT) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-        check=False, cwd=ROOT,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+SCHEDULER = script("patched", "ecs_tasks.scheduler", SCRIPT)
+ROLLING_UPDATE = script("patched", "ecs_tasks.rolling_update", ROLLING)
+
+Run = Callable[..., dict[str, object]]
 
 
-def test_the_scheduler_and_the_task_lifecycle() -> None:
+@pytest.fixture
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """``run(name=SCHEDULER)``: what the script printed."""
+
+    def get(name: str = SCHEDULER) -> dict[str, object]:
+        printed = output(tmp_path_factory, "patched", name)
+        return dict(json.loads(printed.strip().splitlines()[-1]))
+
+    return get
+
+
+def test_the_scheduler_and_the_task_lifecycle(run: Run) -> None:
     out = run()
     first = out["first"]
     assert isinstance(first, dict)
@@ -381,8 +390,8 @@ def test_the_scheduler_and_the_task_lifecycle() -> None:
     assert isinstance(after, list) and len(after) == 1 and after != [out["checked_before"]]
 
 
-def test_a_rolling_update_service_replaces_its_tasks() -> None:
-    out = run(ROLLING)
+def test_a_rolling_update_service_replaces_its_tasks(run: Run) -> None:
+    out = run(ROLLING_UPDATE)
     first = out["first"]
     assert isinstance(first, dict)
     # The desired count, started by the service's deployment, in its target group; the

@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-import subprocess
-import sys
 
 import pytest
 from botocore.exceptions import ClientError
 
 from ._helpers import error_code, unique
+from ._isolated import output, script
 from .conftest import Server
 
 
@@ -108,13 +107,16 @@ print(seen)
 """
 
 
+for _which in ("patched", "stock"):
+    script(_which, "ecr_registry_names", HOOK_CHECK, _which)
+
+
 @pytest.mark.parametrize("which", ["patched", "stock"])
-def test_the_registry_learns_of_each_new_repository(which: str) -> None:
-    # In a separate interpreter: the patch must not leak into this one's moto.
-    done = subprocess.run(
-        [sys.executable, "-c", HOOK_CHECK, which],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+def test_the_registry_learns_of_each_new_repository(
+    tmp_path_factory: pytest.TempPathFactory, which: str
+) -> None:
+    # In a separate interpreter: the patch must not leak into this one's moto (_isolated
+    # runs the script once per test session, in the interpreter of its group).
+    printed = output(tmp_path_factory, which, "ecr_registry_names")
     expected = "[('123456789012', 'us-west-2')]" if which == "patched" else "[]"
-    assert done.stdout.strip() == expected
+    assert printed.strip() == expected
