@@ -1,6 +1,7 @@
 """Lambda Invoke runs the function (patch lambda_invoke), with a fake Docker CLI.
 
-In a separate interpreter (the patches must not leak into this one's moto): moto with
+In a separate interpreter (the patches must not leak into this one's moto; ``_isolated``
+runs the script once per test session, in the interpreter of the patched group): moto with
 the fidelity patches and a fake ``docker`` that plays the container by running the
 real runner (``deployer/emulator/lambda_runner.py``) as a local process, with exactly
 the environment ``docker run --env NAME`` would pass and the package folder the
@@ -11,14 +12,11 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+from ._isolated import output, script
 
 SCRIPT = r"""
 import base64, datetime, io, json, os, subprocess, sys, threading, zipfile
@@ -215,15 +213,15 @@ print(json.dumps(out))
 """
 
 
+script("patched", "lambda_invoke", SCRIPT)
+
+
 @pytest.fixture(scope="module")
-def out() -> dict[str, Any]:
-    """One run of the script (about 10 s: two timeouts, three attempts of an event)."""
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300,
-        check=False, cwd=ROOT,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+def out(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What the script observed (about 10 s of its run: two timeouts, three attempts of
+    an event)."""
+    printed = output(tmp_path_factory, "patched", "lambda_invoke")
+    return dict(json.loads(printed.strip().splitlines()[-1]))
 
 
 def test_invoke_runs_the_handler_and_answers_as_lambda(out: dict[str, Any]) -> None:
