@@ -140,13 +140,16 @@ def tree_ids(files: dict[str, tuple[str, str]]) -> dict[str, str]:
         for folder in _ancestors(path):
             entries.setdefault(folder, [])
             entries.setdefault(_parent_folder(folder), [])
+    subfolders: dict[str, list[str]] = {}
+    for folder in entries:
+        if folder:
+            subfolders.setdefault(_parent_folder(folder), []).append(folder)
     ids: dict[str, str] = {}
     # Deepest folders first, so that every subfolder's id is known.
     for folder in sorted(entries, key=lambda f: -1 if not f else f.count("/"), reverse=True):
         children = list(entries[folder])
-        for sub in entries:
-            if sub and _parent_folder(sub) == folder:
-                children.append((posixpath.basename(sub), TREE_MODE, ids[sub]))
+        for sub in subfolders.get(folder, []):
+            children.append((posixpath.basename(sub), TREE_MODE, ids[sub]))
         children.sort(key=lambda e: e[0] + "/" if e[1] == TREE_MODE else e[0])
         body = b"".join(
             f"{mode} {name}".encode() + b"\0" + bytes.fromhex(sha) for name, mode, sha in children

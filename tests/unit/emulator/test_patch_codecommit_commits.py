@@ -26,6 +26,8 @@ TREE: dict[str, tuple[bytes, str]] = {
     "services/api/run.sh": (b"#!/bin/sh\nexec python app.py\n", "EXECUTABLE"),
     "services/web/index.html": (b"<h1>web</h1>\n", "NORMAL"),
     "latest": (b"services/api", "SYMLINK"),
+    # git sorts a folder as if its name ended in "/": after this file.
+    "services.txt": (b"services\n", "NORMAL"),
 }
 
 
@@ -134,7 +136,7 @@ def test_commits_folders_files_and_differences(patched: Server, tmp_path: Path) 
 
     root = codecommit.get_folder(repositoryName=name, folderPath="/")
     assert root["commitId"] == first["commitId"] and root["treeId"] == tree_id
-    assert [f["absolutePath"] for f in root["files"]] == ["README.md"]
+    assert [f["absolutePath"] for f in root["files"]] == ["README.md", "services.txt"]
     assert root["symbolicLinks"] == [
         {
             "blobId": blob_ids["latest"],
