@@ -40,9 +40,13 @@ the CodeCommit API Reference for each action (request fields, answers, errors):
   branch's tip); CommitDoesNotExistException otherwise. GetDifferences without
   ``beforeCommitSpecifier`` lists the whole after tree as added; differences
   are ``A``/``M``/``D`` (a move is a ``D`` and an ``A``) with ``beforeBlob``
-  and ``afterBlob`` (``blobId``, ``path``, ``mode`` as the octal git mode),
-  limited by ``beforePath``/``afterPath`` (PathDoesNotExistException), paged by
-  ``MaxResults`` (100 when not given) and ``NextToken``;
+  and ``afterBlob`` (``blobId``, ``path``, ``mode`` as the octal git mode).
+  ``beforePath``/``afterPath`` compare the folder at ``beforePath`` in the
+  before commit with the one at ``afterPath`` in the after commit (one given
+  stands for both), paths relative to them, as the AWS CLI reference's example
+  of a renamed folder shows; a path in neither commit is
+  PathDoesNotExistException. Pages follow ``MaxResults`` (100 when not given)
+  and ``NextToken``;
 * GetCommit answers ``commitId``, ``treeId``, ``parents``, ``message``,
   ``author``/``committer`` with ``date`` as ``"1234567890 +0000"`` and an empty
   ``additionalData``; CreateBranch (which sets no default branch),
@@ -846,8 +850,14 @@ def get_folder(self: Any) -> str:
     )
 
 
-def _under(path: str, prefix: str | None) -> bool:
-    return prefix is None or prefix == "" or path == prefix or path.startswith(prefix + "/")
+def _subtree(files: dict[str, tuple[str, str]], root: str | None) -> dict[str, tuple[str, str]]:
+    """The files under folder ``root`` by their path relative to it; a file is itself."""
+    if not root:
+        return files
+    if root in files:
+        return {root: files[root]}
+    prefix = root + "/"
+    return {path[len(prefix) :]: entry for path, entry in files.items() if path.startswith(prefix)}
 
 
 def _exists(commit: Commit | None, path: str) -> bool:
@@ -874,12 +884,11 @@ def get_differences(self: Any) -> str:
     if after_path is None:
         after_path = before_path
 
-    old = before.files if before else {}
-    new = after.files
+    old = _subtree(before.files if before else {}, before_path)
+    new = _subtree(after.files, after_path)
     differences: list[dict[str, Any]] = []
     for path in sorted(set(old) | set(new)):
-        was = old.get(path) if _under(path, before_path) else None
-        now = new.get(path) if _under(path, after_path) else None
+        was, now = old.get(path), new.get(path)
         if was == now:
             continue
         difference: dict[str, Any] = {}

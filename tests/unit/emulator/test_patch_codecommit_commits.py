@@ -229,6 +229,15 @@ def test_commits_folders_files_and_differences(patched: Server, tmp_path: Path) 
         )["differences"]
         == []
     )
+    # A folder's tree against a folder's tree (a rename, say): paths relative to them.
+    api_changes = codecommit.get_differences(
+        repositoryName=name,
+        beforeCommitSpecifier=first["commitId"],
+        afterCommitSpecifier=second["commitId"],
+        beforePath="services/api",
+        afterPath="/services/api",
+    )["differences"]
+    assert [(d["changeType"], d["afterBlob"]["path"]) for d in api_changes] == [("M", "app.py")]
     page = codecommit.get_differences(
         repositoryName=name, afterCommitSpecifier="main", MaxResults=3
     )
