@@ -226,6 +226,24 @@ def _store(repository: Any) -> Store:
     return store
 
 
+def read_tree(
+    backend: Any, repository_name: str, specifier: str | None = None
+) -> tuple[str, dict[str, tuple[str, bytes]]]:
+    """The commit ``specifier`` names (None: the default branch's tip) and its files.
+
+    Files map a path to (CodeCommit file mode, content). For the engines that take
+    a repository's source (a pipeline's CodeCommit source action, a CODECOMMIT
+    build source): call it holding ``BACKEND_LOCK`` and let go before zipping or
+    any other slow work. Raises the API's errors (RepositoryDoesNotExistException,
+    CommitDoesNotExistException).
+    """
+    repository = _repository(backend, repository_name)
+    store = _store(repository)
+    commit = _resolve(repository, store, specifier)
+    files = {path: (NAMES[mode], store.blobs[blob]) for path, (mode, blob) in commit.files.items()}
+    return commit.commit_id, files
+
+
 # -- request checks --------------------------------------------------------------
 
 

@@ -565,3 +565,48 @@ def test_commit_errors(patched: Server) -> None:
 
 def error_of(answer: dict[str, Any]) -> str:
     return str(answer.get("__type", "no error"))
+
+
+def test_read_tree_gives_engines_a_commit_and_its_files() -> None:
+    # In-process, moto unpatched: the actions run on a stand-in for moto's response.
+    from types import SimpleNamespace
+
+    from moto.codecommit.models import CodeCommitBackend
+    from moto.core.exceptions import JsonRESTError
+
+    from deployer.emulator.patches import codecommit_commits
+
+    backend = CodeCommitBackend("us-east-1", "123456789012")
+    backend.create_repository("repo", "")
+
+    def request(action: Any, **body: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = json.loads(
+            action(SimpleNamespace(body=json.dumps(body), codecommit_backend=backend))
+        )
+        return answer
+
+    with pytest.raises(JsonRESTError) as excinfo:
+        codecommit_commits.read_tree(backend, "repo")
+    assert excinfo.value.error_type == "CommitDoesNotExistException"
+    first = request(
+        codecommit_commits.create_commit,
+        repositoryName="repo",
+        branchName="main",
+        putFiles=[
+            {"filePath": "buildspec.yml", "fileContent": b64(b"version: 0.2\n")},
+            {"filePath": "bin/run", "fileContent": b64(b"#!/bin/sh\n"), "fileMode": "EXECUTABLE"},
+        ],
+    )
+    request(
+        codecommit_commits.delete_file,
+        repositoryName="repo",
+        branchName="main",
+        parentCommitId=first["commitId"],
+        filePath="bin/run",
+    )
+    assert codecommit_commits.read_tree(backend, "repo", first["commitId"]) == (
+        first["commitId"],
+        {"buildspec.yml": ("NORMAL", b"version: 0.2\n"), "bin/run": ("EXECUTABLE", b"#!/bin/sh\n")},
+    )
+    tip, files = codecommit_commits.read_tree(backend, "repo")
+    assert tip != first["commitId"] and files == {"buildspec.yml": ("NORMAL", b"version: 0.2\n")}
