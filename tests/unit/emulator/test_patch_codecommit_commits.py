@@ -24,6 +24,7 @@ TREE: dict[str, tuple[bytes, str]] = {
     "README.md": (b"# sample monorepo\n", "NORMAL"),
     "services/api/app.py": (b"print('api')\n", "NORMAL"),
     "services/api/run.sh": (b"#!/bin/sh\nexec python app.py\n", "EXECUTABLE"),
+    "services/api/__init__.py": (b"", "NORMAL"),
     "services/web/index.html": (b"<h1>web</h1>\n", "NORMAL"),
     "latest": (b"services/api", "SYMLINK"),
     # git sorts a folder as if its name ended in "/": after this file.
@@ -153,6 +154,7 @@ def test_commits_folders_files_and_differences(patched: Server, tmp_path: Path) 
         repositoryName=name, folderPath="services/api", commitSpecifier=first["commitId"]
     )
     assert [(f["relativePath"], f["fileMode"]) for f in api["files"]] == [
+        ("__init__.py", "NORMAL"),
         ("app.py", "NORMAL"),
         ("run.sh", "EXECUTABLE"),
     ]
@@ -239,12 +241,13 @@ def test_commits_folders_files_and_differences(patched: Server, tmp_path: Path) 
     )["differences"]
     assert [(d["changeType"], d["afterBlob"]["path"]) for d in api_changes] == [("M", "app.py")]
     page = codecommit.get_differences(
-        repositoryName=name, afterCommitSpecifier="main", MaxResults=3
+        repositoryName=name, afterCommitSpecifier="main", MaxResults=4
     )
     rest = codecommit.get_differences(
-        repositoryName=name, afterCommitSpecifier="main", MaxResults=3, NextToken=page["NextToken"]
+        repositoryName=name, afterCommitSpecifier="main", NextToken=page["NextToken"]
     )
-    assert len(page["differences"]) == 3 and "NextToken" not in rest
+    assert len(page["differences"]) == 4 and len(rest["differences"]) == 3
+    assert "NextToken" not in rest
     assert page["differences"] + rest["differences"] == everything["differences"]
 
     # PutFile and DeleteFile commit one file each; a move is a delete and an add.
