@@ -45,13 +45,20 @@ the CodeCommit API Reference for each action (request fields, answers, errors):
   before commit with the one at ``afterPath`` in the after commit (one given
   stands for both), paths relative to them, as the AWS CLI reference's example
   of a renamed folder shows; a path in neither commit is
-  PathDoesNotExistException. Pages follow ``MaxResults`` (100 when not given)
-  and ``NextToken``;
+  PathDoesNotExistException. Pages follow ``MaxResults`` and ``NextToken``
+  (100 differences a page when not given: AWS pages the answer but does not
+  document its default size);
 * GetCommit answers ``commitId``, ``treeId``, ``parents``, ``message``,
   ``author``/``committer`` with ``date`` as ``"1234567890 +0000"`` and an empty
   ``additionalData``; CreateBranch (which sets no default branch),
   UpdateDefaultBranch and DeleteBranch (DefaultBranchCannotBeDeletedException)
   move branches; GetBranch answers the branch's tip.
+
+Engines that take a repository's source read it with :func:`read_tree`.
+Error messages follow the API Reference's description of each error, with the
+path, branch or id concerned; AWS's exact wording is not documented. Commit
+dates are wall-clock time, like moto's other timestamps, not the scheduler's
+emulated clock.
 
 Left out: git itself (no clone, push or pull over HTTPS/SSH: the store is only
 reachable through the API), tags, merges and pull requests, conflict-resolution
