@@ -41,9 +41,10 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
+if TYPE_CHECKING:  # the interpreter that runs the scripts does not import pytest
+    import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 MODULE = "tests.unit.emulator._isolated"
@@ -125,6 +126,8 @@ def results(tmp_path_factory: pytest.TempPathFactory, group: str) -> dict[str, A
 def output(tmp_path_factory: pytest.TempPathFactory, group: str, name: str) -> str:
     """What the script printed, once it ran to its end (from the session's one run of its
     group). A script that raised fails the test with its traceback and its output."""
+    import pytest
+
     found = results(tmp_path_factory, group)
     if "crash" in found:
         pytest.fail(found["crash"], pytrace=False)

@@ -1,6 +1,7 @@
 """events_delivery: events reach the targets of matching, enabled rules, as EventBridge sends them.
 
-moto in this process; each test also shows moto's own ``Rule.send_to_targets``
+moto in this process (one mock_aws for the module, every backend reset before each
+test: ``_module_moto``); each test also shows moto's own ``Rule.send_to_targets``
 (kept as ``__wrapped__``) falling short where it does.
 """
 
@@ -16,12 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from deployer.emulator.patches import events_delivery, events_patterns
 from deployer.emulator.scheduler import BACKEND_LOCK
+
+from ._module_moto import fresh_backends, module_moto
 
 events_patterns.apply()
 events_delivery.apply()
@@ -89,19 +90,18 @@ class Aws:
         return [m["Body"] for m in answer.get("Messages", [])]
 
 
+@pytest.fixture(scope="module")
+def clients() -> Iterator[Aws]:
+    """One mock_aws and one set of clients for the module (``_module_moto``)."""
+    with module_moto(("events", "sqs", "sns", "lambda", "iam", "logs"), REGION) as made:
+        yield Aws(*made.values())
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield Aws(
-            *(
-                boto3.client(name, region_name=REGION)
-                for name in ("events", "sqs", "sns", "lambda", "iam", "logs")
-            )
-        )
+def aws(clients: Aws) -> Aws:
+    """The clients, on moto backends reset for this test."""
+    fresh_backends()
+    return clients
 
 
 @pytest.fixture
