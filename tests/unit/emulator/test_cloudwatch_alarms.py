@@ -1,6 +1,7 @@
 """The CloudWatch alarms engine: the doc's missing-data tables, metric math, alarm rules,
 and the engine on a fake clock against moto in-process (states, reasons, SNS, events,
-history)."""
+history; one mock_aws for the module, every backend reset before each test:
+``_module_moto``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from deployer.emulator.engines.cloudwatch_alarms import (
     ALARM,
@@ -32,6 +31,8 @@ from deployer.emulator.patches import (
     cloudwatch_composite_alarm,
 )
 from deployer.emulator.scheduler import Scheduler
+
+from ._module_moto import fresh_backends, module_moto
 
 for _patch in (
     cloudwatch_alarm_history,
@@ -144,16 +145,18 @@ def test_alarm_rules() -> None:
 T0 = 1_796_083_200.0  # 2026-12-01 00:00:00 UTC, on a minute
 
 
+@pytest.fixture(scope="module")
+def clients() -> Iterator[dict[str, Any]]:
+    """One mock_aws and one set of clients for the module (``_module_moto``)."""
+    with module_moto(("cloudwatch", "sns", "sqs", "events"), REGION) as made:
+        yield made
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield {
-            s: boto3.client(s, region_name=REGION) for s in ("cloudwatch", "sns", "sqs", "events")
-        }
+def aws(clients: dict[str, Any]) -> dict[str, Any]:
+    """The clients, on moto backends reset for this test."""
+    fresh_backends()
+    return clients
 
 
 def put(cw: Any, namespace: str, name: str, value: float, at: float, **dims: str) -> None:
