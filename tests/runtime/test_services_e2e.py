@@ -13,13 +13,24 @@ with its runtime. Then, as on AWS:
   running-task alarm, the composite alarm notifies the topic (read through an SQS
   subscription), the alarm's event invokes the deploy guard for real (its log group
   shows the run); the image restored, the alarms return to OK;
-- a blue/green deployment of a new api-service version, run by the emulator's CodeDeploy
-  engine with the deploy guard as its hooks: a client polling at 25 requests a second
-  sees the version change and no failed request; a version broken from its first health
-  check is failed by the guard at AfterAllowTestTraffic (its notification names the
-  deployment and the failed check), rolled back by its own rollback deployment, and
-  production never leaves the good version. (`deployer plan` empty afterwards and the
-  rollback drill on the engine are bench/rollback's: CI's budget.)
+- CodeDeploy blue/green, run by the emulator's CodeDeploy engine with the deploy guard
+  as its hooks, on two services at once (each its own load balancer, deployment group
+  and alarms, as teams share an environment), while notification-service's alarm
+  phases run:
+  - api-service: a canary release (a custom TimeBasedCanary config, 25 % for a minute)
+    and an all-at-once one, each under a client polling at 25 requests a second that
+    sees zero failed requests and, during the canary, green's share within its
+    tolerance; then `deployer rollback` to the previous release and `--to` a named
+    deployment; healthy releases end their termination wait with ContinueDeployment;
+  - auth-service: `deployer drill rollback` in each `--hook` mode, each release really
+    broken with the fault switch: at AfterAllowTestTraffic (production never moves,
+    polled), at AfterAllowTraffic, and by the alarm in the termination wait; each rolled
+    back by its own rollback deployment, production on the old version, the guard's
+    notification naming the deployment (and the failed check);
+- afterwards `deployer plan e2e` finds nothing to change.
+
+The copy of e2e.yaml keeps the original tasks for a termination wait of
+TERMINATION_WAIT_MINUTES (the drill's alarm mode needs one).
 """
 
 from __future__ import annotations
@@ -30,6 +41,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +57,12 @@ from .conftest import ROOT, Local, docker
 pytestmark = pytest.mark.e2e
 
 SECRET = "e2e-Services-Secret-93b1"
+TERMINATION_WAIT_MINUTES = 3
+#: A custom canary: 25 % of production traffic to green for a minute, then the rest.
+CANARY = "e2e-canary-25-percent-1-minute"
+CANARY_PERCENT = 25
+CANARY_TOLERANCE = 0.08  # share of answers; about 7 standard deviations at 25 requests/s
+HOOK_MODES = ("AfterAllowTestTraffic", "AfterAllowTraffic", "alarm")
 
 
 def project_copy(into: Path) -> Path:
@@ -52,7 +71,15 @@ def project_copy(into: Path) -> Path:
     shutil.copytree(
         ROOT / "environments", environments, ignore=shutil.ignore_patterns(".terraform")
     )
-    shutil.copy(ROOT / "examples" / "environments" / "e2e.yaml", environments / "e2e.yaml")
+    text = (ROOT / "examples" / "environments" / "e2e.yaml").read_text()
+    # The drill's alarm mode breaks the release in the termination wait (the alarm takes
+    # its 60 s period and more): the copy keeps the original tasks TERMINATION_WAIT_MINUTES;
+    # healthy releases end the wait early with ContinueDeployment, as an operator does.
+    edited = text.replace(
+        "termination_wait_minutes: 0", f"termination_wait_minutes: {TERMINATION_WAIT_MINUTES}"
+    )
+    assert edited != text, "examples/environments/e2e.yaml has no termination_wait_minutes: 0"
+    (environments / "e2e.yaml").write_text(edited)
     for name in ("modules", "functions", "examples", "bin", "deployer"):
         (into / name).symlink_to(ROOT / name)
     shutil.copy(ROOT / "pyproject.toml", into / "pyproject.toml")
@@ -148,6 +175,47 @@ def test_the_services_answer_heal_fail_open_and_alarm(
         )
 
     phase("endpoints answer")
+    cluster = outputs["cluster_name"]
+    # Three lanes from here, one service each, as three teams would share an environment:
+    # the drills on auth-service (a thread), the blue/green releases and `deployer rollback`
+    # on api-service (a thread, once its fault phases below are done), and the alarm phases
+    # on notification-service (this thread). Each service has its own load balancer,
+    # deployment group and alarms; the lanes overlap their waits (alarm periods, hooks).
+    lanes = ThreadPoolExecutor(2, thread_name_prefix="e2e-lane")
+    auth_lane = lanes.submit(
+        drill_every_mode,
+        cli,
+        Deployments(local, account, cluster, "auth-service", outputs),
+        lambda what: phase(f"[auth-service] {what}"),
+    )
+    try:
+        api_lane = services_at_work(cli, local, cfg, account, outputs, urls, lanes, phase)
+        phase("notification-service lane done; waiting for the others")
+        api_results = api_lane.result(timeout=1800)
+        drills = auth_lane.result(timeout=1800)
+    finally:
+        lanes.shutdown(wait=False, cancel_futures=True)
+    check_drills(drills, local.client("codedeploy", account))
+    phase("drills checked")
+    assert api_results["serving"] == "e2e-v3", api_results
+    # Nothing left for Terraform: the swaps, rollbacks and drills are CodeDeploy's business.
+    replan = cli("plan", "e2e", "--detailed-exitcode")
+    assert replan.returncode == 0, replan.stderr[-3000:] + replan.stdout[-3000:]
+    phase("`deployer plan e2e`: no changes")
+
+
+def services_at_work(
+    cli: DeployerCLI,
+    local: Local,
+    cfg: Any,
+    account: str,
+    outputs: dict[str, Any],
+    urls: dict[str, str],
+    lanes: ThreadPoolExecutor,
+    phase: Callable[[str], None],
+) -> Future[dict[str, Any]]:
+    """api-service's task and health phases, then its release lane started; then
+    notification-service's alarm phases. Returns the api-service lane."""
     ecs = local.client("ecs", account)
     elbv2 = local.client("elbv2", account)
     cluster = outputs["cluster_name"]
@@ -246,6 +314,12 @@ def test_the_services_answer_heal_fail_open_and_alarm(
     )
 
     phase("fail open seen and healed")
+    api_lane = lanes.submit(
+        release_and_roll_back,
+        cli,
+        Deployments(local, account, cluster, "api-service", outputs),
+        lambda what: phase(f"[api-service] {what}"),
+    )
     # -- the running-task alarm, the composite's notification, the guard's run ----------
     # From a steady state: the apply started the tasks before their images existed, so
     # the alarms may still be on their way back from that.
@@ -304,8 +378,15 @@ def test_the_services_answer_heal_fail_open_and_alarm(
         for message in sqs.receive_message(
             QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1
         ).get("Messages", []):
-            body = json.loads(json.loads(message["Body"])["Message"])
-            if body["AlarmName"] == composite and body["NewStateValue"] == value:
+            try:
+                body = json.loads(json.loads(message["Body"])["Message"])
+            except ValueError:
+                continue  # a notification in words (the other lanes share the topic)
+            if (
+                isinstance(body, dict)
+                and body.get("AlarmName") == composite
+                and body.get("NewStateValue") == value
+            ):
                 return True
         return False
 
@@ -319,8 +400,13 @@ def test_the_services_answer_heal_fail_open_and_alarm(
     logs = local.client("logs", account)
 
     def guard_ran() -> bool:
+        # The run on this alarm's event (the other lanes' deployments run the guard as
+        # their hooks, and their alarms too): the guard logs each alarm it handles.
         events = logs.filter_log_events(logGroupName=guard_log)["events"]
-        return any(e["message"].startswith("START RequestId:") for e in events)
+        return any(
+            '"deploy_guard": "alarm"' in e["message"] and "notification-service" in e["message"]
+            for e in events
+        )
 
     wait_until("the deploy guard invoked by the alarm's event", guard_ran, 120)
 
@@ -350,54 +436,146 @@ def test_the_services_answer_heal_fail_open_and_alarm(
             assert SECRET not in event["message"], group["logGroupName"]
     phase("back to OK, notified")
 
-    # -- CodeDeploy blue/green, run by the emulator's engine, the guard as its hooks ---------
-    deployments = Deployments(local, account, cluster, "api-service", outputs)
+    return api_lane
+
+
+# -- api-service: blue/green releases and `deployer rollback`, on the engine ----------------------
+def release_and_roll_back(
+    cli: DeployerCLI, deployments: Deployments, phase: Callable[[str], None]
+) -> dict[str, Any]:
+    """A canary release and an all-at-once one under a polling client (zero failed
+    requests, the canary's share within its tolerance), then `deployer rollback` to the
+    previous release and to a named deployment. Healthy releases end their termination
+    wait with ContinueDeployment (an operator's "terminate original task set")."""
     # CodeDeploy stops a deployment whose group has an alarm in ALARM (the fault phases
-    # above set off api-service's): each release starts from quiet alarms.
+    # set off api-service's): each release starts from quiet alarms.
     deployments.wait_quiet()
-    healthy = deployments.release("e2e-v2")
-    with Poller(api) as poller:
-        info = deployments.follow(healthy, timeout=300)
-    assert info["status"] == "Succeeded", info
-    report = poller.report()
-    assert report["failed"] == [], report  # zero failed requests during the swap
-    assert report["rate"] >= 20, report
-    assert report["versions"][-1] == "e2e-v2" and len(set(report["versions"])) == 2, report
-    assert deployments.serving() == "e2e-v2"
-    phase(f"blue/green to e2e-v2: {report['count']} requests, 0 failed, {report['rate']:.0f}/s")
+    deployments.codedeploy.create_deployment_config(
+        deploymentConfigName=CANARY,
+        computePlatform="ECS",
+        trafficRoutingConfig={
+            "type": "TimeBasedCanary",
+            "timeBasedCanary": {"canaryPercentage": CANARY_PERCENT, "canaryInterval": 1},
+        },
+    )
+    before = deployments.serving()
+    with deployments.ending_termination_waits():
+        canary = deployments.release("e2e-v2", config=CANARY)
+        with Poller(deployments.endpoint) as poller:
+            info = deployments.follow(canary, timeout=420)
+        assert info["status"] == "Succeeded", info
+        assert info["deploymentConfigName"] == CANARY, info
+        assert info["instanceTerminationWaitTimeStarted"] is True, info
+        report = poller.report()
+        assert report["failed"] == [], report  # zero failed requests during the swap
+        assert report["rate"] >= 20, report
+        assert report["versions"][0] == before and report["versions"][-1] == "e2e-v2", report
+        share, count, seconds = poller.share("e2e-v2", before)
+        assert abs(share - CANARY_PERCENT / 100) <= CANARY_TOLERANCE, (share, count, seconds)
+        assert 50 <= seconds <= 80, (share, count, seconds)  # the canary's one minute
+        assert deployments.serving() == "e2e-v2"
+        phase(
+            f"canary to e2e-v2: {report['count']} requests, 0 failed, {report['rate']:.0f}/s; "
+            f"{share:.1%} on green over the {seconds:.0f} s canary ({count} answers)"
+        )
 
-    # A version broken from its first health check: the guard fails it at
-    # AfterAllowTestTraffic, production never moves, CodeDeploy rolls back.
-    deployments.wait_quiet()
-    broken = deployments.release("e2e-broken", FAULT_HEALTH_STATUS="503")
-    with Poller(api) as poller:
-        info = deployments.follow(broken, timeout=300)
-    assert info["status"] == "Failed", info
-    assert info["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE", info
-    rollback = info["rollbackInfo"]["rollbackDeploymentId"]
-    assert deployments.follow(rollback, timeout=60)["status"] == "Succeeded"
-    report = poller.report()
-    assert report["failed"] == [] and set(report["versions"]) == {"e2e-v2"}, report
-    assert deployments.serving() == "e2e-v2"
+        all_at_once = deployments.release("e2e-v3")
+        with Poller(deployments.endpoint) as poller:
+            info = deployments.follow(all_at_once, timeout=300)
+        assert info["status"] == "Succeeded", info
+        report = poller.report()
+        assert report["failed"] == [] and report["rate"] >= 20, report
+        assert report["versions"] == ["e2e-v2", "e2e-v3"], report  # all at once: one switch
+        phase(f"all at once to e2e-v3: {report['count']} requests, 0 failed")
 
-    def guard_note() -> dict[str, Any] | None:
-        for message in sqs.receive_message(
-            QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1
-        ).get("Messages", []):
-            try:
-                note = json.loads(json.loads(message["Body"])["Message"])
-            except ValueError:
-                continue  # a notification in words, not the guard's JSON
-            if isinstance(note, dict) and note.get("deployment_id") == broken:
-                return dict(note)
-        return None
+        # What can be chosen, then back to the previous release ...
+        listed = cli("deployments", "e2e", "--service", "api-service", "--json")
+        assert listed.returncode == 0, listed.stderr[-3000:]
+        history = {d["deployment_id"]: d for d in listed.json()["deployments"]}
+        assert history[all_at_once]["current"] is True, history[all_at_once]
+        assert history[canary]["outcome"] == "Succeeded", history[canary]
+        back = cli("rollback", "e2e", "--service", "api-service", "--json")
+        assert back.returncode == 0, back.stderr[-3000:] + back.stdout[-3000:]
+        doc = back.json()
+        assert doc["ok"] is True and doc["status"] == "Succeeded", doc
+        assert doc["target"]["deployment_id"] == canary, doc
+        assert deployments.serving() == "e2e-v2"
+        phase(f"`deployer rollback` to the previous release ({canary}): e2e-v2 serves")
+        # ... and forward again to a named one.
+        named = cli("rollback", "e2e", "--service", "api-service", "--to", all_at_once, "--json")
+        assert named.returncode == 0, named.stderr[-3000:] + named.stdout[-3000:]
+        doc = named.json()
+        assert doc["ok"] is True and doc["target"]["deployment_id"] == all_at_once, doc
+        serving = deployments.serving()
+        assert serving == "e2e-v3"
+        phase(f"`deployer rollback --to {all_at_once}`: e2e-v3 serves")
+    return {"serving": serving}
 
-    note = wait_until("the guard's notification about the broken release", guard_note, 60)
-    failed = [c["name"] for c in note["failed_checks"]]
-    assert "target_health" in failed, note
-    phase("broken release rolled back by the guard at AfterAllowTestTraffic")
-    # `deployer plan e2e` empty afterwards, and the rollback drill on the engine in each
-    # mode, are measured by bench/rollback (it keeps CI within its budget).
+
+# -- auth-service: the rollback drill in every mode, on the engine ---------------------------------
+def drill_every_mode(
+    cli: DeployerCLI, deployments: Deployments, phase: Callable[[str], None]
+) -> dict[str, Any]:
+    """`deployer drill rollback e2e --service auth-service --hook H` for each mode, from a
+    quiet deployment group each time; production polled during each drill."""
+    results: dict[str, Any] = {}
+    for hook in HOOK_MODES:
+        deployments.wait_quiet(timeout=300)
+        before = deployments.serving()
+        with Poller(deployments.endpoint) as poller:
+            run = cli(
+                "drill", "rollback", "e2e", "--service", "auth-service", "--hook", hook, "--json"
+            )
+        doc = run.json() if run.stdout.strip() else None
+        results[hook] = {
+            "returncode": run.returncode,
+            "doc": doc,
+            "stderr": run.stderr[-3000:],
+            "before": before,
+            "after": deployments.serving(),
+            "polled": poller.report(),
+        }
+        seconds = (doc or {}).get("breach_to_traffic_restored_seconds")
+        phase(f"drill --hook {hook}: exit {run.returncode}, breach to restored {seconds} s")
+    return results
+
+
+def check_drills(results: dict[str, Any], codedeploy: Any) -> None:
+    """Each drill rolled back for real: the engine stopped or failed the release, its
+    rollback deployment succeeded, production answers the old version, people heard."""
+    assert set(results) == set(HOOK_MODES)
+    for hook, result in results.items():
+        doc = result["doc"]
+        assert result["returncode"] == 0 and doc, (hook, result["stderr"])
+        assert doc["ok"] is True, (hook, doc["problems"], doc["verified"])
+        assert doc["target"] == "local" and doc["break"] == "fault-switch", (hook, doc)
+        assert "engine" in doc["codedeploy"], (hook, doc["codedeploy"])
+        assert all(doc["verified"].values()), (hook, doc["verified"])
+        info = codedeploy.get_deployment(deploymentId=doc["deployment_id"])["deploymentInfo"]
+        rollback = codedeploy.get_deployment(
+            deploymentId=info["rollbackInfo"]["rollbackDeploymentId"]
+        )["deploymentInfo"]
+        assert (rollback["status"], rollback["creator"]) == ("Succeeded", "codeDeployRollback")
+        # Production answers the version it answered before (and, polled throughout, never
+        # failed where production never moved).
+        assert result["after"] == result["before"], (hook, result)
+        note = doc["notification"]["message"]  # the guard's JSON (or words naming it)
+        assert doc["deployment_id"] in json.dumps(note), (hook, note)
+        if hook == "alarm":
+            # The alarm after traffic moved: CodeDeploy's alarm monitoring or the guard on
+            # the alarm's event stopped it, whichever was first.
+            assert info["status"] == "Stopped", (hook, info)
+            assert info["errorInformation"]["code"] in ("ALARM_ACTIVE", "MANUAL_STOP"), info
+        else:
+            # The guard failed the hook: it names the failed check.
+            assert info["status"] == "Failed", (hook, info)
+            assert info["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE", (hook, info)
+            assert note["deployment_id"] == doc["deployment_id"], (hook, note)
+            assert "target_health" in [c["name"] for c in note["failed_checks"]], (hook, note)
+        if hook == "AfterAllowTestTraffic":
+            polled = result["polled"]
+            assert polled["failed"] == [], polled  # production never moved
+            assert set(polled["versions"]) == {result["before"]}, polled
 
 
 class Deployments:
@@ -440,7 +618,38 @@ class Deployments:
 
         wait_until(f"the alarms of {self.group} out of ALARM", quiet, timeout, every=5)
 
-    def release(self, version: str, **environment: str) -> str:
+    @contextmanager
+    def ending_termination_waits(self) -> Iterator[None]:
+        """While inside: every deployment of the group whose termination wait has begun
+        is continued at once (ContinueDeployment, TERMINATION_WAIT), as an operator who
+        has seen the release healthy ends the wait."""
+        import threading
+
+        stop = threading.Event()
+
+        def operator() -> None:
+            while not stop.wait(1.0):
+                with suppress(Exception):
+                    for deployment_id in self.codedeploy.list_deployments(
+                        applicationName=self.application,
+                        deploymentGroupName=self.group,
+                        includeOnlyStatuses=["InProgress"],
+                    )["deployments"]:
+                        info = self.codedeploy.get_deployment(deploymentId=deployment_id)
+                        if info["deploymentInfo"].get("instanceTerminationWaitTimeStarted"):
+                            self.codedeploy.continue_deployment(
+                                deploymentId=deployment_id, deploymentWaitType="TERMINATION_WAIT"
+                            )
+
+        thread = threading.Thread(target=operator, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(10)
+
+    def release(self, version: str, config: str | None = None, **environment: str) -> str:
         """Register a revision of the running task definition with SERVICE_VERSION (and
         more environment), and deploy it with the pipeline's AppSpec."""
         (svc,) = self.ecs.describe_services(cluster=self.cluster, services=[self.service])[
@@ -491,6 +700,7 @@ class Deployments:
                     "revisionType": "AppSpecContent",
                     "appSpecContent": {"content": json.dumps(content)},
                 },
+                **({"deploymentConfigName": config} if config else {}),
             )["deploymentId"]
         )
 
@@ -544,6 +754,14 @@ class Poller:
         self.stop.set()
         self.thread.join(10)
         self.ended = time.monotonic()
+
+    def share(self, new: str, old: str) -> tuple[float, int, float]:
+        """While both versions answered (from ``new``'s first answer to ``old``'s last):
+        ``new``'s share of the answers, their count, and that window's seconds."""
+        first = min(at for at, _, version in self.answers if version == new)
+        last = max(at for at, _, version in self.answers if version == old)
+        window = [version for at, _, version in self.answers if first <= at <= last]
+        return window.count(new) / max(len(window), 1), len(window), last - first
 
     def report(self) -> dict[str, Any]:
         versions: list[str] = []
