@@ -140,6 +140,12 @@ def test_aws_managed_policies_attachable(patched: Server, stock: Server, policy:
     assert error_code(excinfo) == "NoSuchEntity"
 
 
+POLICY_DOCUMENT = (
+    '{"Version": "2012-10-17", "Statement": '
+    '[{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}'
+)
+
+
 def iam_in_account(server: Server, account: str) -> Any:
     """An IAM client of ``account``: credentials of a role assumed there, as moto maps them."""
     credentials = server.client("sts").assume_role(
@@ -159,6 +165,11 @@ def test_aws_managed_policies_count_attachments_per_account(patched: Server) -> 
     policy = "arn:aws:iam::aws:policy/ReadOnlyAccess"
     first = iam_in_account(patched, str(random.randrange(10**11, 10**12)))
     second = iam_in_account(patched, str(random.randrange(10**11, 10**12)))
+    # A customer managed policy first, in an account whose IAM has read no policy yet:
+    # the AWS managed ones appear beside it, not instead of it.
+    own = second.create_policy(PolicyName="own", PolicyDocument=POLICY_DOCUMENT)["Policy"]
+    assert [p["Arn"] for p in second.list_policies(Scope="Local")["Policies"]] == [own["Arn"]]
+    assert len(second.list_policies(Scope="AWS", MaxItems=1000)["Policies"]) == 1000
     for iam in (first, second, first):
         role = create_role(iam, "ecs-tasks.amazonaws.com").rsplit("/", 1)[-1]
         iam.attach_role_policy(RoleName=role, PolicyArn=policy)
