@@ -2,14 +2,48 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+from typing import Any
+
+import boto3
 import pytest
 
+from deployer.emulator import TEST_CREDENTIALS
 from tests.e2e.conftest import DeployerCLI
+
+ROOT = Path(__file__).resolve().parents[2]
+DELIVERY_ACCOUNT = "111111111111"
+
+
+def delivery_client(cli: DeployerCLI, service: str) -> Any:
+    """A client in the delivery account of the running emulator, through its role."""
+    endpoint = cli("emulator", "status", "--json").json()["endpoint"]
+    base = {
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
+    creds = boto3.client("sts", **base).assume_role(  # type: ignore[call-overload]
+        RoleArn=f"arn:aws:iam::{DELIVERY_ACCOUNT}:role/OrganizationAccountAccessRole",
+        RoleSessionName="e2e-release-check",
+    )["Credentials"]
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        **{
+            **base,
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        },
+    )
+
 
 pytestmark = pytest.mark.e2e
 
 
-def test_apply_delivery_and_its_outputs(cli: DeployerCLI) -> None:
+def test_apply_delivery_and_its_outputs(cli: DeployerCLI, tmp_path: Path) -> None:
     applied = cli("apply", "delivery", "--json")
     assert applied.returncode == 0, applied.stderr[-3000:]
     (region,) = applied.json()["regions"]
@@ -50,3 +84,40 @@ def test_apply_delivery_and_its_outputs(cli: DeployerCLI) -> None:
     assert any(".aws_kms_key." in a for a in named)
     after = cli("plan", "delivery", "--detailed-exitcode")
     assert after.returncode == 0, "the refused destroy changed something"
+
+    # `deployer release --source`: the sample monorepo committed to the pipeline's branch,
+    # then a change of one file committed as exactly that change.
+    source = tmp_path / "monorepo"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+    shutil.copytree(ROOT / "examples" / "monorepo", source, ignore=skip)
+    first = cli("release", "--source", str(source), "--message", "the sample monorepo", "--json")
+    assert first.returncode == 0, first.stderr[-3000:]
+    doc = first.json()
+    assert doc["changed"] is True and doc["parent"] is None and doc["branch"] == "main"
+    files = sorted(str(p.relative_to(source)) for p in source.rglob("*") if p.is_file())
+    assert sorted(doc["added"]) == files
+    codecommit = delivery_client(cli, "codecommit")
+    folder = codecommit.get_folder(
+        repositoryName="acme-shop-delivery-monorepo", folderPath="services/api-service"
+    )
+    assert {f["relativePath"] for f in folder["files"]} >= {"Dockerfile", "api_service.py"}
+    dockerfile = codecommit.get_file(
+        repositoryName="acme-shop-delivery-monorepo",
+        filePath="services/api-service/Dockerfile",
+    )["fileContent"]
+    assert dockerfile == (source / "services" / "api-service" / "Dockerfile").read_bytes()
+    readme = source / "README.md"
+    readme.write_text(readme.read_text() + "\nA change.\n")
+    second = cli("release", "--source", str(source), "--json")
+    assert second.returncode == 0, second.stderr[-3000:]
+    doc2 = second.json()
+    assert (doc2["added"], doc2["updated"], doc2["deleted"]) == ([], ["README.md"], [])
+    assert doc2["parent"] == doc["commit"]
+    differences = codecommit.get_differences(
+        repositoryName="acme-shop-delivery-monorepo",
+        beforeCommitSpecifier=doc["commit"],
+        afterCommitSpecifier=doc2["commit"],
+    )["differences"]
+    assert [(d["changeType"], d["afterBlob"]["path"]) for d in differences] == [("M", "README.md")]
+    unchanged = cli("release", "--source", str(source), "--json").json()
+    assert unchanged["changed"] is False and unchanged["commit"] == doc2["commit"]

@@ -1,0 +1,55 @@
+"""`deployer release`: bad input is refused before anything is started or asked of AWS."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from deployer import cli
+from deployer.errors import EXIT_USAGE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(
+        ROOT / "environments", tmp_path / "environments", ignore=shutil.ignore_patterns("stacks")
+    )
+    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("DEPLOYER_STATE_DIR", str(tmp_path / ".deployer"))
+    return tmp_path
+
+
+def test_a_missing_source_is_refused_before_the_emulator_starts(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["--json", "release", "--source", str(project / "nowhere")])
+    assert code == EXIT_USAGE
+    document = json.loads(capsys.readouterr().out)
+    assert document["error"] == f"--source {project / 'nowhere'}: no such folder"
+    assert not (project / ".deployer" / "emulator.json").exists()
+
+
+def test_an_s3_source_is_not_committed_to(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = project / "environments" / "project.yaml"
+    settings.write_text(settings.read_text().replace("source: CodeCommit", "source: S3"))
+    (project / "tree").mkdir()
+    (project / "tree" / "a.txt").write_text("a\n")
+    assert cli.main(["release", "--source", str(project / "tree")]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "pipeline.source is S3" in err and "pipeline.source: CodeCommit" in err
+    assert not (project / ".deployer" / "emulator.json").exists()
+
+
+def test_release_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["release", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "example:" in out and "deployer release --source examples/monorepo" in out
