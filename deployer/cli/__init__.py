@@ -21,7 +21,18 @@ import traceback
 from collections.abc import Sequence
 
 from deployer import errors
-from deployer.cli import ci, deployments, drill, emulator, iam, images, release, seed, stack
+from deployer.cli import (
+    build_image,
+    ci,
+    deployments,
+    drill,
+    emulator,
+    iam,
+    images,
+    release,
+    seed,
+    stack,
+)
 from deployer.cli.common import Commands, Context, global_options
 from deployer.errors import DeployerError
 from deployer.output import Reporter
@@ -55,7 +66,7 @@ exit codes: 0 ok, 1 failure, 2 usage or configuration error,
 """
 
 #: The command groups, in the order `--help` lists them.
-GROUPS = (stack, seed, images, release, deployments, drill, emulator, ci, iam)
+GROUPS = (stack, seed, images, build_image, release, deployments, drill, emulator, ci, iam)
 
 
 def build_parser() -> argparse.ArgumentParser:
