@@ -200,11 +200,6 @@ class Store:
     commits: dict[str, Commit] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)
 
-    def add_blob(self, content: bytes) -> str:
-        blob_id = git_object_id("blob", content)
-        self.blobs[blob_id] = content
-        return blob_id
-
     def add_commit(
         self,
         files: dict[str, tuple[str, str]],
