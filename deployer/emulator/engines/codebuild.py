@@ -49,9 +49,10 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
   ``refs/heads/<branch>``, default the default branch's tip, read with
   ``codecommit_commits.read_tree``; ``resolvedSourceVersion`` is its id),
   NO_SOURCE (the inline buildspec alone);
-* logs: the build's output and CodeBuild's ``[Container]`` lines ("Entering phase",
-  "Running command", "Phase complete", "Phase context status code") to the
-  project's log group (created if missing) and stream;
+* logs: the build's output (a command's once it ends) and CodeBuild's
+  ``[Container]`` lines ("Entering phase", "Running command", "Phase complete",
+  "Phase context status code") to the project's log group (created if missing)
+  and stream;
 * the primary artifact: the buildspec's ``artifacts`` (``files`` globs,
   ``base-directory``, ``discard-paths``) zipped (or, with packaging NONE, copied)
   to S3 per the project's artifacts (S3: ``location`` bucket, ``path``,
@@ -63,16 +64,21 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
   TIMED_OUT ("BUILD_TIMED_OUT"), the build TIMED_OUT; StopBuild: the phase in
   progress STOPPED, the build STOPPED; the container goes either way;
 * privileged builds get the host engine's socket (``/var/run/docker.sock``
-  mounted: no Docker-in-Docker).
+  mounted: no Docker-in-Docker);
+* the metrics ("CodeBuild CloudWatch metrics", "CodeBuild CloudWatch dimensions"),
+  once a build completes, in AWS/CodeBuild for the account (no dimension), the
+  ProjectName and the BuildId, BuildNumber, ProjectName: Builds, SucceededBuilds or
+  FailedBuilds (failed or timed out; a stopped build counts in neither), Duration
+  and each phase's duration (SubmittedDuration ... FinalizingDuration).
 
 Left out (later slices): reports and report groups, secondary sources and
-artifacts, CodeBuild's metrics, batch builds, caches, VPC configuration,
-``run-as``, ``runtime-versions``, ``on-failure`` RETRY, ``git-credential-helper``,
-proxies, the queued timeout and a limit on concurrent builds (every build is
-taken at the engine's next round), IAM checks on what the build reads (the engine
-reads parameters, secrets, sources and buckets of the build's account as the
-service role would if allowed). The context messages of a stopped or timed-out
-phase, of a pull or a source that fails, are ours where CodeBuild documents none.
+artifacts, batch builds, caches, VPC configuration, ``run-as``,
+``runtime-versions``, ``on-failure`` RETRY, ``git-credential-helper``, proxies,
+the queued timeout and a limit on concurrent builds (every build is taken at the
+engine's next round), IAM checks on what the build reads (the engine reads
+parameters, secrets, sources and buckets of the build's account as the service
+role would if allowed). The context messages of a stopped or timed-out phase, of
+a pull or a source that fails, are ours where CodeBuild documents none.
 """
 
 from __future__ import annotations
@@ -109,6 +115,14 @@ BUILDSPEC_KEYS = {"INSTALL": "install", "PRE_BUILD": "pre_build", "BUILD": "buil
                   "POST_BUILD": "post_build"}  # fmt: skip
 TIMED_OUT = ("BUILD_TIMED_OUT", "Build has timed out. ")
 STOPPED = ("BUILD_STOPPED", "Build was stopped. ")
+#: The metric of each phase's duration (CodeBuild CloudWatch metrics).
+PHASE_METRICS = {
+    "SUBMITTED": "SubmittedDuration", "QUEUED": "QueuedDuration",
+    "PROVISIONING": "ProvisioningDuration", "DOWNLOAD_SOURCE": "DownloadSourceDuration",
+    "INSTALL": "InstallDuration", "PRE_BUILD": "PreBuildDuration", "BUILD": "BuildDuration",
+    "POST_BUILD": "PostBuildDuration", "UPLOAD_ARTIFACTS": "UploadArtifactsDuration",
+    "FINALIZING": "FinalizingDuration",
+}  # fmt: skip
 #: The status a Docker call that ran out of time answers with (as timeout(1) does).
 TIMEOUT_STATUS = 124
 
@@ -190,7 +204,7 @@ class CodeBuildEngine:
         container_root: str | None = DEFAULT_ROOT,
     ) -> None:
         self.owner = owner
-        self.work_dir = work_dir
+        self.work_dir = work_dir.resolve()  # mounted into containers: absolute
         self.docker_config = docker_config
         self.port = port if port is not None else int(os.environ.get("MOTO_PORT") or 0) or None
         self.docker = _guarded(docker) if docker is not None else _docker
@@ -381,10 +395,13 @@ class CodeBuildEngine:
         return self._end(run, "SUCCEEDED" if ok else "FAILED")
 
     def _next(self, run: Run, phase: str, previous: str | None) -> None:
-        self._check(run)
+        """Close the phase in progress (unless closed) and enter ``phase``; a stop or a
+        timeout found then ends the build in that phase."""
         with self.lock:
             self._enter(run, phase, self._now(), previous)
         self._ship(run)
+        if phase != "FINALIZING":
+            self._check(run)
 
     def _fail_phase(self, run: Run, error: PhaseError) -> None:
         with self.lock:
@@ -421,6 +438,37 @@ class CodeBuildEngine:
         build = self._build(run)
         finish(build, status, self._now())
         run.lines.append((self._now(), f"Phase complete: COMPLETED State: {status}"))
+        self._publish(run, build)
+
+    def _publish(self, run: Run, build: dict[str, Any]) -> None:
+        """Under the lock: the build's metrics (AWS/CodeBuild), for the account, the
+        project, and the build (BuildId, BuildNumber, ProjectName)."""
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        stamp = datetime.datetime.fromtimestamp(self._now(), datetime.UTC).replace(tzinfo=None)
+        values: list[tuple[str, float, str]] = [("Builds", 1, "Count")]
+        if build["buildStatus"] == "SUCCEEDED":
+            values.append(("SucceededBuilds", 1, "Count"))
+        elif build["buildStatus"] in ("FAILED", "TIMED_OUT"):
+            values.append(("FailedBuilds", 1, "Count"))
+        values.append(("Duration", float(build["endTime"]) - float(build["startTime"]), "Seconds"))
+        for phase in build["phases"]:
+            name = PHASE_METRICS.get(phase["phaseType"])
+            if name and "durationInSeconds" in phase:
+                values.append((name, float(phase["durationInSeconds"]), "Seconds"))
+        project = [{"Name": "ProjectName", "Value": run.project}]
+        each = [
+            {"Name": "BuildId", "Value": run.build_id},
+            {"Name": "BuildNumber", "Value": str(build["buildNumber"])},
+            *project,
+        ]
+        data = [
+            {"MetricName": name, "Dimensions": dimensions, "Value": value, "Unit": unit,
+             "Timestamp": stamp}
+            for dimensions in ([], project, each)
+            for name, value, unit in values
+        ]  # fmt: skip
+        cloudwatch_backends[run.account][run.region].put_metric_data("AWS/CodeBuild", data)
 
     def _interrupt(self, run: Run, status: str) -> None:
         context = TIMED_OUT if status == "TIMED_OUT" else STOPPED

@@ -355,6 +355,31 @@ with mock_aws():
                            in runs[-1]["args"]}
     out["socket_unprivileged"] = "/var/run/docker.sock:/var/run/docker.sock" in runs[0]["args"]
     out["all_ids"] = len(codebuild.list_builds()["ids"])
+
+    # -- metrics ---------------------------------------------------------------------------------
+    import datetime
+    cw = boto3.client("cloudwatch", region_name=region)
+    now = datetime.datetime.now(datetime.UTC)
+    def total(metric, dimensions):
+        points = cw.get_metric_statistics(
+            Namespace="AWS/CodeBuild", MetricName=metric, Dimensions=dimensions,
+            StartTime=now - datetime.timedelta(days=1), EndTime=now + datetime.timedelta(days=30),
+            Period=86400, Statistics=["Sum"])["Datapoints"]
+        return sum(p["Sum"] for p in points)
+    def of(project):
+        return [{"Name": "ProjectName", "Value": project}]
+    out["metrics"] = {
+        "main_builds": total("Builds", of("main")),
+        "main_succeeded": total("SucceededBuilds", of("main")),
+        "main_failed": total("FailedBuilds", of("main")),
+        "failed": total("FailedBuilds", of("fails-build")),
+        "slow_failed": total("FailedBuilds", of("slow")),
+        "account_builds": total("Builds", []),
+        "one_build": total("Builds", [{"Name": "BuildId", "Value": main["id"]},
+                                      {"Name": "BuildNumber", "Value": "1"}] + of("main")),
+        "names": sorted({m["MetricName"] for m in cw.list_metrics(
+            Namespace="AWS/CodeBuild", Dimensions=of("main"))["Metrics"]}),
+    }
     out["status"] = engine.status()
 print(json.dumps(out, default=str))
 """
@@ -560,3 +585,16 @@ def test_a_pipeline_build_reads_and_writes_its_artifacts(out: dict[str, Any]) ->
     assert piped["socket"] is True  # privileged: the host engine's socket
     assert out["socket_unprivileged"] is False
     assert out["status"]["running"] == []
+
+
+def test_completed_builds_publish_their_metrics(out: dict[str, Any]) -> None:
+    metrics = out["metrics"]
+    assert metrics["main_builds"] == 2 and metrics["main_succeeded"] == 2
+    assert metrics["main_failed"] == 0
+    assert metrics["failed"] == 1
+    assert metrics["slow_failed"] == 1  # the timed-out build; the stopped ones count in neither
+    assert metrics["one_build"] == 1
+    assert metrics["account_builds"] == out["all_ids"] - 1  # not the one stopped while queued
+    assert {"Duration", "BuildDuration", "ProvisioningDuration", "FinalizingDuration"} <= set(
+        metrics["names"]
+    )
