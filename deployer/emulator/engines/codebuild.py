@@ -71,8 +71,14 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
   FailedBuilds (failed or timed out; a stopped build counts in neither), Duration
   and each phase's duration (SubmittedDuration ... FinalizingDuration).
 
-Left out (later slices): reports and report groups, secondary sources and
-artifacts, batch builds, caches, VPC configuration, ``run-as``,
+* test reports: each report group of the buildspec's ``reports`` (JUNITXML files,
+  ``files``, ``base-directory``) gets a report in UPLOAD_ARTIFACTS, its test cases
+  readable with DescribeTestCases (``patches/codebuild_reports.py``), the report's
+  ARN in the build's ``reportArns``; a group named by name is the project's
+  ``<project>-<name>``, created if missing.
+
+Left out (later slices): report formats but JUnit XML, code coverage reports,
+secondary sources and artifacts, batch builds, caches, VPC configuration, ``run-as``,
 ``runtime-versions``, ``on-failure`` RETRY, ``git-credential-helper``, proxies,
 the queued timeout and a limit on concurrent builds (every build is taken at the
 engine's next round), IAM checks on what the build reads (the engine reads
@@ -384,6 +390,7 @@ class CodeBuildEngine:
                 skip_to_post = True
         self._exported(run, spec)
         self._next(run, "UPLOAD_ARTIFACTS", previous or None)
+        self._reports(run, spec)
         try:
             self._upload(run, spec)
         except PhaseError as error:
@@ -802,6 +809,42 @@ class CodeBuildEngine:
             ]
 
     # -- UPLOAD_ARTIFACTS ------------------------------------------------------------------------
+    def _reports(self, run: Run, spec: dict[str, Any]) -> None:
+        """The buildspec's ``reports``: one test report a report group, from its JUnit XML
+        files (a report that cannot be made is a line in the log, as CodeBuild skips it)."""
+        from moto.codebuild.models import codebuild_backends
+
+        from deployer.emulator.patches.codebuild_reports import add_report, report_group
+
+        for name, section in (spec.get("reports") or {}).items():
+            section = section or {}
+            now = self._now()
+            kind = str(section.get("file-format") or "JUNITXML")
+            if kind != "JUNITXML":
+                run.lines.append((now, f"Report {name}: file format {kind} is not read here"))
+                continue
+            files = _collect(run.host_src, section)
+            if not files:
+                run.lines.append((now, f"Report {name}: no test report files found"))
+                continue
+            cases: list[dict[str, Any]] = []
+            for path in files.values():
+                raw = path.relative_to(run.host_src).as_posix()
+                try:
+                    cases += _junit(path, raw)
+                except Exception as exc:
+                    run.lines.append((now, f"Report {name}: cannot parse {raw}: {exc}"))
+            with self.lock:
+                backend = codebuild_backends[run.account][run.region]
+                try:
+                    group = report_group(backend, str(name), run.project, now)
+                except KeyError:
+                    run.lines.append((now, f"Report {name}: no such report group"))
+                    continue
+                report = add_report(backend, group, run.arn, cases, now)
+                self._build(run).setdefault("reportArns", []).append(report["arn"])
+            run.lines.append((now, f"Report {name}: {report['arn']} ({len(cases)} test cases)"))
+
     def _upload(self, run: Run, spec: dict[str, Any]) -> None:
         artifacts = run.build.get("artifacts") or {}
         kind = str(artifacts.get("type") or "NO_ARTIFACTS")
@@ -927,10 +970,43 @@ def _validate(spec: Any) -> dict[str, Any]:
                         f"Expected Commands[{index}] to be of string type: found subkeys "
                         f"instead in phase {name}"
                     )
+    for name, section in (spec.get("reports") or {}).items():
+        if not isinstance(section, dict) or not isinstance(section.get("files") or [], list):
+            raise refuse(f"Expected reports/{name} to be a mapping with a list of files")
     artifacts = spec.get("artifacts") or {}
     if not isinstance(artifacts, dict) or not isinstance(artifacts.get("files") or [], list):
         raise refuse("Expected artifacts/files to be a list")
     return spec
+
+
+def _junit(path: Path, raw: str) -> list[dict[str, Any]]:
+    """The test cases of a JUnit XML file, as CodeBuild's TestCase shapes."""
+    import xml.etree.ElementTree as ElementTree
+
+    root = ElementTree.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    cases = []
+    for suite in suites:
+        for case in suite.findall("testcase"):
+            status, message = "SUCCEEDED", ""
+            for tag, outcome in (("failure", "FAILED"), ("error", "ERROR"), ("skipped", "SKIPPED")):
+                found = case.find(tag)
+                if found is not None:
+                    status = outcome
+                    message = (found.text or "").strip() or found.get("message", "")
+                    break
+            cases.append(
+                {
+                    "testRawDataPath": raw,
+                    "prefix": case.get("classname", ""),
+                    "name": case.get("name", ""),
+                    "status": status,
+                    "durationInNanoSeconds": int(float(case.get("time") or 0) * 1e9),
+                    "message": message,
+                    "testSuiteName": suite.get("name", ""),
+                }
+            )
+    return cases
 
 
 def _yaml_message(exc: Exception) -> str:

@@ -278,6 +278,62 @@ with mock_aws():
     found = build("bash")
     out["bash"] = {"status": found["buildStatus"], "log": log_messages(found)}
 
+    JUNIT = '''<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="4">
+<testcase classname="tests.test_app" name="test_a" time="0.5"/>
+<testcase classname="tests.test_app" name="test_b" time="0.25">
+<failure message="assert 1 == 2">def test_b():
+&gt;   assert 1 == 2</failure></testcase>
+<testcase classname="tests.test_other" name="test_c" time="0.001">
+<skipped message="later"/></testcase>
+<testcase classname="tests.test_other" name="test_d" time="0"/>
+</testsuite></testsuites>
+'''
+    import yaml
+    project("tested", buildspec=yaml.safe_dump({
+        "version": 0.2,
+        "phases": {"build": {"commands": [
+            "mkdir -p reports", f"cat > reports/unit.xml <<'XML'\n{JUNIT}XML\n"]}},
+        "reports": {"unit-tests": {"files": ["unit.xml"], "base-directory": "reports",
+                                   "file-format": "JUNITXML"},
+                    "absent": {"files": ["nothing.xml"]}}}))
+    tested = build("tested")
+    reports = codebuild.batch_get_reports(reportArns=tested.get("reportArns", []))["reports"]
+    arn = reports[0]["arn"] if reports else ""
+    failed_cases = codebuild.describe_test_cases(reportArn=arn, filter={"status": "FAILED"})
+    group_arn = reports[0]["reportGroupArn"] if reports else ""
+    build("tested")
+    errors = {}
+    for label, call in (
+        ("duplicate", lambda: codebuild.create_report_group(
+            name="tested-unit-tests", type="TEST", exportConfig={"exportConfigType": "NO_EXPORT"})),
+        ("delete_with_reports", lambda: codebuild.delete_report_group(arn=group_arn)),
+        ("no_report", lambda: codebuild.describe_test_cases(reportArn=arn + "x")),
+    ):
+        try:
+            call()
+            errors[label] = None
+        except codebuild.exceptions.ClientError as exc:
+            errors[label] = exc.response["Error"]["Code"]
+    created = codebuild.create_report_group(
+        name="shared", type="TEST", exportConfig={"exportConfigType": "NO_EXPORT"})["reportGroup"]
+    out["reports"] = {
+        "status": tested["buildStatus"], "arns": tested.get("reportArns"),
+        "report": reports[0] if reports else None,
+        "failed": failed_cases["testCases"],
+        "all": codebuild.describe_test_cases(reportArn=arn)["testCases"],
+        "keyword": [c["name"] for c in codebuild.describe_test_cases(
+            reportArn=arn, filter={"keyword": "test_other"})["testCases"]],
+        "in_group": len(codebuild.list_reports_for_report_group(
+            reportGroupArn=group_arn)["reports"]),
+        "groups": codebuild.list_report_groups()["reportGroups"],
+        "errors": errors, "created": created["arn"],
+        "log": log_messages(tested),
+    }
+    codebuild.delete_report_group(arn=group_arn, deleteReports=True)
+    out["reports"]["after_delete"] = codebuild.batch_get_report_groups(
+        reportGroupArns=[group_arn])["reportGroupsNotFound"]
+
     project("missing-parameter", buildspec=spec(build={"commands": ["true"]}),
             variables=[{"name": "X", "value": "/nope", "type": "PARAMETER_STORE"}])
     out["missing_parameter"] = phases(build("missing-parameter"))
@@ -598,3 +654,37 @@ def test_completed_builds_publish_their_metrics(out: dict[str, Any]) -> None:
     assert {"Duration", "BuildDuration", "ProvisioningDuration", "FinalizingDuration"} <= set(
         metrics["names"]
     )
+
+
+def test_test_reports_land_in_the_project_report_group(out: dict[str, Any]) -> None:
+    reports = out["reports"]
+    assert reports["status"] == "SUCCEEDED"  # a failing test case fails no phase by itself
+    report = reports["report"]
+    assert reports["arns"] == [report["arn"]]
+    assert report["reportGroupArn"].endswith(":report-group/tested-unit-tests")
+    assert report["arn"].split(":report/", 1)[1].startswith("tested-unit-tests:")
+    assert report["status"] == "FAILED" and report["type"] == "TEST"
+    assert report["testSummary"]["total"] == 4
+    assert report["testSummary"]["statusCounts"] == {"SUCCEEDED": 2, "FAILED": 1, "SKIPPED": 1}
+    assert report["testSummary"]["durationInNanoSeconds"] == 751_000_000
+    assert reports["in_group"] == 2  # the second build's report joins the same group
+    assert reports["groups"][0] == reports["created"]  # newest first
+    assert any(m.startswith("Report absent: no test report files") for m in reports["log"])
+
+
+def test_describe_test_cases_reads_and_filters_them(out: dict[str, Any]) -> None:
+    reports = out["reports"]
+    [failed] = reports["failed"]
+    assert failed["name"] == "test_b" and failed["prefix"] == "tests.test_app"
+    assert failed["status"] == "FAILED" and failed["testSuiteName"] == "pytest"
+    assert "assert 1 == 2" in failed["message"]
+    assert failed["durationInNanoSeconds"] == 250_000_000
+    assert failed["testRawDataPath"] == "reports/unit.xml"
+    assert [c["name"] for c in reports["all"]] == ["test_a", "test_b", "test_c", "test_d"]
+    assert reports["keyword"] == ["test_c", "test_d"]
+    assert reports["errors"] == {
+        "duplicate": "ResourceAlreadyExistsException",
+        "delete_with_reports": "InvalidInputException",
+        "no_report": "ResourceNotFoundException",
+    }
+    assert reports["after_delete"] == [out["reports"]["report"]["reportGroupArn"]]
