@@ -8,7 +8,8 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
 * the phases in CodeBuild's order, each with its status, start and end time,
   ``durationInSeconds`` and ``contexts`` (statusCode, message): SUBMITTED, QUEUED,
   PROVISIONING (the image is pulled from the emulator's registry with a token of
-  the build's account, as the runtime pulls ECS tasks' images), DOWNLOAD_SOURCE
+  the service role, so the repository policy decides, as the runtime pulls ECS
+  tasks' images), DOWNLOAD_SOURCE
   (the source, the buildspec, the environment variables, then the build's one
   container), INSTALL, PRE_BUILD, BUILD, POST_BUILD, UPLOAD_ARTIFACTS, FINALIZING,
   COMPLETED; a failure in PROVISIONING, DOWNLOAD_SOURCE, INSTALL or PRE_BUILD goes
@@ -44,7 +45,8 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
   host's network); ``exported-variables`` are read at the end of the
   command phases into ``exportedEnvironmentVariables``;
 * the source: S3 (a zip at the location ``bucket/key`` or the object's ARN),
-  CODEPIPELINE (an input artifact zip at ``sourceLocationOverride``), CODECOMMIT
+  CODEPIPELINE (an input artifact zip at ``sourceLocationOverride``, the
+  ``sourceVersion`` StartBuild gives as the resolved revision), CODECOMMIT
   (the repository's commit for ``sourceVersion``: a commit id, a branch,
   ``refs/heads/<branch>``, default the default branch's tip, read with
   ``codecommit_commits.read_tree``; ``resolvedSourceVersion`` is its id),
@@ -52,7 +54,8 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
 * logs: the build's output (a command's once it ends) and CodeBuild's
   ``[Container]`` lines ("Entering phase", "Running command", "Phase complete",
   "Phase context status code") to the project's log group (created if missing)
-  and stream;
+  and stream, the values read from Parameter Store and Secrets Manager masked
+  (``***``);
 * the primary artifact: the buildspec's ``artifacts`` (``files`` globs,
   ``base-directory``, ``discard-paths``) zipped (or, with packaging NONE, copied)
   to S3 per the project's artifacts (S3: ``location`` bucket, ``path``,
@@ -170,6 +173,8 @@ class Run:
     environment: dict[str, str] = field(default_factory=dict)
     succeeding: bool = True
     lines: list[tuple[float, str]] = field(default_factory=list)
+    #: Values read from Parameter Store and Secrets Manager: masked in the logs.
+    secrets: set[str] = field(default_factory=set)
 
     @property
     def uuid(self) -> str:
@@ -221,7 +226,9 @@ class CodeBuildEngine:
         self._scheduler: Scheduler | None = None
         self._runs: dict[str, Run] = {}
         self.threads: list[threading.Thread] = []
-        self._logged_in: set[str] = set()
+        #: registry host -> the role the Docker config is logged in as
+        self._logged_in: dict[str, str] = {}
+        self._login_lock = threading.Lock()
         self.completed = 0
 
     # -- the engine protocol -------------------------------------------------------------
@@ -501,7 +508,7 @@ class CodeBuildEngine:
     # -- PROVISIONING ------------------------------------------------------------------------
     def _provision(self, run: Run) -> None:
         image = str(run.build["environment"].get("image") or "")
-        self._login(image, run.account)
+        self._login(image, run.account, str(run.build.get("serviceRole") or ""))
         pulled = self.docker("--config", str(self.docker_config), "pull", image, timeout=600)
         if pulled.returncode != 0:
             reason = (pulled.stderr or pulled.stdout).strip().splitlines()
@@ -510,16 +517,20 @@ class CodeBuildEngine:
         with self.lock:
             run.environment.update(self._credentials(run))
 
-    def _login(self, image: str, account: str) -> None:
+    def _login(self, image: str, account: str, role: str) -> None:
+        """Log in to the registry as the service role (SERVICE_ROLE pull credentials), so
+        that the repository's policy decides; one login a registry and role at a time."""
         host = image.split("/", 1)[0]
-        key = f"{account}@{host}"
-        if ".dkr.ecr." not in host or key in self._logged_in:
+        if ".dkr.ecr." not in host:
             return
-        password = self.issue_token(account, f"arn:aws:iam::{account}:role/codebuild")
-        done = self.docker("--config", str(self.docker_config), "login", "--username", "AWS",
-                           "--password-stdin", host, stdin=password)  # fmt: skip
-        if done.returncode == 0:
-            self._logged_in.add(key)
+        with self._login_lock:
+            if self._logged_in.get(host) == role:
+                return
+            password = self.issue_token(account, role)
+            done = self.docker("--config", str(self.docker_config), "login", "--username",
+                               "AWS", "--password-stdin", host, stdin=password)  # fmt: skip
+            if done.returncode == 0:
+                self._logged_in[host] = role
 
     def _credentials(self, run: Run) -> dict[str, str]:
         """Under the lock: the service role's credentials, assumed through moto's STS."""
@@ -555,6 +566,8 @@ class CodeBuildEngine:
                 raise PhaseError("CLIENT_ERROR", f"no source location for a {kind} source")
             with self.lock:
                 data, resolved = self._s3_read(run, location)
+            if kind == "CODEPIPELINE":  # the revision the pipeline's source action gave
+                resolved = str(run.build.get("sourceVersion") or "")
             _unzip(data, run.host_src)
         elif kind == "CODECOMMIT":
             with self.lock:
@@ -660,7 +673,9 @@ class CodeBuildEngine:
             parameter = None
         if parameter is None:
             raise PhaseError("Decrypted Variables Error", f"parameter does not exist: {name}")
-        return str(parameter.decrypt(parameter.value))
+        value = str(parameter.decrypt(parameter.value))
+        run.secrets.add(value)
+        return value
 
     def _secret(self, run: Run, reference: str) -> str:
         from moto.secretsmanager.models import secretsmanager_backends
@@ -679,9 +694,11 @@ class CodeBuildEngine:
         if value is None:
             raise PhaseError("Secrets Manager Error", f"secret {secret_id} has no SecretString")
         if not json_key:
+            run.secrets.add(str(value))
             return str(value)
         try:
             document = json.loads(value)
+            run.secrets.add(_text(document[json_key]))
             return _text(document[json_key])
         except (ValueError, KeyError, TypeError) as exc:
             raise PhaseError(
@@ -904,7 +921,7 @@ class CodeBuildEngine:
         if not lines or not logs.get("groupName"):
             return
         events = [
-            {"timestamp": int(stamp * 1000), "message": _container_line(stamp, text)}
+            {"timestamp": int(stamp * 1000), "message": _mask(_container_line(stamp, text), run)}
             for stamp, text in lines
         ]
         with self.lock:
@@ -919,6 +936,14 @@ class CodeBuildEngine:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _mask(text: str, run: Run) -> str:
+    """A log line with the values of the build's parameters and secrets as ``***``."""
+    for secret in sorted(run.secrets, key=len, reverse=True):
+        if len(secret) >= 3:  # as CodeBuild, no masking of a value too short to be one
+            text = text.replace(secret, "***")
+    return text
 
 
 def _container_line(stamp: float, text: str) -> str:

@@ -29,7 +29,7 @@ from deployer.emulator.scheduler import Scheduler
 from moto import mock_aws
 import boto3
 
-containers, runs = {}, []
+containers, runs, logins = {}, [], []
 
 def fake(*args, timeout=120, stdin=None, env=None):
     args = list(args)
@@ -37,6 +37,7 @@ def fake(*args, timeout=120, stdin=None, env=None):
         args = args[2:]
     ok = lambda out="": subprocess.CompletedProcess(args, 0, out, "")
     if args[0] == "login":
+        logins.append((args[-1], stdin))
         return ok()
     if args[0] == "pull":
         if args[-1].endswith("/missing:1"):
@@ -81,7 +82,8 @@ LOCK = threading.RLock()
 work = Path(tempfile.mkdtemp())
 scheduler = Scheduler(time_scale=300.0)
 engine = CodeBuildEngine("/o", work / "builds", work / "docker-config", port=4566, docker=fake,
-                         lock=LOCK, container_root=None, issue_token=lambda a, r: "token")
+                         lock=LOCK, container_root=None,
+                         issue_token=lambda account, role: f"token:{account}:{role}")
 engine.start(scheduler)  # registers its round; the scheduler never runs: rounds by hand
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/build-image:1"
 
@@ -128,6 +130,7 @@ phases:
   post_build:
     commands:
       - echo "post_build succeeding=$CODEBUILD_BUILD_SUCCEEDING"
+      - echo "token=$TOKEN password=$DB_PASSWORD stage=$STAGE"
 artifacts:
   files:
     - '**/*'
@@ -229,6 +232,8 @@ with mock_aws():
                        aws_session_token=creds["AWS_SESSION_TOKEN"])
     out["caller"] = sts.get_caller_identity()["Arn"]
     out["run_lock_held"] = any(r["lock_held"] for r in runs)
+    out["logins"] = sorted(set(logins))
+    out["role"] = role
     out["second_number"] = build("main")["buildNumber"]
     out["listed"] = codebuild.list_builds_for_project(projectName="main")["ids"]
     out["listed_asc"] = codebuild.list_builds_for_project(projectName="main",
@@ -393,13 +398,14 @@ with mock_aws():
                          "version": s3.get_object(Bucket="artifacts", Key="cc/version.txt")[
                              "Body"].read().decode()}
     s3.put_object(Bucket="sources", Key="pipeline/input.zip", Body=zipped({
-        "buildspec.yml": spec(build={"commands": ["echo from-pipeline > result.txt"]})
+        "buildspec.yml": spec(build={"commands": [
+            "echo from-pipeline $CODEBUILD_RESOLVED_SOURCE_VERSION > result.txt"]})
         + "artifacts:\n  files: [result.txt]\n"}))
     codebuild.create_project(
         name="in-pipeline", source={"type": "CODEPIPELINE"}, artifacts={"type": "CODEPIPELINE"},
         environment={"type": "LINUX_CONTAINER", "image": IMAGE, "privilegedMode": True,
                      "computeType": "BUILD_GENERAL1_SMALL"}, serviceRole=role)
-    piped = build("in-pipeline", sourceTypeOverride="CODEPIPELINE",
+    piped = build("in-pipeline", sourceTypeOverride="CODEPIPELINE", sourceVersion="abc1234def",
                   sourceLocationOverride="arn:aws:s3:::sources/pipeline/input.zip",
                   artifactsOverride={"type": "CODEPIPELINE",
                                      "location": "arn:aws:s3:::artifacts/pipeline/output.zip"})
@@ -502,6 +508,8 @@ def test_the_build_runs_with_the_service_role_credentials(out: dict[str, Any]) -
     build_uuid = out["main"]["id"].split(":", 1)[1]
     assert out["caller"].endswith(f":assumed-role/build-role/AWSCodeBuild-{build_uuid}")
     assert not out["run_lock_held"]
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    assert out["logins"] == [[registry, f"token:123456789012:{out['role']}"]]
 
 
 def test_shell_state_carries_from_command_to_command(out: dict[str, Any]) -> None:
@@ -525,7 +533,8 @@ def test_logs_go_to_the_group_and_stream(out: dict[str, Any]) -> None:
     assert any(m.startswith("[Container] ") and m.endswith("Entering phase BUILD") for m in log)
     assert any(m.endswith("Running command PLAIN=carried") for m in log)
     assert "post_build succeeding=1" in log
-    assert "TOKEN=s3cr3t-token" not in "\n".join(log)
+    assert "token=*** password=*** stage=override" in log  # parameters and secrets masked
+    assert "s3cr3t-token" not in "\n".join(log)
 
 
 def test_a_failed_build_phase_still_runs_post_build_and_upload(out: dict[str, Any]) -> None:
@@ -637,7 +646,7 @@ def test_a_pipeline_build_reads_and_writes_its_artifacts(out: dict[str, Any]) ->
     piped = out["pipeline"]
     assert piped["status"] == "SUCCEEDED"
     assert piped["files"] == ["result.txt"]
-    assert piped["result"] == "from-pipeline\n"
+    assert piped["result"] == "from-pipeline abc1234def\n"
     assert piped["socket"] is True  # privileged: the host engine's socket
     assert out["socket_unprivileged"] is False
     assert out["status"]["running"] == []
