@@ -365,6 +365,9 @@ class DeliveryNames:
     artifact_kms_alias: str
     repository_name: str
     build_image_repo_name: str
+    #: The pipeline's S3 source (``pipeline.source: S3``): the bucket and the zip's key.
+    source_bucket: str
+    source_object_key: str
     artifact_buckets: Mapping[str, str]  # region -> bucket
     artifact_bucket_arns: tuple[str, ...]
     ecr_repository_names: Mapping[str, str]  # microservice -> repository
@@ -398,6 +401,8 @@ class DeliveryNames:
             artifact_kms_alias=f"alias/{prefix}-artifacts",
             repository_name=f"{prefix}-monorepo",
             build_image_repo_name=f"{prefix}-build-image",
+            source_bucket=f"{prefix}-source-{region}",
+            source_object_key="monorepo.zip",
             artifact_buckets=buckets,
             artifact_bucket_arns=tuple(f"arn:aws:s3:::{b}" for b in buckets.values()),
             ecr_repository_names={name: f"{prefix}-{name}" for name in sorted(microservices)},
@@ -419,6 +424,8 @@ class DeliveryNames:
             "artifact_kms_alias": self.artifact_kms_alias,
             "repository_name": self.repository_name,
             "build_image_repo_name": self.build_image_repo_name,
+            "source_bucket": self.source_bucket,
+            "source_object_key": self.source_object_key,
             "artifact_buckets": dict(self.artifact_buckets),
             "artifact_bucket_arns": list(self.artifact_bucket_arns),
             "ecr_repository_names": dict(self.ecr_repository_names),

@@ -17,6 +17,12 @@ commits with git's own ids):
    and a folder), so a larger change is split into consecutive commits on the branch,
    each the parent of the next; the last one is the release.
 
+With ``pipeline.source: S3`` the pipeline reads one zip instead (the delivery stack's
+``{delivery prefix}-source-{region}`` bucket, key ``monorepo.zip``, versioned): the same
+tree is zipped (the same bytes for the same files: sorted entries, fixed times, modes
+kept) and uploaded as a new version, unless the current version's ``sha256`` metadata
+says it holds that tree already.
+
 Bad input changes nothing: a missing folder, a file over CodeCommit's 6 MB limit, or a
 branch another commit moved in the meantime (``ParentCommitIdOutdatedException``: run it
 again) is reported before or instead of a commit.
@@ -227,16 +233,127 @@ def _remote_tree(codecommit: Any, repository: str, tip: str) -> dict[str, tuple[
 
 def prepare(config: Config, source: Path) -> dict[str, LocalFile]:
     """What the release commits, checked before anything is asked of AWS."""
-    if config.pipeline.source != "CodeCommit":
-        raise UsageError(
-            f"pipeline.source is {config.pipeline.source}: `deployer release --source` commits "
-            "to the pipeline's CodeCommit repository",
-            hint="set pipeline.source: CodeCommit in environments/project.yaml",
-        )
+    if config.pipeline.source not in ("CodeCommit", "S3"):  # pragma: no cover - config checks
+        raise UsageError(f"pipeline.source {config.pipeline.source!r} cannot be released to")
     local = read_tree(source.resolve())
     if not local:
         raise UsageError(f"--source {source}: no files to commit")
     return local
+
+
+def zip_tree(files: dict[str, LocalFile]) -> bytes:
+    """The tree as a zip, the same bytes for the same files: sorted, fixed times, each
+    entry's mode (symbolic links as links) in its external attributes."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(files):
+            local = files[path]
+            entry = zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 3  # unix: the mode below is read
+            mode = {REGULAR: 0o100644, EXECUTABLE: 0o100755, SYMLINK: 0o120777}[local.mode]
+            entry.external_attr = mode << 16
+            archive.writestr(entry, local.content)
+    return buffer.getvalue()
+
+
+@dataclass
+class Uploaded:
+    """An S3 source release: the zip's object version."""
+
+    bucket: str
+    key: str
+    account_id: str
+    region: str
+    sha256: str
+    size: int
+    files: int
+    version_id: str | None
+    changed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": "S3",
+            "bucket": self.bucket,
+            "key": self.key,
+            "account_id": self.account_id,
+            "region": self.region,
+            "changed": self.changed,
+            "version_id": self.version_id,
+            "sha256": self.sha256,
+            "size": self.size,
+            "files": self.files,
+        }
+
+    def to_text(self) -> str:
+        where = f"s3://{self.bucket}/{self.key} ({self.account_id} {self.region})"
+        if not self.changed:
+            return (
+                f"{where}: already this tree ({self.files} files, sha256 {self.sha256[:12]}) in "
+                f"version {self.version_id}; nothing uploaded"
+            )
+        return (
+            f"{where}: version {self.version_id}, {self.files} files, {self.size:,} bytes "
+            f"(sha256 {self.sha256[:12]})"
+        )
+
+
+#: The object metadata that names the zip's content (x-amz-meta-sha256).
+SHA256_METADATA = "sha256"
+
+
+def upload(scope: Scope, local: dict[str, LocalFile], say: Callable[[str], None]) -> Uploaded:
+    """The S3 source: the tree's zip as a new version of the pipeline's source object,
+    unless the current version holds the same tree."""
+    names = scope.config.names.delivery
+    bucket, key = names.source_bucket, names.source_object_key
+    body = zip_tree(local)
+    digest = hashlib.sha256(body).hexdigest()
+    s3 = scope.client("s3")
+    result = Uploaded(
+        bucket, key, scope.account_id, scope.region, digest, len(body), len(local), None, False
+    )
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _code(exc) not in ("404", "NoSuchKey", "NotFound", "NoSuchBucket"):
+            raise translate(exc, f"read s3://{bucket}/{key}") from None
+        if not _bucket_exists(s3, bucket):
+            raise ReleaseError(
+                f"the pipeline's source bucket {bucket} does not exist in the delivery account "
+                f"({scope.account_id} {scope.region})",
+                hint="apply the delivery stack with pipeline.source: S3 first: "
+                f"deployer apply {scope.env.name}",
+            ) from None
+    else:
+        if (head.get("Metadata") or {}).get(SHA256_METADATA) == digest:
+            result.version_id = head.get("VersionId")
+            say(f"release: s3://{bucket}/{key} already holds this tree")
+            return result
+    say(f"release: uploading {len(body):,} bytes to s3://{bucket}/{key}")
+    try:
+        put = s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/zip",
+            Metadata={SHA256_METADATA: digest, "files": str(len(local))},
+        )
+    except ClientError as exc:
+        raise translate(exc, f"upload s3://{bucket}/{key}") from None
+    result.version_id, result.changed = put.get("VersionId"), True
+    return result
+
+
+def _bucket_exists(s3: Any, bucket: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        return False
+    return True
 
 
 def release(
@@ -246,12 +363,16 @@ def release(
     message: str | None = None,
     progress: Callable[[str], None] | None = None,
     files: dict[str, LocalFile] | None = None,
-) -> Released:
+) -> Released | Uploaded:
     """Commit ``source`` (its ``files`` when already read by :func:`prepare`) to the
-    pipeline's branch; ``scope`` is the delivery environment's."""
+    pipeline's branch, or upload it as the S3 source's zip; ``scope`` is the delivery
+    environment's."""
     config = scope.config
     say = progress or (lambda _line: None)
     local = files if files is not None else prepare(config, source)
+    if config.pipeline.source == "S3":
+        say(f"release: {len(local)} files under {source} -> the pipeline's S3 source")
+        return upload(scope, local, say)
     repository = config.names.delivery.repository_name
     branch = config.pipeline.branch
     say(f"release: {len(local)} files under {source} -> {repository} {branch}")

@@ -12,7 +12,7 @@ from deployer.scope import Scope
 def register(commands: Commands) -> None:
     p = commands.add(
         "release",
-        "Commit a working tree (the monorepo) to the pipeline's source branch.",
+        "Put a working tree (the monorepo) where the pipeline takes it: commit or S3 zip.",
         """\
         The pipeline's Source stage reads the delivery account's CodeCommit repository
         ({delivery prefix}-monorepo, branch pipeline.branch); a commit there starts it.
@@ -22,6 +22,11 @@ def register(commands: Commands) -> None:
         work tree, none that git ignores. A change over CodeCommit's limits (100
         files, 7 MB a commit) becomes consecutive commits; the last is the release.
         Nothing differs: nothing is committed (exit 0). Prints the commit ID.
+
+        With pipeline.source: S3 the pipeline reads one zip instead: the tree is
+        zipped (the same bytes for the same files) and uploaded as a new version of
+        s3://{delivery prefix}-source-{region}/monorepo.zip, unless the current
+        version holds that tree already. Prints the object's version ID.
 
         example:
           deployer release --source examples/monorepo --message "api-service: faster /health"

@@ -25,8 +25,11 @@ locals {
     artifact_kms_alias    = "alias/${local.delivery_prefix}-artifacts"
     repository_name       = "${local.delivery_prefix}-monorepo"
     build_image_repo_name = "${local.delivery_prefix}-build-image"
-    artifact_buckets      = local.artifact_buckets
-    artifact_bucket_arns  = [for r in local.artifact_regions : "arn:aws:s3:::${local.artifact_buckets[r]}"]
+    # The pipeline's S3 source (pipeline.source S3): the bucket and the zip's key.
+    source_bucket        = "${local.delivery_prefix}-source-${var.delivery.region}"
+    source_object_key    = "monorepo.zip"
+    artifact_buckets     = local.artifact_buckets
+    artifact_bucket_arns = [for r in local.artifact_regions : "arn:aws:s3:::${local.artifact_buckets[r]}"]
     ecr_repository_names = {
       for name, m in var.microservices : name => "${local.delivery_prefix}-${name}"
     }

@@ -121,3 +121,21 @@ def test_apply_delivery_and_its_outputs(cli: DeployerCLI, tmp_path: Path) -> Non
     assert [(d["changeType"], d["afterBlob"]["path"]) for d in differences] == [("M", "README.md")]
     unchanged = cli("release", "--source", str(source), "--json").json()
     assert unchanged["changed"] is False and unchanged["commit"] == doc2["commit"]
+
+    # pipeline.source S3 (a copy of the project): the delivery stack plans the versioned
+    # source bucket `deployer release` uploads to, and the module takes it as its source.
+    copy = tmp_path / "s3-project"
+    shutil.copytree(ROOT / "environments", copy / "environments",
+                    ignore=shutil.ignore_patterns(".terraform*"))  # fmt: skip
+    for name in ("modules", "functions", "examples", "bin", "deployer"):
+        (copy / name).symlink_to(ROOT / name)
+    settings = copy / "environments" / "project.yaml"
+    settings.write_text(settings.read_text().replace("source: CodeCommit", "source: S3"))
+    s3_cli = DeployerCLI(cli.state_dir)
+    s3_cli.env["DEPLOYER_PROJECT_DIR"] = str(copy)
+    planned = s3_cli("plan", "delivery", "--json")
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    (region,) = planned.json()["regions"]
+    assert region["status"] == "planned", region
+    # The bucket and its six settings added; the pipeline's source action changed in place.
+    assert region["changes"]["add"] >= 7 and region["changes"]["change"] >= 1, region

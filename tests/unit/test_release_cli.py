@@ -34,19 +34,6 @@ def test_a_missing_source_is_refused_before_the_emulator_starts(
     assert not (project / ".deployer" / "emulator.json").exists()
 
 
-def test_an_s3_source_is_not_committed_to(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    settings = project / "environments" / "project.yaml"
-    settings.write_text(settings.read_text().replace("source: CodeCommit", "source: S3"))
-    (project / "tree").mkdir()
-    (project / "tree" / "a.txt").write_text("a\n")
-    assert cli.main(["release", "--source", str(project / "tree")]) == EXIT_USAGE
-    err = capsys.readouterr().err
-    assert "pipeline.source is S3" in err and "pipeline.source: CodeCommit" in err
-    assert not (project / ".deployer" / "emulator.json").exists()
-
-
 def test_release_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         cli.main(["release", "--help"])

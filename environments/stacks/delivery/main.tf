@@ -175,8 +175,10 @@ module "pipeline" {
 
   name_prefix = local.name_prefix
   pipeline_source = {
-    type   = var.pipeline.source
-    branch = var.pipeline.branch
+    type          = var.pipeline.source
+    branch        = var.pipeline.branch
+    s3_bucket     = local.s3_source ? aws_s3_bucket.source[0].id : null
+    s3_object_key = local.s3_source ? local.delivery.source_object_key : null
   }
 
   artifact_stores = merge(

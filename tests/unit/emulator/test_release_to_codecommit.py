@@ -155,3 +155,46 @@ def test_release_needs_the_repository(patched: Server, tmp_path: Path) -> None:
     with pytest.raises(release.ReleaseError, match="no-such-monorepo does not exist") as info:
         release.release(other, tmp_path)
     assert "deployer apply delivery" in str(info.value)
+
+
+def test_release_to_an_s3_source_uploads_one_zip_per_tree(patched: Server, tmp_path: Path) -> None:
+    """pipeline.source S3: the tree as a zip, a new object version only when it changed."""
+    import io
+    import zipfile
+
+    s3_config = SimpleNamespace(
+        pipeline=SimpleNamespace(source="S3", branch="main"), names=CFG.names
+    )
+    scope = scope_of(patched)
+    scope.config = s3_config
+    bucket = CFG.names.delivery.source_bucket
+    key = CFG.names.delivery.source_object_key
+    source = tmp_path / "tree"
+    (source / "services").mkdir(parents=True)
+    (source / "services" / "app.py").write_text("print('v1')\n")
+    (source / "run.sh").write_text("#!/bin/sh\n")
+    os.chmod(source / "run.sh", 0o755)
+
+    with pytest.raises(release.ReleaseError, match=f"source bucket {bucket} does not exist"):
+        release.release(scope, source)
+    s3 = patched.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    first = release.release(scope, source)
+    assert isinstance(first, release.Uploaded) and first.changed and first.version_id
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert archive.namelist() == ["run.sh", "services/app.py"]
+        assert archive.read("services/app.py") == b"print('v1')\n"
+        assert (archive.getinfo("run.sh").external_attr >> 16) & 0o777 == 0o755
+    # The same tree: the same bytes, nothing uploaded.
+    again = release.release(scope, source)
+    assert not again.changed and again.version_id == first.version_id
+    assert release.zip_tree(release.read_tree(source)) == body
+    # A change: a new version.
+    (source / "services" / "app.py").write_text("print('v2')\n")
+    second = release.release(scope, source)
+    assert second.changed and second.version_id != first.version_id
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+    assert len(versions) == 2
