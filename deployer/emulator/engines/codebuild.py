@@ -24,11 +24,12 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
   ``YAML_FILE_ERROR``; a command that exits non-zero fails its phase with
   ``COMMAND_EXECUTION_ERROR`` "Error while executing command: <cmd>. Reason: exit
   status <n>";
-* the commands run in one container of the environment's image (``docker exec``
-  each, the shell of ``env.shell``: ``sh`` by default, ``bash``), each command in
-  the folder and with the variables the command before left (the shell state
-  carries from command to command as CodeBuild's 0.2 buildspecs do: a variable
-  set without ``export`` carries too);
+* the commands run in one container of the environment's image, as root
+  (CodeBuild's default user), a ``docker exec`` each in the shell of
+  ``env.shell`` (``sh`` by default, ``bash``), each command in the folder and
+  with the variables the command before left (the shell state carries from
+  command to command as CodeBuild's 0.2 buildspecs do: a variable set without
+  ``export`` carries too);
 * environment variables, lowest precedence first: the buildspec's
   ``env.variables``, ``env.parameter-store`` and ``env.secrets-manager``
   (``secret-id:json-key:version-stage:version-id``), then the project's
@@ -735,7 +736,7 @@ class CodeBuildEngine:
         image = str(run.build["environment"].get("image") or "")
         argv = ["run", "--detach", "--network", "host", "--label", _owner_label(self.owner),
                 "--label", f"{LABEL_BUILD}={run.arn}", "--name", f"codebuild-{run.uuid}",
-                "--volume", f"{run.host_dir}:{run.base}", "--workdir", run.src,
+                "--volume", f"{run.host_dir}:{run.base}", "--workdir", run.src, "--user", "root",
                 "--entrypoint", "/bin/sh"]  # fmt: skip
         if run.build["environment"].get("privilegedMode"):
             argv += ["--volume", f"{DOCKER_SOCKET}:{DOCKER_SOCKET}"]

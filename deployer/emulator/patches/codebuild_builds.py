@@ -23,7 +23,10 @@ StopBuild, ListBuildsForProject, ListBuilds), this patch makes:
   (the project's group, default ``/aws/codebuild/<project>``, stream the build's
   uuid under the configured stream prefix), ``buildStatus`` IN_PROGRESS,
   ``currentPhase`` QUEUED, phases SUBMITTED (SUCCEEDED) and QUEUED (in progress).
-  The engine (``engines/codebuild.py``) runs it and writes every later phase;
+  The engine (``engines/codebuild.py``) runs it and writes every later phase. An
+  engine that starts builds itself (a pipeline's build action) calls the backend's
+  ``start_build(project, overrides, initiator)`` with StartBuild's request fields
+  as ``overrides`` and ``codepipeline/<pipeline>`` as the initiator;
 * BatchGetBuilds return the builds as recorded, in the order asked, and the ids it
   does not know in ``buildsNotFound``;
 * StopBuild ask the engine to stop a running build (the answer is the build, still

@@ -414,7 +414,8 @@ with mock_aws():
         out["pipeline"] = {"status": piped["buildStatus"], "files": z.namelist(),
                            "result": z.read("result.txt").decode(),
                            "socket": "/var/run/docker.sock:/var/run/docker.sock"
-                           in runs[-1]["args"]}
+                           in runs[-1]["args"],
+                           "user": runs[-1]["args"][runs[-1]["args"].index("--user") + 1]}
     out["socket_unprivileged"] = "/var/run/docker.sock:/var/run/docker.sock" in runs[0]["args"]
     out["all_ids"] = len(codebuild.list_builds()["ids"])
 
@@ -648,6 +649,7 @@ def test_a_pipeline_build_reads_and_writes_its_artifacts(out: dict[str, Any]) ->
     assert piped["files"] == ["result.txt"]
     assert piped["result"] == "from-pipeline abc1234def\n"
     assert piped["socket"] is True  # privileged: the host engine's socket
+    assert piped["user"] == "root"  # CodeBuild's default user
     assert out["socket_unprivileged"] is False
     assert out["status"]["running"] == []
 
