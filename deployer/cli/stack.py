@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deployer import errors, summary
+from deployer.cli import build_image as build_image_cli
 from deployer.cli import images as images_cli
 from deployer.cli.common import (
     Commands,
@@ -354,6 +355,12 @@ def _converge(ctx: Context, *, destroy: bool) -> int:
     if bootstrapped is not None:
         document["images"], images_text = bootstrapped
         text += images_text
+    if all(r.status in (RunStatus.APPLIED, RunStatus.NO_CHANGES) for r in runs):
+        # The delivery stack's build projects name the custom build image: say when it is
+        # not in ECR yet (a warning; `deployer build-image --push` puts it there).
+        presence = build_image_cli.after_apply(ctx, env)
+        if presence is not None:
+            document["build_image"] = presence
     ctx.reporter.result(document, text)
     return finish(runs)
 
