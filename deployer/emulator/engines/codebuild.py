@@ -63,7 +63,10 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
   ``namespaceType`` BUILD_ID, ``name``; CODEPIPELINE: the zip at the location
   StartBuild's ``artifactsOverride`` gives); the build's ``artifacts`` then hold
   the object's ARN, md5sum and sha256sum; no file matching fails
-  UPLOAD_ARTIFACTS ("CLIENT_ERROR");
+  UPLOAD_ARTIFACTS ("CLIENT_ERROR"); secondary artifacts alike (those of
+  StartBuild's ``secondaryArtifactsOverride``), each from the buildspec's
+  ``secondary-artifacts`` section of its ``artifactIdentifier``, into the build's
+  ``secondaryArtifacts``;
 * the timeout (``timeoutInMinutes``, emulated time): the phase in progress is
   TIMED_OUT ("BUILD_TIMED_OUT"), the build TIMED_OUT; StopBuild: the phase in
   progress STOPPED, the build STOPPED; the container goes either way;
@@ -82,7 +85,7 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
   ``<project>-<name>``, created if missing.
 
 Left out (later slices): report formats but JUnit XML, code coverage reports,
-secondary sources and artifacts, batch builds, caches, VPC configuration, ``run-as``,
+secondary sources, batch builds, caches, VPC configuration, ``run-as``,
 ``runtime-versions``, ``on-failure`` RETRY, ``git-credential-helper``, proxies,
 the queued timeout and a limit on concurrent builds (every build is taken at the
 engine's next round), IAM checks on what the build reads (the engine reads
@@ -864,13 +867,34 @@ class CodeBuildEngine:
             run.lines.append((now, f"Report {name}: {report['arn']} ({len(cases)} test cases)"))
 
     def _upload(self, run: Run, spec: dict[str, Any]) -> None:
-        artifacts = run.build.get("artifacts") or {}
-        kind = str(artifacts.get("type") or "NO_ARTIFACTS")
+        """The primary artifact, then each secondary one (its ``artifactIdentifier``
+        names its section under the buildspec's ``secondary-artifacts``)."""
         section = spec.get("artifacts") or {}
-        if kind == "NO_ARTIFACTS" or not section.get("files"):
+        primary = self._upload_one(run, run.build.get("artifacts") or {}, section)
+        with self.lock:
+            self._build(run)["artifacts"] = primary
+        secondary = []
+        for artifacts in run.build.get("secondaryArtifacts") or []:
+            identifier = str(artifacts.get("artifactIdentifier") or "")
+            part = (section.get("secondary-artifacts") or {}).get(identifier)
+            if part is None:
+                raise PhaseError(
+                    "CLIENT_ERROR",
+                    f"no definition for secondary artifact {identifier} in buildspec",
+                )
+            uploaded = self._upload_one(run, artifacts, part)
+            secondary.append({**uploaded, "artifactIdentifier": identifier})
+        if secondary:
             with self.lock:
-                self._build(run)["artifacts"] = {"location": ""}
-            return
+                self._build(run)["secondaryArtifacts"] = secondary
+
+    def _upload_one(
+        self, run: Run, artifacts: dict[str, Any], section: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One artifact to S3 per its project settings; its BuildArtifacts shape."""
+        kind = str(artifacts.get("type") or "NO_ARTIFACTS")
+        if kind == "NO_ARTIFACTS" or not section.get("files"):
+            return {"location": ""}
         files = _collect(run.host_src, section)
         if not files:
             raise PhaseError("CLIENT_ERROR", "no matching artifact paths found")
@@ -905,12 +929,12 @@ class CodeBuildEngine:
             except Exception as exc:
                 message = getattr(exc, "message", None) or str(exc)
                 raise PhaseError("CLIENT_ERROR", f"{type(exc).__name__}: {message}") from exc
-            data = objects.get(key, b"")
-            self._build(run)["artifacts"] = {
-                "location": f"arn:aws:s3:::{bucket}/{key}",
-                "md5sum": hashlib.md5(data).hexdigest() if data else "",
-                "sha256sum": hashlib.sha256(data).hexdigest() if data else "",
-            }
+        data = objects.get(key, b"")
+        return {
+            "location": f"arn:aws:s3:::{bucket}/{key}",
+            "md5sum": hashlib.md5(data).hexdigest() if data else "",
+            "sha256sum": hashlib.sha256(data).hexdigest() if data else "",
+        }
 
     # -- logs --------------------------------------------------------------------------------------
     def _ship(self, run: Run) -> None:

@@ -19,7 +19,8 @@ StopBuild, ListBuildsForProject, ListBuilds), this patch makes:
   (``environmentVariablesOverride`` merged by name, ``buildspecOverride``,
   ``sourceTypeOverride``/``sourceLocationOverride``, ``artifactsOverride``,
   ``imageOverride``, ``privilegedModeOverride``, ``serviceRoleOverride``,
-  ``timeoutInMinutesOverride``, ``queuedTimeoutInMinutesOverride``), ``logs``
+  ``timeoutInMinutesOverride``, ``queuedTimeoutInMinutesOverride``,
+  ``secondaryArtifactsOverride``), ``logs``
   (the project's group, default ``/aws/codebuild/<project>``, stream the build's
   uuid under the configured stream prefix), ``buildStatus`` IN_PROGRESS,
   ``currentPhase`` QUEUED, phases SUBMITTED (SUCCEEDED) and QUEUED (in progress).
@@ -35,8 +36,10 @@ StopBuild, ListBuildsForProject, ListBuilds), this patch makes:
 * ListBuildsForProject and ListBuilds list ids newest first (``sortOrder``
   DESCENDING, the default) or oldest first (ASCENDING).
 
-Left out: batch builds, secondary sources and artifacts overrides, pagination
-(``nextToken``: every id in one page), report ARNs, the queued timeout (a build is
+Left out: batch builds, secondary sources, a project's own ``secondaryArtifacts``
+(moto's CreateProject drops them; StartBuild's ``secondaryArtifactsOverride`` is
+kept), pagination
+(``nextToken``: every id in one page), the queued timeout (a build is
 taken at the engine's next round).
 """
 
@@ -116,6 +119,7 @@ def _start_build_response(self: Any) -> Any:
             "serviceRoleOverride",
             "timeoutInMinutesOverride",
             "queuedTimeoutInMinutesOverride",
+            "secondaryArtifactsOverride",
         )
         if self._get_param(key) is not None
     }
@@ -260,7 +264,9 @@ def _start_build(
         "secondarySources": [],
         "secondarySourceVersions": [],
         "artifacts": artifacts,
-        "secondaryArtifacts": [],
+        "secondaryArtifacts": copy.deepcopy(
+            overrides.get("secondaryArtifactsOverride") or project.get("secondaryArtifacts") or []
+        ),
         "cache": copy.deepcopy(project.get("cache") or {"type": "NO_CACHE"}),
         "environment": environment,
         "serviceRole": overrides.get("serviceRoleOverride") or project.get("serviceRole"),

@@ -400,7 +400,8 @@ with mock_aws():
     s3.put_object(Bucket="sources", Key="pipeline/input.zip", Body=zipped({
         "buildspec.yml": spec(build={"commands": [
             "echo from-pipeline $CODEBUILD_RESOLVED_SOURCE_VERSION > result.txt"]})
-        + "artifacts:\n  files: [result.txt]\n"}))
+        + "artifacts:\n  files: [result.txt]\n  secondary-artifacts:\n    extra:\n"
+        "      files: [result.txt]\n"}))
     codebuild.create_project(
         name="in-pipeline", source={"type": "CODEPIPELINE"}, artifacts={"type": "CODEPIPELINE"},
         environment={"type": "LINUX_CONTAINER", "image": IMAGE, "privilegedMode": True,
@@ -408,7 +409,24 @@ with mock_aws():
     piped = build("in-pipeline", sourceTypeOverride="CODEPIPELINE", sourceVersion="abc1234def",
                   sourceLocationOverride="arn:aws:s3:::sources/pipeline/input.zip",
                   artifactsOverride={"type": "CODEPIPELINE",
-                                     "location": "arn:aws:s3:::artifacts/pipeline/output.zip"})
+                                     "location": "arn:aws:s3:::artifacts/pipeline/output.zip"},
+                  secondaryArtifactsOverride=[{
+                      "type": "S3", "location": "artifacts", "path": "second", "name": "x.zip",
+                      "packaging": "ZIP", "artifactIdentifier": "extra"}])
+    undefined = build("in-pipeline", sourceTypeOverride="CODEPIPELINE",
+                      sourceLocationOverride="arn:aws:s3:::sources/pipeline/input.zip",
+                      artifactsOverride={"type": "CODEPIPELINE",
+                                         "location": "arn:aws:s3:::artifacts/pipeline/2.zip"},
+                      secondaryArtifactsOverride=[{
+                          "type": "S3", "location": "artifacts", "name": "y",
+                          "artifactIdentifier": "nowhere"}])
+    out["secondary"] = {
+        "build": piped["secondaryArtifacts"],
+        "zip": zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket="artifacts", Key="second/x.zip")[
+            "Body"].read())).namelist(),
+        "undefined": {p[0]: p for p in phases(undefined)}["UPLOAD_ARTIFACTS"],
+        "undefined_status": undefined["buildStatus"],
+    }
     body = s3.get_object(Bucket="artifacts", Key="pipeline/output.zip")["Body"].read()
     with zipfile.ZipFile(io.BytesIO(body)) as z:
         out["pipeline"] = {"status": piped["buildStatus"], "files": z.namelist(),
@@ -699,3 +717,18 @@ def test_describe_test_cases_reads_and_filters_them(out: dict[str, Any]) -> None
         "no_report": "ResourceNotFoundException",
     }
     assert reports["after_delete"] == [out["reports"]["report"]["reportGroupArn"]]
+
+
+def test_secondary_artifacts_go_where_the_build_says(out: dict[str, Any]) -> None:
+    secondary = out["secondary"]
+    [extra] = secondary["build"]
+    assert extra["artifactIdentifier"] == "extra"
+    assert extra["location"] == "arn:aws:s3:::artifacts/second/x.zip"
+    assert len(extra["sha256sum"]) == 64
+    assert secondary["zip"] == ["result.txt"]
+    assert secondary["undefined_status"] == "FAILED"
+    assert secondary["undefined"][1:] == [
+        "FAILED",
+        ["CLIENT_ERROR"],
+        ["no definition for secondary artifact nowhere in buildspec"],
+    ]
