@@ -6,18 +6,17 @@ API reference (StartBuild, Build, BuildPhase, PhaseContext, BatchGetBuilds), for
 the builds ``patches/codebuild_builds.py`` records at StartBuild:
 
 * the phases in CodeBuild's order, each with its status, start and end time,
-  ``durationInSeconds`` and ``contexts`` (statusCode, message): SUBMITTED, QUEUED,
-  PROVISIONING (the image is pulled from the emulator's registry with a token of
-  the service role, so the repository policy decides, as the runtime pulls ECS
-  tasks' images), DOWNLOAD_SOURCE
-  (the source, the buildspec, the environment variables, then the build's one
-  container), INSTALL, PRE_BUILD, BUILD, POST_BUILD, UPLOAD_ARTIFACTS, FINALIZING,
-  COMPLETED; a failure in PROVISIONING, DOWNLOAD_SOURCE, INSTALL or PRE_BUILD goes
-  to FINALIZING, a failed BUILD still runs POST_BUILD, UPLOAD_ARTIFACTS is always
-  attempted after them; ``on-failure: CONTINUE`` goes on to the next phase (the
-  build still FAILED); ``finally`` commands run after a phase's commands, failed
-  or not; the build's ``buildStatus``, ``currentPhase``, ``endTime``,
-  ``buildComplete``;
+  ``durationInSeconds`` and ``contexts`` (statusCode, message): SUBMITTED,
+  QUEUED, PROVISIONING (the image is pulled from the emulator's registry with a
+  token of the service role, so the repository policy decides, as the runtime
+  pulls ECS tasks' images), DOWNLOAD_SOURCE (the source, the buildspec, the
+  environment variables, then the build's one container), INSTALL, PRE_BUILD,
+  BUILD, POST_BUILD, UPLOAD_ARTIFACTS, FINALIZING, COMPLETED; a failure in
+  PROVISIONING, DOWNLOAD_SOURCE, INSTALL or PRE_BUILD goes to FINALIZING, a
+  failed BUILD still runs POST_BUILD, UPLOAD_ARTIFACTS is always attempted after
+  them; ``on-failure: CONTINUE`` goes on to the next phase (the build still
+  FAILED); ``finally`` commands run after a phase's commands, failed or not; the
+  build's ``buildStatus``, ``currentPhase``, ``endTime``, ``buildComplete``;
 * the buildspec: the source's ``source.buildspec`` (inline YAML, a path under the
   source folder, default ``buildspec.yml``, or an S3 object ARN), version 0.2;
   one that does not parse or is malformed fails DOWNLOAD_SOURCE with
@@ -29,7 +28,9 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
   ``env.shell`` (``sh`` by default, ``bash``), each command in the folder and
   with the variables the command before left (the shell state carries from
   command to command as CodeBuild's 0.2 buildspecs do: a variable set without
-  ``export`` carries too);
+  ``export`` carries too, as each command runs with ``set -a`` and its exported
+  variables and folder are saved for the next one in the build folder, outside
+  the source);
 * environment variables, lowest precedence first: the buildspec's
   ``env.variables``, ``env.parameter-store`` and ``env.secrets-manager``
   (``secret-id:json-key:version-stage:version-id``), then the project's
@@ -76,8 +77,8 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
   once a build completes, in AWS/CodeBuild for the account (no dimension), the
   ProjectName and the BuildId, BuildNumber, ProjectName: Builds, SucceededBuilds or
   FailedBuilds (failed or timed out; a stopped build counts in neither), Duration
-  and each phase's duration (SubmittedDuration ... FinalizingDuration).
-
+  and each phase's duration (SubmittedDuration ... FinalizingDuration); a build
+  stopped before the engine took it publishes none;
 * test reports: each report group of the buildspec's ``reports`` (JUNITXML files,
   ``files``, ``base-directory``) gets a report in UPLOAD_ARTIFACTS, its test cases
   readable with DescribeTestCases (``patches/codebuild_reports.py``), the report's
@@ -90,7 +91,9 @@ secondary sources, batch builds, caches, VPC configuration, ``run-as``,
 the queued timeout and a limit on concurrent builds (every build is taken at the
 engine's next round), IAM checks on what the build reads (the engine reads
 parameters, secrets, sources and buckets of the build's account as the service
-role would if allowed). The context messages of a stopped or timed-out phase, of
+role would if allowed), functions and unexported settings of the shell from one
+command to the next (every variable a command sets is exported to the programs it
+starts). The context messages of a stopped or timed-out phase, of
 a pull or a source that fails, are ours where CodeBuild documents none.
 """
 
