@@ -21,6 +21,7 @@ def create(runtime: Any = None) -> list[Engine]:
     engines: list[Engine] = [EcrLifecycle()]
     if runtime is not None and runtime.registry_down is None:
         from deployer.emulator.engines.cloudwatch_alarms import CloudWatchAlarms
+        from deployer.emulator.engines.codebuild import CodeBuildEngine
         from deployer.emulator.engines.codedeploy import CodeDeployEngine
         from deployer.emulator.engines.ecs_tasks import EcsTasks
         from deployer.emulator.engines.elb_listeners import ElbListeners
@@ -34,6 +35,13 @@ def create(runtime: Any = None) -> list[Engine]:
         # CodeDeploy's engine needs tasks that run and health that is measured: without
         # them no replacement task set would ever be checked healthy.
         deploys = CodeDeployEngine()
-        runtime.engines += [tasks, listeners, alarms, deploys]
-        engines += [tasks, listeners, alarms, deploys]
+        # Builds log in to the registry as their service role: a Docker configuration of
+        # their own, so they never replace the ECS engine's login.
+        builds = CodeBuildEngine(
+            runtime.owner,
+            runtime.state_dir / "codebuild",
+            runtime.state_dir / "codebuild-docker-config",
+        )
+        runtime.engines += [tasks, listeners, alarms, deploys, builds]
+        engines += [tasks, listeners, alarms, deploys, builds]
     return engines
