@@ -16,6 +16,34 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def account_client(endpoint: str, account: str, service: str, session: str = "e2e-check") -> Any:
+    """A boto3 client of the emulator at ``endpoint`` acting in ``account`` (us-east-1),
+    through the account's OrganizationAccountAccessRole, as the deployer reaches it."""
+    import boto3
+
+    from deployer.emulator import TEST_CREDENTIALS
+
+    base = {
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
+    creds = boto3.client("sts", **base).assume_role(  # type: ignore[call-overload]
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+        RoleSessionName=session,
+    )["Credentials"]
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        **{
+            **base,
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        },
+    )
+
+
 @dataclass
 class Run:
     returncode: int

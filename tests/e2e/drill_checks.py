@@ -13,10 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
-from deployer.emulator import TEST_CREDENTIALS
-from tests.e2e.conftest import DeployerCLI
+from tests.e2e.conftest import DeployerCLI, account_client
 
 STAGING_ACCOUNT = "333333333333"
 REGION = "us-east-1"
@@ -25,25 +22,7 @@ SERVICE = f"{PREFIX}-api-service"
 
 
 def staging_client(endpoint: str, service: str) -> Any:
-    base = {
-        "endpoint_url": endpoint,
-        "region_name": REGION,
-        "aws_access_key_id": TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    }
-    creds = boto3.client("sts", **base).assume_role(  # type: ignore[call-overload]
-        RoleArn=f"arn:aws:iam::{STAGING_ACCOUNT}:role/OrganizationAccountAccessRole",
-        RoleSessionName="e2e-drill-check",
-    )["Credentials"]
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        **{
-            **base,
-            "aws_access_key_id": creds["AccessKeyId"],
-            "aws_secret_access_key": creds["SecretAccessKey"],
-            "aws_session_token": creds["SessionToken"],
-        },
-    )
+    return account_client(endpoint, STAGING_ACCOUNT, service, "e2e-drill-check")
 
 
 def end_state(endpoint: str) -> dict[str, Any]:

@@ -6,11 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import boto3
-import pytest
-
-from deployer.emulator import TEST_CREDENTIALS
-from tests.e2e.conftest import DeployerCLI
+from tests.e2e.conftest import DeployerCLI, account_client
 
 ROOT = Path(__file__).resolve().parents[2]
 DELIVERY_ACCOUNT = "111111111111"
@@ -19,28 +15,7 @@ DELIVERY_ACCOUNT = "111111111111"
 def delivery_client(cli: DeployerCLI, service: str) -> Any:
     """A client in the delivery account of the running emulator, through its role."""
     endpoint = cli("emulator", "status", "--json").json()["endpoint"]
-    base = {
-        "endpoint_url": endpoint,
-        "region_name": "us-east-1",
-        "aws_access_key_id": TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    }
-    creds = boto3.client("sts", **base).assume_role(  # type: ignore[call-overload]
-        RoleArn=f"arn:aws:iam::{DELIVERY_ACCOUNT}:role/OrganizationAccountAccessRole",
-        RoleSessionName="e2e-release-check",
-    )["Credentials"]
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        **{
-            **base,
-            "aws_access_key_id": creds["AccessKeyId"],
-            "aws_secret_access_key": creds["SecretAccessKey"],
-            "aws_session_token": creds["SessionToken"],
-        },
-    )
-
-
-pytestmark = pytest.mark.e2e
+    return account_client(endpoint, DELIVERY_ACCOUNT, service, "e2e-release-check")
 
 
 def test_apply_delivery_and_its_outputs(cli: DeployerCLI, tmp_path: Path) -> None:

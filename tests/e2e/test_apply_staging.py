@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-import boto3
 import pytest
 
-from deployer.emulator import TEST_CREDENTIALS
 from deployer.emulator.process import pid_alive
-from tests.e2e.conftest import DeployerCLI
+from tests.e2e.conftest import DeployerCLI, account_client
 from tests.e2e.drill_checks import check_drill_refuses_without_the_runtime
 
 pytestmark = pytest.mark.e2e
@@ -27,25 +26,8 @@ STAGING_ACCOUNT = "333333333333"
 DELIVERY_ACCOUNT = "111111111111"
 
 
-def _clients(endpoint: str, account: str, service: str) -> object:
-    base = dict(
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
-    creds = boto3.client("sts", **base).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
-        RoleSessionName="e2e-check",
-    )["Credentials"]
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
+def _clients(endpoint: str, account: str, service: str) -> Any:
+    return account_client(endpoint, account, service)
 
 
 SECRET = "e2e-Secret-Value-4f1d9c"

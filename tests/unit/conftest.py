@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,3 +32,15 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
 def cfg() -> Config:
     """The project's sample configuration (environments/)."""
     return load_config(ROOT)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the sample configuration (environments/, no stacks) as the project, with a
+    private state folder (tests whose project differs define their own ``project``)."""
+    shutil.copytree(
+        ROOT / "environments", tmp_path / "environments", ignore=shutil.ignore_patterns("stacks")
+    )
+    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("DEPLOYER_STATE_DIR", str(tmp_path / ".deployer"))
+    return tmp_path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,6 @@ from deployer.errors import EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ["validate", "plan", "apply", "destroy", "output", "emulator"]
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(
-        ROOT / "environments", tmp_path / "environments", ignore=shutil.ignore_patterns("stacks")
-    )
-    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(tmp_path))
-    monkeypatch.setenv("DEPLOYER_STATE_DIR", str(tmp_path / ".deployer"))
-    return tmp_path
 
 
 @pytest.mark.parametrize("command", COMMANDS)

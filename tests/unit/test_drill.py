@@ -10,7 +10,6 @@ tests/e2e/drill_checks.py, run by tests/e2e/test_apply_staging.py.)
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -432,16 +431,6 @@ def test_discover_reads_the_deployment_group_like_codedeploy(stubs: Stubs) -> No
     assert found.breach_alarm == f"{FAMILY}-unhealthy-targets"
     assert found.topic_arn == TOPIC
     assert found.guard_arn.endswith(f":function:{PREFIX}-deploy-guard")
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(
-        ROOT / "environments", tmp_path / "environments", ignore=shutil.ignore_patterns("stacks")
-    )
-    monkeypatch.setenv("DEPLOYER_PROJECT_DIR", str(tmp_path))
-    monkeypatch.setenv("DEPLOYER_STATE_DIR", str(tmp_path / ".deployer"))
-    return tmp_path
 
 
 def test_drill_refuses_aws_without_i_know(
