@@ -16,8 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -78,11 +76,25 @@ def _is_launcher(pid: int) -> bool:
 
 
 def _answers(endpoint: str, timeout: float = 2.0) -> bool:
+    """Whether the emulator at ``endpoint`` (``http://host:port``) answers 200 on
+    ``/moto-api/``. A plain HTTP/1.0 request on a socket: every command asks this first,
+    and urllib (http.client, email, ssl) costs some 20 ms of imports to start."""
+    import socket
+    from urllib.parse import urlsplit
+
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=timeout) as resp:
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError, ValueError):
+        parts = urlsplit(endpoint)
+        host, port = parts.hostname or "", parts.port or 80
+        if parts.scheme != "http" or not host:
+            return False
+        with socket.create_connection((host, port), timeout=timeout) as connection:
+            connection.settimeout(timeout)
+            connection.sendall(f"GET /moto-api/ HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n".encode())
+            status = connection.makefile("rb").readline(256)
+    except (OSError, ValueError):
         return False
+    fields = status.split()
+    return len(fields) >= 2 and fields[0].startswith(b"HTTP/") and fields[1] == b"200"
 
 
 class Emulator:

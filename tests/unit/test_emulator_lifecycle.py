@@ -129,3 +129,41 @@ def test_emulator_help_answers(action: str, tmp_path: Path) -> None:
     assert result.returncode == 0
     assert action in result.stdout
     assert "example:" in result.stdout
+
+
+def test_the_readiness_probe_needs_a_200_on_moto_api() -> None:
+    """`_answers` speaks plain HTTP/1.0 on a socket: 200 on /moto-api/ is up, anything
+    else (another status, a closed port, not HTTP) is not."""
+    import http.server
+    import threading
+
+    from deployer.emulator.process import _answers
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        status = 200
+
+        def do_GET(self) -> None:
+            code = self.status if self.path == "/moto-api/" else 404
+            self.send_response(code)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert _answers(endpoint) is True
+        Handler.status = 500
+        assert _answers(endpoint) is False
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _answers(endpoint, timeout=0.5) is False  # nothing listens any more
+    with socket.socket() as quiet:  # listens, never answers: the timeout decides
+        quiet.bind(("127.0.0.1", 0))
+        quiet.listen()
+        assert _answers(f"http://127.0.0.1:{quiet.getsockname()[1]}", timeout=0.3) is False
+    assert _answers("https://127.0.0.1:1") is False and _answers("not a url") is False
