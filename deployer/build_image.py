@@ -35,6 +35,9 @@ from typing import Any
 from deployer.aws import Clients, Target, translate
 from deployer.config import Config
 from deployer.errors import DeployerError, UsageError
+from deployer.image_settings import ALREADY_THERE as ALREADY_THERE
+from deployer.image_settings import BUILD_COMMAND as COMMAND
+from deployer.image_settings import BUILD_CONTEXT as CONTEXT
 from deployer.images import (
     BASE_BUILD_TIMEOUT_S,
     BASE_IMAGES_SCRIPT,
@@ -51,13 +54,8 @@ from deployer.images import (
 from deployer.output import Reporter, table
 from deployer.scope import Scope
 
-#: The image's Dockerfile and build context, relative to the project root.
-CONTEXT = Path("images") / "build-image"
-COMMAND = "deployer build-image --push"
-
 BUILT = "built"
 PUSHED = "pushed"
-ALREADY_THERE = "already there"
 
 
 @dataclass

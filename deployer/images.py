@@ -42,21 +42,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 from deployer.aws import Clients, Target, translate
 from deployer.config import Config, Environment
 from deployer.errors import DeployerError, EmulatorError, UsageError
+from deployer.image_settings import ALREADY_THERE as ALREADY_THERE
+from deployer.image_settings import BASE_IMAGES_SCRIPT as BASE_IMAGES_SCRIPT
+from deployer.image_settings import DEFAULT_SOURCE as DEFAULT_SOURCE
+from deployer.image_settings import OFFLINE_BASE as OFFLINE_BASE
+from deployer.image_settings import TAG as TAG
 from deployer.output import Reporter, table
 from deployer.scope import Scope
 
 if TYPE_CHECKING:
     import botocore.exceptions
 
-#: The tag the runtime stack's task definitions name until the first release
-#: (environments/stacks/runtime, variable image_tag).
-TAG = "bootstrap"
-#: Where the monorepo is, relative to the project root, unless --source says.
-DEFAULT_SOURCE = Path("examples") / "monorepo"
-#: What bin/base-images builds, and the public bases it stands in for.
-OFFLINE_BASE = "deployer-base/python-runtime:bookworm"
+#: The public bases the offline one (OFFLINE_BASE, made by BASE_IMAGES_SCRIPT) stands in for.
 OFFLINE_BASE_REPLACES = "python:"
-BASE_IMAGES_SCRIPT = Path("bin") / "base-images"
 GET_ENGINE = (
     "start one with bin/docker-engine (as root on Debian it installs docker.io and starts "
     "dockerd), or start Docker yourself"
@@ -219,7 +217,6 @@ def registry_state(target: Target) -> RegistryState:
 # The report
 # ---------------------------------------------------------------------------
 PUSHED = "pushed"
-ALREADY_THERE = "already there"
 REPLICATED = "replicated"
 NOT_REPLICATED = "not replicated yet"
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deployer import build_image, errors
+from deployer import errors
 from deployer.cli.common import Commands, Context
 from deployer.config import Environment
-from deployer.images import BASE_IMAGES_SCRIPT, OFFLINE_BASE
+from deployer.image_settings import (
+    ALREADY_THERE,
+    BASE_IMAGES_SCRIPT,
+    BUILD_COMMAND,
+    BUILD_CONTEXT,
+    OFFLINE_BASE,
+)
+
+if TYPE_CHECKING:
+    from deployer.build_image import BuildImage
 
 
 def register(commands: Commands) -> None:
@@ -18,7 +27,7 @@ def register(commands: Commands) -> None:
         f"""\
         Every CodeBuild project of the delivery stack runs in
         <delivery ECR>/<delivery prefix>-build-image:<pipeline.build_image_tag>. This
-        builds {build_image.CONTEXT}/Dockerfile (Python 3, pytest, the Docker and AWS
+        builds {BUILD_CONTEXT}/Dockerfile (Python 3, pytest, the Docker and AWS
         CLIs, git, zip) on the offline base {OFFLINE_BASE} ({BASE_IMAGES_SCRIPT} builds
         it when missing) and tags it <repository>:<build_image_tag> in the engine.
 
@@ -26,7 +35,7 @@ def register(commands: Commands) -> None:
         targets (an ECR token through the delivery account's role, `docker login` into a
         private temporary Docker configuration, docker tag and push). The tag is
         immutable there: when ECR has it already, the same image is reported as
-        "{build_image.ALREADY_THERE}" (exit 0); a different one fails (exit 1) naming
+        "{ALREADY_THERE}" (exit 0); a different one fails (exit 1) naming
         both digests, nothing pushed: raise pipeline.build_image_tag for a new image.
         `deployer apply {{delivery}}` warns when the image is missing.
 
@@ -54,22 +63,24 @@ def register(commands: Commands) -> None:
         "--context",
         type=Path,
         metavar="DIR",
-        help=f"the folder with the Dockerfile (default: {build_image.CONTEXT} of the project)",
+        help=f"the folder with the Dockerfile (default: {BUILD_CONTEXT} of the project)",
     )
 
 
-def builder_of(ctx: Context) -> build_image.BuildImage:
+def builder_of(ctx: Context) -> BuildImage:
+    from deployer.build_image import BuildImage
+
     root = ctx.project.root
     for pair in ctx.args.build_args:
         if "=" not in pair or not pair.partition("=")[0]:
             raise errors.UsageError(f"--build-arg {pair}: expected NAME=VALUE")
     context = getattr(ctx.args, "context", None)
-    return build_image.BuildImage(
+    return BuildImage(
         config=ctx.config,
         target=ctx.target,
         clients=ctx.clients,
         reporter=ctx.reporter,
-        context=(context or root / build_image.CONTEXT).resolve(),
+        context=(context or root / BUILD_CONTEXT).resolve(),
         base_images_script=root / BASE_IMAGES_SCRIPT,
         build_args=tuple(ctx.args.build_args),
     )
@@ -90,14 +101,16 @@ def after_apply(ctx: Context, env: Environment) -> dict[str, Any] | None:
     (never a failure); None for other environments."""
     if env.name != ctx.config.delivery.name:
         return None
+    from deployer.build_image import build_image_presence
+
     try:
-        found = build_image.build_image_presence(ctx.config, ctx.target, ctx.clients)
+        found = build_image_presence(ctx.config, ctx.target, ctx.clients)
     except errors.DeployerError as exc:
         ctx.reporter.warn(f"could not check the build image in ECR: {exc.message}")
         return None
     if not found["present"]:
         ctx.reporter.warn(
             f"the build image {found['image']} is not in ECR: the build projects cannot start "
-            f"until it is; run {build_image.COMMAND}"
+            f"until it is; run {BUILD_COMMAND}"
         )
     return found

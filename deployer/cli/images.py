@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deployer import errors, images
+from deployer import errors
+from deployer import image_settings as images  # the help's names; deployer.images when run
 from deployer.cli.common import Commands, Context
 from deployer.config import Environment
 from deployer.names import RUNTIME_STACK
+
+if TYPE_CHECKING:
+    from deployer.images import Bootstrap
 
 
 def register(commands: Commands) -> None:
@@ -54,10 +58,12 @@ def register(commands: Commands) -> None:
     )
 
 
-def bootstrap_of(ctx: Context, env: Environment) -> images.Bootstrap:
+def bootstrap_of(ctx: Context, env: Environment) -> Bootstrap:
+    from deployer.images import Bootstrap
+
     root = ctx.project.root
     source = getattr(ctx.args, "source", None)
-    return images.Bootstrap(
+    return Bootstrap(
         config=ctx.config,
         env=env,
         target=ctx.target,
@@ -85,7 +91,9 @@ def delivery_first(ctx: Context, env: Environment) -> list[str]:
     from deployer.emulator.runtime import engine_state
 
     # Infrastructure only (no registry, or no engine to build with): nothing to gain.
-    if not images.registry_state(ctx.target).up or not engine_state()["up"]:
+    from deployer.images import registry_state
+
+    if not registry_state(ctx.target).up or not engine_state()["up"]:
         return []
     try:
         return bootstrap_of(ctx, env).missing_repositories()
