@@ -5,29 +5,30 @@ stack with its timing knobs at AWS's minimums) in a copy of the project, on an e
 with its runtime. Then, as on AWS:
 
 - every `service_endpoints` URL answers `/health` with its service's JSON;
-- a stopped task is replaced by a new ARN, the old one STOPPED with its reason;
-- a target failing its health check (the sample services' fault switch) is reported
-  unhealthy with its reason and gets no traffic; all of them failing, the load balancer
-  fails open;
-- a service held below its desired count (its image deleted from ECR) sets off its
-  running-task alarm, the composite alarm notifies the topic (read through an SQS
-  subscription), the alarm's event invokes the deploy guard for real (its log group
-  shows the run); the image restored, the alarms return to OK;
-- CodeDeploy blue/green, run by the emulator's CodeDeploy engine with the deploy guard
-  as its hooks, on two services at once (each its own load balancer, deployment group
-  and alarms, as teams share an environment), while notification-service's alarm
-  phases run:
-  - api-service: a canary release (a custom TimeBasedCanary config, 25 % for a minute)
-    and an all-at-once one, each under a client polling at 25 requests a second that
-    sees zero failed requests and, during the canary, green's share within its
-    tolerance; then `deployer rollback` to the previous release and `--to` a named
-    deployment; healthy releases end their termination wait with ContinueDeployment;
-  - auth-service: `deployer drill rollback` in each `--hook` mode, each release really
-    broken with the fault switch: at AfterAllowTestTraffic (production never moves,
-    polled), at AfterAllowTraffic, and by the alarm in the termination wait; each rolled
-    back by its own rollback deployment, production on the old version, the guard's
-    notification naming the deployment (and the failed check);
-- afterwards `deployer plan e2e` finds nothing to change.
+
+then three lanes at once, one service each (each its own load balancer, deployment group
+and alarms, as teams share an environment), with the emulator's CodeDeploy engine and
+the deploy guard as its hooks where they deploy:
+
+- api-service: a canary release (a custom TimeBasedCanary config, 25 % for a minute) and
+  an all-at-once one, each under a client polling at 25 requests a second that sees zero
+  failed requests and, during the canary, green's share within its tolerance; then
+  `deployer rollback` to the previous release and `--to` a named deployment (healthy
+  releases end their termination wait with ContinueDeployment); then a stopped task is
+  replaced by a new ARN, the old one STOPPED with its reason; a target failing its health
+  check (the sample services' fault switch) is reported unhealthy with its reason and
+  gets no traffic; all of them failing, the load balancer fails open;
+- auth-service: `deployer drill rollback` in each `--hook` mode, each release really
+  broken with the fault switch: at AfterAllowTestTraffic (production never moves,
+  polled), at AfterAllowTraffic, and by the alarm in the termination wait; each rolled
+  back by its own rollback deployment, production on the old version, the guard's
+  notification naming the deployment (and the failed check);
+- notification-service: held below its desired count (its image deleted from ECR) it
+  sets off its running-task alarm, the composite alarm notifies the topic (read through
+  an SQS subscription), the alarm's event invokes the deploy guard for real (its log
+  group shows the run); the image restored, the alarms return to OK;
+
+and afterwards `deployer plan e2e` finds nothing to change.
 
 The copy of e2e.yaml keeps the original tasks for a termination wait of
 TERMINATION_WAIT_MINUTES (the drill's alarm mode needs one).
@@ -43,6 +44,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,7 @@ CANARY = "e2e-canary-25-percent-1-minute"
 CANARY_PERCENT = 25
 CANARY_TOLERANCE = 0.08  # share of answers; about 7 standard deviations at 25 requests/s
 HOOK_MODES = ("AfterAllowTestTraffic", "AfterAllowTraffic", "alarm")
+ALARM_PERIOD_S = 60  # examples/environments/e2e.yaml: alarms.period_seconds
 
 
 def project_copy(into: Path) -> Path:
@@ -178,8 +181,8 @@ def test_the_services_answer_heal_fail_open_and_alarm(
     cluster = outputs["cluster_name"]
     # Three lanes from here, one service each, as three teams would share an environment:
     # the drills on auth-service (a thread), the blue/green releases and `deployer rollback`
-    # on api-service (a thread, once its fault phases below are done), and the alarm phases
-    # on notification-service (this thread). Each service has its own load balancer,
+    # then the task and health phases on api-service (a thread), and the alarm phases on
+    # notification-service (this thread). Each service has its own load balancer,
     # deployment group and alarms; the lanes overlap their waits (alarm periods, hooks).
     lanes = ThreadPoolExecutor(2, thread_name_prefix="e2e-lane")
     auth_lane = lanes.submit(
@@ -214,10 +217,9 @@ def services_at_work(
     lanes: ThreadPoolExecutor,
     phase: Callable[[str], None],
 ) -> Future[dict[str, Any]]:
-    """api-service's task and health phases, then its release lane started; then
-    notification-service's alarm phases. Returns the api-service lane."""
+    """api-service's lane started; then notification-service's alarm phases. Returns the
+    api-service lane."""
     ecs = local.client("ecs", account)
-    elbv2 = local.client("elbv2", account)
     cluster = outputs["cluster_name"]
 
     def running(service: str) -> list[str]:
@@ -231,94 +233,10 @@ def services_at_work(
         )
         return sorted(found["taskArns"])
 
-    def runtime() -> dict[str, Any]:
-        return dict(controls.post(local.status.endpoint, "runtime", None)["runtime"])
-
-    # -- a stopped api-service task is replaced by a new ARN ------------------------------
-    before = running("api-service")
-    assert len(before) == 2
-    ecs.stop_task(cluster=cluster, task=before[0], reason="e2e: stop one task")
-    after = wait_until(
-        "a replacement task", lambda: [a for a in running("api-service") if a not in before], 120
-    )
-    assert len(after) == 1
-    (old,) = ecs.describe_tasks(cluster=cluster, tasks=[before[0]])["tasks"]
-    assert (old["lastStatus"], old["stoppedReason"]) == ("STOPPED", "e2e: stop one task")
-    phase("a stopped task replaced")
-    api = urls["api-service"]
-    wait_until(
-        "api-service answers again",
-        lambda: len(running("api-service")) == 2 and get(f"{api}/health")[0] == 200,
-        120,
-    )
-
-    # -- a target that fails its health check: unhealthy, with the reason, no traffic ---
-    def task_ports() -> dict[str, str]:
-        tasks = runtime()["ecs-tasks"]["tasks"]
-        return {arn: tasks[arn]["8080"] for arn in running("api-service") if arn in tasks}
-
-    ports = wait_until(
-        "both api-service tasks' containers", lambda: len(task_ports()) == 2 and task_ports(), 120
-    )
-    groups = [g["TargetGroupArn"] for g in elbv2.describe_target_groups()["TargetGroups"]]
-    (group_arn,) = [
-        arn
-        for arn in groups
-        if "-api-" in arn
-        and elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
-    ]
-
-    def health() -> dict[str, tuple[str, str | None]]:
-        found = elbv2.describe_target_health(TargetGroupArn=group_arn)["TargetHealthDescriptions"]
-        return {
-            d["Target"]["Id"]: (d["TargetHealth"]["State"], d["TargetHealth"].get("Reason"))
-            for d in found
-        }
-
-    wait_until(
-        "both api-service targets healthy",
-        lambda: [s for s, _ in health().values()] == ["healthy"] * 2,
-        60,
-        show=lambda: (health(), runtime().get("elb-listeners"), task_ports()),
-    )
-    phase("both api targets healthy")
-    first, second = sorted(ports.values())
-    assert send("PUT", f"http://{first}/fault/health", {"status": 503}) == 200
-    wait_until(
-        "one target unhealthy",
-        lambda: (
-            sorted(health().values())
-            == [("healthy", None), ("unhealthy", "Target.ResponseCodeMismatch")]
-        ),
-        60,
-        show=health,
-    )
-    answers = [get(f"{api}/health")[0] for _ in range(12)]
-    assert answers == [200] * 12  # the healthy target takes all the traffic
-    assert send("PUT", f"http://{second}/fault/health", {"status": 503}) == 200
-    wait_until(
-        "both unhealthy",
-        lambda: [s for s, _ in health().values()] == ["unhealthy"] * 2,
-        60,
-        show=health,
-    )
-    answers = [get(f"{api}/health")[0] for _ in range(12)]
-    assert answers == [503] * 12  # fail open: the load balancer routes to all of them
-    for address in (first, second):
-        send("DELETE", f"http://{address}/fault/health")
-    wait_until(
-        "healthy again",
-        lambda: [s for s, _ in health().values()] == ["healthy"] * 2,
-        60,
-        show=health,
-    )
-
-    phase("fail open seen and healed")
+    # api-service's lane: its releases and rollbacks from the alarms the apply left quiet,
+    # then its task and health phases (which set off its alarms: nothing waits on them).
     api_lane = lanes.submit(
-        release_and_roll_back,
-        cli,
-        Deployments(local, account, cluster, "api-service", outputs),
-        lambda what: phase(f"[api-service] {what}"),
+        api_service_lane, cli, local, account, outputs, lambda what: phase(f"[api-service] {what}")
     )
     # -- the running-task alarm, the composite's notification, the guard's run ----------
     # From a steady state: the apply started the tasks before their images existed, so
@@ -439,6 +357,128 @@ def services_at_work(
     return api_lane
 
 
+# -- api-service: tasks replaced, health measured, fail-open ---------------------------------------
+def api_service_lane(
+    cli: DeployerCLI,
+    local: Local,
+    account: str,
+    outputs: dict[str, Any],
+    phase: Callable[[str], None],
+) -> dict[str, Any]:
+    cluster = outputs["cluster_name"]
+    results = release_and_roll_back(
+        cli, Deployments(local, account, cluster, "api-service", outputs), phase
+    )
+    tasks_and_health(local, account, outputs, phase)
+    return results
+
+
+def tasks_and_health(
+    local: Local, account: str, outputs: dict[str, Any], phase: Callable[[str], None]
+) -> None:
+    """A stopped task replaced by a new ARN; a target failing its health check reported
+    unhealthy with its reason and taking no traffic; all failing: the load balancer fails
+    open; then healed."""
+    ecs = local.client("ecs", account)
+    elbv2 = local.client("elbv2", account)
+    cluster = outputs["cluster_name"]
+    api = outputs["service_endpoints"]["api-service"]
+
+    def running(service: str) -> list[str]:
+        names = [
+            s
+            for s in ecs.list_services(cluster=cluster)["serviceArns"]
+            if s.endswith(f"-{service}")
+        ]
+        found = ecs.list_tasks(
+            cluster=cluster, serviceName=names[0].rsplit("/", 1)[-1], desiredStatus="RUNNING"
+        )
+        return sorted(found["taskArns"])
+
+    def runtime() -> dict[str, Any]:
+        return dict(controls.post(str(local.status.endpoint), "runtime", None)["runtime"])
+
+    # -- a stopped api-service task is replaced by a new ARN ------------------------------
+    before = running("api-service")
+    assert len(before) == 2
+    ecs.stop_task(cluster=cluster, task=before[0], reason="e2e: stop one task")
+    after = wait_until(
+        "a replacement task", lambda: [a for a in running("api-service") if a not in before], 120
+    )
+    assert len(after) == 1
+    (old,) = ecs.describe_tasks(cluster=cluster, tasks=[before[0]])["tasks"]
+    assert (old["lastStatus"], old["stoppedReason"]) == ("STOPPED", "e2e: stop one task")
+    phase("a stopped task replaced")
+    wait_until(
+        "api-service answers again",
+        lambda: len(running("api-service")) == 2 and get(f"{api}/health")[0] == 200,
+        120,
+    )
+
+    # -- a target that fails its health check: unhealthy, with the reason, no traffic ---
+    def task_ports() -> dict[str, str]:
+        tasks = runtime()["ecs-tasks"]["tasks"]
+        return {arn: tasks[arn]["8080"] for arn in running("api-service") if arn in tasks}
+
+    ports = wait_until(
+        "both api-service tasks' containers", lambda: len(task_ports()) == 2 and task_ports(), 120
+    )
+    groups = [g["TargetGroupArn"] for g in elbv2.describe_target_groups()["TargetGroups"]]
+    (group_arn,) = [
+        arn
+        for arn in groups
+        if "-api-" in arn
+        and elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    ]
+
+    def health() -> dict[str, tuple[str, str | None]]:
+        found = elbv2.describe_target_health(TargetGroupArn=group_arn)["TargetHealthDescriptions"]
+        return {
+            d["Target"]["Id"]: (d["TargetHealth"]["State"], d["TargetHealth"].get("Reason"))
+            for d in found
+        }
+
+    wait_until(
+        "both api-service targets healthy",
+        lambda: [s for s, _ in health().values()] == ["healthy"] * 2,
+        60,
+        show=lambda: (health(), runtime().get("elb-listeners"), task_ports()),
+    )
+    phase("both api targets healthy")
+    first, second = sorted(ports.values())
+    assert send("PUT", f"http://{first}/fault/health", {"status": 503}) == 200
+    wait_until(
+        "one target unhealthy",
+        lambda: (
+            sorted(health().values())
+            == [("healthy", None), ("unhealthy", "Target.ResponseCodeMismatch")]
+        ),
+        60,
+        show=health,
+    )
+    answers = [get(f"{api}/health")[0] for _ in range(12)]
+    assert answers == [200] * 12  # the healthy target takes all the traffic
+    assert send("PUT", f"http://{second}/fault/health", {"status": 503}) == 200
+    wait_until(
+        "both unhealthy",
+        lambda: [s for s, _ in health().values()] == ["unhealthy"] * 2,
+        60,
+        show=health,
+    )
+    answers = [get(f"{api}/health")[0] for _ in range(12)]
+    assert answers == [503] * 12  # fail open: the load balancer routes to all of them
+    for address in (first, second):
+        send("DELETE", f"http://{address}/fault/health")
+    wait_until(
+        "healthy again",
+        lambda: [s for s, _ in health().values()] == ["healthy"] * 2,
+        60,
+        show=health,
+    )
+
+    phase("fail open seen and healed")
+
+
 # -- api-service: blue/green releases and `deployer rollback`, on the engine ----------------------
 def release_and_roll_back(
     cli: DeployerCLI, deployments: Deployments, phase: Callable[[str], None]
@@ -447,9 +487,9 @@ def release_and_roll_back(
     requests, the canary's share within its tolerance), then `deployer rollback` to the
     previous release and to a named deployment. Healthy releases end their termination
     wait with ContinueDeployment (an operator's "terminate original task set")."""
-    # CodeDeploy stops a deployment whose group has an alarm in ALARM (the fault phases
-    # set off api-service's): each release starts from quiet alarms.
-    deployments.wait_quiet()
+    # CodeDeploy stops a deployment whose group has an alarm in ALARM (the apply started
+    # the tasks before their images were pushed): the releases start from quiet alarms.
+    deployments.wait_quiet(timeout=360)
     deployments.codedeploy.create_deployment_config(
         deploymentConfigName=CANARY,
         computePlatform="ECS",
@@ -517,9 +557,16 @@ def drill_every_mode(
     cli: DeployerCLI, deployments: Deployments, phase: Callable[[str], None]
 ) -> dict[str, Any]:
     """`deployer drill rollback e2e --service auth-service --hook H` for each mode, from a
-    quiet deployment group each time; production polled during each drill."""
+    quiet deployment group each time; production polled during each drill.
+
+    A drill's breach shows in the alarms' data of the minute it happened, which CloudWatch
+    evaluates once that minute is over (up to a minute later): the next drill waits until
+    that evaluation has happened, then for the alarms out of ALARM; else an alarm of the
+    previous breach can stop the next release before its own breach."""
     results: dict[str, Any] = {}
+    settled_at = 0.0  # epoch seconds
     for hook in HOOK_MODES:
+        time.sleep(max(0.0, settled_at - time.time()))
         deployments.wait_quiet(timeout=300)
         before = deployments.serving()
         with Poller(deployments.endpoint) as poller:
@@ -537,6 +584,12 @@ def drill_every_mode(
         }
         seconds = (doc or {}).get("breach_to_traffic_restored_seconds")
         phase(f"drill --hook {hook}: exit {run.returncode}, breach to restored {seconds} s")
+        breach = (doc or {}).get("breach_at")
+        if breach:
+            at = datetime.fromisoformat(breach.replace("Z", "+00:00")).timestamp()
+            # The breach's minute ends, then the evaluation after it (the engine's round is
+            # a minute), with a few seconds to spare.
+            settled_at = (at // ALARM_PERIOD_S + 2) * ALARM_PERIOD_S + 5
     return results
 
 
