@@ -18,15 +18,16 @@ the deploy guard as its hooks where they deploy:
   replaced by a new ARN, the old one STOPPED with its reason; a target failing its health
   check (the sample services' fault switch) is reported unhealthy with its reason and
   gets no traffic; all of them failing, the load balancer fails open;
-- auth-service: `deployer drill rollback` in each `--hook` mode, each release really
-  broken with the fault switch: at AfterAllowTestTraffic (production never moves,
-  polled), at AfterAllowTraffic, and by the alarm in the termination wait; each rolled
-  back by its own rollback deployment, production on the old version, the guard's
-  notification naming the deployment (and the failed check);
+- auth-service: `deployer drill rollback` at AfterAllowTestTraffic (production never
+  moves, polled) and at AfterAllowTraffic, each release really broken with the fault
+  switch;
 - notification-service: held below its desired count (its image deleted from ECR) it
   sets off its running-task alarm, the composite alarm notifies the topic (read through
   an SQS subscription), the alarm's event invokes the deploy guard for real (its log
-  group shows the run); the image restored, the alarms return to OK;
+  group shows the run); the image restored, the alarms return to OK; then the drill's
+  third mode, the alarm in the termination wait;
+- each drill rolled back by its own rollback deployment, production on the old version,
+  the guard's notification naming the deployment (and the failed check);
 
 and afterwards `deployer plan e2e` finds nothing to change.
 
@@ -189,13 +190,22 @@ def test_the_services_answer_heal_fail_open_and_alarm(
         drill_every_mode,
         cli,
         Deployments(local, account, cluster, "auth-service", outputs),
+        ("AfterAllowTestTraffic", "AfterAllowTraffic"),
         lambda what: phase(f"[auth-service] {what}"),
     )
     try:
         api_lane = services_at_work(cli, local, cfg, account, outputs, urls, lanes, phase)
+        # The drill's third mode on notification-service, its alarm phases done: the
+        # alarm mode waits for a real alarm (a minute or two), the lanes' longest step.
+        drills = drill_every_mode(
+            cli,
+            Deployments(local, account, cluster, "notification-service", outputs),
+            ("alarm",),
+            lambda what: phase(f"[notification-service] {what}"),
+        )
         phase("notification-service lane done; waiting for the others")
         api_results = api_lane.result(timeout=1800)
-        drills = auth_lane.result(timeout=1800)
+        drills.update(auth_lane.result(timeout=1800))
     finally:
         lanes.shutdown(wait=False, cancel_futures=True)
     check_drills(drills, local.client("codedeploy", account))
@@ -552,11 +562,14 @@ def release_and_roll_back(
     return {"serving": serving}
 
 
-# -- auth-service: the rollback drill in every mode, on the engine ---------------------------------
+# -- the rollback drill in every mode, on the engine (auth-service, notification-service) ---------
 def drill_every_mode(
-    cli: DeployerCLI, deployments: Deployments, phase: Callable[[str], None]
+    cli: DeployerCLI,
+    deployments: Deployments,
+    hooks: tuple[str, ...],
+    phase: Callable[[str], None],
 ) -> dict[str, Any]:
-    """`deployer drill rollback e2e --service auth-service --hook H` for each mode, from a
+    """`deployer drill rollback e2e --service S --hook H` for each of ``hooks``, from a
     quiet deployment group each time; production polled during each drill.
 
     A drill's breach shows in the alarms' data of the minute it happened, which CloudWatch
@@ -565,13 +578,20 @@ def drill_every_mode(
     previous breach can stop the next release before its own breach."""
     results: dict[str, Any] = {}
     settled_at = 0.0  # epoch seconds
-    for hook in HOOK_MODES:
+    for hook in hooks:
         time.sleep(max(0.0, settled_at - time.time()))
         deployments.wait_quiet(timeout=300)
         before = deployments.serving()
         with Poller(deployments.endpoint) as poller:
             run = cli(
-                "drill", "rollback", "e2e", "--service", "auth-service", "--hook", hook, "--json"
+                "drill",
+                "rollback",
+                "e2e",
+                "--service",
+                deployments.microservice,
+                "--hook",
+                hook,
+                "--json",
             )
         doc = run.json() if run.stdout.strip() else None
         results[hook] = {
@@ -641,6 +661,7 @@ class Deployments:
         self.codedeploy = local.client("codedeploy", account)
         self.cloudwatch = local.client("cloudwatch", account)
         self.cluster = cluster
+        self.microservice = service
         arns = self.ecs.list_services(cluster=cluster)["serviceArns"]
         (self.service,) = [a.rsplit("/", 1)[-1] for a in arns if a.endswith(f"-{service}")]
         self.endpoint = outputs["service_endpoints"][service]
