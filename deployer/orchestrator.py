@@ -139,6 +139,13 @@ class RegionRun:
         }
 
 
+def apply_running(lock: dict[str, str] | None) -> bool:
+    """Whether Terraform's lock on a workspace's state says a run that changes it is under
+    way. A plan's lock does not: plans take the lock too, this one's own included (the state
+    checks run while this run's `terraform plan` holds it), and change nothing."""
+    return lock is not None and lock.get("Operation") != "OperationTypePlan"
+
+
 BACKEND_FILE = "backend.tfbackend"
 VAR_FILE = "terraform.tfvars.json"
 
@@ -404,9 +411,9 @@ class Orchestrator:
             unfinished = run.scope.state.unfinished_run()
             if unfinished:
                 lock = run.scope.state.current_lock()
-                if lock is not None:
+                if apply_running(lock):
                     ws = run.workspace.name
-                    raise StateLocked(["terraform", "plan"], 1, workspace=ws, lock=lock)
+                    raise StateLocked(["terraform", "plan"], 1, workspace=ws, lock=lock or {})
             else:
                 recovery.remove_adoption_root(run.workspace.data_dir(self.project))
             run.seconds["checks"] = time.monotonic() - started

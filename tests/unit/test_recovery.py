@@ -309,3 +309,16 @@ def test_the_current_lock_is_read_from_the_state_bucket(monkeypatch: pytest.Monk
         info = {"ID": "abc", "Operation": "OperationTypeApply", "Who": "ci@runner"}
         s3.put_object(Bucket=config.state.bucket, Key=ws.lock_key(), Body=json.dumps(info))
         assert store.current_lock() == info
+
+
+def test_only_a_lock_of_a_run_that_changes_state_means_an_apply_is_running() -> None:
+    """The state checks run while this run's own `terraform plan` holds the lock: a plan's
+    lock (ours, or anyone's) is no apply under way; an apply's, a state command's (Terraform
+    names some OperationTypeInvalid) or one that cannot be read is."""
+    from deployer.orchestrator import apply_running
+
+    assert apply_running(None) is False
+    assert apply_running({"ID": "a", "Operation": "OperationTypePlan", "Who": "me@here"}) is False
+    assert apply_running({"ID": "b", "Operation": "OperationTypeApply", "Who": "ci@x"}) is True
+    assert apply_running({"ID": "c", "Operation": "OperationTypeInvalid"}) is True
+    assert apply_running({}) is True  # a lock file whose body is not Terraform's JSON
