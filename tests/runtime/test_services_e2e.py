@@ -217,6 +217,17 @@ def test_the_services_answer_heal_fail_open_and_alarm(
     phase("`deployer plan e2e`: no changes")
 
 
+def running_tasks(ecs: Any, cluster: str, service: str) -> list[str]:
+    """The RUNNING task ARNs of a microservice's ECS service, sorted."""
+    names = [
+        s for s in ecs.list_services(cluster=cluster)["serviceArns"] if s.endswith(f"-{service}")
+    ]
+    found = ecs.list_tasks(
+        cluster=cluster, serviceName=names[0].rsplit("/", 1)[-1], desiredStatus="RUNNING"
+    )
+    return sorted(found["taskArns"])
+
+
 def services_at_work(
     cli: DeployerCLI,
     local: Local,
@@ -233,15 +244,7 @@ def services_at_work(
     cluster = outputs["cluster_name"]
 
     def running(service: str) -> list[str]:
-        names = [
-            s
-            for s in ecs.list_services(cluster=cluster)["serviceArns"]
-            if s.endswith(f"-{service}")
-        ]
-        found = ecs.list_tasks(
-            cluster=cluster, serviceName=names[0].rsplit("/", 1)[-1], desiredStatus="RUNNING"
-        )
-        return sorted(found["taskArns"])
+        return running_tasks(ecs, cluster, service)
 
     # api-service's lane: its releases and rollbacks from the alarms the apply left quiet,
     # then its task and health phases (which set off its alarms: nothing waits on them).
@@ -395,15 +398,7 @@ def tasks_and_health(
     api = outputs["service_endpoints"]["api-service"]
 
     def running(service: str) -> list[str]:
-        names = [
-            s
-            for s in ecs.list_services(cluster=cluster)["serviceArns"]
-            if s.endswith(f"-{service}")
-        ]
-        found = ecs.list_tasks(
-            cluster=cluster, serviceName=names[0].rsplit("/", 1)[-1], desiredStatus="RUNNING"
-        )
-        return sorted(found["taskArns"])
+        return running_tasks(ecs, cluster, service)
 
     def runtime() -> dict[str, Any]:
         return dict(controls.post(str(local.status.endpoint), "runtime", None)["runtime"])
