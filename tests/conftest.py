@@ -163,3 +163,61 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"{layer:<12} {int(count):4d} tests, {seconds:7.0f} s of test time{window}"
         )
+
+
+# ---------------------------------------------------------------------------
+# The order the workers start in (xdist's worksteal scheduler)
+# ---------------------------------------------------------------------------
+#: Unit test files whose tests run terraform or a linter over the project: tens of
+#: seconds each, so they start with the e2e and integration tests instead of last.
+_LONG_UNIT_FILES = (
+    "tests/unit/test_terraform_static.py",
+    "tests/unit/test_validation_mutants.py",
+    "tests/unit/test_code_quality.py",
+)
+
+
+def _kind(item: pytest.Item) -> str:
+    layer = _layer(item.nodeid)
+    if layer == "runtime":
+        return "runtime"
+    if layer in ("e2e", "integration") or item.nodeid.startswith(_LONG_UNIT_FILES):
+        return "long"
+    return "short"
+
+
+def _chunk_sizes(total: int, workers: int) -> list[int]:
+    """The sizes of xdist worksteal's first hand-out: each idle worker in turn gets
+    ``len(pending) // workers_left`` of the pending tests, in collection order."""
+    sizes = []
+    for left in range(workers, 0, -1):
+        sizes.append(total // left)
+        total -= sizes[-1]
+    return sizes
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Lays the collection out for worksteal's first hand-out (contiguous chunks, one per
+    worker; an idle worker later steals from the tail of the longest queue).
+
+    The runtime tests take turns on one machine-wide lock (runtime/conftest.py): spread
+    over the workers, they left two of four waiting on it for ten minutes. So one worker's
+    chunk opens with all of them, and the e2e, integration and terraform tests open the
+    other chunks, so that no long test is left for the end; short tests fill every chunk
+    behind them, for the others to steal. Each worker collects the same order."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 2:
+        return
+    kinds: dict[str, list[pytest.Item]] = {"runtime": [], "long": [], "short": []}
+    for item in items:
+        kinds[_kind(item)].append(item)
+    sizes = _chunk_sizes(len(items), workers)
+    chunks: list[list[pytest.Item]] = [list(kinds["runtime"])] + [[] for _ in sizes[1:]]
+    for index, item in enumerate(kinds["long"]):
+        chunks[1 + index % (workers - 1)].append(item)
+    short = iter(kinds["short"])
+    for chunk, size in zip(chunks, sizes, strict=True):
+        while len(chunk) < size and (item := next(short, None)) is not None:
+            chunk.append(item)
+    chunks[-1].extend(short)  # only when the long tests overfilled a chunk
+    items[:] = [item for chunk in chunks for item in chunk]
