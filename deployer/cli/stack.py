@@ -352,6 +352,10 @@ def _converge(ctx: Context, *, destroy: bool) -> int:
     if first:
         document["delivery_first"] = runs_document(ctx, ctx.config.delivery, first, run_id=rid)
         text = f"{ctx.config.delivery.name} (applied first):\n{runs_table(first)}\n\n{text}"
+        # What an apply of the delivery environment says: whether the build image is there.
+        presence = build_image_cli.after_apply(ctx, ctx.config.delivery)
+        if presence is not None:
+            document["delivery_first"]["build_image"] = presence
     if bootstrapped is not None:
         document["images"], images_text = bootstrapped
         text += images_text

@@ -125,13 +125,17 @@ class Local:
 
 
 @pytest.fixture
-def registry_emulator(engine: str, tmp_path: Path) -> Iterator[Local]:
-    """A fresh emulator with its runtime, this test's alone for its length."""
+def registry_emulator(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Local]:
+    """A fresh emulator with its runtime, this test's alone for its length; at the time
+    scale of the test's ``time_scale`` mark when it has one (real time otherwise)."""
+    mark = request.node.get_closest_marker("time_scale")
     with open(RUNTIME_LOCK, "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         emulator = Emulator(tmp_path / "state")
         try:
-            status = emulator.start(runtime=True)
+            status = emulator.start(runtime=True, time_scale=mark.args[0] if mark else None)
             runtime = status.runtime or {}
             assert runtime.get("registry"), f"the registry is down: {runtime.get('registry_down')}"
             config = tmp_path / "docker-config"

@@ -4,9 +4,8 @@ target push each microservice's image to the emulator's registry with the Docker
 The delivery stack's repositories are created with boto3 as that stack creates them
 (IMMUTABLE tags, replication to us-west-2 by the delivery prefix): the stack itself is
 tested in tests/integration, and what is tested here starts at an existing repository.
-The e2e-marked test runs the README's first command, `apply staging`, on an emulator with
-its runtime: the delivery stack is applied first (its repositories), then staging, and its
-task definitions name images that exist.
+The README's first command, `apply staging`, which pushes them as part of the apply, is
+tested in test_golden_path.py.
 """
 
 from __future__ import annotations
@@ -14,9 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -144,91 +140,3 @@ def test_bootstrap_pushes_each_missing_image_once_then_finds_them_there(
         assert image["regions"] == {"us-east-1": "already there", "us-west-2": "already there"}
         assert image["digest"] == by_service[image["service"]]["digest"]
     assert "building" not in again.stderr and "pushing" not in again.stderr
-
-
-@pytest.mark.e2e
-def test_apply_staging_on_local_ends_with_its_task_definitions_images_in_ecr(
-    registry_emulator: Local, cli: DeployerCLI, python_base: str
-) -> None:
-    """The README's first command: with the emulator's registry and an engine, staging's
-    apply stands up the delivery stack first (its repositories hold the images), then
-    staging, then pushes each service's bootstrap image."""
-    local = registry_emulator
-    cli.env["DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY"] = SECRET
-    applied = cli("apply", "staging", "--json")
-    assert applied.returncode == 0, applied.stderr[-3000:]
-    assert "delivery is not applied on the local target" in applied.stderr
-    document = applied.json()
-    assert [r["status"] for r in document["delivery_first"]["regions"]] == ["applied"]
-    assert "warning: bootstrap images" not in applied.stderr
-    ecr = local.client("ecr", DELIVERY)
-    uris = {
-        service: ecr.describe_repositories(repositoryNames=[name])["repositories"][0][
-            "repositoryUri"
-        ]
-        for service, name in REPOSITORIES.items()
-    }
-    images = {i["service"]: i for i in document["images"]["images"]}
-    assert {s: i["status"] for s, i in images.items()} == dict.fromkeys(REPOSITORIES, "pushed")
-
-    # Each task definition names <repository>:bootstrap, and that image is in ECR.
-    ecs = local.client("ecs", STAGING)
-    named = set()
-    for arn in ecs.list_task_definitions()["taskDefinitionArns"]:
-        definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-        named |= {c["image"] for c in definition["containerDefinitions"]}
-    assert named == {f"{uri}:bootstrap" for uri in uris.values()}
-    for service, repository in REPOSITORIES.items():
-        assert bootstrap_digest(local, repository, "us-east-1") == images[service]["digest"]
-
-    # Every service_endpoints URL is the loopback port serving its production listener,
-    # and answers /health with its service's JSON once its tasks run (auth-service's
-    # after its secret is seeded: its first tasks stop with ResourceInitializationError,
-    # then ECS's back-off). load_balancer_dns_names stay AWS's.
-    (region,) = document["regions"]
-    urls = region["outputs"]["service_endpoints"]
-    assert set(urls) == set(REPOSITORIES)
-    for service, url in urls.items():
-        assert url.startswith("http://127.0.0.1:"), url
-        assert region["outputs"]["load_balancer_dns_names"][service].endswith(".elb.amazonaws.com")
-        health = wait_for_health(f"{url}/health", service)
-        if service == "auth-service":
-            assert health["signing_key"] == "set"  # the secret reached its environment
-    shown = cli("output", "staging", "--json")
-    assert shown.json()["regions"]["us-east-1"]["service_endpoints"] == urls
-    # The secret's value is in no log: the deployer's, the emulator's, the services'.
-    logs = local.client("logs", STAGING)
-    for group in logs.describe_log_groups()["logGroups"]:
-        for event in logs.filter_log_events(logGroupName=group["logGroupName"])["events"]:
-            assert SECRET not in event["message"], group["logGroupName"]
-    assert SECRET not in applied.stdout + applied.stderr
-    emulator_log = (local.state_dir / "emulator.log").read_text(errors="replace")
-    assert SECRET not in emulator_log
-    # ... nor in any image layer: each pushed image's history and files.
-    for image in images.values():
-        history = docker("history", "--no-trunc", image["image"])
-        assert history.returncode == 0 and SECRET not in history.stdout
-        saved = subprocess.run(
-            ["docker", "save", image["image"]], capture_output=True, timeout=300, check=False
-        )
-        assert saved.returncode == 0 and saved.stdout and SECRET.encode() not in saved.stdout
-
-
-SECRET = "runtime-Secret-Value-7c2e1a"
-
-
-def wait_for_health(url: str, service: str, timeout: float = 300.0) -> dict[str, Any]:
-    """GET ``url`` until it answers 200 with ``service``'s JSON; the last answer on failure."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                body = json.loads(response.read())
-                if response.status == 200 and body.get("service") == service:
-                    return dict(body)
-                last = (response.status, body)
-        except (OSError, ValueError) as exc:
-            last = exc
-        time.sleep(2)
-    raise AssertionError(f"{url} did not answer as {service} within {timeout:.0f} s: {last}")

@@ -212,24 +212,25 @@ run "service_buildspec" {
       "cd \"$CODEBUILD_SRC_DIR/$SOURCE_DIR\"",
       "pip install --quiet -r requirements-dev.txt",
       "python3 -m pytest tests --junitxml=test-reports/unit-tests.xml",
-      "docker build --tag \"$REPOSITORY_URI:$DEPLOYMENT_ID\" .",
+      "docker build $${BASE_IMAGE:+--build-arg BASE_IMAGE=$BASE_IMAGE} --tag \"$REPOSITORY_URI:$DEPLOYMENT_ID\" .",
     ]
-    error_message = "build must run the unit tests (JUnit report) in the service folder, then build the image tagged with the deployment ID."
+    error_message = "build must run the unit tests (JUnit report) in the service folder, then build the image tagged with the deployment ID (on BASE_IMAGE when that build-time parameter is set)."
   }
 
   assert {
     condition     = yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.build["on-failure"] == "ABORT"
-    error_message = "A failed test or image build must stop the build before post_build pushes anything."
+    error_message = "A failed test or image build must fail the build (ABORT: on to post_build, which then pushes nothing)."
   }
 
   assert {
     condition = (
-      yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands[0] == "docker push \"$REPOSITORY_URI:$DEPLOYMENT_ID\""
+      yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands[0] == "test \"$CODEBUILD_BUILD_SUCCEEDING\" = 1"
+      && yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands[1] == "docker push \"$REPOSITORY_URI:$DEPLOYMENT_ID\""
       && anytrue([for c in yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands : strcontains(c, "{\"ImageURI\": \"%s\"}") && strcontains(c, "> imageDetail.json")])
-      && anytrue([for c in yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands : strcontains(c, "os.environ[\"DEPLOY_FILES\"]") && strcontains(c, "replace(\"<IMAGE_TAG>\", os.environ[\"DEPLOYMENT_ID\"])")])
+      && anytrue([for c in yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands : strcontains(c, "os.environ[\"DEPLOY_FILES\"]") && strcontains(c, "(\"<IMAGE_TAG>\", \"\\\\u003cIMAGE_TAG\\\\u003e\")") && strcontains(c, "content.replace(placeholder, tag)")])
       && contains(yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.post_build.commands, "echo \"$DEPLOYMENT_ID\" > deployment-id.txt")
     )
-    error_message = "post_build must push the image, write imageDetail.json, the deploy files and deployment-id.txt."
+    error_message = "post_build must stop when the build phase failed (CodeBuild runs post_build anyway), else push the image, write imageDetail.json, the deploy files and deployment-id.txt."
   }
 
   assert {
