@@ -1,0 +1,707 @@
+"""CodePipeline runs executions: stage after stage, action groups in ``runOrder``.
+
+Reproduces, after the CodePipeline user guide ("How pipeline executions work",
+"Superseded executions", "Stopped executions", "Variables reference", "CodePipeline
+action structure reference" of each provider below, "JSON data format for manual
+approval notifications") and the API reference, for the executions
+``patches/codepipeline_executions.py`` records at StartPipelineExecution:
+
+* stages in order, one execution at a time in a stage (a stage is locked while an
+  execution runs through it); within a stage, the actions grouped by ``runOrder``,
+  a group's actions started together, the next group once all of them succeeded; a
+  failed action lets the other actions in progress of its group end, then fails its
+  stage and the execution (``Failed``, statusSummary naming the action);
+* SUPERSEDED mode: an execution that finished a stage waits to enter the next one
+  while another execution runs there or while its inbound transition is disabled;
+  a newer execution arriving to wait at the same place replaces it (``Superseded``);
+* StopPipelineExecution: stop and wait lets the actions in progress end and starts
+  no new one (``Stopping``, then the stage and the execution ``Stopped``); abandon is
+  done by the patch at the request;
+* artifacts: each output artifact a zip in the artifact store of the action's region
+  (``artifactStores[region]``, else ``artifactStore``), key
+  ``<pipeline name, 20 characters>/<artifact name, 10 characters>/<7 random>``, its
+  S3 location in the action's ListActionExecutions input/output; input artifacts by
+  name from earlier actions of the execution;
+* variables: ``#{codepipeline.PipelineExecutionId}``, ``#{variables.<name>}``
+  (pipeline-level) and ``#{<Namespace>.<Variable>}`` of an earlier action's namespace
+  are resolved in the action's configuration before it runs (the resolved one in
+  ``resolvedConfiguration``); one that does not resolve fails the action;
+* action providers: Source/CodeCommit (the branch tip, read with
+  ``codecommit_commits.read_tree``; a CODE_ZIP of its files; output variables
+  AuthorDate, BranchName, CommitId, CommitMessage, CommitterDate, RepositoryName),
+  Source/S3 (the object's current version copied as the artifact; variables ETag,
+  VersionId), Build/CodeBuild (StartBuild of ``ProjectName`` with a CODEPIPELINE
+  source at the primary input artifact (``PrimarySource``, else the first), the
+  source revision as ``sourceVersion``, the output artifact's location as CODEPIPELINE
+  artifacts, ``EnvironmentVariables`` as overrides; the action waits for the build,
+  fails with it ("Build terminated with state: <status>") and outputs the build's
+  ``exportedEnvironmentVariables``), Approval/Manual (publishes the documented JSON to
+  ``NotificationArn``'s topic with CustomData and ExternalEntityLink, waits for
+  PutApprovalResult with its token; Rejected fails it; after 7 days it fails).
+
+Left out (next slices): CodeDeployToECS and every other provider (such an action
+fails, saying the emulator does not run it), the source-change trigger (EventBridge
+rule on the repository), cross-account role assumption (actions run with the
+pipeline's account's backends), cross-region actions (the action's ``region`` picks
+its artifact store and backends, nothing is copied between regions), KMS encryption
+of artifacts, the QUEUED and PARALLEL modes (run as SUPERSEDED), retries and
+rollbacks, state-change events to EventBridge, CloudWatch metrics, action timeouts
+but the approval's. Failure messages of unresolved variables and of a timed-out
+approval are ours (AWS documents none).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import logging
+import re
+import string
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
+
+log = logging.getLogger(__name__)
+
+#: Real seconds between two rounds.
+ROUND_S = 1.0
+#: How long a manual approval waits (emulated seconds): seven days.
+APPROVAL_TIMEOUT_S = 7 * 24 * 3600
+VARIABLE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.([A-Za-z0-9@_.-]+)\}")
+BUILD_FAILED = ("FAILED", "FAULT", "TIMED_OUT", "STOPPED")
+
+
+class ActionFailed(Exception):
+    """An action fails with this summary (and error code)."""
+
+    def __init__(self, message: str, code: str = "JobFailed") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class CodePipelineEngine:
+    """The engine (see the module docstring)."""
+
+    name = "codepipeline"
+
+    def __init__(self, lock: Any = BACKEND_LOCK, random: Callable[[], str] | None = None) -> None:
+        self.lock = lock
+        self._scheduler: Scheduler | None = None
+        self._random = random or _random_id
+        self.completed = 0
+
+    # -- the engine protocol -------------------------------------------------------------------
+    def start(self, scheduler: Scheduler) -> None:
+        from deployer.emulator.patches.codepipeline_executions import use_clock
+
+        self._scheduler = scheduler
+        use_clock(scheduler.now)
+        scheduler.every(ROUND_S * scheduler.time_scale, self.run, name="codepipeline")
+
+    def status(self) -> dict[str, Any]:
+        return {"completed": self.completed}
+
+    def now(self) -> float:
+        import time
+
+        return self._scheduler.now() if self._scheduler else time.time()
+
+    def run(self, now: float | None = None) -> None:
+        """One round: every pipeline with an execution in progress advanced."""
+        from moto.codepipeline.models import codepipeline_backends
+
+        from deployer.emulator.patches.codepipeline_executions import ACTIVE, state
+
+        now = self.now() if now is None else now
+        with self.lock:
+            for account in list(codepipeline_backends.keys()):
+                for backend in list(codepipeline_backends[account].values()):
+                    for pipeline in list(backend.pipelines.values()):
+                        active = [
+                            e
+                            for e in pipeline.executions.values()
+                            if e.status in ACTIVE and state(e) is not None
+                        ]
+                        if active:
+                            self._advance(pipeline, active, now)
+
+    # -- the execution model (under the lock) --------------------------------------------------
+    def _advance(self, pipeline: Any, active: list[Any], now: float) -> None:
+        from deployer.emulator.patches.codepipeline_executions import state, transitions
+
+        for execution in active:
+            if not state(execution)["waiting"]:  # type: ignore[index]
+                self._step_stage(execution, now)
+        moving = [e for e in active if e.status in ("InProgress", "Stopping")]
+        stages = len(pipeline.pipeline["stages"])
+        for index in range(stages):
+            waiting = [
+                e
+                for e in moving
+                if e.status == "InProgress"
+                and state(e)["waiting"]  # type: ignore[index]
+                and state(e)["at"] == index  # type: ignore[index]
+            ]
+            if not waiting:
+                continue
+            newest = waiting[-1]  # executions are kept in the order they started
+            for older in waiting[:-1]:
+                older.status = "Superseded"
+                older.status_summary = None
+                _touch(older, now)
+            occupied = any(
+                e is not newest
+                and e.status in ("InProgress", "Stopping")
+                and not state(e)["waiting"]  # type: ignore[index]
+                and state(e)["at"] == index  # type: ignore[index]
+                for e in moving
+            )
+            name = state(newest)["definition"]["stages"][index]["name"]  # type: ignore[index]
+            enabled = (
+                index == 0 or (transitions(pipeline).get(name) or {"enabled": True})["enabled"]
+            )
+            if not occupied and enabled:
+                self._enter(newest, index, now)
+                self._step_stage(newest, now)
+
+    def _enter(self, execution: Any, index: int, now: float) -> None:
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        recorded["at"] = index
+        recorded["waiting"] = False
+        stage = recorded["definition"]["stages"][index]
+        recorded["stages"][stage["name"]] = {"status": "InProgress", "group": -1}
+        _touch(execution, now)
+
+    def _step_stage(self, execution: Any, now: float) -> None:
+        """Poll the stage's actions in progress; start the next group; end the stage."""
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        stage = recorded["definition"]["stages"][recorded["at"]]
+        stage_state = recorded["stages"][stage["name"]]
+        orders = sorted({int(a.get("runOrder") or 1) for a in stage["actions"]})
+        while True:
+            group = [
+                a
+                for a in stage["actions"]
+                if stage_state["group"] >= 0
+                and int(a.get("runOrder") or 1) == orders[stage_state["group"]]
+            ]
+            keys = [f"{stage['name']}/{a['name']}" for a in group]
+            for action, key in zip(group, keys, strict=True):
+                if recorded["actions"][key]["status"] == "InProgress":
+                    self._poll(execution, stage, action, now)
+            details = [recorded["actions"][k] for k in keys]
+            if any(d["status"] == "InProgress" for d in details):
+                return
+            failed = [d for d in details if d["status"] == "Failed"]
+            if failed:
+                stage_state["status"] = "Failed"
+                execution.status = "Failed"
+                summary = _summary(failed[0])
+                execution.status_summary = f"Action {failed[0]['actionName']} failed" + (
+                    f": {summary}" if summary else ""
+                )
+                self.completed += 1
+                _touch(execution, now)
+                return
+            if recorded["stop"] is not None:
+                stage_state["status"] = "Stopped"
+                execution.status = "Stopped"
+                execution.status_summary = recorded["stop"].get("reason") or None
+                self.completed += 1
+                _touch(execution, now)
+                return
+            if stage_state["group"] + 1 >= len(orders):
+                stage_state["status"] = "Succeeded"
+                if recorded["at"] + 1 >= len(recorded["definition"]["stages"]):
+                    execution.status = "Succeeded"
+                    self.completed += 1
+                else:
+                    recorded["at"] += 1
+                    recorded["waiting"] = True
+                _touch(execution, now)
+                return
+            stage_state["group"] += 1
+            for action in stage["actions"]:
+                if int(action.get("runOrder") or 1) == orders[stage_state["group"]]:
+                    self._begin(execution, stage, action, now)
+
+    # -- one action ------------------------------------------------------------------------------
+    def _begin(
+        self, execution: Any, stage: dict[str, Any], action: dict[str, Any], now: float
+    ) -> None:
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        key = f"{stage['name']}/{action['name']}"
+        region = action.get("region") or recorded["region"]
+        detail: dict[str, Any] = {
+            "pipelineExecutionId": execution.pipeline_execution_id,
+            "actionExecutionId": _uuid(),
+            "pipelineVersion": recorded["definition"]["version"],
+            "stageName": stage["name"],
+            "actionName": action["name"],
+            "startTime": now,
+            "lastUpdateTime": now,
+            "status": "InProgress",
+            "input": {
+                "actionTypeId": dict(action["actionTypeId"]),
+                "configuration": dict(action.get("configuration") or {}),
+                "resolvedConfiguration": {},
+                "region": region,
+                "inputArtifacts": [],
+            },
+            "output": {"outputArtifacts": [], "executionResult": {}, "outputVariables": {}},
+        }
+        if action.get("roleArn"):
+            detail["input"]["roleArn"] = action["roleArn"]
+        if action.get("namespace"):
+            detail["input"]["namespace"] = action["namespace"]
+        recorded["actions"][key] = detail
+        recorded["private"][key] = {}
+        try:
+            detail["input"]["resolvedConfiguration"] = self._resolve(execution, action)
+            for artifact in action.get("inputArtifacts") or []:
+                found = recorded["artifacts"].get(artifact["name"])
+                if found is None:
+                    raise ActionFailed(f"Input artifact {artifact['name']} was not produced")
+                detail["input"]["inputArtifacts"].append(
+                    {
+                        "name": artifact["name"],
+                        "s3location": {"bucket": found["bucket"], "key": found["key"]},
+                    }
+                )
+            kind = action["actionTypeId"]
+            begin = {
+                ("Source", "CodeCommit"): self._codecommit,
+                ("Source", "S3"): self._s3_source,
+                ("Build", "CodeBuild"): self._codebuild_start,
+                ("Approval", "Manual"): self._approval_start,
+            }.get((kind["category"], kind["provider"]))
+            if begin is None:
+                raise ActionFailed(
+                    f"The emulator does not run {kind['category']} actions of provider "
+                    f"{kind['provider']}",
+                    "ConfigurationError",
+                )
+            begin(execution, stage, action, detail, now)
+        except ActionFailed as failure:
+            self._fail(detail, failure, now)
+        _touch(execution, now)
+
+    def _poll(
+        self, execution: Any, stage: dict[str, Any], action: dict[str, Any], now: float
+    ) -> None:
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        detail = recorded["actions"][f"{stage['name']}/{action['name']}"]
+        kind = action["actionTypeId"]
+        poll = {
+            ("Build", "CodeBuild"): self._codebuild_poll,
+            ("Approval", "Manual"): self._approval_poll,
+        }.get((kind["category"], kind["provider"]))
+        if poll is None:
+            return
+        try:
+            poll(execution, stage, action, detail, now)
+        except ActionFailed as failure:
+            self._fail(detail, failure, now)
+        _touch(execution, now)
+
+    def _fail(self, detail: dict[str, Any], failure: ActionFailed, now: float) -> None:
+        detail["status"] = "Failed"
+        detail["lastUpdateTime"] = now
+        result = detail["output"]["executionResult"]
+        result["externalExecutionSummary"] = failure.message
+        result["errorDetails"] = {"code": failure.code, "message": failure.message}
+
+    def _succeed(self, execution: Any, action: dict[str, Any], detail: dict[str, Any],
+                 variables: dict[str, str], now: float) -> None:  # fmt: skip
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        detail["status"] = "Succeeded"
+        detail["lastUpdateTime"] = now
+        detail["output"]["outputVariables"] = dict(variables)
+        if action.get("namespace"):
+            state(execution)["namespaces"][action["namespace"]] = dict(variables)  # type: ignore[index]
+
+    # -- variables -------------------------------------------------------------------------------
+    def _resolve(self, execution: Any, action: dict[str, Any]) -> dict[str, str]:
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        known: dict[str, dict[str, str]] = {
+            "codepipeline": {"PipelineExecutionId": execution.pipeline_execution_id},
+            "variables": {v["name"]: v["value"] for v in execution.variables},
+            **recorded["namespaces"],
+        }
+        unresolved: list[str] = []
+
+        def value(match: re.Match[str]) -> str:
+            found = known.get(match.group(1), {}).get(match.group(2))
+            if found is None:
+                unresolved.append(match.group(0))
+                return match.group(0)
+            return str(found)
+
+        resolved = {
+            key: VARIABLE.sub(value, str(text))
+            for key, text in (action.get("configuration") or {}).items()
+        }
+        if unresolved:
+            raise ActionFailed(
+                "Unable to resolve the variable reference(s) "
+                f"{', '.join(dict.fromkeys(unresolved))} in the action configuration",
+                "ConfigurationError",
+            )
+        return resolved
+
+    # -- artifacts -------------------------------------------------------------------------------
+    def _store(self, execution: Any, region: str) -> str:
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        definition = state(execution)["definition"]  # type: ignore[index]
+        stores = definition.get("artifactStores") or {}
+        store = stores.get(region) or definition.get("artifactStore")
+        if not store:
+            raise ActionFailed(f"The pipeline has no artifact store in {region}")
+        return str(store["location"])
+
+    def _put_artifact(self, execution: Any, action: dict[str, Any], detail: dict[str, Any],
+                      data: bytes, revision: str) -> None:  # fmt: skip
+        """The action's (first) output artifact: the zip into the artifact store."""
+        from moto.s3.models import s3_backends
+
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        outputs = action.get("outputArtifacts") or []
+        if not outputs:
+            return
+        name = outputs[0]["name"]
+        location = self._allocate(execution, detail, name)
+        try:
+            s3_backends[detail_account(execution)]["aws"].put_object(
+                location["bucket"], location["key"], data
+            )
+        except Exception as exc:
+            raise ActionFailed(f"Could not write artifact {name}: {_message(exc)}") from exc
+        state(execution)["artifacts"][name]["revision"] = revision  # type: ignore[index]
+
+    def _allocate(self, execution: Any, detail: dict[str, Any], name: str) -> dict[str, str]:
+        """An output artifact's place in the store, recorded on the action and execution."""
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        bucket = self._store(execution, detail["input"]["region"])
+        pipeline = str(recorded["definition"]["name"])[:20]
+        key = f"{pipeline}/{name[:10]}/{self._random()}"
+        recorded["artifacts"][name] = {"bucket": bucket, "key": key, "revision": ""}
+        detail["output"]["outputArtifacts"].append(
+            {"name": name, "s3location": {"bucket": bucket, "key": key}}
+        )
+        return {"bucket": bucket, "key": key}
+
+    def _revision(self, execution: Any, action: dict[str, Any], revision: dict[str, Any]) -> None:
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        name = (action.get("outputArtifacts") or [{}])[0].get("name", "")
+        recorded["revisions"].append({"name": name, **revision})
+
+    # -- Source/CodeCommit -----------------------------------------------------------------------
+    def _codecommit(self, execution: Any, stage: dict[str, Any], action: dict[str, Any],
+                    detail: dict[str, Any], now: float) -> None:  # fmt: skip
+        from moto.codecommit.models import codecommit_backends
+
+        from deployer.emulator.patches.codecommit_commits import _repository, _store, read_tree
+
+        config = detail["input"]["resolvedConfiguration"]
+        repository, branch = config.get("RepositoryName"), config.get("BranchName")
+        backend = codecommit_backends[detail_account(execution)][detail["input"]["region"]]
+        try:
+            commit_id, files = read_tree(backend, repository, branch)
+        except Exception as exc:
+            raise ActionFailed(_message(exc)) from exc
+        commit = _store(_repository(backend, repository)).commits[commit_id]
+        if (config.get("OutputArtifactFormat") or "CODE_ZIP") != "CODE_ZIP":
+            raise ActionFailed(
+                "The emulator produces CODE_ZIP artifacts only", "ConfigurationError"
+            )
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path, (mode, content) in sorted(files.items()):
+                info = zipfile.ZipInfo(path)
+                info.external_attr = (0o755 if mode == "EXECUTABLE" else 0o644) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, content)
+        self._put_artifact(execution, action, detail, buffer.getvalue(), commit_id)
+        variables = {
+            "AuthorDate": _git_date(commit.author.get("date", "")),
+            "BranchName": str(branch),
+            "CommitId": commit_id,
+            "CommitMessage": commit.message,
+            "CommitterDate": _git_date(commit.committer.get("date", "")),
+            "RepositoryName": str(repository),
+        }
+        region = detail["input"]["region"]
+        url = (
+            f"https://{region}.console.aws.amazon.com/codesuite/codecommit/repositories/"
+            f"{repository}/commit/{commit_id}?region={region}"
+        )
+        detail["output"]["executionResult"] = {
+            "externalExecutionId": commit_id,
+            "externalExecutionSummary": commit.message,
+            "externalExecutionUrl": url,
+        }
+        self._revision(execution, action, {"actionName": action["name"], "revisionId": commit_id,
+                                           "revisionSummary": commit.message, "revisionUrl": url,
+                                           "created": now})  # fmt: skip
+        self._succeed(execution, action, detail, variables, now)
+
+    # -- Source/S3 -------------------------------------------------------------------------------
+    def _s3_source(self, execution: Any, stage: dict[str, Any], action: dict[str, Any],
+                   detail: dict[str, Any], now: float) -> None:  # fmt: skip
+        from moto.s3.models import s3_backends
+
+        config = detail["input"]["resolvedConfiguration"]
+        bucket, key = config.get("S3Bucket"), config.get("S3ObjectKey")
+        try:
+            found = s3_backends[detail_account(execution)]["aws"].get_object(bucket, key)
+        except Exception as exc:
+            raise ActionFailed(_message(exc)) from exc
+        if found is None:
+            raise ActionFailed(f"The object {key} does not exist in the bucket {bucket}")
+        version = str(found.version_id or "null")
+        etag = str(found.etag).strip('"')
+        self._put_artifact(execution, action, detail, bytes(found.value), version)
+        detail["output"]["executionResult"] = {
+            "externalExecutionId": version,
+            "externalExecutionSummary": f"Amazon S3 version id: {version}",
+        }
+        self._revision(execution, action, {"actionName": action["name"], "revisionId": version,
+                                           "revisionSummary": f"Amazon S3 version id: {version}",
+                                           "created": now})  # fmt: skip
+        self._succeed(execution, action, detail, {"ETag": etag, "VersionId": version}, now)
+
+    # -- Build/CodeBuild -------------------------------------------------------------------------
+    def _codebuild_start(self, execution: Any, stage: dict[str, Any], action: dict[str, Any],
+                         detail: dict[str, Any], now: float) -> None:  # fmt: skip
+        from moto.codebuild.models import codebuild_backends
+
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        config = detail["input"]["resolvedConfiguration"]
+        region = detail["input"]["region"]
+        backend: Any = codebuild_backends[detail_account(execution)][region]
+        project = config.get("ProjectName")
+        if project not in backend.codebuild_projects:
+            raise ActionFailed(
+                f"Project cannot be found: arn:aws:codebuild:{region}:"
+                f"{detail_account(execution)}:project/{project}",
+                "ConfigurationError",
+            )
+        inputs = detail["input"]["inputArtifacts"]
+        if not inputs:
+            raise ActionFailed("A CodeBuild action needs an input artifact", "ConfigurationError")
+        primary = next((i for i in inputs if i["name"] == config.get("PrimarySource")), inputs[0])
+        overrides: dict[str, Any] = {
+            "sourceTypeOverride": "CODEPIPELINE",
+            "sourceLocationOverride": _arn(primary["s3location"]),
+        }
+        revision = recorded["artifacts"][primary["name"]].get("revision")
+        if revision:
+            overrides["sourceVersion"] = revision
+        outputs = action.get("outputArtifacts") or []
+        if outputs:
+            location = self._allocate(execution, detail, outputs[0]["name"])
+            overrides["artifactsOverride"] = {
+                "type": "CODEPIPELINE",
+                "location": _arn(location),
+                "packaging": "ZIP",
+            }
+            recorded["artifacts"][outputs[0]["name"]]["revision"] = revision or ""
+        else:
+            overrides["artifactsOverride"] = {"type": "NO_ARTIFACTS"}
+        if config.get("EnvironmentVariables"):
+            try:
+                variables = json.loads(config["EnvironmentVariables"])
+            except ValueError as exc:
+                raise ActionFailed(
+                    f"EnvironmentVariables is not a JSON list: {exc}", "ConfigurationError"
+                ) from exc
+            overrides["environmentVariablesOverride"] = [
+                {
+                    "name": v["name"],
+                    "value": str(v.get("value", "")),
+                    "type": v.get("type") or "PLAINTEXT",
+                }
+                for v in variables
+            ]
+        try:
+            build = backend.start_build(
+                project, overrides, f"codepipeline/{recorded['definition']['name']}"
+            )
+        except Exception as exc:
+            raise ActionFailed(_message(exc)) from exc
+        recorded["private"][f"{stage['name']}/{action['name']}"]["build"] = build["id"]
+        detail["output"]["executionResult"] = {
+            "externalExecutionId": build["id"],
+            "externalExecutionUrl": (
+                f"https://console.aws.amazon.com/codebuild/home?region={region}#/builds/"
+                f"{build['id']}/view/new"
+            ),
+        }
+
+    def _codebuild_poll(self, execution: Any, stage: dict[str, Any], action: dict[str, Any],
+                        detail: dict[str, Any], now: float) -> None:  # fmt: skip
+        from moto.codebuild.models import codebuild_backends
+
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        private = state(execution)["private"][f"{stage['name']}/{action['name']}"]  # type: ignore[index]
+        backend: Any = codebuild_backends[detail_account(execution)][detail["input"]["region"]]
+        build = backend.find_build(private["build"])
+        if build is None:
+            raise ActionFailed(f"Build {private['build']} was not found")
+        status = build["buildStatus"]
+        if status == "IN_PROGRESS":
+            return
+        if status in BUILD_FAILED or status != "SUCCEEDED":
+            raise ActionFailed(f"Build terminated with state: {status}")
+        variables = {
+            str(v["name"]): str(v.get("value", ""))
+            for v in build.get("exportedEnvironmentVariables") or []
+        }
+        self._succeed(execution, action, detail, variables, now)
+
+    # -- Approval/Manual -------------------------------------------------------------------------
+    def _approval_start(self, execution: Any, stage: dict[str, Any], action: dict[str, Any],
+                        detail: dict[str, Any], now: float) -> None:  # fmt: skip
+        from moto.sns.models import sns_backends
+
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        token = _uuid()
+        private = recorded["private"][f"{stage['name']}/{action['name']}"]
+        private.update(token=token, deadline=now + APPROVAL_TIMEOUT_S, result=None)
+        config = detail["input"]["resolvedConfiguration"]
+        topic = config.get("NotificationArn")
+        if not topic:
+            return
+        region = detail["input"]["region"]
+        pipeline = recorded["definition"]["name"]
+        console = f"https://console.aws.amazon.com/codepipeline/home?region={region}"
+        expires = datetime.datetime.fromtimestamp(now + APPROVAL_TIMEOUT_S, datetime.UTC)
+        approval: dict[str, Any] = {
+            "pipelineName": pipeline,
+            "stageName": stage["name"],
+            "actionName": action["name"],
+            "token": token,
+            "expires": expires.strftime("%Y-%m-%dT%H:%MZ"),
+            "externalEntityLink": config.get("ExternalEntityLink"),
+            "approvalReviewLink": (
+                f"{console}#/view/{pipeline}/{stage['name']}/{action['name']}/approve/{token}"
+            ),
+            "customData": config.get("CustomData"),
+        }
+        message = {
+            "region": region,
+            "consoleLink": f"{console}#/view/{pipeline}",
+            "approval": approval,
+        }
+        topic_region = topic.split(":")[3]
+        try:
+            sns_backends[topic.split(":")[4]][topic_region].publish(
+                message=json.dumps(message),
+                arn=topic,
+                subject=f"APPROVAL NEEDED: AWS CodePipeline {pipeline} for action {action['name']}"[
+                    :100
+                ],
+            )
+        except Exception as exc:
+            raise ActionFailed(f"Could not publish to {topic}: {_message(exc)}") from exc
+
+    def _approval_poll(self, execution: Any, stage: dict[str, Any], action: dict[str, Any],
+                       detail: dict[str, Any], now: float) -> None:  # fmt: skip
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        private = state(execution)["private"][f"{stage['name']}/{action['name']}"]  # type: ignore[index]
+        result = private.get("result")
+        if result is None:
+            if now >= private["deadline"]:
+                raise ActionFailed("The approval action timed out after 7 days", "JobFailed")
+            return
+        detail["updatedBy"] = result["by"]
+        detail["output"]["executionResult"] = {
+            "externalExecutionSummary": result["summary"],
+        }
+        if result["status"] == "Rejected":
+            raise ActionFailed(result["summary"] or "Rejected", "JobFailed")
+        self._succeed(execution, action, detail, {}, now)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def detail_account(execution: Any) -> str:
+    from deployer.emulator.patches.codepipeline_executions import state
+
+    return str(state(execution)["account"])  # type: ignore[index]
+
+
+def _touch(execution: Any, now: float) -> None:
+    from deployer.emulator.patches.codepipeline_executions import touch
+
+    touch(execution, now)
+
+
+def _summary(detail: dict[str, Any]) -> str:
+    return str(detail["output"]["executionResult"].get("externalExecutionSummary") or "")
+
+
+def _arn(location: dict[str, str]) -> str:
+    return f"arn:aws:s3:::{location['bucket']}/{location['key']}"
+
+
+def _message(exc: Exception) -> str:
+    return str(getattr(exc, "message", None) or exc)
+
+
+def _git_date(raw: str) -> str:
+    """``1234567890 +0000`` as CodePipeline's ISO 8601 UTC date."""
+    try:
+        seconds = int(raw.split()[0])
+    except (IndexError, ValueError):
+        return raw
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _uuid() -> str:
+    from moto.moto_api._internal import mock_random
+
+    return str(mock_random.uuid4())
+
+
+def _random_id() -> str:
+    from moto.moto_api._internal import mock_random
+
+    return "".join(mock_random.choice(string.ascii_letters + string.digits) for _ in range(7))

@@ -1,0 +1,277 @@
+"""The codepipeline engine: executions run, supersede, stop, wait and fail as on AWS.
+
+The scenarios are in ``_codepipeline_scenarios.py`` (what each builds and does, and how):
+one separate interpreter (the patches must not leak into this one's moto) runs them all,
+each on fresh moto backends, once per test session, also under xdist (the first worker
+to need them runs them, the others read its results); each test here asserts on what
+its scenario observed. A scenario that raised fails its test with the traceback.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+SCENARIOS = "tests.unit.emulator._codepipeline_scenarios"
+
+
+def run_scenarios(results: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", SCENARIOS, str(results)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    if done.returncode != 0 or not results.exists():
+        crash = f"{SCENARIOS} exited {done.returncode}:\n{done.stderr[-4000:]}"
+        results.write_text(json.dumps({"crash": crash}))
+    found: dict[str, Any] = json.loads(results.read_text())
+    return found
+
+
+@pytest.fixture(scope="session")
+def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every scenario's result by name, run once for the whole session."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id is None:  # one process
+        return run_scenarios(tmp_path_factory.mktemp("codepipeline") / "results.json")
+    # xdist: the workers' base folders share this run's parent; the first one in runs
+    shared = tmp_path_factory.getbasetemp().parent
+    results = shared / f"codepipeline-scenarios-{run_id}.json"
+    with (shared / f"codepipeline-scenarios-{run_id}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if results.exists():
+            found: dict[str, Any] = json.loads(results.read_text())
+            return found
+        return run_scenarios(results)
+
+
+Result = Callable[[str], dict[str, Any]]
+
+
+@pytest.fixture
+def result(scenarios: dict[str, Any]) -> Result:
+    """``result(name)``: what the scenario observed, once it ran to its end."""
+
+    def get(name: str) -> dict[str, Any]:
+        if "crash" in scenarios:
+            pytest.fail(scenarios["crash"], pytrace=False)
+        assert name in scenarios, f"no scenario {name!r} in {sorted(scenarios)}"
+        found = scenarios[name]
+        if found["error"]:
+            pytest.fail(
+                f"scenario {name} raised:\n{found['error']}\nobserved so far: {found['out']}",
+                pytrace=False,
+            )
+        out: dict[str, Any] = found["out"]
+        return out
+
+    return get
+
+
+def test_a_multi_stage_execution_runs_to_succeeded(result: Result) -> None:
+    out = result("succeeded")
+    assert out["started"] == "InProgress"
+    # Source ends in the first round, both services build at once, the check after both
+    assert out["after_round_1"] == {
+        "Source": "Succeeded",
+        "Build": "InProgress",
+        "Production": None,
+    }
+    assert out["running_together"] == ["acme-api", "acme-web"]
+    assert out["check_before_web"] == ["acme-web"]
+    assert out["check_running"] == ["acme-check"]
+    assert out["waiting_approval"] == ["InProgress", "InProgress"]
+    assert out["final"] == "Succeeded"
+    assert out["listed"] == ["Succeeded"]
+    assert out["stage_states"] == {
+        "Source": ["Succeeded", ["Succeeded"]],
+        "Build": ["Succeeded", ["Succeeded", "Succeeded", "Succeeded"]],
+        "Production": ["Succeeded", ["Succeeded"]],
+    }
+    assert out["get"]["executionMode"] == "SUPERSEDED"
+    assert [r["revisionId"] for r in out["get"]["artifactRevisions"]] == [out["commit"]]
+
+
+def test_source_action_outputs_the_branch_tip_and_its_variables(result: Result) -> None:
+    out = result("succeeded")
+    source = out["actions"]["Source"]
+    variables = source["output"]["outputVariables"]
+    assert variables["CommitId"] == out["commit"]
+    assert variables["CommitMessage"] == "services: v2"
+    assert variables["BranchName"] == "main"
+    assert variables["RepositoryName"] == "acme-monorepo"
+    assert variables["AuthorDate"].endswith("Z") and variables["CommitterDate"].endswith("Z")
+    assert out["source_zip"] == {"bin/build.sh": 0o755, "services/api/VERSION": 0o644}
+    location = source["output"]["outputArtifacts"][0]["s3location"]
+    assert location["bucket"] == "delivery-artifacts"
+    pipeline, artifact, random_id = location["key"].split("/")
+    assert (pipeline, artifact, len(random_id)) == ("acme-delivery-pipeli", "SourceOutp", 7)
+    assert location["key"] in out["objects"]
+
+
+def test_build_actions_start_builds_on_the_artifacts_and_pass_variables(result: Result) -> None:
+    out = result("succeeded")
+    builds = {b["project"]: b for b in out["builds"]}
+    source_key = out["actions"]["Source"]["output"]["outputArtifacts"][0]["s3location"]["key"]
+    for project in ("acme-api", "acme-web", "acme-check"):
+        assert builds[project]["type"] == "CODEPIPELINE"
+        assert builds[project]["source"] == ["bin/build.sh", "services/api/VERSION"]
+        assert builds[project]["sourceVersion"] == out["commit"]
+        assert builds[project]["initiator"] == "codepipeline/acme-delivery-pipeline"
+    api = out["actions"]["api-service"]
+    assert api["input"]["inputArtifacts"][0]["s3location"]["key"] == source_key
+    output_key = api["output"]["outputArtifacts"][0]["s3location"]["key"]
+    assert builds["acme-api"]["artifacts"] == f"arn:aws:s3:::delivery-artifacts/{output_key}"
+    assert output_key in out["objects"]
+    assert api["output"]["outputVariables"] == {"DEPLOYMENT_ID": "d-API123"}
+    assert api["output"]["executionResult"]["externalExecutionId"].startswith("acme-api:")
+    # a later action's configuration, resolved from the build's namespace and the execution
+    assert builds["acme-check"]["env"] == {"DEPLOYMENT": "d-API123", "EXECUTION": out["execution"]}
+    check = out["actions"]["check"]["input"]
+    assert "#{Build_api_service.DEPLOYMENT_ID}" in check["configuration"]["EnvironmentVariables"]
+    assert "d-API123" in check["resolvedConfiguration"]["EnvironmentVariables"]
+
+
+def test_manual_approval_publishes_and_waits_for_its_token(result: Result) -> None:
+    out = result("succeeded")
+    [message] = out["messages"]
+    approval = message["approval"]
+    assert message["region"] == "us-east-1"
+    assert approval["token"] == out["token"]
+    assert approval["customData"] == f"Commit {out['commit']} deploys d-API123."
+    assert approval["externalEntityLink"] == f"https://console/executions/{out['execution']}"
+    assert approval["approvalReviewLink"].endswith(f"/Production/Approve/approve/{out['token']}")
+    assert approval["expires"] == "2026-12-08T00:00Z"  # seven days after it started
+    assert "approvedAt" in out["approved"]
+    assert out["twice"][0] == "ApprovalAlreadyCompletedException"
+    assert (
+        out["actions"]["Approve"]["output"]["executionResult"]["externalExecutionSummary"] == "ok"
+    )
+
+
+def test_a_failed_build_fails_its_stage_and_the_execution(result: Result) -> None:
+    out = result("build_failed")
+    assert out["while_web_runs"] == ["InProgress", "InProgress"]
+    assert out["final"] == [
+        "Failed",
+        "Action api-service failed: Build terminated with state: FAILED",
+    ]
+    assert out["actions"] == {
+        "Source": "Succeeded",
+        "api-service": "Failed",
+        "web-service": "Succeeded",
+    }
+    assert out["api_result"]["errorDetails"]["message"] == "Build terminated with state: FAILED"
+    assert out["stages"] == {"Source": "Succeeded", "Build": "Failed", "Production": None}
+    assert out["checked"] == []
+    assert out["stop_failed"][0] == "PipelineExecutionNotStoppableException"
+
+
+def test_a_newer_execution_supersedes_one_waiting_for_the_same_stage(result: Result) -> None:
+    out = result("superseded")
+    ids = out["ids"]
+    assert out["second_waiting"] == [
+        "InProgress",
+        {"pipelineExecutionId": ids["second"], "status": "InProgress"},
+    ]
+    assert out["after_third"] == ["InProgress", "Superseded", "InProgress"]
+    assert out["inbound"] is True
+    assert out["builds_of"] == [ids["first"]]  # the stage stays the first's until it ends
+    assert out["builds_then"] == [ids["third"]]
+    assert out["first_then"] == [
+        "InProgress",
+        {"pipelineExecutionId": ids["first"], "status": "InProgress"},
+    ]
+    assert out["listed"] == [
+        [ids["third"], "InProgress"],
+        [ids["second"], "Superseded"],
+        [ids["first"], "InProgress"],
+    ]
+    assert out["stop_superseded"][0] == "PipelineExecutionNotStoppableException"
+
+
+def test_stop_and_wait_lets_actions_in_progress_end(result: Result) -> None:
+    out = result("stop_and_wait")
+    assert out["stop"] is True
+    assert out["stopping"] == "Stopping"
+    assert out["again"][0] == "DuplicatedStopRequestException"
+    assert out["still_stopping"] == "Stopping"
+    assert out["final"] == "Stopped"
+    assert out["actions"] == {
+        "Source": "Succeeded",
+        "api-service": "Succeeded",
+        "web-service": "Succeeded",
+    }
+    assert out["build_stage"] == "Stopped"
+    assert out["summary"] == {"reason": "hold on"}
+
+
+def test_stop_and_abandon_stops_at_once(result: Result) -> None:
+    out = result("abandon")
+    assert out["at_once"] == "Stopped"
+    assert out["actions"] == {
+        "Source": "Succeeded",
+        "api-service": "Abandoned",
+        "web-service": "Abandoned",
+    }
+    assert out["after"] == ["Stopped", out["actions"]]
+    assert out["build_stage"] == "Stopped"
+    assert out["again"][0] == "PipelineExecutionNotStoppableException"
+
+
+def test_an_execution_waits_before_a_disabled_transition(result: Result) -> None:
+    out = result("disabled_transition")
+    # InProgress, inbound to Build, the transition disabled with its reason, no build
+    assert out["waiting"] == ["InProgress", True, False, "freeze", False, 0]
+    assert out["unknown_stage"][0] == "StageNotFoundException"
+    assert out["entered"] == ["InProgress", ["acme-api", "acme-web"]]
+
+
+def test_a_rejected_approval_fails_the_execution(result: Result) -> None:
+    out = result("approval_rejected")
+    assert out["wrong_token"][0] == "InvalidApprovalTokenException"
+    assert out["final"] == "Failed"
+    assert out["action"] == ["Failed", "not this one", False]
+    assert out["late"][0] == "ApprovalAlreadyCompletedException"
+
+
+def test_an_approval_fails_after_seven_days(result: Result) -> None:
+    out = result("approval_timed_out")
+    assert out["before"] == "InProgress"
+    assert out["final"] == "Failed"
+    assert out["action"][0] == "Failed"
+    assert out["late"][0] == "ApprovalAlreadyCompletedException"
+
+
+def test_an_unresolvable_variable_fails_its_action_before_it_runs(result: Result) -> None:
+    out = result("unresolvable_variable")
+    status, execution_result = out["check"]
+    assert status == "Failed"
+    assert "#{Build_nothing.DEPLOYMENT_ID}" in execution_result["errorDetails"]["message"]
+    assert out["final"] == "Failed"
+    assert out["check_built"] == []
+
+
+def test_api_errors_and_an_idle_pipeline(result: Result) -> None:
+    out = result("errors")
+    assert out["state"][0] == "PipelineNotFoundException"
+    assert out["execution"][0] == "PipelineExecutionNotFoundException"
+    assert out["actions"][0] == "PipelineNotFoundException"
+    assert out["approval_action"][0] == "ActionNotFoundException"
+    assert out["idle_state"] == {
+        "Source": ["actionStates", "stageName"],
+        "Build": ["actionStates", "inboundTransitionState", "stageName"],
+        "Production": ["actionStates", "inboundTransitionState", "stageName"],
+    }
+    assert out["get"] == 2
