@@ -37,7 +37,15 @@ approval notifications") and the API reference, for the executions
   fails with it ("Build terminated with state: <status>") and outputs the build's
   ``exportedEnvironmentVariables``), Approval/Manual (publishes the documented JSON to
   ``NotificationArn``'s topic with CustomData and ExternalEntityLink, waits for
-  PutApprovalResult with its token; Rejected fails it; after 7 days it fails).
+  PutApprovalResult with its token; Rejected fails it; after 7 days it fails);
+* events ("Monitoring CodePipeline events"): "CodePipeline Pipeline/Stage/Action
+  Execution State Change" to the default bus of the pipeline's account and region,
+  source ``aws.codepipeline``, the pipeline's ARN as resource, detail ``pipeline``,
+  ``execution-id``, ``state``, ``version``, ``pipeline-execution-attempt`` (1), the
+  pipeline's ``execution-trigger``, a stage's ``stage``, an action's ``action``,
+  ``region``, ``type``, ``input-artifacts``, ``output-artifacts`` and
+  ``execution-result``; states STARTED, SUCCEEDED, FAILED, SUPERSEDED, STOPPING,
+  STOPPED, ABANDONED (the stop's are put by the patch at the request).
 
 Left out (next slices): CodeDeployToECS and every other provider (such an action
 fails, saying the emulator does not run it), the source-change trigger (EventBridge
@@ -45,9 +53,14 @@ rule on the repository), cross-account role assumption (actions run with the
 pipeline's account's backends), cross-region actions (the action's ``region`` picks
 its artifact store and backends, nothing is copied between regions), KMS encryption
 of artifacts, the QUEUED and PARALLEL modes (run as SUPERSEDED), retries and
-rollbacks, state-change events to EventBridge, CloudWatch metrics, action timeouts
-but the approval's. Failure messages of unresolved variables and of a timed-out
-approval are ours (AWS documents none).
+rollbacks (no RESUMED or CANCELED events), CloudWatch metrics, action timeouts but
+the approval's, secondary sources of a build action (only PrimarySource is given
+to the build), several output artifacts of one action (the first is written). The
+artifact key's truncations (20 and 10 characters) follow the keys AWS writes, not a
+documented rule; the failure messages of an unresolved variable, of a timed-out
+approval and of an unsupported provider are ours (AWS documents none). A round
+holds the backend lock while it advances every execution (zipping a source tree
+included: CPU, no I/O).
 """
 
 from __future__ import annotations
@@ -153,6 +166,7 @@ class CodePipelineEngine:
                 older.status = "Superseded"
                 older.status_summary = None
                 _touch(older, now)
+                _event(older, "SUPERSEDED", now)
             occupied = any(
                 e is not newest
                 and e.status in ("InProgress", "Stopping")
@@ -178,6 +192,9 @@ class CodePipelineEngine:
         stage = recorded["definition"]["stages"][index]
         recorded["stages"][stage["name"]] = {"status": "InProgress", "group": -1}
         _touch(execution, now)
+        if index == 0:
+            _event(execution, "STARTED", now)
+        _event(execution, "STARTED", now, stage["name"])
 
     def _step_stage(self, execution: Any, now: float) -> None:
         """Poll the stage's actions in progress; start the next group; end the stage."""
@@ -212,6 +229,8 @@ class CodePipelineEngine:
                 )
                 self.completed += 1
                 _touch(execution, now)
+                _event(execution, "FAILED", now, stage["name"])
+                _event(execution, "FAILED", now)
                 return
             if recorded["stop"] is not None:
                 stage_state["status"] = "Stopped"
@@ -219,12 +238,16 @@ class CodePipelineEngine:
                 execution.status_summary = recorded["stop"].get("reason") or None
                 self.completed += 1
                 _touch(execution, now)
+                _event(execution, "STOPPED", now, stage["name"])
+                _event(execution, "STOPPED", now)
                 return
             if stage_state["group"] + 1 >= len(orders):
                 stage_state["status"] = "Succeeded"
+                _event(execution, "SUCCEEDED", now, stage["name"])
                 if recorded["at"] + 1 >= len(recorded["definition"]["stages"]):
                     execution.status = "Succeeded"
                     self.completed += 1
+                    _event(execution, "SUCCEEDED", now)
                 else:
                     recorded["at"] += 1
                     recorded["waiting"] = True
@@ -269,6 +292,7 @@ class CodePipelineEngine:
             detail["input"]["namespace"] = action["namespace"]
         recorded["actions"][key] = detail
         recorded["private"][key] = {}
+        _event(execution, "STARTED", now, stage["name"], detail)
         try:
             detail["input"]["resolvedConfiguration"] = self._resolve(execution, action)
             for artifact in action.get("inputArtifacts") or []:
@@ -296,7 +320,7 @@ class CodePipelineEngine:
                 )
             begin(execution, stage, action, detail, now)
         except ActionFailed as failure:
-            self._fail(detail, failure, now)
+            self._fail(execution, detail, failure, now)
         _touch(execution, now)
 
     def _poll(
@@ -317,15 +341,18 @@ class CodePipelineEngine:
         try:
             poll(execution, stage, action, detail, now)
         except ActionFailed as failure:
-            self._fail(detail, failure, now)
+            self._fail(execution, detail, failure, now)
         _touch(execution, now)
 
-    def _fail(self, detail: dict[str, Any], failure: ActionFailed, now: float) -> None:
+    def _fail(
+        self, execution: Any, detail: dict[str, Any], failure: ActionFailed, now: float
+    ) -> None:
         detail["status"] = "Failed"
         detail["lastUpdateTime"] = now
         result = detail["output"]["executionResult"]
         result["externalExecutionSummary"] = failure.message
         result["errorDetails"] = {"code": failure.code, "message": failure.message}
+        _event(execution, "FAILED", now, detail["stageName"], detail)
 
     def _succeed(self, execution: Any, action: dict[str, Any], detail: dict[str, Any],
                  variables: dict[str, str], now: float) -> None:  # fmt: skip
@@ -336,6 +363,7 @@ class CodePipelineEngine:
         detail["output"]["outputVariables"] = dict(variables)
         if action.get("namespace"):
             state(execution)["namespaces"][action["namespace"]] = dict(variables)  # type: ignore[index]
+        _event(execution, "SUCCEEDED", now, detail["stageName"], detail)
 
     # -- variables -------------------------------------------------------------------------------
     def _resolve(self, execution: Any, action: dict[str, Any]) -> dict[str, str]:
@@ -666,6 +694,18 @@ def detail_account(execution: Any) -> str:
     from deployer.emulator.patches.codepipeline_executions import state
 
     return str(state(execution)["account"])  # type: ignore[index]
+
+
+def _event(
+    execution: Any,
+    state_name: str,
+    now: float,
+    stage: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    from deployer.emulator.patches.codepipeline_executions import put_event
+
+    put_event(execution, state_name, now, stage, detail)
 
 
 def _touch(execution: Any, now: float) -> None:

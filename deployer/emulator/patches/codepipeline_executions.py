@@ -35,7 +35,8 @@ patch makes:
   (DuplicatedStopRequestException); stop and wait: ``Stopping`` until the actions in
   progress end, no new one starts, then ``Stopped``; abandon (or an execution waiting
   between stages): its actions in progress ``Abandoned``, the stage and the execution
-  ``Stopped`` at once;
+  ``Stopped`` at once; the STOPPING, ABANDONED and STOPPED state-change events
+  (``put_event``, which the engine uses for every other) go to EventBridge;
 * Disable/EnableStageTransition (inbound only, for this slice) record the stage's
   inbound transition (who, when, the reason); an execution waits before a disabled one;
 * PutApprovalResult: the token of the approval waiting in that action, Approved or
@@ -57,6 +58,8 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -73,6 +76,14 @@ GAP = (
 CLOCK: list[Callable[[], float]] = [time.time]
 #: Statuses of an execution still moving (the engine's to advance).
 ACTIVE = ("InProgress", "Stopping")
+#: EventBridge's detail-type of each level's state-change events.
+DETAIL_TYPES = {
+    "pipeline": "CodePipeline Pipeline Execution State Change",
+    "stage": "CodePipeline Stage Execution State Change",
+    "action": "CodePipeline Action Execution State Change",
+}
+
+log = logging.getLogger(__name__)
 
 
 def use_clock(now: Callable[[], float]) -> None:
@@ -119,6 +130,69 @@ def transitions(pipeline: Any) -> dict[str, dict[str, Any]]:
 
 def touch(execution: Any, now: float) -> None:
     execution.last_update_time = _datetime(now)
+
+
+def put_event(
+    execution: Any,
+    state_name: str,
+    now: float,
+    stage: str | None = None,
+    action: dict[str, Any] | None = None,
+) -> None:
+    """A state-change event to the default event bus of the pipeline's account and region
+    ("Monitoring CodePipeline events"): the pipeline's with ``stage`` and ``action``
+    None, the stage's, or (with the action's ActionExecutionDetail) the action's."""
+    from moto.events.models import events_backends
+
+    recorded = state(execution)
+    assert recorded is not None
+    account, region = recorded["account"], recorded["region"]
+    name = recorded["definition"]["name"]
+    detail: dict[str, Any] = {
+        "pipeline": name,
+        "execution-id": execution.pipeline_execution_id,
+        "state": state_name,
+        "version": recorded["definition"]["version"],
+        "pipeline-execution-attempt": 1,
+    }
+    kind = "pipeline"
+    if stage is not None:
+        kind = "stage"
+        detail["stage"] = stage
+    else:
+        detail["execution-trigger"] = {
+            "trigger-type": recorded["trigger"]["triggerType"],
+            "trigger-detail": recorded["trigger"]["triggerDetail"],
+        }
+    if action is not None:
+        kind = "action"
+        detail["action"] = action["actionName"]
+        detail["region"] = action["input"]["region"]
+        detail["type"] = dict(action["input"]["actionTypeId"])
+        if action["input"]["inputArtifacts"]:
+            detail["input-artifacts"] = copy.deepcopy(action["input"]["inputArtifacts"])
+        if action["output"]["outputArtifacts"] and state_name == "SUCCEEDED":
+            detail["output-artifacts"] = copy.deepcopy(action["output"]["outputArtifacts"])
+        result = action["output"]["executionResult"]
+        if state_name in ("SUCCEEDED", "FAILED") and result:
+            found = {
+                "external-execution-id": result.get("externalExecutionId"),
+                "external-execution-summary": result.get("externalExecutionSummary"),
+                "external-execution-url": result.get("externalExecutionUrl"),
+                "error-code": (result.get("errorDetails") or {}).get("code"),
+            }
+            detail["execution-result"] = {k: v for k, v in found.items() if v}
+    entry = {
+        "Source": "aws.codepipeline",
+        "DetailType": DETAIL_TYPES[kind],
+        "Detail": json.dumps(detail),
+        "Resources": [f"arn:aws:codepipeline:{region}:{account}:{name}"],
+        "Time": math.floor(now),
+    }
+    try:
+        events_backends[account][region].put_events([entry])
+    except Exception:  # a target moto cannot reach must not stop the execution
+        log.exception("codepipeline: the %s %s event of %s failed", kind, state_name, name)
 
 
 def _datetime(stamp: float) -> datetime.datetime:
@@ -385,6 +459,8 @@ def stop(execution: Any, abandon: bool, reason: str, now: float) -> None:
     recorded = state(execution)
     assert recorded is not None
     recorded["stop"] = {"abandon": abandon, "reason": reason}
+    if execution.status != "Stopping":
+        put_event(execution, "STOPPING", now)
     if not (abandon or recorded["waiting"]):
         execution.status = "Stopping"
         touch(execution, now)
@@ -395,7 +471,10 @@ def stop(execution: Any, abandon: bool, reason: str, now: float) -> None:
             if key.startswith(f"{stage_name}/") and detail["status"] == "InProgress":
                 detail["status"] = "Abandoned"
                 detail["lastUpdateTime"] = now
+                put_event(execution, "ABANDONED", now, stage_name, detail)
         recorded["stages"][stage_name]["status"] = "Stopped"
+        put_event(execution, "STOPPED", now, stage_name)
+    put_event(execution, "STOPPED", now)
     execution.status = "Stopped"
     execution.status_summary = reason or None
     touch(execution, now)

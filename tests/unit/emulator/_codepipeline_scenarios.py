@@ -233,6 +233,13 @@ class Case:
             Endpoint=queue_arn,
             Attributes={"RawMessageDelivery": "true"},
         )
+        self.events_queue = sqs.create_queue(QueueName="pipeline-events")["QueueUrl"]
+        events_arn = sqs.get_queue_attributes(
+            QueueUrl=self.events_queue, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        events = self.client("events")
+        events.put_rule(Name="cp", EventPattern=json.dumps({"source": ["aws.codepipeline"]}))
+        events.put_targets(Rule="cp", Targets=[{"Id": "q", "Arn": events_arn}])
         self.engine: CodePipelineEngine = CodePipelineEngine(lock=threading.RLock())
         #: project -> (status, exported variables) the test double ends its builds with
         self.outcomes: dict[str, tuple[str, dict[str, str]]] = {
@@ -331,6 +338,28 @@ class Case:
             done.append(build["projectName"])
         return sorted(done)
 
+    def events(self) -> list[dict[str, Any]]:
+        """The CodePipeline events delivered since the last call, whole."""
+        sqs = self.client("sqs")
+        found: list[dict[str, Any]] = []
+        while True:
+            got = sqs.receive_message(QueueUrl=self.events_queue, MaxNumberOfMessages=10)
+            if not got.get("Messages"):
+                return found
+            for m in got["Messages"]:
+                found.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=self.events_queue, ReceiptHandle=m["ReceiptHandle"])
+
+    def states(self) -> list[str]:
+        """The events since the last call, each as ``level stage/action STATE``."""
+        found = []
+        for event in self.events():
+            detail = event["detail"]
+            level = event["detail-type"].split()[1].lower()
+            where = "/".join(detail[k] for k in ("stage", "action") if k in detail)
+            found.append(" ".join(p for p in (level, where, detail["state"]) if p))
+        return found
+
     def messages(self) -> list[dict[str, Any]]:
         sqs = self.client("sqs")
         found = sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10)
@@ -404,6 +433,25 @@ def succeeded(c: Case, out: Out) -> None:
     c.rounds()
     out["final"] = c.status(e)
     out["builds"] = c.finished
+    events = c.events()
+    out["states"] = [
+        " ".join(
+            p
+            for p in (
+                e["detail-type"].split()[1].lower(),
+                "/".join(e["detail"][k] for k in ("stage", "action") if k in e["detail"]),
+                e["detail"]["state"],
+            )
+            if p
+        )
+        for e in events
+    ]
+    out["first_event"] = events[0]
+    out["source_succeeded"] = next(
+        e
+        for e in events
+        if e["detail"].get("action") == "Source" and e["detail"]["state"] == "SUCCEEDED"
+    )
     out["commit"] = c.commit
     out["execution"] = e
     out["actions"] = c.actions(e)
@@ -453,6 +501,7 @@ def build_failed(c: Case, out: Out) -> None:
         n: (s.get("latestExecution") or {}).get("status") for n, s in c.stages().items()
     }
     out["checked"] = [b["project"] for b in c.finished if b["project"] == "acme-check"]
+    out["states"] = c.states()
     out["stop_failed"] = error(
         lambda: c.cp.stop_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=e)
     )
@@ -481,6 +530,9 @@ def superseded(c: Case, out: Out) -> None:
     out["listed"] = [
         (s["pipelineExecutionId"], s["status"])
         for s in c.cp.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"]
+    ]
+    out["superseded_events"] = [
+        e["detail"]["execution-id"] for e in c.events() if e["detail"]["state"] == "SUPERSEDED"
     ]
     out["stop_superseded"] = error(
         lambda: c.cp.stop_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=second)
@@ -523,6 +575,7 @@ def stop_and_wait(c: Case, out: Out) -> None:
     out["final"] = c.status(e)
     out["actions"] = {n: d["status"] for n, d in c.actions(e).items()}
     out["build_stage"] = c.stages()["Build"]["latestExecution"]["status"]
+    out["states"] = [s for s in c.states() if "STOP" in s]
     out["summary"] = c.cp.list_pipeline_executions(pipelineName=PIPELINE)[
         "pipelineExecutionSummaries"
     ][0].get("stopTrigger")
@@ -535,6 +588,7 @@ def abandon(c: Case, out: Out) -> None:
     c.rounds(2)
     c.cp.stop_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=e, abandon=True)
     out["at_once"] = c.status(e)
+    out["states"] = [s for s in c.states() if "STOP" in s or "ABANDON" in s]
     out["actions"] = {n: d["status"] for n, d in c.actions(e).items()}
     c.finish_builds()
     c.rounds(2)
@@ -633,6 +687,55 @@ def unresolvable_variable(c: Case, out: Out) -> None:
     out["check"] = [check["status"], check["output"]["executionResult"]]
     out["final"] = c.status(e)
     out["check_built"] = [b for b in c.finished if b["project"] == "acme-check"]
+
+
+@scenario("s3_source")
+def s3_source(c: Case, out: Out) -> None:
+    c.s3.create_bucket(Bucket="sources")
+    c.s3.put_bucket_versioning(Bucket="sources", VersioningConfiguration={"Status": "Enabled"})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("services/api/VERSION", "3\n")
+    put = c.s3.put_object(Bucket="sources", Key="monorepo.zip", Body=buffer.getvalue())
+    pipeline = definition(c.role, c.topic)
+    pipeline["stages"][0]["actions"][0] = action(
+        "Source",
+        "Source",
+        "S3",
+        namespace="SourceVariables",
+        outputArtifacts=[{"name": "SourceOutput"}],
+        configuration={
+            "S3Bucket": "sources",
+            "S3ObjectKey": "monorepo.zip",
+            "PollForSourceChanges": "true",
+        },
+    )
+    pipeline["stages"] = pipeline["stages"][:2]
+    c.cp.create_pipeline(pipeline=pipeline)
+    e = c.start()
+    c.rounds()
+    source = c.actions(e)["Source"]
+    out["version"] = put["VersionId"]
+    out["etag"] = put["ETag"].strip('"')
+    out["variables"] = source["output"]["outputVariables"]
+    key = source["output"]["outputArtifacts"][0]["s3location"]["key"]
+    out["same_zip"] = c.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == buffer.getvalue()
+    out["revisions"] = [
+        r["revisionId"]
+        for r in c.cp.get_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=e)[
+            "pipelineExecution"
+        ]["artifactRevisions"]
+    ]
+    c.finish_builds()
+    out["source_version"] = sorted({b["sourceVersion"] for b in c.finished})
+    c.rounds()
+    c.finish_builds()
+    c.rounds()
+    out["final"] = c.status(e)
+    c.s3.delete_object(Bucket="sources", Key="monorepo.zip")
+    again = c.start()
+    c.rounds()
+    out["missing"] = [c.status(again), c.actions(again)["Source"]["status"]]
 
 
 @scenario("errors")

@@ -100,6 +100,7 @@ def test_a_multi_stage_execution_runs_to_succeeded(result: Result) -> None:
         "Production": ["Succeeded", ["Succeeded"]],
     }
     assert out["get"]["executionMode"] == "SUPERSEDED"
+    assert out["get"]["trigger"]["triggerType"] == "StartPipelineExecution"
     assert [r["revisionId"] for r in out["get"]["artifactRevisions"]] == [out["commit"]]
 
 
@@ -275,3 +276,78 @@ def test_api_errors_and_an_idle_pipeline(result: Result) -> None:
         "Production": ["actionStates", "inboundTransitionState", "stageName"],
     }
     assert out["get"] == 2
+
+
+def test_state_changes_reach_eventbridge(result: Result) -> None:
+    out = result("succeeded")
+    assert out["states"] == [
+        "pipeline STARTED",
+        "stage Source STARTED",
+        "action Source/Source STARTED",
+        "action Source/Source SUCCEEDED",
+        "stage Source SUCCEEDED",
+        "stage Build STARTED",
+        "action Build/api-service STARTED",
+        "action Build/web-service STARTED",
+        "action Build/api-service SUCCEEDED",
+        "action Build/web-service SUCCEEDED",
+        "action Build/check STARTED",
+        "action Build/check SUCCEEDED",
+        "stage Build SUCCEEDED",
+        "stage Production STARTED",
+        "action Production/Approve STARTED",
+        "action Production/Approve SUCCEEDED",
+        "stage Production SUCCEEDED",
+        "pipeline SUCCEEDED",
+    ]
+    first = out["first_event"]
+    assert first["detail-type"] == "CodePipeline Pipeline Execution State Change"
+    assert first["source"] == "aws.codepipeline"
+    assert first["resources"] == [
+        "arn:aws:codepipeline:us-east-1:123456789012:acme-delivery-pipeline"
+    ]
+    assert first["detail"]["execution-id"] == out["execution"]
+    assert first["detail"]["version"] == 1
+    assert first["detail"]["execution-trigger"]["trigger-type"] == "StartPipelineExecution"
+    source = out["source_succeeded"]["detail"]
+    assert source["type"] == {
+        "category": "Source",
+        "owner": "AWS",
+        "provider": "CodeCommit",
+        "version": "1",
+    }
+    assert source["execution-result"]["external-execution-id"] == out["commit"]
+    assert source["output-artifacts"][0]["name"] == "SourceOutput"
+
+
+def test_failure_stop_and_supersede_events(result: Result) -> None:
+    assert result("build_failed")["states"][-4:] == [
+        "action Build/api-service FAILED",
+        "action Build/web-service SUCCEEDED",
+        "stage Build FAILED",
+        "pipeline FAILED",
+    ]
+    assert result("stop_and_wait")["states"] == [
+        "pipeline STOPPING",
+        "stage Build STOPPED",
+        "pipeline STOPPED",
+    ]
+    assert result("abandon")["states"] == [
+        "pipeline STOPPING",
+        "action Build/api-service ABANDONED",
+        "action Build/web-service ABANDONED",
+        "stage Build STOPPED",
+        "pipeline STOPPED",
+    ]
+    superseded = result("superseded")
+    assert superseded["superseded_events"] == [superseded["ids"]["second"]]
+
+
+def test_s3_source_outputs_the_object_version(result: Result) -> None:
+    out = result("s3_source")
+    assert out["variables"] == {"ETag": out["etag"], "VersionId": out["version"]}
+    assert out["same_zip"] is True
+    assert out["revisions"] == [out["version"]]
+    assert out["source_version"] == [out["version"]]
+    assert out["final"] == "Succeeded"
+    assert out["missing"] == ["Failed", "Failed"]
