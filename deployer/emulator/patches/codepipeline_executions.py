@@ -461,11 +461,14 @@ def stop(execution: Any, abandon: bool, reason: str, now: float) -> None:
     recorded["stop"] = {"abandon": abandon, "reason": reason}
     if execution.status != "Stopping":
         put_event(execution, "STOPPING", now)
+    stage_name = recorded["definition"]["stages"][recorded["at"]]["name"]
     if not (abandon or recorded["waiting"]):
         execution.status = "Stopping"
+        if recorded["stages"][stage_name]["status"] != "Stopping":
+            recorded["stages"][stage_name]["status"] = "Stopping"
+            put_event(execution, "STOPPING", now, stage_name)
         touch(execution, now)
         return
-    stage_name = recorded["definition"]["stages"][recorded["at"]]["name"]
     if not recorded["waiting"]:
         for key, detail in recorded["actions"].items():
             if key.startswith(f"{stage_name}/") and detail["status"] == "InProgress":

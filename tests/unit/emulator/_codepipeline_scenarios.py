@@ -564,7 +564,7 @@ def stop_and_wait(c: Case, out: Out) -> None:
         )["pipelineExecutionId"]
         == e
     )
-    out["stopping"] = c.status(e)
+    out["stopping"] = [c.status(e), c.stages()["Build"]["latestExecution"]["status"]]
     out["again"] = error(
         lambda: c.cp.stop_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=e)
     )

@@ -205,7 +205,7 @@ def test_a_newer_execution_supersedes_one_waiting_for_the_same_stage(result: Res
 def test_stop_and_wait_lets_actions_in_progress_end(result: Result) -> None:
     out = result("stop_and_wait")
     assert out["stop"] is True
-    assert out["stopping"] == "Stopping"
+    assert out["stopping"] == ["Stopping", "Stopping"]
     assert out["again"][0] == "DuplicatedStopRequestException"
     assert out["still_stopping"] == "Stopping"
     assert out["final"] == "Stopped"
@@ -329,6 +329,7 @@ def test_failure_stop_and_supersede_events(result: Result) -> None:
     ]
     assert result("stop_and_wait")["states"] == [
         "pipeline STOPPING",
+        "stage Build STOPPING",
         "stage Build STOPPED",
         "pipeline STOPPED",
     ]
