@@ -11,9 +11,12 @@ approval notifications") and the API reference, for the executions
   a group's actions started together, the next group once all of them succeeded; a
   failed action lets the other actions in progress of its group end, then fails its
   stage and the execution (``Failed``, statusSummary naming the action);
-* SUPERSEDED mode: an execution that finished a stage waits to enter the next one
-  while another execution runs there or while its inbound transition is disabled;
-  a newer execution arriving to wait at the same place replaces it (``Superseded``);
+* execution modes ("How pipeline executions work"): SUPERSEDED (the default), an
+  execution that finished a stage waits to enter the next one while another
+  execution runs there or while its inbound transition is disabled, and a newer
+  execution arriving to wait at the same place replaces it (``Superseded``);
+  QUEUED, the waiting executions enter one by one in the order they started;
+  PARALLEL, no stage is locked (a disabled transition still holds executions);
 * StopPipelineExecution: stop and wait lets the actions in progress end and starts
   no new one (``Stopping``, then the stage and the execution ``Stopped``); abandon is
   done by the patch at the request;
@@ -52,7 +55,7 @@ fails, saying the emulator does not run it), the source-change trigger (EventBri
 rule on the repository), cross-account role assumption (actions run with the
 pipeline's account's backends), cross-region actions (the action's ``region`` picks
 its artifact store and backends, nothing is copied between regions), KMS encryption
-of artifacts, the QUEUED and PARALLEL modes (run as SUPERSEDED), retries and
+of artifacts, a mode changed while executions run (the newest's mode rules), retries and
 rollbacks (no RESUMED or CANCELED events), CloudWatch metrics, action timeouts but
 the approval's, secondary sources of a build action (only PrimarySource is given
 to the build), several output artifacts of one action (the first is written). The
@@ -150,7 +153,10 @@ class CodePipelineEngine:
             if not state(execution)["waiting"]:  # type: ignore[index]
                 self._step_stage(execution, now)
         moving = [e for e in active if e.status in ("InProgress", "Stopping")]
-        stages = len(pipeline.pipeline["stages"])
+        if not moving:
+            return
+        mode = state(moving[-1])["mode"]  # type: ignore[index]
+        stages = max(len(state(e)["definition"]["stages"]) for e in moving)  # type: ignore[index]
         for index in range(stages):
             waiting = [
                 e
@@ -161,26 +167,33 @@ class CodePipelineEngine:
             ]
             if not waiting:
                 continue
-            newest = waiting[-1]  # executions are kept in the order they started
-            for older in waiting[:-1]:
-                older.status = "Superseded"
-                older.status_summary = None
-                _touch(older, now)
-                _event(older, "SUPERSEDED", now)
-            occupied = any(
-                e is not newest
-                and e.status in ("InProgress", "Stopping")
-                and not state(e)["waiting"]  # type: ignore[index]
-                and state(e)["at"] == index  # type: ignore[index]
-                for e in moving
-            )
-            name = state(newest)["definition"]["stages"][index]["name"]  # type: ignore[index]
-            enabled = (
-                index == 0 or (transitions(pipeline).get(name) or {"enabled": True})["enabled"]
-            )
-            if not occupied and enabled:
-                self._enter(newest, index, now)
-                self._step_stage(newest, now)
+            # executions are kept in the order they started
+            if mode == "QUEUED":
+                candidates = waiting[:1]
+            elif mode == "PARALLEL":
+                candidates = waiting
+            else:  # SUPERSEDED
+                candidates = waiting[-1:]
+                for older in waiting[:-1]:
+                    older.status = "Superseded"
+                    older.status_summary = None
+                    _touch(older, now)
+                    _event(older, "SUPERSEDED", now)
+            for candidate in candidates:
+                occupied = mode != "PARALLEL" and any(
+                    e is not candidate
+                    and e.status in ("InProgress", "Stopping")
+                    and not state(e)["waiting"]  # type: ignore[index]
+                    and state(e)["at"] == index  # type: ignore[index]
+                    for e in moving
+                )
+                name = state(candidate)["definition"]["stages"][index]["name"]  # type: ignore[index]
+                enabled = (
+                    index == 0 or (transitions(pipeline).get(name) or {"enabled": True})["enabled"]
+                )
+                if not occupied and enabled:
+                    self._enter(candidate, index, now)
+                    self._step_stage(candidate, now)
 
     def _enter(self, execution: Any, index: int, now: float) -> None:
         from deployer.emulator.patches.codepipeline_executions import state

@@ -48,8 +48,7 @@ ListPipelines and tags are left as they are.
 
 Left out: outbound transitions (``transitionType`` Outbound is refused as not
 emulated), RetryStageExecution, RollbackStage, OverrideStageCondition,
-``sourceRevisions`` overrides, the QUEUED and PARALLEL modes (recorded, run as
-SUPERSEDED), pagination (every item in one page), ``clientRequestToken``
+``sourceRevisions`` overrides, pagination (every item in one page), ``clientRequestToken``
 idempotency. Error messages are ours where the API Reference gives none.
 """
 

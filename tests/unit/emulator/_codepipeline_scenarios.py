@@ -539,6 +539,47 @@ def superseded(c: Case, out: Out) -> None:
     )
 
 
+@scenario("queued")
+def queued(c: Case, out: Out) -> None:
+    pipeline = definition(c.role, c.topic)
+    pipeline["executionMode"] = "QUEUED"
+    c.cp.create_pipeline(pipeline=pipeline)
+    first = c.start()
+    c.rounds(2)
+    second = c.start()
+    c.rounds(2)
+    third = c.start()
+    c.rounds(2)
+    out["statuses"] = [c.status(first), c.status(second), c.status(third)]
+    out["inbound"] = [
+        i["pipelineExecutionId"] for i in c.stages()["Build"].get("inboundExecutions", [])
+    ]
+    out["builds_of"] = sorted({b["pipelineExecution"] for b in _build_executions(c)})
+    c.finish_builds()
+    c.rounds()
+    c.finish_builds()
+    c.rounds()
+    out["builds_then"] = sorted({b["pipelineExecution"] for b in _build_executions(c)})
+    out["ids"] = {"first": first, "second": second, "third": third}
+    out["mode"] = c.cp.list_pipeline_executions(pipelineName=PIPELINE)[
+        "pipelineExecutionSummaries"
+    ][0]["executionMode"]
+
+
+@scenario("parallel")
+def parallel(c: Case, out: Out) -> None:
+    pipeline = definition(c.role, c.topic)
+    pipeline["executionMode"] = "PARALLEL"
+    c.cp.create_pipeline(pipeline=pipeline)
+    first = c.start()
+    second = c.start()
+    c.rounds(2)
+    out["statuses"] = [c.status(first), c.status(second)]
+    out["builds"] = len(c.running_builds())
+    out["builds_of"] = sorted({b["pipelineExecution"] for b in _build_executions(c)})
+    out["ids"] = sorted([first, second])
+
+
 def _build_executions(c: Case) -> list[dict[str, str]]:
     """Which execution each running build is of (by the check's EXECUTION variable or the
     action executions' external ids)."""

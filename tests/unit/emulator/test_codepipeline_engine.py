@@ -352,3 +352,20 @@ def test_s3_source_outputs_the_object_version(result: Result) -> None:
     assert out["source_version"] == [out["version"]]
     assert out["final"] == "Succeeded"
     assert out["missing"] == ["Failed", "Failed"]
+
+
+def test_queued_executions_wait_their_turn(result: Result) -> None:
+    out = result("queued")
+    ids = out["ids"]
+    assert out["statuses"] == ["InProgress", "InProgress", "InProgress"]  # none superseded
+    assert sorted(out["inbound"]) == sorted([ids["second"], ids["third"]])
+    assert out["builds_of"] == [ids["first"]]
+    assert out["builds_then"] == [ids["second"]]  # the older one first
+    assert out["mode"] == "QUEUED"
+
+
+def test_parallel_executions_share_the_stages(result: Result) -> None:
+    out = result("parallel")
+    assert out["statuses"] == ["InProgress", "InProgress"]
+    assert out["builds"] == 4  # both services, for each execution
+    assert out["builds_of"] == out["ids"]
