@@ -7,10 +7,11 @@ approval notifications") and the API reference, for the executions
 ``patches/codepipeline_executions.py`` records at StartPipelineExecution:
 
 * stages in order, one execution at a time in a stage but in PARALLEL mode (a stage
-  is locked while an execution runs through it); within a stage, the actions grouped by ``runOrder``,
-  a group's actions started together, the next group once all of them succeeded; a
-  failed action lets the other actions in progress of its group end, then fails its
-  stage and the execution (``Failed``, statusSummary naming the action);
+  is locked while an execution runs through it); within a stage, the actions grouped
+  by ``runOrder``, a group's actions started together, the next group once all of
+  them succeeded; a failed action lets the other actions in progress of its group
+  end, then fails its stage and the execution (``Failed``, statusSummary naming the
+  action);
 * execution modes ("How pipeline executions work"): SUPERSEDED (the default), an
   execution that finished a stage waits to enter the next one while another
   execution runs there or while its inbound transition is disabled, and a newer
