@@ -177,10 +177,22 @@ _LONG_UNIT_FILES = (
 )
 
 
+#: The order of the runtime tests that take turns on the lock: first the one that mostly
+#: waits on the emulated clock (alarm minutes), while the other workers keep the cores
+#: busy; last the one that mostly computes (terraform, docker builds), once they are done.
+_RUNTIME_FIRST = "tests/runtime/test_services_e2e.py"
+_RUNTIME_LAST = "tests/runtime/test_golden_path.py"
+#: Runtime tests that start no emulator (the others take the lock, or start one whose
+#: registry must find no other's names in the hosts file).
+_RUNTIME_WITHOUT_EMULATOR = "tests/runtime/test_engine.py"
+
+
 def _kind(item: pytest.Item) -> str:
     layer = _layer(item.nodeid)
-    if layer == "runtime":
+    if layer == "runtime" and not item.nodeid.startswith(_RUNTIME_WITHOUT_EMULATOR):
         return "runtime"
+    if layer == "runtime":
+        return "long"  # Docker, but no emulator: neither the lock nor the hosts file
     if layer in ("e2e", "integration") or item.nodeid.startswith(_LONG_UNIT_FILES):
         return "long"
     return "short"
@@ -200,17 +212,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Lays the collection out for worksteal's first hand-out (contiguous chunks, one per
     worker; an idle worker later steals from the tail of the longest queue).
 
-    The runtime tests take turns on one machine-wide lock (runtime/conftest.py): spread
-    over the workers, they left two of four waiting on it for ten minutes. So one worker's
-    chunk opens with all of them, and the e2e, integration and terraform tests open the
-    other chunks, so that no long test is left for the end; short tests fill every chunk
-    behind them, for the others to steal. Each worker collects the same order."""
+    The runtime tests that take turns on one machine-wide lock (runtime/conftest.py's
+    registry_emulator) or need the hosts file to themselves: spread over the workers, they
+    left two of four waiting on it for ten minutes. So one worker's chunk opens with all
+    of them, in the order above, and the e2e, integration, terraform and other runtime
+    tests open the other chunks, so that no long test is left for the end; short tests
+    fill every chunk behind them, for the others to steal. Each worker collects the same order."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
     if workers < 2:
         return
     kinds: dict[str, list[pytest.Item]] = {"runtime": [], "long": [], "short": []}
     for item in items:
         kinds[_kind(item)].append(item)
+    kinds["runtime"].sort(
+        key=lambda i: (not i.nodeid.startswith(_RUNTIME_FIRST), i.nodeid.startswith(_RUNTIME_LAST))
+    )
     sizes = _chunk_sizes(len(items), workers)
     chunks: list[list[pytest.Item]] = [list(kinds["runtime"])] + [[] for _ in sizes[1:]]
     for index, item in enumerate(kinds["long"]):

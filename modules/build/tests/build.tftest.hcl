@@ -210,7 +210,7 @@ run "service_buildspec" {
   assert {
     condition = yamldecode(aws_codebuild_project.service["api-service"].source[0].buildspec).phases.build.commands == [
       "cd \"$CODEBUILD_SRC_DIR/$SOURCE_DIR\"",
-      "pip install --quiet -r requirements-dev.txt",
+      "python3 -m pip install --quiet -r requirements-dev.txt",
       "python3 -m pytest tests --junitxml=test-reports/unit-tests.xml",
       "docker build $${BASE_IMAGE:+--build-arg BASE_IMAGE=$BASE_IMAGE} --tag \"$REPOSITORY_URI:$DEPLOYMENT_ID\" .",
     ]
