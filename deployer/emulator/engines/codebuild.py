@@ -234,7 +234,7 @@ class CodeBuildEngine:
         self._runs: dict[str, Run] = {}
         self.threads: list[threading.Thread] = []
         #: registry host -> the role the Docker config is logged in as
-        self._logged_in: dict[str, str] = {}
+        self._logged_in: set[tuple[str, str]] = set()
         self._login_lock = threading.Lock()
         self.completed = 0
 
@@ -515,8 +515,9 @@ class CodeBuildEngine:
     # -- PROVISIONING ------------------------------------------------------------------------
     def _provision(self, run: Run) -> None:
         image = str(run.build["environment"].get("image") or "")
-        self._login(image, run.account, str(run.build.get("serviceRole") or ""))
-        pulled = self.docker("--config", str(self.docker_config), "pull", image, timeout=600)
+        role = str(run.build.get("serviceRole") or "")
+        config = self._login(image, run.account, role)
+        pulled = self.docker("--config", str(config), "pull", image, timeout=600)
         if pulled.returncode != 0:
             reason = (pulled.stderr or pulled.stdout).strip().splitlines()
             detail = reason[-1] if reason else f"docker pull exited {pulled.returncode}"
@@ -524,20 +525,25 @@ class CodeBuildEngine:
         with self.lock:
             run.environment.update(self._credentials(run))
 
-    def _login(self, image: str, account: str, role: str) -> None:
+    def _login(self, image: str, account: str, role: str) -> Path:
         """Log in to the registry as the service role (SERVICE_ROLE pull credentials), so
-        that the repository's policy decides; one login a registry and role at a time."""
+        that the repository's policy decides: the Docker configuration of that role (one a
+        role, so that builds of different projects at once never pull with each other's
+        token), logged in once a registry and role."""
+        config = self.docker_config / hashlib.sha256(role.encode()).hexdigest()[:16]
+        config.mkdir(parents=True, exist_ok=True)
         host = image.split("/", 1)[0]
         if ".dkr.ecr." not in host:
-            return
+            return config
         with self._login_lock:
-            if self._logged_in.get(host) == role:
-                return
+            if (host, role) in self._logged_in:
+                return config
             password = self.issue_token(account, role)
-            done = self.docker("--config", str(self.docker_config), "login", "--username",
+            done = self.docker("--config", str(config), "login", "--username",
                                "AWS", "--password-stdin", host, stdin=password)  # fmt: skip
             if done.returncode == 0:
-                self._logged_in[host] = role
+                self._logged_in.add((host, role))
+        return config
 
     def _credentials(self, run: Run) -> dict[str, str]:
         """Under the lock: the service role's credentials, assumed through moto's STS."""
