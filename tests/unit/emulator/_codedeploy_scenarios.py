@@ -26,14 +26,11 @@ Importing this module imports neither moto nor the patches: only :func:`main` do
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.unit.emulator import _helpers
@@ -474,39 +471,22 @@ def run_all(names: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def run_one(function: Scenario, clients: dict[str, Any]) -> dict[str, Any]:
-    """One scenario: what it observed, and its traceback if it raised."""
-    out: Out = {}
-    error = None
-    started = time.monotonic()
-    try:
-        function(Case(clients), out)
-    except Exception:
-        error = traceback.format_exc()
-    # JSON now: tuples become lists, as the assertions expect; an unencodable value is a
-    # scenario bug, reported as such.
-    try:
-        encoded = json.loads(json.dumps(out))
-    except (TypeError, ValueError):
-        encoded, error = {}, (error or "") + traceback.format_exc()
-    return {"out": encoded, "error": error, "seconds": round(time.monotonic() - started, 2)}
+    from tests.unit.emulator._scenario_runner import run_one as run
+
+    return run(lambda out: function(Case(clients), out))
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
-        print(__doc__, file=sys.stderr)
-        return 2
-    target, names = Path(argv[0]), argv[1:] or list(SCENARIOS)
-    unknown = [n for n in names if n not in SCENARIOS]
-    if unknown:
-        print(f"unknown scenarios: {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    os.environ.update(ENVIRONMENT)
-    from deployer.emulator import patches
+    from tests.unit.emulator._scenario_runner import main as run_main
 
-    patches.apply_all(only=[n for n in patches.names() if n not in LEFT_OUT])
-    results = run_all(names)
-    target.write_text(json.dumps(results, indent=1))
-    return 0
+    return run_main(
+        argv,
+        doc=__doc__,
+        known=SCENARIOS,
+        environment=ENVIRONMENT,
+        left_out=LEFT_OUT,
+        run_all=run_all,
+    )
 
 
 if __name__ == "__main__":

@@ -21,14 +21,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
 import threading
-import time
-import traceback
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.unit.emulator._helpers import trust_policy
@@ -820,36 +816,22 @@ def run_all(names: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def run_one(function: Scenario, clients: dict[str, Any]) -> dict[str, Any]:
-    out: Out = {}
-    error_text = None
-    started = time.monotonic()
-    try:
-        function(Case(clients), out)
-    except Exception:
-        error_text = traceback.format_exc()
-    try:
-        encoded = json.loads(json.dumps(out, default=str))
-    except (TypeError, ValueError):
-        encoded, error_text = {}, (error_text or "") + traceback.format_exc()
-    return {"out": encoded, "error": error_text, "seconds": round(time.monotonic() - started, 2)}
+    from tests.unit.emulator._scenario_runner import run_one as run
+
+    return run(lambda out: function(Case(clients), out), default=str)
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
-        print(__doc__, file=sys.stderr)
-        return 2
-    target, names = Path(argv[0]), argv[1:] or list(SCENARIOS)
-    unknown = [n for n in names if n not in SCENARIOS]
-    if unknown:
-        print(f"unknown scenarios: {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    os.environ.update(ENVIRONMENT)
-    from deployer.emulator import patches
+    from tests.unit.emulator._scenario_runner import main as run_main
 
-    patches.apply_all(only=[n for n in patches.names() if n not in LEFT_OUT])
-    results = run_all(names)
-    target.write_text(json.dumps(results, indent=1))
-    return 0
+    return run_main(
+        argv,
+        doc=__doc__,
+        known=SCENARIOS,
+        environment=ENVIRONMENT,
+        left_out=LEFT_OUT,
+        run_all=run_all,
+    )
 
 
 if __name__ == "__main__":

@@ -9,74 +9,9 @@ its scenario observed. A scenario that raised fails its test with the traceback.
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from tests.unit.emulator._scenario_runner import Result, fixtures
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-SCENARIOS = "tests.unit.emulator._codepipeline_scenarios"
-
-
-def run_scenarios(results: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", SCENARIOS, str(results)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
-    if done.returncode != 0 or not results.exists():
-        crash = f"{SCENARIOS} exited {done.returncode}:\n{done.stderr[-4000:]}"
-        results.write_text(json.dumps({"crash": crash}))
-    found: dict[str, Any] = json.loads(results.read_text())
-    return found
-
-
-@pytest.fixture(scope="session")
-def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every scenario's result by name, run once for the whole session."""
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run_id is None:  # one process
-        return run_scenarios(tmp_path_factory.mktemp("codepipeline") / "results.json")
-    # xdist: the workers' base folders share this run's parent; the first one in runs
-    shared = tmp_path_factory.getbasetemp().parent
-    results = shared / f"codepipeline-scenarios-{run_id}.json"
-    with (shared / f"codepipeline-scenarios-{run_id}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if results.exists():
-            found: dict[str, Any] = json.loads(results.read_text())
-            return found
-        return run_scenarios(results)
-
-
-Result = Callable[[str], dict[str, Any]]
-
-
-@pytest.fixture
-def result(scenarios: dict[str, Any]) -> Result:
-    """``result(name)``: what the scenario observed, once it ran to its end."""
-
-    def get(name: str) -> dict[str, Any]:
-        if "crash" in scenarios:
-            pytest.fail(scenarios["crash"], pytrace=False)
-        assert name in scenarios, f"no scenario {name!r} in {sorted(scenarios)}"
-        found = scenarios[name]
-        if found["error"]:
-            pytest.fail(
-                f"scenario {name} raised:\n{found['error']}\nobserved so far: {found['out']}",
-                pytrace=False,
-            )
-        out: dict[str, Any] = found["out"]
-        return out
-
-    return get
+scenarios, result = fixtures("tests.unit.emulator._codepipeline_scenarios", "codepipeline")
 
 
 def test_a_multi_stage_execution_runs_to_succeeded(result: Result) -> None:
