@@ -41,7 +41,31 @@ approval notifications") and the API reference, for the executions
   fails with it ("Build terminated with state: <status>") and outputs the build's
   ``exportedEnvironmentVariables``), Approval/Manual (publishes the documented JSON to
   ``NotificationArn``'s topic with CustomData and ExternalEntityLink, waits for
-  PutApprovalResult with its token; Rejected fails it; after 7 days it fails);
+  PutApprovalResult with its token; Rejected fails it; after 7 days it fails),
+  Deploy/CodeDeployToECS ("Amazon ECS and CodeDeploy blue/green deploy action
+  reference"): the task definition template (TaskDefinitionTemplateArtifact and
+  ...Path, default ``taskdef.json``) read from the input artifact's zip, each
+  ``<Image<n>ContainerName>`` placeholder (n = 1..4, with Image<n>ArtifactName) replaced
+  in its string values by the ``ImageURI`` of that artifact's ``imageDetail.json``
+  (so a placeholder JSON-escaped as ``\\u003c...\\u003e`` is replaced too), the result
+  registered (RegisterTaskDefinition's fields) in the action's account and region, its
+  ARN put where the AppSpec template (AppSpecTemplateArtifact and ...Path, default
+  ``appspec.yaml``) says ``<TASK_DEFINITION>``, then CreateDeployment of ApplicationName/
+  DeploymentGroupName with that AppSpec as an AppSpecContent revision (refused while
+  the group has an active deployment, AWS's ``d-`` id, InProgress at once, as
+  ``patches/codedeploy_ecs_deployments.py`` does); the action waits for the deployment
+  and succeeds or fails with it (externalExecutionId the deployment id, the URL its
+  CodeDeploy console page);
+* action roles ("Pipeline structure reference", roleArn): an action with a ``roleArn``
+  other than the pipeline's works in that role's account's backends, once the role
+  exists there and its trust policy has an Allow statement for ``sts:AssumeRole``
+  whose AWS principal is the pipeline's role ARN, its account ID or root ARN, or
+  ``*`` (and no such Deny); the role is then assumed through moto's STS as the
+  pipeline's execution session; otherwise the action fails with PermissionError
+  ("CodePipeline is not authorized to perform AssumeRole on role <arn>");
+* action regions (``region``): the action uses that region's backends and artifact
+  store; its input artifacts, made in another region's store, are copied to the
+  action region's store under the same key the first time an action there needs them;
 * events ("Monitoring CodePipeline events"): "CodePipeline Pipeline/Stage/Action
   Execution State Change" to the default bus of the pipeline's account and region,
   source ``aws.codepipeline``, the pipeline's ARN as resource, detail ``pipeline``,
@@ -51,25 +75,30 @@ approval notifications") and the API reference, for the executions
   ``execution-result``; states STARTED, SUCCEEDED, FAILED, SUPERSEDED, STOPPING,
   STOPPED, ABANDONED (the stop's are put by the patch at the request).
 
-Left out (next slices): CodeDeployToECS and every other provider (such an action
-fails, saying the emulator does not run it), the source-change trigger (EventBridge
-rule on the repository), cross-account role assumption (actions run with the
-pipeline's account's backends), cross-region actions (the action's ``region`` picks
-its artifact store and backends, nothing is copied between regions), KMS encryption
-of artifacts, a mode changed while executions run (the newest's mode rules), retries and
-rollbacks (no RESUMED or CANCELED events), CloudWatch metrics, action timeouts but
-the approval's, secondary sources of a build action (only PrimarySource is given
-to the build), several output artifacts of one action (the first is written). The
-artifact key's truncations (20 and 10 characters) follow the keys AWS writes, not a
-documented rule; the failure messages of an unresolved variable, of a timed-out
-approval and of an unsupported provider are ours (AWS documents none). A round
-holds the backend lock while it advances every execution (zipping a source tree
-included: CPU, no I/O).
+Left out (next slices): every other provider (such an action fails, saying the
+emulator does not run it), the source-change trigger (EventBridge rule on the
+repository), of the trust policy its Conditions (an ``sts:ExternalId`` condition is
+not evaluated) and of the pipeline role its identity policy (whether it may call
+sts:AssumeRole), the assumed role's own permissions (the action's calls are made on
+the backends directly, not authorized as that session), the artifact store's bucket
+policy and KMS encryption of artifacts, of CodeDeployToECS a placeholder not found
+(nothing is replaced, no error) and the deployment's own ``description``, a mode
+changed while executions run (the newest's mode rules), retries and rollbacks (no
+RESUMED or CANCELED events), CloudWatch metrics, action timeouts but the approval's,
+secondary sources of a build action (only PrimarySource is given to the build),
+several output artifacts of one action (the first is written). The artifact key's
+truncations (20 and 10 characters) follow the keys AWS writes, not a documented
+rule; the failure messages of an unresolved variable, of a timed-out approval, of an
+unsupported provider and of CodeDeployToECS's failures (a missing file or
+configuration, a failed deployment) are ours (AWS documents none). A round holds the
+backend lock while it advances every execution (zipping a source tree included: CPU,
+no I/O).
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import json
 import logging
@@ -89,6 +118,30 @@ ROUND_S = 1.0
 APPROVAL_TIMEOUT_S = 7 * 24 * 3600
 VARIABLE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.([A-Za-z0-9@_.-]+)\}")
 BUILD_FAILED = ("FAILED", "FAULT", "TIMED_OUT", "STOPPED")
+REQUIRED_ECS_DEPLOY = (
+    "ApplicationName",
+    "DeploymentGroupName",
+    "TaskDefinitionTemplateArtifact",
+    "AppSpecTemplateArtifact",
+)
+#: RegisterTaskDefinition's request fields (as in a taskdef.json) and moto's arguments.
+TASK_DEFINITION_FIELDS = {
+    "volumes": "volumes",
+    "networkMode": "network_mode",
+    "tags": "tags",
+    "placementConstraints": "placement_constraints",
+    "requiresCompatibilities": "requires_compatibilities",
+    "cpu": "cpu",
+    "memory": "memory",
+    "taskRoleArn": "task_role_arn",
+    "executionRoleArn": "execution_role_arn",
+    "proxyConfiguration": "proxy_configuration",
+    "inferenceAccelerators": "inference_accelerators",
+    "runtimePlatform": "runtime_platform",
+    "ipcMode": "ipc_mode",
+    "pidMode": "pid_mode",
+    "ephemeralStorage": "ephemeral_storage",
+}
 
 
 class ActionFailed(Exception):
@@ -309,6 +362,7 @@ class CodePipelineEngine:
         _event(execution, "STARTED", now, stage["name"], detail)
         try:
             detail["input"]["resolvedConfiguration"] = self._resolve(execution, action)
+            recorded["private"][key]["account"] = self._assume(execution, detail, now)
             for artifact in action.get("inputArtifacts") or []:
                 found = recorded["artifacts"].get(artifact["name"])
                 if found is None:
@@ -316,7 +370,7 @@ class CodePipelineEngine:
                 detail["input"]["inputArtifacts"].append(
                     {
                         "name": artifact["name"],
-                        "s3location": {"bucket": found["bucket"], "key": found["key"]},
+                        "s3location": self._in_region(execution, artifact["name"], region),
                     }
                 )
             kind = action["actionTypeId"]
@@ -325,6 +379,7 @@ class CodePipelineEngine:
                 ("Source", "S3"): self._s3_source,
                 ("Build", "CodeBuild"): self._codebuild_start,
                 ("Approval", "Manual"): self._approval_start,
+                ("Deploy", "CodeDeployToECS"): self._ecs_deploy_start,
             }.get((kind["category"], kind["provider"]))
             if begin is None:
                 raise ActionFailed(
@@ -349,6 +404,7 @@ class CodePipelineEngine:
         poll = {
             ("Build", "CodeBuild"): self._codebuild_poll,
             ("Approval", "Manual"): self._approval_poll,
+            ("Deploy", "CodeDeployToECS"): self._ecs_deploy_poll,
         }.get((kind["category"], kind["provider"]))
         if poll is None:
             return
@@ -451,7 +507,9 @@ class CodePipelineEngine:
         bucket = self._store(execution, detail["input"]["region"])
         pipeline = str(recorded["definition"]["name"])[:20]
         key = f"{pipeline}/{name[:10]}/{self._random()}"
-        recorded["artifacts"][name] = {"bucket": bucket, "key": key, "revision": ""}
+        region = detail["input"]["region"]
+        recorded["artifacts"][name] = {"bucket": bucket, "key": key, "revision": "",
+                                       "region": region, "copies": {}}  # fmt: skip
         detail["output"]["outputArtifacts"].append(
             {"name": name, "s3location": {"bucket": bucket, "key": key}}
         )
@@ -474,7 +532,7 @@ class CodePipelineEngine:
 
         config = detail["input"]["resolvedConfiguration"]
         repository, branch = config.get("RepositoryName"), config.get("BranchName")
-        backend = codecommit_backends[detail_account(execution)][detail["input"]["region"]]
+        backend = codecommit_backends[action_account(execution, detail)][detail["input"]["region"]]
         try:
             commit_id, files = read_tree(backend, repository, branch)
         except Exception as exc:
@@ -523,7 +581,7 @@ class CodePipelineEngine:
         config = detail["input"]["resolvedConfiguration"]
         bucket, key = config.get("S3Bucket"), config.get("S3ObjectKey")
         try:
-            found = s3_backends[detail_account(execution)]["aws"].get_object(bucket, key)
+            found = s3_backends[action_account(execution, detail)]["aws"].get_object(bucket, key)
         except Exception as exc:
             raise ActionFailed(_message(exc)) from exc
         if found is None:
@@ -551,12 +609,12 @@ class CodePipelineEngine:
         assert recorded is not None
         config = detail["input"]["resolvedConfiguration"]
         region = detail["input"]["region"]
-        backend: Any = codebuild_backends[detail_account(execution)][region]
+        backend: Any = codebuild_backends[action_account(execution, detail)][region]
         project = config.get("ProjectName")
         if project not in backend.codebuild_projects:
             raise ActionFailed(
                 f"Project cannot be found: arn:aws:codebuild:{region}:"
-                f"{detail_account(execution)}:project/{project}",
+                f"{action_account(execution, detail)}:project/{project}",
                 "ConfigurationError",
             )
         inputs = detail["input"]["inputArtifacts"]
@@ -618,7 +676,9 @@ class CodePipelineEngine:
         from deployer.emulator.patches.codepipeline_executions import state
 
         private = state(execution)["private"][f"{stage['name']}/{action['name']}"]  # type: ignore[index]
-        backend: Any = codebuild_backends[detail_account(execution)][detail["input"]["region"]]
+        backend: Any = codebuild_backends[action_account(execution, detail)][
+            detail["input"]["region"]
+        ]
         build = backend.find_build(private["build"])
         if build is None:
             raise ActionFailed(f"Build {private['build']} was not found")
@@ -700,8 +760,302 @@ class CodePipelineEngine:
             raise ActionFailed(result["summary"] or "Rejected", "JobFailed")
         self._succeed(execution, action, detail, {}, now)
 
+    # -- the action's role and region ----------------------------------------------------------
+    def _assume(self, execution: Any, detail: dict[str, Any], now: float) -> str:
+        """The account the action works in: its ``roleArn``'s, assumed through moto's STS by
+        the pipeline's role once the role's trust policy allows that (else the pipeline's)."""
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        role = str(detail["input"].get("roleArn") or "")
+        pipeline_role = str(recorded["definition"].get("roleArn") or "")
+        if not role or role == pipeline_role:
+            return str(recorded["account"])
+        parts = role.split(":")
+        if len(parts) < 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+            raise ActionFailed(
+                f"The action's roleArn {role} is not a role ARN", "ConfigurationError"
+            )
+        partition, account = parts[1], parts[4]
+        denied = ActionFailed(
+            f"CodePipeline is not authorized to perform AssumeRole on role {role}",
+            "PermissionError",
+        )
+        try:
+            found = iam_backends[account][partition].get_role_by_arn(role)
+        except Exception as exc:
+            raise denied from exc
+        if not _trusts(found.assume_role_policy_document, pipeline_role):
+            raise denied
+        session = sts_backends[account][partition].assume_role(
+            region_name=detail["input"]["region"],
+            role_session_name=str(execution.pipeline_execution_id)[:64],
+            role_arn=role,
+            policy="",
+            duration=3600,
+            external_id="",
+        )
+        private = recorded["private"][f"{detail['stageName']}/{detail['actionName']}"]
+        private["session"] = session.arn
+        return account
+
+    def _in_region(self, execution: Any, name: str, region: str) -> dict[str, str]:
+        """An input artifact's location in ``region``'s artifact store: where it was made, or
+        a copy made there (same key) the first time an action in that region needs it."""
+        from moto.s3.models import s3_backends
+
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        found = recorded["artifacts"][name]
+        if (found.get("region") or recorded["region"]) == region:
+            return {"bucket": found["bucket"], "key": found["key"]}
+        copies = found.setdefault("copies", {})
+        bucket = self._store(execution, region)
+        if bucket == found["bucket"]:  # one store for every region: nothing to copy
+            return {"bucket": found["bucket"], "key": found["key"]}
+        if region not in copies:
+            s3 = s3_backends[detail_account(execution)]["aws"]
+            try:
+                stored = s3.get_object(found["bucket"], found["key"])
+                if stored is None:
+                    raise ActionFailed(f"Input artifact {name} is missing from its store")
+                s3.put_object(bucket, found["key"], bytes(stored.value))
+            except ActionFailed:
+                raise
+            except Exception as exc:
+                raise ActionFailed(
+                    f"Could not copy artifact {name} to {region}: {_message(exc)}"
+                ) from exc
+            copies[region] = {"bucket": bucket, "key": found["key"]}
+        return dict(copies[region])
+
+    def _member(self, execution: Any, detail: dict[str, Any], artifact: str, path: str) -> str:
+        """The text of the file ``path`` in the input artifact ``artifact``'s zip."""
+        from moto.s3.models import s3_backends
+
+        location = next(
+            (i["s3location"] for i in detail["input"]["inputArtifacts"] if i["name"] == artifact),
+            None,
+        )
+        if location is None:
+            raise ActionFailed(
+                f"The artifact {artifact} is not an input artifact of the action",
+                "ConfigurationError",
+            )
+        stored = s3_backends[detail_account(execution)]["aws"].get_object(
+            location["bucket"], location["key"]
+        )
+        if stored is None:
+            raise ActionFailed(f"Input artifact {artifact} is missing from its store")
+        try:
+            with zipfile.ZipFile(io.BytesIO(bytes(stored.value))) as archive:
+                return archive.read(path).decode()
+        except KeyError:
+            raise ActionFailed(
+                f"The file {path} was not found in the artifact {artifact}", "ConfigurationError"
+            ) from None
+        except (zipfile.BadZipFile, UnicodeDecodeError) as exc:
+            raise ActionFailed(f"The artifact {artifact} cannot be read: {exc}") from exc
+
+    # -- Deploy/CodeDeployToECS ------------------------------------------------------------------
+    def _ecs_deploy_start(self, execution: Any, stage: dict[str, Any], action: dict[str, Any],
+                          detail: dict[str, Any], now: float) -> None:  # fmt: skip
+        from moto.codedeploy.models import codedeploy_backends
+        from moto.core.utils import utcnow
+        from moto.ecs.models import ecs_backends
+
+        from deployer.emulator.patches import _codedeploy_state as codedeploy_state
+        from deployer.emulator.patches.codedeploy_ecs_deployments import _active_in_group
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        config = detail["input"]["resolvedConfiguration"]
+        for required in REQUIRED_ECS_DEPLOY:
+            if not config.get(required):
+                raise ActionFailed(
+                    f"The action configuration has no {required}", "ConfigurationError"
+                )
+        account, region = action_account(execution, detail), detail["input"]["region"]
+        taskdef_text = self._member(
+            execution,
+            detail,
+            config["TaskDefinitionTemplateArtifact"],
+            config.get("TaskDefinitionTemplatePath") or "taskdef.json",
+        )
+        appspec_text = self._member(
+            execution,
+            detail,
+            config["AppSpecTemplateArtifact"],
+            config.get("AppSpecTemplatePath") or "appspec.yaml",
+        )
+        images: dict[str, str] = {}
+        for n in range(1, 5):
+            artifact, container = (
+                config.get(f"Image{n}ArtifactName"),
+                config.get(f"Image{n}ContainerName"),
+            )
+            if not artifact and not container:
+                continue
+            if not artifact or not container:
+                raise ActionFailed(
+                    f"Image{n}ArtifactName and Image{n}ContainerName go together",
+                    "ConfigurationError",
+                )
+            text = self._member(execution, detail, artifact, "imageDetail.json")
+            try:
+                uri = json.loads(text)["ImageURI"]
+            except (ValueError, KeyError, TypeError):
+                raise ActionFailed(
+                    f"The imageDetail.json of the artifact {artifact} has no ImageURI",
+                    "ConfigurationError",
+                ) from None
+            images[f"<{container}>"] = str(uri)
+        try:
+            template = json.loads(taskdef_text)
+        except ValueError as exc:
+            raise ActionFailed(
+                f"The task definition file is not valid JSON: {exc}", "ConfigurationError"
+            ) from exc
+        template = _substitute(template, images)
+        if not isinstance(template, dict) or not template.get("family"):
+            raise ActionFailed("The task definition file has no family", "ConfigurationError")
+        try:
+            registered = ecs_backends[account][region].register_task_definition(
+                template["family"],
+                template.get("containerDefinitions") or [],
+                **{
+                    argument: template[key]
+                    for key, argument in TASK_DEFINITION_FIELDS.items()
+                    if key in template
+                },
+            )
+        except Exception as exc:
+            raise ActionFailed(
+                f"RegisterTaskDefinition failed: {_message(exc)}", "JobFailed"
+            ) from exc
+        appspec = appspec_text.replace("<TASK_DEFINITION>", registered.arn)
+        backend: Any = codedeploy_backends[account][region]
+        application, group = config["ApplicationName"], config["DeploymentGroupName"]
+        try:
+            active = _active_in_group(backend, application, group)
+            if active is not None:
+                raise ActionFailed(
+                    f"The Deployment Group '{group}' already has an active Deployment "
+                    f"'{active.deployment_id}'"
+                )
+            moto_id = backend.create_deployment(
+                application,
+                group,
+                {
+                    "revisionType": "AppSpecContent",
+                    "appSpecContent": {
+                        "content": appspec,
+                        "sha256": hashlib.sha256(appspec.encode()).hexdigest(),
+                    },
+                },
+            )
+        except ActionFailed:
+            raise
+        except Exception as exc:
+            raise ActionFailed(f"CreateDeployment failed: {_message(exc)}") from exc
+        # as patches/codedeploy_ecs_deployments.py does at CreateDeployment: AWS's id, started
+        deployment = backend.deployments.pop(moto_id)
+        deployment.deployment_id = codedeploy_state.new_deployment_id()
+        deployment.creator = "user"
+        deployment.status = "InProgress"
+        deployment.start_time = utcnow()
+        backend.deployments[deployment.deployment_id] = deployment
+        private = state(execution)["private"][f"{stage['name']}/{action['name']}"]  # type: ignore[index]
+        private.update(deployment=deployment.deployment_id, taskDefinition=registered.arn)
+        detail["output"]["executionResult"] = {
+            "externalExecutionId": deployment.deployment_id,
+            "externalExecutionSummary": f"Deployment {deployment.deployment_id}",
+            "externalExecutionUrl": (
+                f"https://console.aws.amazon.com/codedeploy/home?region={region}"
+                f"#/deployments/{deployment.deployment_id}"
+            ),
+        }
+
+    def _ecs_deploy_poll(self, execution: Any, stage: dict[str, Any], action: dict[str, Any],
+                         detail: dict[str, Any], now: float) -> None:  # fmt: skip
+        from moto.codedeploy.models import codedeploy_backends
+
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        private = state(execution)["private"][f"{stage['name']}/{action['name']}"]  # type: ignore[index]
+        backend: Any = codedeploy_backends[action_account(execution, detail)][
+            detail["input"]["region"]
+        ]
+        deployment = backend.deployments.get(private["deployment"])
+        if deployment is None:
+            raise ActionFailed(f"Deployment {private['deployment']} was not found")
+        if deployment.status in ("Failed", "Stopped"):
+            reason = (getattr(deployment, "deployer_error", None) or {}).get("message") or ""
+            raise ActionFailed(
+                f"Deployment {deployment.deployment_id} {deployment.status.lower()}"
+                + (f": {reason}" if reason else "")
+            )
+        if deployment.status != "Succeeded":
+            return
+        self._succeed(execution, action, detail, {}, now)
+
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _trusts(document: Any, principal: str) -> bool:
+    """Whether a trust policy lets ``principal`` (a role ARN) call sts:AssumeRole: an Allow
+    statement naming it, its account (ID or root ARN) or ``*``, and no Deny doing so."""
+    try:
+        policy = json.loads(document) if isinstance(document, str) else dict(document or {})
+    except ValueError:
+        return False
+    account = principal.split(":")[4] if principal.count(":") >= 5 else ""
+    names = {principal, account, f"arn:{principal.split(':')[1]}:iam::{account}:root", "*"}
+    statements = policy.get("Statement") or []
+    allowed = False
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action") or []
+        actions = [actions] if isinstance(actions, str) else actions
+        if not any(a.lower() in ("sts:assumerole", "sts:*", "*") for a in actions):
+            continue
+        who = statement.get("Principal") or {}
+        aws = ["*"] if who == "*" else who.get("AWS") or [] if isinstance(who, dict) else []
+        aws = [aws] if isinstance(aws, str) else aws
+        if not names.intersection(aws):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def _substitute(value: Any, images: dict[str, str]) -> Any:
+    """The task definition with each image placeholder replaced in its string values."""
+    if isinstance(value, str):
+        for placeholder, uri in images.items():
+            value = value.replace(placeholder, uri)
+        return value
+    if isinstance(value, list):
+        return [_substitute(v, images) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, images) for k, v in value.items()}
+    return value
+
+
+def action_account(execution: Any, detail: dict[str, Any]) -> str:
+    """The account an action works in: its role's (assumed at its start), else the pipeline's."""
+    from deployer.emulator.patches.codepipeline_executions import state
+
+    recorded = state(execution)
+    assert recorded is not None
+    private = recorded["private"][f"{detail['stageName']}/{detail['actionName']}"]
+    return str(private.get("account") or recorded["account"])
 
 
 def detail_account(execution: Any) -> str:
