@@ -54,20 +54,33 @@ the CodeCommit API Reference for each action (request fields, answers, errors):
   UpdateDefaultBranch and DeleteBranch (DefaultBranchCannotBeDeletedException)
   move branches; GetBranch answers the branch's tip.
 
+Every commit (CreateCommit, PutFile, DeleteFile), CreateBranch and DeleteBranch puts a
+"CodeCommit Repository State Change" event ("Monitoring CodeCommit events") on the
+default event bus of the repository's account and region: source ``aws.codecommit``,
+the repository's ARN as resource, detail ``event`` (``referenceCreated`` for a new
+branch, ``referenceUpdated`` for a commit on an existing one, ``referenceDeleted``),
+``callerUserArn``, ``commitId`` (not for a deletion), ``oldCommitId`` (not for a
+creation), ``referenceFullName`` (``refs/heads/<branch>``), ``referenceName``,
+``referenceType`` (``branch``), ``repositoryId`` and ``repositoryName``; the event
+patches deliver it to the rules that match (the delivery stack's rule starts its
+pipeline).
+
 Engines that take a repository's source read it with :func:`read_tree`.
 Error messages follow the API Reference's description of each error, with the
 path, branch or id concerned; AWS's exact wording is not documented. Commit
 dates are wall-clock time, like moto's other timestamps, not the scheduler's
 emulated clock.
 
-Left out: git itself (no clone, push or pull over HTTPS/SSH: the store is only
-reachable through the API), tags, merges and pull requests, conflict-resolution
-actions, abbreviated commit ids and ``HEAD~n``-style specifiers, submodules
-(``subModules`` is always empty: the API cannot create one), the checks of
-author name length and email format (their limits are not documented), the
-wording of the default commit message (the emulator's own), ListBranches
-paging (every branch in one answer), FileTooLargeException (nothing over the
-6 MB a file can be written through the API) and the KMS encryption errors.
+Left out: the events of tags, merges, pull requests and comments,
+``displayName``/``emailAddress`` of session tags in events, git itself (no
+clone, push or pull over HTTPS/SSH: the store is only reachable through the
+API), tags, merges and pull requests, conflict-resolution actions, abbreviated
+commit ids and ``HEAD~n``-style specifiers, submodules (``subModules`` is always
+empty: the API cannot create one), the checks of author name length and email
+format (their limits are not documented), the wording of the default commit
+message (the emulator's own), ListBranches paging (every branch in one answer),
+FileTooLargeException (nothing over the 6 MB a file can be written through the
+API) and the KMS encryption errors.
 Nothing persists across an emulator restart.
 """
 
@@ -77,6 +90,7 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import posixpath
 import re
 import time
@@ -86,6 +100,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._util import add_method
+
+log = logging.getLogger(__name__)
 
 GAP = (
     "CodeCommit stores no commits: CreateCommit, PutFile, DeleteFile, GetBranch, "
@@ -610,6 +626,80 @@ def _entries(params: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return [entry if isinstance(entry, dict) else {} for entry in value]
 
 
+# -- the events -------------------------------------------------------------------
+
+
+def _caller(response: Any, account: str, region: str) -> str:
+    """The ARN of the request's caller (an IAM user, the root, or an assumed role's session)."""
+    from moto.sts.models import sts_backends
+
+    try:
+        backend = sts_backends[account][response.partition]
+        return str(backend.get_caller_identity(response.get_access_key(), region)[1])
+    except Exception:  # no signed request (an engine's call): the account's root
+        return f"arn:aws:iam::{account}:root"
+
+
+def reference_event(
+    response: Any,
+    repository: Any,
+    branch: str,
+    commit_id: str | None,
+    old_commit_id: str | None,
+) -> None:
+    """A "CodeCommit Repository State Change" event on the default bus of the repository's
+    account and region ("Monitoring CodeCommit events"): the branch created
+    (``referenceCreated``, no ``oldCommitId``), moved (``referenceUpdated``) or deleted
+    (``referenceDeleted``, no ``commitId``)."""
+    from moto.events.models import events_backends
+
+    metadata = repository.repository_metadata
+    backend = response.codecommit_backend
+    account, region = str(backend.account_id), str(backend.region_name)
+    event = (
+        "referenceDeleted"
+        if commit_id is None
+        else "referenceUpdated"
+        if old_commit_id
+        else "referenceCreated"
+    )
+    detail: dict[str, Any] = {
+        "callerUserArn": _caller(response, account, region),
+        "event": event,
+        "referenceFullName": f"refs/heads/{branch}",
+        "referenceName": branch,
+        "referenceType": "branch",
+        "repositoryId": metadata.get("repositoryId"),
+        "repositoryName": metadata.get("repositoryName"),
+    }
+    if commit_id is not None:
+        detail["commitId"] = commit_id
+    if old_commit_id:
+        detail["oldCommitId"] = old_commit_id
+    entry = {
+        "Source": "aws.codecommit",
+        "DetailType": "CodeCommit Repository State Change",
+        "Detail": json.dumps(detail),
+        "Resources": [metadata.get("Arn") or f"arn:aws:codecommit:{region}:{account}:"
+                      f"{metadata.get('repositoryName')}"],
+    }  # fmt: skip
+    try:
+        events_backends[account][region].put_events([entry])
+    except Exception:  # a target that fails must not fail the commit
+        log.exception("codecommit: the %s event of %s failed", event, detail["repositoryName"])
+
+
+def _committed(response: Any, repository: Any, params: dict[str, Any], commit: Commit) -> None:
+    branch = _branch_name(params.get("branchName"))
+    reference_event(
+        response,
+        repository,
+        branch,
+        commit.commit_id,
+        commit.parents[0] if commit.parents else None,
+    )
+
+
 # -- the actions ------------------------------------------------------------------
 
 
@@ -633,6 +723,7 @@ def create_commit(self: Any) -> str:
         bool(params.get("keepEmptyFolders")),
     )
     commit, old = _commit(backend, repository, params, change, "authorName")
+    _committed(self, repository, params, commit)
     new = commit.files
     added = [_metadata(p, new[p]) for p in sorted(new) if p not in old]
     updated = [_metadata(p, new[p]) for p in sorted(new) if p in old and old[p] != new[p]]
@@ -679,6 +770,7 @@ def put_file(self: Any) -> str:
     if params.get("fileMode") is not None:
         put["fileMode"] = params["fileMode"]
     commit, _ = _commit(backend, repository, params, Change([put], [], []), "name")
+    _committed(self, repository, params, commit)
     return json.dumps(
         {"commitId": commit.commit_id, "blobId": commit.files[path][1], "treeId": commit.tree_id}
     )
@@ -691,6 +783,7 @@ def delete_file(self: Any) -> str:
     path = _path(params.get("filePath"))
     change = Change([], [{"filePath": path}], [], bool(params.get("keepEmptyFolders")))
     commit, old = _commit(backend, repository, params, change, "name")
+    _committed(self, repository, params, commit)
     return json.dumps(
         {
             "commitId": commit.commit_id,
@@ -744,6 +837,7 @@ def create_branch(self: Any) -> str:
         )
     commit_id = _commit_id(store, params.get("commitId"), "CommitDoesNotExistException")
     store.branches[branch] = commit_id
+    reference_event(self, repository, branch, commit_id, None)
     return "{}"
 
 
@@ -774,6 +868,7 @@ def delete_branch(self: Any) -> str:
     commit_id = store.branches.pop(branch, None)
     if commit_id is None:
         return json.dumps({"deletedBranch": {}})
+    reference_event(self, repository, branch, None, commit_id)
     return json.dumps({"deletedBranch": {"branchName": branch, "commitId": commit_id}})
 
 

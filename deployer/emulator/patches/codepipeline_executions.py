@@ -17,6 +17,9 @@ patch makes:
   variable without either is refused with ValidationException), ``executionMode``
   (SUPERSEDED unless the pipeline says otherwise), ``trigger`` (StartPipelineExecution
   and the caller); the engine (``engines/codepipeline.py``) moves it from stage to stage;
+  :func:`start_by_event` starts one the same way for an EventBridge rule whose target is
+  the pipeline (``patches/events_delivery.py``), ``trigger`` CloudWatchEvent and the
+  rule's ARN ("Start a pipeline on a CodeCommit change");
 * GetPipelineExecution and ListPipelineExecutions answer the execution as the engine
   leaves it: ``status`` (InProgress, Stopping, Stopped, Succeeded, Superseded, Failed),
   ``statusSummary``, ``artifactRevisions`` (what the source actions read),
@@ -232,8 +235,22 @@ def _stage(pipeline: Any, name: Any) -> dict[str, Any]:
 # -- StartPipelineExecution ----------------------------------------------------------------------
 
 
+def start_by_event(account: str, region: str, name: str, rule_arn: str) -> str:
+    """An execution of the pipeline ``name`` started by an EventBridge rule (a rule target):
+    trigger ``CloudWatchEvent`` with the rule's ARN as its detail, the declared variables'
+    defaults. PipelineNotFoundException if there is no such pipeline."""
+    from moto.codepipeline.models import codepipeline_backends
+
+    backend = codepipeline_backends[account][region]
+    return _start(backend, name, None, rule_arn, trigger_type="CloudWatchEvent")
+
+
 def _start(
-    self: Any, name: str, variables: list[dict[str, str]] | None, caller: str = "root"
+    self: Any,
+    name: str,
+    variables: list[dict[str, str]] | None,
+    caller: str = "root",
+    trigger_type: str = "StartPipelineExecution",
 ) -> str:
     from moto.codepipeline.models import PipelineExecution
 
@@ -277,7 +294,7 @@ def _start(
         "namespaces": {},
         "artifacts": {},  # artifact name -> {"bucket", "key", "revision"}
         "revisions": [],
-        "trigger": {"triggerType": "StartPipelineExecution", "triggerDetail": caller},
+        "trigger": {"triggerType": trigger_type, "triggerDetail": caller},
     }
     pipeline.executions[execution.pipeline_execution_id] = execution
     return str(execution.pipeline_execution_id)

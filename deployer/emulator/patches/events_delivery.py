@@ -26,6 +26,10 @@ schedule matches no event) and matches sends the event to each of its targets:
   put in unescaped, an object or array with its quotes removed. A template that
   is not JSON (plain text, one quoted line after another) is sent as text, the
   values put in the same way as inside a string;
+* CodePipeline pipelines (``arn:aws:codepipeline:<region>:<account>:<name>``, "Start a
+  pipeline on a CodeCommit change"): an execution of the pipeline started, trigger
+  ``CloudWatchEvent`` with the rule's ARN (``codepipeline_executions.start_by_event``;
+  nothing of the event is passed on, a missing pipeline is a failed invocation);
 * SQS queues (SendMessage in the queue's account and region; a FIFO queue takes
   ``SqsParameters.MessageGroupId`` and needs content-based deduplication), SNS
   topics (Publish), CloudWatch Logs log groups (a new stream a delivery, as
@@ -51,7 +55,7 @@ that show the gap); ``events_patterns`` does the matching.
 
 Left out: an ``InputPath`` that selects nothing is a failed invocation here
 (the guide does not say what AWS sends); other target kinds (ECS tasks, Step
-Functions, Kinesis, Firehose, API destinations, CodeBuild, CodePipeline, SSM,
+Functions, Kinesis, Firehose, API destinations, CodeBuild, SSM,
 Batch, Redshift, SageMaker, HTTP endpoints): each delivery to them is a failed
 invocation; the IAM role of
 a target (``RoleArn``) and the resource policies of queues and topics are not
@@ -439,6 +443,12 @@ def _to_bus(event: Mapping[str, Any], region: str, account: str, resource: str) 
     )
 
 
+def _to_codepipeline(rule: Any, region: str, account: str, resource: str) -> None:
+    from .codepipeline_executions import start_by_event
+
+    start_by_event(account, region, resource, rule.arn)
+
+
 def deliver(
     rule: Any,
     target: Mapping[str, Any],
@@ -459,6 +469,8 @@ def deliver(
         _to_lambda(rule, target, region, account, body)
     elif service == "events" and resource.startswith("event-bus/"):
         _to_bus(event, region, account, resource)
+    elif service == "codepipeline":
+        _to_codepipeline(rule, region, account, resource)
     elif service == "events" and not resource.strip(":"):  # moto's archive: its own rule's target
         archive_arn = str(json.loads(body)["archive-arn"])
         rule._send_to_events_archive(archive_arn.split("/", 1)[1], dict(original))
