@@ -76,23 +76,24 @@ approval notifications") and the API reference, for the executions
   STOPPED, ABANDONED (the stop's are put by the patch at the request).
 
 Left out (next slices): every other provider (such an action fails, saying the
-emulator does not run it), the source-change trigger (EventBridge rule on the
-repository), of the trust policy its Conditions (an ``sts:ExternalId`` condition is
-not evaluated) and of the pipeline role its identity policy (whether it may call
-sts:AssumeRole), the assumed role's own permissions (the action's calls are made on
-the backends directly, not authorized as that session), the artifact store's bucket
-policy and KMS encryption of artifacts, of CodeDeployToECS a placeholder not found
-(nothing is replaced, no error) and the deployment's own ``description``, a mode
-changed while executions run (the newest's mode rules), retries and rollbacks (no
-RESUMED or CANCELED events), CloudWatch metrics, action timeouts but the approval's,
-secondary sources of a build action (only PrimarySource is given to the build),
-several output artifacts of one action (the first is written). The artifact key's
-truncations (20 and 10 characters) follow the keys AWS writes, not a documented
-rule; the failure messages of an unresolved variable, of a timed-out approval, of an
-unsupported provider and of CodeDeployToECS's failures (a missing file or
-configuration, a failed deployment) are ours (AWS documents none). A round holds the
-backend lock while it advances every execution (zipping a source tree included: CPU,
-no I/O).
+emulator does not run it), of an execution the source-change trigger starts
+(``patches/events_delivery.py`` and ``codecommit_commits.py``) the event's commit (its
+source action reads the branch tip when it runs), of the trust policy its Conditions
+(an ``sts:ExternalId`` condition is not evaluated) and of the pipeline role its
+identity policy (whether it may call sts:AssumeRole), the assumed role's own
+permissions (the action's calls are made on the backends directly, not authorized as
+that session), the artifact store's bucket policy and KMS encryption of artifacts, of
+CodeDeployToECS a placeholder not found (nothing is replaced, no error) and the
+deployment's own ``description``, a mode changed while executions run (the newest's
+mode rules), retries and rollbacks (no RESUMED or CANCELED events), CloudWatch
+metrics, action timeouts but the approval's, secondary sources of a build action (only
+PrimarySource is given to the build), several output artifacts of one action (the
+first is written). The artifact key's truncations (20 and 10 characters) follow the
+keys AWS writes, not a documented rule; the failure messages of an unresolved
+variable, of a timed-out approval, of an unsupported provider and of CodeDeployToECS's
+failures (a missing file or configuration, a failed deployment) are ours (AWS
+documents none). A round holds the backend lock while it advances every execution
+(zipping a source tree included: CPU, no I/O).
 """
 
 from __future__ import annotations

@@ -48,15 +48,19 @@ TASKDEF = (
     ' "portMappings": [{"containerPort": 8080}]},'
     ' {"name": "proxy", "image": "\\u003cIMAGE1_NAME\\u003e", "essential": false}]}'
 )
+#: as environments/stacks/delivery/templates/appspec.yaml.tftpl renders it
 APPSPEC = """version: 0.0
 Resources:
   - TargetService:
       Type: AWS::ECS::Service
       Properties:
-        TaskDefinition: <TASK_DEFINITION>
+        TaskDefinition: "<TASK_DEFINITION>"
         LoadBalancerInfo:
-          ContainerName: api
+          ContainerName: "api"
           ContainerPort: 8080
+Hooks:
+  - AfterAllowTestTraffic: "arn:aws:lambda:us-east-1:123456789012:function:acme-deploy-guard"
+  - AfterAllowTraffic: "arn:aws:lambda:us-east-1:123456789012:function:acme-deploy-guard"
 """
 
 Scenario = Callable[[Case, Out], None]

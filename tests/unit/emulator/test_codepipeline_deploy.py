@@ -39,9 +39,9 @@ def test_the_deployment_gets_the_appspec_naming_the_new_task_definition(result: 
     revision = deployment["revision"]
     assert revision["revisionType"] == "AppSpecContent"
     content = revision["appSpecContent"]["content"]
-    assert "TaskDefinition: arn:aws:ecs:us-east-1:123456789012:task-definition/acme-api:1" in (
-        content
-    )
+    arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/acme-api:1"
+    assert f'TaskDefinition: "{arn}"' in content
+    assert "AfterAllowTraffic" in content
     assert "<TASK_DEFINITION>" not in content
 
 
