@@ -127,6 +127,17 @@ def test_apply_staging_then_the_build_image_a_release_and_builds(
     assert still["imageDigest"] == doc["digest"]
 
     # -- two commits: the sample monorepo, then one whose unit test fails ----------------
+    # A push starts the pipeline (the delivery stack's EventBridge rule on the branch): its
+    # builds are held before the Build stage, so that only this test's builds run (and
+    # push to ECR) here; carrying a commit through the pipeline is issue 14's.
+    codepipeline = local.client("codepipeline", DELIVERY, REGION)
+    pipeline = outputs["pipeline_name"]
+    codepipeline.disable_stage_transition(
+        pipelineName=pipeline,
+        stageName="Build",
+        transitionType="Inbound",
+        reason="the golden path runs its own builds",
+    )
     source = tmp_path / "monorepo"
     skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "test-reports")
     shutil.copytree(ROOT / "examples" / "monorepo", source, ignore=skip)
@@ -142,6 +153,11 @@ def test_apply_staging_then_the_build_image_a_release_and_builds(
     assert bad.returncode == 0, bad.stderr[-3000:]
     bad_commit = bad.json()["commit"]
     assert bad.json()["updated"] == [str(tests.relative_to(source))]
+    # Each push started an execution (trigger CloudWatchEvent, the source rule).
+    triggered = codepipeline.list_pipeline_executions(pipelineName=pipeline)
+    summaries = triggered["pipelineExecutionSummaries"]
+    assert len(summaries) == 2, summaries
+    assert {e["trigger"]["triggerType"] for e in summaries} == {"CloudWatchEvent"}
 
     # -- the builds, all at once ----------------------------------------------------------
     # Offline, the services build on the project's offline base: the build-time parameter
