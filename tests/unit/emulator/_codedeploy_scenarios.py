@@ -450,42 +450,17 @@ def invalid_revision(c: Case, out: Out) -> None:
     out["sets"] = len(c.service()["taskSets"])
 
 
-# -- the runner ----------------------------------------------------------------------------------
-def run_all(names: list[str]) -> dict[str, dict[str, Any]]:
-    """Each named scenario on fresh backends, in one ``mock_aws()``: between two scenarios
-    every backend is reset as ``mock_aws`` resets them when it starts and stops (starting
-    it again would also rebuild its ~1,300 URL routes, more CPU than a scenario).
-    Clients hold no state of moto's and are shared."""
-    from moto import mock_aws
-    from moto.core.base_backend import BackendDict
-    from moto.core.model_instances import reset_model_data
-
-    clients: dict[str, Any] = {}
-    results = {}
-    with mock_aws():
-        for name in names:
-            BackendDict.reset()
-            reset_model_data()
-            results[name] = run_one(SCENARIOS[name], clients)
-    return results
-
-
-def run_one(function: Scenario, clients: dict[str, Any]) -> dict[str, Any]:
-    from tests.unit.emulator._scenario_runner import run_one as run
-
-    return run(lambda out: function(Case(clients), out))
-
-
 def main(argv: list[str]) -> int:
     from tests.unit.emulator._scenario_runner import main as run_main
 
     return run_main(
         argv,
         doc=__doc__,
-        known=SCENARIOS,
+        scenarios=SCENARIOS,
+        case=Case,
         environment=ENVIRONMENT,
         left_out=LEFT_OUT,
-        run_all=run_all,
+        default=None,
     )
 
 

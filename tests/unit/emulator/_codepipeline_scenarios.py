@@ -799,38 +799,17 @@ def errors(c: Case, out: Out) -> None:
     out["get"] = c.cp.get_pipeline(name=PIPELINE)["pipeline"]["stages"][1]["actions"][2]["runOrder"]
 
 
-# -- the runner (as _codedeploy_scenarios) -------------------------------------------------------
-def run_all(names: list[str]) -> dict[str, dict[str, Any]]:
-    from moto import mock_aws
-    from moto.core.base_backend import BackendDict
-    from moto.core.model_instances import reset_model_data
-
-    clients: dict[str, Any] = {}
-    results = {}
-    with mock_aws():
-        for name in names:
-            BackendDict.reset()
-            reset_model_data()
-            results[name] = run_one(SCENARIOS[name], clients)
-    return results
-
-
-def run_one(function: Scenario, clients: dict[str, Any]) -> dict[str, Any]:
-    from tests.unit.emulator._scenario_runner import run_one as run
-
-    return run(lambda out: function(Case(clients), out), default=str)
-
-
 def main(argv: list[str]) -> int:
     from tests.unit.emulator._scenario_runner import main as run_main
 
     return run_main(
         argv,
         doc=__doc__,
-        known=SCENARIOS,
+        scenarios=SCENARIOS,
+        case=Case,
         environment=ENVIRONMENT,
         left_out=LEFT_OUT,
-        run_all=run_all,
+        default=str,
     )
 
 
