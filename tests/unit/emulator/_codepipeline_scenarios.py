@@ -27,6 +27,7 @@ import zipfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tests.unit.emulator._helpers import action as declare
 from tests.unit.emulator._helpers import trust_policy
 
 if TYPE_CHECKING:
@@ -54,17 +55,8 @@ def scenario(name: str) -> Callable[[Scenario], Scenario]:
 
 
 def action(name: str, category: str, provider: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "actionTypeId": {
-            "category": category,
-            "owner": "AWS",
-            "provider": provider,
-            "version": "1",
-        },
-        "runOrder": 1,
-        **extra,
-    }
+    """An action of the first ``runOrder`` unless ``extra`` says otherwise."""
+    return declare(name, category, provider, **{"runOrder": 1, **extra})
 
 
 def build_action(

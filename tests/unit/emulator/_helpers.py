@@ -36,18 +36,21 @@ def create_role(iam: Any, *services: str) -> str:
     )
 
 
+def action(name: str, category: str, provider: str, **extra: Any) -> dict[str, Any]:
+    """A CodePipeline action declaration of an AWS-owned provider, version 1."""
+    return {
+        "name": name,
+        "actionTypeId": {
+            "category": category,
+            "owner": "AWS",
+            "provider": provider,
+            "version": "1",
+        },
+        **extra,
+    }
+
+
 def pipeline_definition(name: str, role_arn: str) -> dict[str, Any]:
-    def action(name: str, category: str, provider: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "name": name,
-            "actionTypeId": {
-                "category": category,
-                "owner": "AWS",
-                "provider": provider,
-                "version": "1",
-            },
-            **extra,
-        }
 
     return {
         "name": name,
