@@ -17,11 +17,12 @@ def create(runtime: Any = None) -> list[Engine]:
     """The engines of an emulator process; those that run containers need its runtime
     (``runtime.Runtime``, None without one) with the registry up."""
     from deployer.emulator.engines.codepipeline import CodePipelineEngine
+    from deployer.emulator.engines.codepipeline_metrics import CodePipelineMetrics
     from deployer.emulator.engines.ecr_lifecycle import EcrLifecycle
 
     # Pipelines run without the runtime too (their Source and Approval actions need no
     # container); a Build action then waits, as no CodeBuild engine takes its build.
-    engines: list[Engine] = [EcrLifecycle(), CodePipelineEngine()]
+    engines: list[Engine] = [EcrLifecycle(), CodePipelineEngine(), CodePipelineMetrics()]
     if runtime is not None and runtime.registry_down is None:
         from deployer.emulator.engines.cloudwatch_alarms import CloudWatchAlarms
         from deployer.emulator.engines.codebuild import CodeBuildEngine
