@@ -1,8 +1,9 @@
 # One dashboard: a section per service (a title row, then two rows of three
-# widgets) followed by a pipeline section with the CodeBuild projects. Only
-# the sections whose inputs are given are drawn; without services and build
-# projects there is no dashboard. Every widget has an explicit position, so
-# that what CloudWatch stores is what Terraform wrote.
+# widgets) followed by a pipeline section: the pipeline's own metrics (with
+# pipeline_name), then the CodeBuild projects. Only the sections whose inputs
+# are given are drawn; without services, pipeline and build projects there is
+# no dashboard. Every widget has an explicit position, so that what CloudWatch
+# stores is what Terraform wrote.
 
 locals {
   service_section_height = 13 # title (1) + two rows of widgets (6 each)
@@ -134,7 +135,12 @@ locals {
 
   pipeline_y = length(var.services) * local.service_section_height
 
-  enable_pipeline_widgets = length(var.build_project_names) > 0
+  enable_build_widgets    = length(var.build_project_names) > 0
+  enable_codepipeline     = var.pipeline_name != null
+  enable_pipeline_widgets = local.enable_build_widgets || local.enable_codepipeline
+
+  # The builds' row comes under the pipeline's, when there is one.
+  build_y = local.pipeline_y + 1 + (local.enable_codepipeline ? 6 : 0)
 
   pipeline_widgets = concat(
     [
@@ -147,6 +153,28 @@ locals {
         properties = { markdown = var.pipeline_name == null ? "## Builds" : "## Pipeline ${var.pipeline_name}" }
       }
     ],
+    # What CodePipeline publishes (V2 pipelines, "CodePipeline CloudWatch
+    # metrics"): each execution's duration and the failed executions, both by
+    # PipelineName. It publishes no count of executions or of successes.
+    [
+      for index, widget in [
+        { title = "Pipeline execution duration (s)", metric = "PipelineDuration", stats = ["Average", "Maximum"] },
+        { title = "Failed pipeline executions", metric = "FailedPipelineExecutions", stats = ["Sum"] },
+        ] : {
+        type   = "metric"
+        x      = index * 12
+        y      = local.pipeline_y + 1
+        width  = 12
+        height = 6
+        properties = {
+          title   = widget.title
+          region  = local.region
+          view    = "timeSeries"
+          period  = 300
+          metrics = [for stat in widget.stats : ["AWS/CodePipeline", widget.metric, "PipelineName", var.pipeline_name, { stat = stat, label = stat }]]
+        }
+      } if local.enable_codepipeline
+    ],
     [
       for index, widget in [
         { title = "Builds", metric = "Builds", stat = "Sum" },
@@ -155,7 +183,7 @@ locals {
         ] : {
         type   = "metric"
         x      = index * 8
-        y      = local.pipeline_y + 1
+        y      = local.build_y
         width  = 8
         height = 6
         properties = {
@@ -166,7 +194,7 @@ locals {
           period  = 300
           metrics = [for project in var.build_project_names : ["AWS/CodeBuild", widget.metric, "ProjectName", project]]
         }
-      } if local.enable_pipeline_widgets
+      } if local.enable_build_widgets
     ],
   )
 

@@ -168,7 +168,7 @@ variable "codedeploy_application_name" {
 
 variable "pipeline_name" {
   type        = string
-  description = "Name of the CodePipeline pipeline whose execution results (FAILED, SUCCEEDED, STOPPED, SUPERSEDED) are sent to the notifications topic, and, with enable_approvals_topic, whose failures and pending manual approvals are sent to the approvals topic; null for none."
+  description = "Name of the CodePipeline pipeline whose execution results (FAILED, SUCCEEDED, STOPPED, SUPERSEDED) are sent to the notifications topic, whose execution duration and failed executions (AWS/CodePipeline, V2 pipelines) are charted on the dashboard, and, with enable_approvals_topic, whose failures and pending manual approvals are sent to the approvals topic; null for none."
   default     = null
 
   validation {

@@ -313,6 +313,11 @@ run "runtime_style" {
     condition     = !strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "AWS/CodeBuild")
     error_message = "Without build projects there must be no CodeBuild widgets."
   }
+
+  assert {
+    condition     = !strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "AWS/CodePipeline")
+    error_message = "Without pipeline_name there must be no CodePipeline widgets."
+  }
 }
 
 run "custom_thresholds" {
@@ -497,14 +502,60 @@ run "delivery_style" {
     error_message = "The notification rule must target the approvals topic."
   }
 
-  # Dashboard: pipeline section only, one line per build project.
+  # Dashboard: pipeline section only, the pipeline's metrics, then one line per
+  # build project under them.
   assert {
     condition = (
-      [for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.title if w.type == "metric"] == ["Builds", "Failed builds", "Build duration (s)"]
-      && alltrue([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : tolist([for m in w.properties.metrics : m[3]]) == var.build_project_names if w.type == "metric"])
-      && alltrue([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.y <= 1])
+      [for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.title if w.type == "metric"] == ["Pipeline execution duration (s)", "Failed pipeline executions", "Builds", "Failed builds", "Build duration (s)"]
+      && [for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.markdown if w.type == "text"] == ["## Pipeline acme-shop-delivery-pipeline"]
     )
-    error_message = "The delivery dashboard must chart builds, failed builds and duration of every build project, at the top."
+    error_message = "The delivery dashboard must chart the pipeline's duration and failures, then the builds, under the pipeline's title."
+  }
+
+  assert {
+    condition = (
+      [for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : jsonencode(w.properties.metrics) if strcontains(try(w.properties.title, ""), "ipeline")] == [
+        jsonencode([
+          ["AWS/CodePipeline", "PipelineDuration", "PipelineName", "acme-shop-delivery-pipeline", { stat = "Average", label = "Average" }],
+          ["AWS/CodePipeline", "PipelineDuration", "PipelineName", "acme-shop-delivery-pipeline", { stat = "Maximum", label = "Maximum" }],
+        ]),
+        jsonencode([
+          ["AWS/CodePipeline", "FailedPipelineExecutions", "PipelineName", "acme-shop-delivery-pipeline", { stat = "Sum", label = "Sum" }],
+        ]),
+      ]
+    )
+    error_message = "The pipeline widgets must chart PipelineDuration (average, maximum) and FailedPipelineExecutions (sum) of the pipeline, by PipelineName."
+  }
+
+  assert {
+    condition     = alltrue([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : tolist([for m in w.properties.metrics : m[3]]) == var.build_project_names if strcontains(jsonencode(try(w.properties.metrics, [])), "AWS/CodeBuild")])
+    error_message = "The build widgets must chart every build project."
+  }
+
+  assert {
+    condition = (
+      [for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [w.x, w.y, w.width, w.height]]
+      == [[0, 0, 24, 1], [0, 1, 12, 6], [12, 1, 12, 6], [0, 7, 8, 6], [8, 7, 8, 6], [16, 7, 8, 6]]
+    )
+    error_message = "The pipeline's widgets must fill the row under the title, side by side, and the build widgets the row under them."
+  }
+}
+
+run "builds_without_pipeline" {
+  command = plan
+
+  variables {
+    build_project_names = ["acme-shop-delivery-api-service"]
+  }
+
+  assert {
+    condition = (
+      [for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [w.x, w.y, w.width, w.height]]
+      == [[0, 0, 24, 1], [0, 1, 8, 6], [8, 1, 8, 6], [16, 1, 8, 6]]
+      && !strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "AWS/CodePipeline")
+      && jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets[0].properties.markdown == "## Builds"
+    )
+    error_message = "Without pipeline_name the build widgets must come right under a Builds title, with no CodePipeline widget."
   }
 }
 
@@ -526,8 +577,11 @@ run "pipeline_without_approvals_topic" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_dashboard.this) == 0 && output.dashboard_name == null
-    error_message = "With nothing to chart there must be no dashboard."
+    condition = (
+      output.dashboard_name == "acme-shop-staging-overview"
+      && [for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.title if w.type == "metric"] == ["Pipeline execution duration (s)", "Failed pipeline executions"]
+    )
+    error_message = "A pipeline without build projects must still get a dashboard with its own metrics, and no build widgets."
   }
 }
 
