@@ -24,6 +24,13 @@ where it cannot be pulled (no registry is reachable on this project's machines),
 ``python:`` default is replaced by the offline base ``bin/base-images`` builds from
 Debian's packages (``deployer-base/python-runtime:bookworm``), running that script when
 the engine lacks it. The report says which base was used and why.
+
+The pipeline's builds meet the same wall: on the local target they run in this same
+engine (the emulator's CodeBuild), where the Dockerfiles' public base cannot be pulled
+either. So when the offline base stood in, each such service's build-time parameter
+``BASE_IMAGE`` (``/pipeline/{delivery}/{service}/BASE_IMAGE`` in the delivery account,
+which the buildspec passes as ``--build-arg``) is set to it, unless it is set already:
+a value of the user's is never replaced. On AWS the builds run elsewhere, so nothing is set.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from deployer.image_settings import BASE_IMAGES_SCRIPT as BASE_IMAGES_SCRIPT
 from deployer.image_settings import DEFAULT_SOURCE as DEFAULT_SOURCE
 from deployer.image_settings import OFFLINE_BASE as OFFLINE_BASE
 from deployer.image_settings import TAG as TAG
+from deployer.names import parameter_path
 from deployer.output import Reporter, table
 from deployer.scope import Scope
 
@@ -267,6 +275,8 @@ class Report:
     source: Path
     images: list[ServiceImage]
     bases: dict[str, Base] = field(default_factory=dict)  # service -> base it was built on
+    #: service -> (parameter name, "set" or "kept": a value was there already)
+    build_parameters: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -279,6 +289,10 @@ class Report:
                 for service, base in self.bases.items()
             },
             "images": [i.to_json() for i in self.images],
+            "build_parameters": {
+                service: {"name": name, "status": status}
+                for service, (name, status) in self.build_parameters.items()
+            },
         }
 
     def text(self) -> str:
@@ -294,6 +308,8 @@ class Report:
         lines = [table(("service", "status", "image", "regions"), rows)]
         for base in dict.fromkeys(self.bases.values()):
             lines.append(f"built on {base.describe()}")
+        for name, status in self.build_parameters.values():
+            lines.append(f"build parameter {name}: {status}")
         return "\n".join(lines)
 
 
@@ -568,6 +584,33 @@ class Bootstrap:
         image.seconds = round(time.monotonic() - started, 1)
         say(f"pushed {image.digest} in {image.seconds:g} s")
 
+    def seed_build_bases(self, report: Report) -> None:
+        """On the local target, where the offline base stood in: the builds' BASE_IMAGE."""
+        import botocore.exceptions
+
+        offline = [s for s, base in report.bases.items() if base.image == OFFLINE_BASE]
+        if not self.target.is_local or not offline:
+            return
+        delivery = self.config.delivery
+        ssm = Scope(self.config, delivery, self.push_region, self.target, self.clients).client(
+            "ssm"
+        )
+        for service in offline:
+            name = parameter_path(delivery.name, service) + "BASE_IMAGE"
+            try:
+                ssm.put_parameter(Name=name, Value=OFFLINE_BASE, Type="String", Overwrite=False)
+                status = "set"
+            except botocore.exceptions.ClientError as exc:
+                if _code(exc) != "ParameterAlreadyExists":
+                    raise translate(exc, f"setting {name}") from exc
+                status = "kept"
+            report.build_parameters[service] = (name, status)
+            self._say(service)(
+                f"builds' {name}: {OFFLINE_BASE}"
+                if status == "set"
+                else f"builds' {name}: kept the value there"
+            )
+
     def check_replicas(self, images: list[ServiceImage]) -> None:
         """The other regions: there already, replicated after the push, or not (yet)."""
         others = self._other_regions()
@@ -634,6 +677,7 @@ class Bootstrap:
                 self.login(Path(config_dir), host)
                 for image in missing:
                     self.build_and_push(image, report.bases[image.service], Path(config_dir))
+            self.seed_build_bases(report)
         for image in images:
             image.regions[self.push_region] = image.status
         self.check_replicas(images)

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from deployer import cli, images
-from deployer.aws import AWS, ClientFactory, Target
+from deployer.aws import AWS, LOCAL, ClientFactory, Target
 from deployer.config import Config
 from deployer.errors import DeployerError, UsageError
 from deployer.images import Completed
@@ -176,13 +176,14 @@ def make(
     script: Path | None = None,
     registry: images.RegistryState | None = None,
     verbosity: int = 0,
+    target: Target | None = None,
 ) -> Run:
     err, out = io.StringIO(), io.StringIO()
     fake = docker or FakeDocker(clients)
     bootstrap = images.Bootstrap(
         config=cfg,
         env=cfg.environment(env),
-        target=Target(AWS),
+        target=target or Target(AWS),
         clients=clients,
         reporter=Reporter(stream=err, out=out, verbosity=verbosity),
         source=source,
@@ -415,6 +416,41 @@ def test_the_public_base_when_it_can_be_had_else_the_offline_one(
     assert reason in report.bases["api-service"].reason
     assert docker.scripts == ([script] if with_script else [])
     assert docker.verbs().count("pull") == (0 if PUBLIC_BASE in in_engine else 1)  # once a run
+
+
+def ssm(clients: ClientFactory) -> Any:
+    return clients.client("ssm", "us-east-1", account_id=DELIVERY, role_name=ROLE)
+
+
+@pytest.mark.parametrize("kind", [LOCAL, AWS])
+def test_on_the_local_target_the_offline_base_becomes_the_builds_base_image(
+    aws: ClientFactory, cfg: Config, kind: str
+) -> None:
+    # The emulator's builds run in this engine, which cannot pull the public base either:
+    # their BASE_IMAGE parameter names the offline one; a value of the user's is kept.
+    # On AWS the builds run elsewhere: nothing is set.
+    repositories(aws)
+    mine = "/pipeline/delivery/auth-service/BASE_IMAGE"
+    ssm(aws).put_parameter(Name=mine, Value="my-mirror/python:3.12", Type="String")
+    run = make(cfg, aws, target=Target(kind, "http://127.0.0.1:1"))
+    report = run.bootstrap.run()
+    values = {
+        p["Name"]: p["Value"]
+        for p in ssm(aws).get_parameters_by_path(Path="/pipeline/delivery/", Recursive=True)[
+            "Parameters"
+        ]
+    }
+    if kind == AWS:
+        assert values == {mine: "my-mirror/python:3.12"} and report.build_parameters == {}
+        return
+    assert values == {
+        "/pipeline/delivery/api-service/BASE_IMAGE": images.OFFLINE_BASE,
+        mine: "my-mirror/python:3.12",
+        "/pipeline/delivery/notification-service/BASE_IMAGE": images.OFFLINE_BASE,
+    }
+    assert report.to_json()["build_parameters"]["auth-service"] == {"name": mine, "status": "kept"}
+    assert f"build parameter {mine}: kept" in report.text()
+    assert "[api-service] builds' /pipeline/delivery/api-service/BASE_IMAGE" in run.err.getvalue()
 
 
 def test_no_base_at_all_says_how_to_build_the_offline_one(aws: ClientFactory, cfg: Config) -> None:

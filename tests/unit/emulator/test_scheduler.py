@@ -382,13 +382,13 @@ def test_the_emulator_runs_its_clock_at_the_time_scale_it_was_started_with(
         lines = (tmp_path / "emulator.log").read_text().splitlines()
         announcement = json.loads(next(line for line in lines if line.startswith('{"port"')))
         assert announcement["time_scale"] == 30
-        assert announcement["engines"] == ["ecr-lifecycle", "codepipeline"]
+        assert announcement["engines"] == ["ecr-lifecycle", "codepipeline", "codepipeline-metrics"]
         assert announcement["patches"] and announcement["controls"]
 
         assert cli.main(["emulator", "status", "--json"]) == 0
         doc = json.loads(capsys.readouterr().out)
         assert doc["running"] is True and doc["pid"] == announcement["pid"]
-        assert doc["time_scale"] == 30 and doc["engines"] == ["ecr-lifecycle", "codepipeline"]
+        assert doc["time_scale"] == 30 and doc["engines"] == ["ecr-lifecycle", "codepipeline", "codepipeline-metrics"]
         assert doc["patches"] == announcement["patches"]
 
         assert cli.main(["emulator", "status"]) == 0
