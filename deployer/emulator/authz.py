@@ -309,12 +309,36 @@ def kms_key(reference: str, account: str, region: str) -> Key:
     if key_id.startswith("key/"):
         key_id = key_id[4:]
     if key_id.startswith("alias/"):
-        target = next((k for k in backend.keys.values() if key_id in k.aliases), None)
+        # an AWS managed key's alias (alias/aws/s3) names a key made at its first use
+        target = backend.get_key_id_from_alias(key_id)
         if target is None:
             raise KeyNotFound(f"Alias arn:aws:kms:{region}:{account}:{key_id} is not found.")
-        key_id = target.id
+        key_id = target
     key = backend.keys.get(key_id)
     if key is None:
         raise KeyNotFound(f"Key 'arn:aws:kms:{region}:{account}:key/{key_id}' does not exist")
     aliases = tuple(sorted(key.aliases))
     return Key(arn=key.arn, aliases=aliases, enabled=bool(key.enabled), state=str(key.key_state))
+
+
+def key_usable(key: Key) -> None:
+    """Raise KeyNotFound-like :class:`KeyUnusable` (KMS's words) unless the key is Enabled."""
+    if key.state == "PendingDeletion":
+        raise KeyUnusable("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+    if not key.enabled or key.state != "Enabled":
+        raise KeyUnusable("DisabledException", f"{key.arn} is disabled.")
+
+
+class KeyUnusable(Exception):
+    """KMS refuses a cryptographic operation with a key in this state."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def aws_managed(key: Key) -> bool:
+    """An AWS managed key (alias/aws/...): its key policy lets the account's principals
+    use it through its service, so identity policies are not what decides."""
+    return any(alias.startswith("alias/aws/") for alias in key.aliases)

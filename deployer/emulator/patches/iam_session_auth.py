@@ -33,8 +33,14 @@ message ("User: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION is not authorized
 perform: ACTION on resource: RESOURCE because no identity-based policy allows the
 ACTION action"; S3 quotes the resource).
 
-Requests with any other credentials (the account's own keys, as the deployer and
-Terraform use) are left to moto's own switch, off by default: unchecked.
+Only the sessions of service roles are checked: a role that exists and whose trust
+policy lets an AWS service (a ``Service`` principal) assume it, the roles CodeBuild,
+ECS, Lambda, CodePipeline and CodeDeploy act as. Requests with any other credentials
+are left to moto's own switch, off by default: unchecked. Those are the account's own
+keys, and the sessions of the roles people and CI assume: the deployer and Terraform
+reach each account through ``OrganizationAccountAccessRole`` (which moto lets them
+assume though it does not exist) or the CI roles (trusting an account or a federated
+identity).
 
 Left out: the signature of a session's request is not verified; an expired session
 is still accepted; the other services' resources (Lambda, ELB, CloudWatch, EventBridge,
@@ -116,8 +122,36 @@ def _session(response: Any) -> Any:
         for backend in list(sts_backends[account].values()):
             for assumed in backend.assumed_roles:
                 if assumed.access_key_id == key and assumed.session_token == token:
+                    if not _service_role(assumed.role_arn):
+                        return None
                     return Session(assumed.role_arn, assumed.session_name)
     return None
+
+
+def _service_role(arn: str) -> bool:
+    """Whether the role exists and an AWS service may assume it (its trust policy allows
+    sts:AssumeRole to a ``Service`` principal): the sessions services make for builds,
+    tasks and functions. The roles people and CI assume (the deployer's and Terraform's
+    OrganizationAccountAccessRole, which moto lets them assume without it existing, the
+    CI roles) are left unchecked."""
+    from moto.iam.models import iam_backends
+
+    parts = arn.split(":")
+    try:
+        role = iam_backends[parts[4]][parts[1]].get_role_by_arn(arn)
+        trust = json.loads(role.assume_role_policy_document)
+    except Exception:
+        return False
+    statements = trust.get("Statement") or []
+    for statement in [statements] if isinstance(statements, dict) else statements:
+        principal = statement.get("Principal")
+        if (
+            statement.get("Effect") == "Allow"
+            and isinstance(principal, dict)
+            and principal.get("Service")
+        ):
+            return True
+    return False
 
 
 def _check(response: Any, session: Any, resource: str) -> None:

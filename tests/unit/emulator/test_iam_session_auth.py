@@ -48,21 +48,18 @@ def session_clients(server: Server, role: str) -> dict[str, Any]:
     }
 
 
-def world(server: Server) -> tuple[str, str, str]:
-    """A role trusting the account, its parameters and bucket; (role name, ARN, bucket)."""
+def trust(principal: dict[str, str]) -> str:
+    statement = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def world(server: Server, principal: dict[str, str] | None = None) -> tuple[str, str, str]:
+    """A role CodeBuild may assume (or ``principal``), parameters and a bucket; (role
+    name, ARN, bucket)."""
+    principal = principal or {"Service": "codebuild.amazonaws.com"}
     iam, ssm, s3 = server.client("iam"), server.client("ssm"), server.client("s3")
     name, bucket = unique("builder"), unique("artifacts")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust(principal))["Role"]["Arn"]
     for parameter in ("/pipeline/api/url", "/other/api/url"):
         ssm.put_parameter(Name=parameter, Value="v", Type="String", Overwrite=True)
     s3.create_bucket(Bucket=bucket)
@@ -190,6 +187,13 @@ def test_the_accounts_own_credentials_are_not_checked(patched: Server, stock: Se
     _, _, bucket = world(patched)  # the role has no policy at all
     assert patched.client("s3").get_object(Bucket=bucket, Key="secret")["Body"].read() == b"zip"
     assert patched.client("ssm").get_parameter(Name="/other/api/url")["Parameter"]["Value"] == "v"
+    # nor the sessions of roles people assume, as the deployer and Terraform do: one
+    # trusting the account, and one that does not exist (moto lets it be assumed)
+    _, person, bucket = world(patched, {"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
+    missing = f"arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole"
+    for role in (person, missing):
+        clients = session_clients(patched, role)
+        assert clients["s3"].get_object(Bucket=bucket, Key="secret")["Body"].read() == b"zip"
     # stock moto checks no session either: the gap this patch closes
     _, arn, _ = world(stock)
     clients = session_clients(stock, arn)
