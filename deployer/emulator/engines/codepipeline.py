@@ -25,7 +25,12 @@ approval notifications") and the API reference, for the executions
   (``artifactStores[region]``, else ``artifactStore``), key
   ``<pipeline name, 20 characters>/<artifact name, 10 characters>/<7 random>``, its
   S3 location in the action's ListActionExecutions input/output; input artifacts by
-  name from earlier actions of the execution;
+  name from earlier actions of the execution; each zip stored SSE-KMS ("Configure
+  server-side encryption for artifacts stored in Amazon S3 for CodePipeline") with the
+  store's ``encryptionKey``, else the account's AWS managed ``aws/s3`` key (the object
+  reports ServerSideEncryption ``aws:kms`` and the key's ARN); a key that does not
+  exist, is disabled or pending deletion fails the action writing or reading with it
+  (KMS's NotFoundException, DisabledException, KMSInvalidStateException words);
 * variables: ``#{codepipeline.PipelineExecutionId}``, ``#{variables.<name>}``
   (pipeline-level) and ``#{<Namespace>.<Variable>}`` of an earlier action's namespace
   are resolved in the action's configuration before it runs (the resolved one in
@@ -60,9 +65,35 @@ approval notifications") and the API reference, for the executions
   other than the pipeline's works in that role's account's backends, once the role
   exists there and its trust policy has an Allow statement for ``sts:AssumeRole``
   whose AWS principal is the pipeline's role ARN, its account ID or root ARN, or
-  ``*`` (and no such Deny); the role is then assumed through moto's STS as the
+  ``*`` (and no such Deny) and the pipeline role's identity policies allow it
+  sts:AssumeRole on the role; the role is then assumed through moto's STS as the
   pipeline's execution session; otherwise the action fails with PermissionError
   ("CodePipeline is not authorized to perform AssumeRole on role <arn>");
+* least privilege ("CodePipeline service role" policy and permissions, "IAM
+  permissions for each action"): every call an action makes is authorized first, as
+  its role's session (the action's ``roleArn`` once assumed, else the pipeline's role;
+  session name the execution id), by ``deployer.emulator.authz`` (identity policies:
+  inline and attached managed, Action/Resource/Condition, explicit Deny first): Source/
+  CodeCommit codecommit:GetBranch, GetCommit, UploadArchive, GetUploadArchiveStatus on
+  the repository; Source/S3 s3:GetObject on the object (kms:Decrypt when it is
+  SSE-KMS); Build/CodeBuild codebuild:StartBuild, then BatchGetBuilds at each poll, on
+  the project; Approval/Manual sns:Publish on the topic; Deploy/CodeDeployToECS
+  s3:GetObject and kms:Decrypt on its input artifacts, ecs:RegisterTaskDefinition
+  (``*``), iam:PassRole of the task definition's taskRoleArn and executionRoleArn
+  (``iam:PassedToService`` ecs-tasks.amazonaws.com), codedeploy:
+  RegisterApplicationRevision and GetApplicationRevision on the application,
+  CreateDeployment on the deployment group, GetDeploymentConfig on the group's
+  configuration, GetDeployment at each poll; every output artifact s3:PutObject and
+  kms:GenerateDataKey; the pipeline's role for CodePipeline's own part
+  (sts:AssumeRole of action roles, the copies of artifacts to another region's store:
+  s3:GetObject, kms:Decrypt, s3:PutObject, kms:GenerateDataKey). KMS calls carry
+  ``kms:ResourceAliases``, ``kms:ViaService`` (``s3.<region>.amazonaws.com``) and
+  ``kms:CallerAccount``; the AWS managed ``aws/s3`` key is not checked against
+  identity policies (its key policy lets the account's principals use it through S3).
+  A refused call fails the action with PermissionError and AWS's AccessDenied message
+  ("User: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION is not authorized to perform:
+  ACTION on resource: RESOURCE because no identity-based policy allows the ACTION
+  action"), also its execution's statusSummary;
 * action regions (``region``): the action uses that region's backends and artifact
   store; its input artifacts, made in another region's store, are copied to the
   action region's store under the same key the first time an action there needs them;
@@ -79,10 +110,10 @@ Left out (next slices): every other provider (such an action fails, saying the
 emulator does not run it), of an execution the source-change trigger starts
 (``patches/events_delivery.py`` and ``codecommit_commits.py``) the event's commit (its
 source action reads the branch tip when it runs), of the trust policy its Conditions
-(an ``sts:ExternalId`` condition is not evaluated) and of the pipeline role its
-identity policy (whether it may call sts:AssumeRole), the assumed role's own
-permissions (the action's calls are made on the backends directly, not authorized as
-that session), the artifact store's bucket policy and KMS encryption of artifacts, of
+(an ``sts:ExternalId`` condition is not evaluated), of the permissions: resource-based
+policies (the artifact bucket's policy, the key's key policy and grants, the topic's
+policy), SCPs, permissions boundaries and session policies (only identity policies are
+evaluated, see ``authz``), of
 CodeDeployToECS a placeholder not found (nothing is replaced, no error) and the
 deployment's own ``description``, a mode changed while executions run (the newest's
 mode rules), retries and rollbacks (no RESUMED or CANCELED events), CloudWatch
@@ -109,6 +140,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
+from deployer.emulator import authz
 from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
 
 log = logging.getLogger(__name__)
@@ -119,6 +151,14 @@ ROUND_S = 1.0
 APPROVAL_TIMEOUT_S = 7 * 24 * 3600
 VARIABLE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.([A-Za-z0-9@_.-]+)\}")
 BUILD_FAILED = ("FAILED", "FAULT", "TIMED_OUT", "STOPPED")
+#: What a CodeCommit source action calls, as the CodePipeline user guide's service role
+#: policy lists it ("Add permissions for CodeCommit").
+SOURCE_CODECOMMIT_CALLS = (
+    "codecommit:GetBranch",
+    "codecommit:GetCommit",
+    "codecommit:UploadArchive",
+    "codecommit:GetUploadArchiveStatus",
+)
 REQUIRED_ECS_DEPLOY = (
     "ApplicationName",
     "DeploymentGroupName",
@@ -371,7 +411,7 @@ class CodePipelineEngine:
                 detail["input"]["inputArtifacts"].append(
                     {
                         "name": artifact["name"],
-                        "s3location": self._in_region(execution, artifact["name"], region),
+                        "s3location": self._in_region(execution, detail, artifact["name"], region),
                     }
                 )
             kind = action["actionTypeId"]
@@ -482,8 +522,6 @@ class CodePipelineEngine:
     def _put_artifact(self, execution: Any, action: dict[str, Any], detail: dict[str, Any],
                       data: bytes, revision: str) -> None:  # fmt: skip
         """The action's (first) output artifact: the zip into the artifact store."""
-        from moto.s3.models import s3_backends
-
         from deployer.emulator.patches.codepipeline_executions import state
 
         outputs = action.get("outputArtifacts") or []
@@ -491,13 +529,114 @@ class CodePipelineEngine:
             return
         name = outputs[0]["name"]
         location = self._allocate(execution, detail, name)
+        self._write(execution, detail, location, data, detail["input"]["region"], name)
+        state(execution)["artifacts"][name]["revision"] = revision  # type: ignore[index]
+
+    def _store_key(self, execution: Any, region: str) -> authz.Key:
+        """The KMS key of ``region``'s artifact store: its ``encryptionKey``, else the
+        account's AWS managed key for S3 (``alias/aws/s3``), as CodePipeline uses."""
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        definition = state(execution)["definition"]  # type: ignore[index]
+        store = (definition.get("artifactStores") or {}).get(region) or definition.get(
+            "artifactStore"
+        )
+        reference = str(((store or {}).get("encryptionKey") or {}).get("id") or "alias/aws/s3")
+        try:
+            return authz.kms_key(reference, detail_account(execution), region)
+        except authz.KeyNotFound as missing:
+            raise ActionFailed(
+                f"The artifact store's encryption key is not usable: KMS.NotFoundException: "
+                f"{missing.message}"
+            ) from None
+
+    def _use_key(self, execution: Any, detail: dict[str, Any], key: authz.Key, operation: str,
+                 region: str, as_pipeline: bool) -> None:  # fmt: skip
+        """``kms:<operation>`` on ``key`` through S3, as the acting role (a key it cannot use,
+        or one that is not Enabled, fails the action)."""
+        try:
+            authz.key_usable(key)
+        except authz.KeyUnusable as unusable:
+            raise ActionFailed(
+                f"The artifact store's encryption key is not usable: KMS.{unusable.code}: "
+                f"{unusable.message}"
+            ) from None
+        if authz.aws_managed(key):
+            return
+        context = {
+            "kms:ResourceAliases": list(key.aliases),
+            "kms:ViaService": f"s3.{region}.amazonaws.com",
+            "kms:CallerAccount": self._acting(execution, detail, as_pipeline).account,
+        }
+        self._authorize(execution, detail, f"kms:{operation}", key.arn, context, as_pipeline)
+
+    def _write(self, execution: Any, detail: dict[str, Any], location: dict[str, str],
+               data: bytes, region: str, name: str, as_pipeline: bool = False) -> None:  # fmt: skip
+        """An artifact zip into its store, SSE-KMS with the store's key, as the acting role
+        (s3:PutObject, kms:GenerateDataKey)."""
+        from moto.s3.models import s3_backends
+
+        self._authorize(execution, detail, "s3:PutObject", _arn(location), None, as_pipeline)
+        key = self._store_key(execution, region)
+        self._use_key(execution, detail, key, "GenerateDataKey", region, as_pipeline)
         try:
             s3_backends[detail_account(execution)]["aws"].put_object(
-                location["bucket"], location["key"], data
+                location["bucket"], location["key"], data, encryption="aws:kms", kms_key_id=key.arn
             )
         except Exception as exc:
             raise ActionFailed(f"Could not write artifact {name}: {_message(exc)}") from exc
-        state(execution)["artifacts"][name]["revision"] = revision  # type: ignore[index]
+
+    def _read(self, execution: Any, detail: dict[str, Any], location: dict[str, str], name: str,
+              as_pipeline: bool = False, account: str | None = None) -> bytes:  # fmt: skip
+        """An object's bytes, as the acting role (s3:GetObject; kms:Decrypt of its key when
+        it is SSE-KMS); ``account``'s S3 (the pipeline's by default)."""
+        from moto.s3.models import s3_backends
+
+        self._authorize(execution, detail, "s3:GetObject", _arn(location), None, as_pipeline)
+        try:
+            stored = s3_backends[account or detail_account(execution)]["aws"].get_object(
+                location["bucket"], location["key"]
+            )
+        except Exception as exc:
+            raise ActionFailed(f"Could not read artifact {name}: {_message(exc)}") from exc
+        if stored is None:
+            raise ActionFailed(f"Input artifact {name} is missing from its store")
+        if stored.encryption == "aws:kms" and stored.kms_key_id:
+            try:
+                key = authz.kms_key(str(stored.kms_key_id), detail_account(execution),
+                                    detail["input"]["region"])  # fmt: skip
+            except authz.KeyNotFound as missing:
+                raise ActionFailed(
+                    f"The artifact {name} cannot be decrypted: KMS.NotFoundException: "
+                    f"{missing.message}"
+                ) from None
+            self._use_key(execution, detail, key, "Decrypt", key.arn.split(":")[3], as_pipeline)
+        return bytes(stored.value)
+
+    # -- acting as a role ------------------------------------------------------------------------
+    def _acting(self, execution: Any, detail: dict[str, Any], as_pipeline: bool) -> authz.Session:
+        """Who the action's calls are made as: its role's session once assumed (the pipeline
+        role's otherwise, or with ``as_pipeline``: CodePipeline's own part)."""
+        from deployer.emulator.patches.codepipeline_executions import state
+
+        recorded = state(execution)
+        assert recorded is not None
+        private = recorded["private"][f"{detail['stageName']}/{detail['actionName']}"]
+        pipeline_role = str(recorded["definition"].get("roleArn") or "")
+        role = pipeline_role if as_pipeline else str(private.get("as") or pipeline_role)
+        return authz.Session(role, str(execution.pipeline_execution_id)[:64])
+
+    def _authorize(self, execution: Any, detail: dict[str, Any], action: str,
+                   resources: str | list[str], context: dict[str, Any] | None = None,
+                   as_pipeline: bool = False) -> None:  # fmt: skip
+        """Fail the action with AWS's AccessDenied message unless the acting role's
+        identity policies allow ``action`` on each of ``resources``."""
+        session = self._acting(execution, detail, as_pipeline)
+        given = {"aws:RequestedRegion": detail["input"]["region"], **(context or {})}
+        try:
+            authz.authorize(session, action, resources, given)
+        except authz.AccessDenied as denied:
+            raise ActionFailed(denied.message, "PermissionError") from None
 
     def _allocate(self, execution: Any, detail: dict[str, Any], name: str) -> dict[str, str]:
         """An output artifact's place in the store, recorded on the action and execution."""
@@ -533,7 +672,11 @@ class CodePipelineEngine:
 
         config = detail["input"]["resolvedConfiguration"]
         repository, branch = config.get("RepositoryName"), config.get("BranchName")
-        backend = codecommit_backends[action_account(execution, detail)][detail["input"]["region"]]
+        account, region = action_account(execution, detail), detail["input"]["region"]
+        arn = f"arn:aws:codecommit:{region}:{account}:{repository}"
+        for call in SOURCE_CODECOMMIT_CALLS:
+            self._authorize(execution, detail, call, arn)
+        backend = codecommit_backends[account][region]
         try:
             commit_id, files = read_tree(backend, repository, branch)
         except Exception as exc:
@@ -581,12 +724,25 @@ class CodePipelineEngine:
 
         config = detail["input"]["resolvedConfiguration"]
         bucket, key = config.get("S3Bucket"), config.get("S3ObjectKey")
+        self._authorize(execution, detail, "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}")
         try:
             found = s3_backends[action_account(execution, detail)]["aws"].get_object(bucket, key)
         except Exception as exc:
             raise ActionFailed(_message(exc)) from exc
         if found is None:
             raise ActionFailed(f"The object {key} does not exist in the bucket {bucket}")
+        if found.encryption == "aws:kms" and found.kms_key_id:
+            try:
+                source_key = authz.kms_key(
+                    str(found.kms_key_id),
+                    action_account(execution, detail),
+                    detail["input"]["region"],
+                )
+            except authz.KeyNotFound as missing:
+                raise ActionFailed(f"KMS.NotFoundException: {missing.message}") from None
+            self._use_key(
+                execution, detail, source_key, "Decrypt", source_key.arn.split(":")[3], False
+            )
         version = str(found.version_id or "null")
         etag = str(found.etag).strip('"')
         self._put_artifact(execution, action, detail, bytes(found.value), version)
@@ -612,6 +768,10 @@ class CodePipelineEngine:
         region = detail["input"]["region"]
         backend: Any = codebuild_backends[action_account(execution, detail)][region]
         project = config.get("ProjectName")
+        project_arn = (
+            f"arn:aws:codebuild:{region}:{action_account(execution, detail)}:project/{project}"
+        )
+        self._authorize(execution, detail, "codebuild:StartBuild", project_arn)
         if project not in backend.codebuild_projects:
             raise ActionFailed(
                 f"Project cannot be found: arn:aws:codebuild:{region}:"
@@ -680,6 +840,14 @@ class CodePipelineEngine:
         backend: Any = codebuild_backends[action_account(execution, detail)][
             detail["input"]["region"]
         ]
+        region = detail["input"]["region"]
+        project = str(private["build"]).split(":")[0]
+        self._authorize(
+            execution,
+            detail,
+            "codebuild:BatchGetBuilds",
+            f"arn:aws:codebuild:{region}:{action_account(execution, detail)}:project/{project}",
+        )
         build = backend.find_build(private["build"])
         if build is None:
             raise ActionFailed(f"Build {private['build']} was not found")
@@ -732,6 +900,7 @@ class CodePipelineEngine:
             "approval": approval,
         }
         topic_region = topic.split(":")[3]
+        self._authorize(execution, detail, "sns:Publish", topic)
         try:
             sns_backends[topic.split(":")[4]][topic_region].publish(
                 message=json.dumps(message),
@@ -774,7 +943,9 @@ class CodePipelineEngine:
         assert recorded is not None
         role = str(detail["input"].get("roleArn") or "")
         pipeline_role = str(recorded["definition"].get("roleArn") or "")
+        private = recorded["private"][f"{detail['stageName']}/{detail['actionName']}"]
         if not role or role == pipeline_role:
+            private["as"] = pipeline_role
             return str(recorded["account"])
         parts = role.split(":")
         if len(parts) < 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
@@ -792,6 +963,10 @@ class CodePipelineEngine:
             raise denied from exc
         if not _trusts(found.assume_role_policy_document, pipeline_role):
             raise denied
+        try:  # the pipeline's role must also be allowed sts:AssumeRole by its own policies
+            self._authorize(execution, detail, "sts:AssumeRole", role, as_pipeline=True)
+        except ActionFailed:
+            raise denied from None
         session = sts_backends[account][partition].assume_role(
             region_name=detail["input"]["region"],
             role_session_name=str(execution.pipeline_execution_id)[:64],
@@ -800,15 +975,14 @@ class CodePipelineEngine:
             duration=3600,
             external_id="",
         )
-        private = recorded["private"][f"{detail['stageName']}/{detail['actionName']}"]
-        private["session"] = session.arn
+        private.update(session=session.arn, **{"as": role})
         return account
 
-    def _in_region(self, execution: Any, name: str, region: str) -> dict[str, str]:
+    def _in_region(
+        self, execution: Any, detail: dict[str, Any], name: str, region: str
+    ) -> dict[str, str]:
         """An input artifact's location in ``region``'s artifact store: where it was made, or
         a copy made there (same key) the first time an action in that region needs it."""
-        from moto.s3.models import s3_backends
-
         from deployer.emulator.patches.codepipeline_executions import state
 
         recorded = state(execution)
@@ -820,26 +994,16 @@ class CodePipelineEngine:
         bucket = self._store(execution, region)
         if bucket == found["bucket"]:  # one store for every region: nothing to copy
             return {"bucket": found["bucket"], "key": found["key"]}
-        if region not in copies:
-            s3 = s3_backends[detail_account(execution)]["aws"]
-            try:
-                stored = s3.get_object(found["bucket"], found["key"])
-                if stored is None:
-                    raise ActionFailed(f"Input artifact {name} is missing from its store")
-                s3.put_object(bucket, found["key"], bytes(stored.value))
-            except ActionFailed:
-                raise
-            except Exception as exc:
-                raise ActionFailed(
-                    f"Could not copy artifact {name} to {region}: {_message(exc)}"
-                ) from exc
-            copies[region] = {"bucket": bucket, "key": found["key"]}
+        if region not in copies:  # CodePipeline copies it, as the pipeline's role
+            data = self._read(execution, detail, found, name, as_pipeline=True)
+            copy = {"bucket": bucket, "key": found["key"]}
+            self._write(execution, detail, copy, data, region, name, as_pipeline=True)
+            copies[region] = copy
         return dict(copies[region])
 
     def _member(self, execution: Any, detail: dict[str, Any], artifact: str, path: str) -> str:
-        """The text of the file ``path`` in the input artifact ``artifact``'s zip."""
-        from moto.s3.models import s3_backends
-
+        """The text of the file ``path`` in the input artifact ``artifact``'s zip, read as
+        the action's role."""
         location = next(
             (i["s3location"] for i in detail["input"]["inputArtifacts"] if i["name"] == artifact),
             None,
@@ -849,13 +1013,9 @@ class CodePipelineEngine:
                 f"The artifact {artifact} is not an input artifact of the action",
                 "ConfigurationError",
             )
-        stored = s3_backends[detail_account(execution)]["aws"].get_object(
-            location["bucket"], location["key"]
-        )
-        if stored is None:
-            raise ActionFailed(f"Input artifact {artifact} is missing from its store")
+        data = self._read(execution, detail, location, artifact)
         try:
-            with zipfile.ZipFile(io.BytesIO(bytes(stored.value))) as archive:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 return archive.read(path).decode()
         except KeyError:
             raise ActionFailed(
@@ -925,6 +1085,11 @@ class CodePipelineEngine:
         template = _substitute(template, images)
         if not isinstance(template, dict) or not template.get("family"):
             raise ActionFailed("The task definition file has no family", "ConfigurationError")
+        self._authorize(execution, detail, "ecs:RegisterTaskDefinition", "*")
+        for passed in ("taskRoleArn", "executionRoleArn"):
+            if template.get(passed):
+                self._authorize(execution, detail, "iam:PassRole", str(template[passed]),
+                                {"iam:PassedToService": "ecs-tasks.amazonaws.com"})  # fmt: skip
         try:
             registered = ecs_backends[account][region].register_task_definition(
                 template["family"],
@@ -942,6 +1107,23 @@ class CodePipelineEngine:
         appspec = appspec_text.replace("<TASK_DEFINITION>", registered.arn)
         backend: Any = codedeploy_backends[account][region]
         application, group = config["ApplicationName"], config["DeploymentGroupName"]
+        arn = f"arn:aws:codedeploy:{region}:{account}"
+        for call in ("RegisterApplicationRevision", "GetApplicationRevision"):
+            self._authorize(
+                execution, detail, f"codedeploy:{call}", f"{arn}:application:{application}"
+            )
+        self._authorize(execution, detail, "codedeploy:CreateDeployment",
+                        f"{arn}:deploymentgroup:{application}/{group}")  # fmt: skip
+        try:
+            config_name = backend.get_deployment_group(application, group).deployment_config_name
+        except Exception:
+            config_name = None
+        self._authorize(
+            execution,
+            detail,
+            "codedeploy:GetDeploymentConfig",
+            f"{arn}:deploymentconfig:{config_name or 'CodeDeployDefault.ECSAllAtOnce'}",
+        )
         try:
             active = _active_in_group(backend, application, group)
             if active is not None:
@@ -992,6 +1174,15 @@ class CodePipelineEngine:
         backend: Any = codedeploy_backends[action_account(execution, detail)][
             detail["input"]["region"]
         ]
+        region, account = detail["input"]["region"], action_account(execution, detail)
+        config = detail["input"]["resolvedConfiguration"]
+        self._authorize(
+            execution,
+            detail,
+            "codedeploy:GetDeployment",
+            f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:"
+            f"{config['ApplicationName']}/{config['DeploymentGroupName']}",
+        )
         deployment = backend.deployments.get(private["deployment"])
         if deployment is None:
             raise ActionFailed(f"Deployment {private['deployment']} was not found")

@@ -63,6 +63,49 @@ Hooks:
   - AfterAllowTraffic: "arn:aws:lambda:us-east-1:123456789012:function:acme-deploy-guard"
 """
 
+#: as TASKDEF, with the roles its tasks run as (the action's role must pass them to ECS)
+EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/acme-api-execution"
+TASKDEF_WITH_ROLES = json.dumps(
+    {**json.loads(TASKDEF), "executionRoleArn": EXECUTION_ROLE, "taskRoleArn": EXECUTION_ROLE}
+)
+ARTIFACT_ALIAS = "alias/acme-artifacts"
+#: What a CodeDeployToECS action's role needs (the CodePipeline user guide's "Service
+#: role policy and permissions" for CodeDeployToECS, as modules/deploy-role grants it),
+#: by Sid; resources of any account and region, so one set serves every scenario.
+DEPLOY_STATEMENTS: dict[str, dict[str, Any]] = {
+    "CodeDeployDeployments": {
+        "Action": ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+        "Resource": "arn:aws:codedeploy:*:*:deploymentgroup:acme/*",
+    },
+    "CodeDeployApplication": {
+        "Action": [
+            "codedeploy:GetApplication",
+            "codedeploy:GetApplicationRevision",
+            "codedeploy:RegisterApplicationRevision",
+        ],
+        "Resource": "arn:aws:codedeploy:*:*:application:acme",
+    },
+    "CodeDeployConfigs": {
+        "Action": "codedeploy:GetDeploymentConfig",
+        "Resource": "arn:aws:codedeploy:*:*:deploymentconfig:*",
+    },
+    "TaskDefinitions": {"Action": "ecs:RegisterTaskDefinition", "Resource": "*"},
+    "PassTaskRolesToEcs": {
+        "Action": "iam:PassRole",
+        "Resource": EXECUTION_ROLE,
+        "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+    },
+    "ReadArtifacts": {
+        "Action": "s3:GetObject",
+        "Resource": [f"arn:aws:s3:::{BUCKET}/*", f"arn:aws:s3:::{WEST_BUCKET}/*"],
+    },
+    "DecryptArtifacts": {
+        "Action": "kms:Decrypt",
+        "Resource": f"arn:aws:kms:*:{ACCOUNT}:key/*",
+        "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": ARTIFACT_ALIAS}},
+    },
+}
+
 Scenario = Callable[[Case, Out], None]
 SCENARIOS: dict[str, Scenario] = {}
 
@@ -97,7 +140,28 @@ def deploy_action(name: str, **extra: Any) -> dict[str, Any]:
     )
 
 
-def create(c: Case, *deploys: dict[str, Any], stores: bool = False) -> None:
+def create(c: Case, *deploys: dict[str, Any], stores: bool = False, key: str | None = None) -> None:
+    """The pipeline (Source, Build, Staging with ``deploys``); its role may deploy too
+    (the actions without a role of their own) and assume the scenarios' deploy roles."""
+    c.grant(
+        "pipeline",
+        "deploy",
+        {
+            **DEPLOY_STATEMENTS,
+            "AssumeDeployRoles": {
+                "Action": "sts:AssumeRole",
+                "Resource": [
+                    f"arn:aws:iam::{ACCOUNT}:role/acme-deploy",
+                    f"arn:aws:iam::{OTHER_ACCOUNT}:role/deploy",
+                    f"arn:aws:iam::{OTHER_ACCOUNT}:role/closed",
+                ],
+            },
+            "ArtifactKeys": {
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": f"arn:aws:kms:*:{ACCOUNT}:key/*",
+            },
+        },
+    )
     source = action(
         "Source",
         "Source",
@@ -123,6 +187,8 @@ def create(c: Case, *deploys: dict[str, Any], stores: bool = False) -> None:
         }
     else:
         pipeline["artifactStore"] = {"type": "S3", "location": BUCKET}
+        if key:
+            pipeline["artifactStore"]["encryptionKey"] = {"id": key, "type": "KMS"}
     c.cp.create_pipeline(pipeline=pipeline)
 
 
@@ -145,8 +211,9 @@ def deployment_group(clients: dict[str, Any]) -> None:
     )
 
 
-def build(c: Case) -> None:
-    """Source and the build: the build's artifact as the stack's buildspec writes it."""
+def build(c: Case, key: str | None = None) -> None:
+    """Source and the build: the build's artifact as the stack's buildspec writes it
+    (SSE-KMS with ``key``, as CodeBuild encrypts it with its project's key)."""
     from moto.s3.models import s3_backends
 
     c.rounds()
@@ -156,10 +223,17 @@ def build(c: Case) -> None:
         archive.writestr("imageDetail.json", json.dumps({"ImageURI": IMAGE}))
         archive.writestr("taskdef-staging.json", TASKDEF)
         archive.writestr("appspec-staging.yaml", APPSPEC)
+        archive.writestr("taskdef-roles.json", TASKDEF_WITH_ROLES)
         archive.writestr("deployment-id.txt", "d-API123\n")
     for finished in c.finished:
-        bucket, _, key = finished["artifacts"].split(":::", 1)[1].partition("/")
-        s3_backends[ACCOUNT]["aws"].put_object(bucket, key, buffer.getvalue())
+        bucket, _, object_key = finished["artifacts"].split(":::", 1)[1].partition("/")
+        s3_backends[ACCOUNT]["aws"].put_object(
+            bucket,
+            object_key,
+            buffer.getvalue(),
+            encryption="aws:kms" if key else None,
+            kms_key_id=key,
+        )
 
 
 def deployments(account: str = ACCOUNT, region: str = REGION) -> list[Any]:
@@ -300,6 +374,7 @@ def cross_account_region(c: Case, out: Out) -> None:
             }
         ),
     )["Role"]["Arn"]
+    c.grant("deploy", "deploy", DEPLOY_STATEMENTS, iam=other["iam"])
     untrusted = other["iam"].create_role(
         RoleName="closed",
         AssumeRolePolicyDocument=trust_policy("codedeploy.amazonaws.com"),
@@ -330,6 +405,102 @@ def cross_account_region(c: Case, out: Out) -> None:
     end_deployments("Succeeded", OTHER_ACCOUNT, OTHER_REGION)
     c.rounds()
     out["final"] = [c.status(e), c.actions(e)["west"]["status"]]
+
+
+def deploy_role(c: Case, statements: dict[str, dict[str, Any]]) -> str:
+    """The runtime account's deploy role (modules/deploy-role): trusts the pipeline's role,
+    allowed ``statements``."""
+    iam = c.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": c.role}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    arn = str(
+        iam.create_role(RoleName="acme-deploy", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+            "Arn"
+        ]
+    )
+    c.grant("acme-deploy", "deploy", statements)
+    return arn
+
+
+def without(*sids: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in DEPLOY_STATEMENTS.items() if k not in sids}
+
+
+def attempt(c: Case, key: str | None = None) -> dict[str, Any]:
+    """One execution to its Staging action: what the action shows."""
+    e = c.start()
+    build(c, key)
+    c.rounds()
+    view = action_view(c, e, "api")
+    return {"execution": e, "status": view["status"], "result": view["result"]}
+
+
+@scenario("deploy_role_least_privilege")
+def deploy_role_least_privilege(c: Case, out: Out) -> None:
+    deployment_group({"iam": c.client("iam"), "codedeploy": c.client("codedeploy")})
+    role = deploy_role(c, without("TaskDefinitions"))
+    create(
+        c,
+        deploy_action(
+            "api", roleArn=role, configuration={"TaskDefinitionTemplatePath": "taskdef-roles.json"}
+        ),
+    )
+    out["no_register"] = attempt(c)
+    out["registered_then"] = c.client("ecs").list_task_definitions()["taskDefinitionArns"]
+    c.grant("acme-deploy", "deploy", without("PassTaskRolesToEcs"))
+    out["no_pass_role"] = attempt(c)
+    c.grant("acme-deploy", "deploy", DEPLOY_STATEMENTS)
+    out["restored"] = attempt(c)
+    end_deployments("Succeeded")
+    c.rounds()
+    e = out["restored"]["execution"]
+    out["final"] = [c.status(e), c.actions(e)["api"]["status"]]
+    out["summary"] = c.cp.get_pipeline_execution(
+        pipelineName=PIPELINE, pipelineExecutionId=out["no_register"]["execution"]
+    )["pipelineExecution"].get("statusSummary")
+
+
+@scenario("kms_artifacts")
+def kms_artifacts(c: Case, out: Out) -> None:
+    kms = c.client("kms")
+    key = kms.create_key(Description="artifacts")["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName=ARTIFACT_ALIAS, TargetKeyId=key)
+    deployment_group({"iam": c.client("iam"), "codedeploy": c.client("codedeploy")})
+    role = deploy_role(c, without("DecryptArtifacts"))
+    create(c, deploy_action("api", roleArn=role), key=key)
+    out["key"] = key
+    out["no_decrypt"] = attempt(c, key)
+    e = out["no_decrypt"]["execution"]
+    source = c.actions(e)["Source"]["output"]["outputArtifacts"][0]["s3location"]
+    head = c.s3.head_object(Bucket=source["bucket"], Key=source["key"])
+    out["source_object"] = [head.get("ServerSideEncryption"), head.get("SSEKMSKeyId")]
+    c.grant("acme-deploy", "deploy", DEPLOY_STATEMENTS)
+    out["with_decrypt"] = attempt(c, key)
+    end_deployments("Succeeded")
+    c.rounds()
+    kms.disable_key(KeyId=key.rsplit("/", 1)[-1])  # moto 5.2.5 takes no ARN here
+    e = c.start()
+    c.rounds()
+    found = c.actions(e)["Source"]
+    out["disabled"] = [found["status"], found["output"]["executionResult"].get("errorDetails")]
+
+
+@scenario("pipeline_role_without_kms")
+def pipeline_role_without_kms(c: Case, out: Out) -> None:
+    """The source action (the pipeline's role) cannot write its artifact without
+    kms:GenerateDataKey on the store's key."""
+    key = c.client("kms").create_key(Description="artifacts")["KeyMetadata"]["Arn"]
+    create(c, deploy_action("api"), key=key)
+    c.client("iam").delete_role_policy(RoleName="pipeline", PolicyName="deploy")
+    e = c.start()
+    c.rounds()
+    found = c.actions(e)["Source"]
+    out["source"] = [found["status"], found["output"]["executionResult"].get("errorDetails")]
+    out["key"] = key
 
 
 def main(argv: list[str]) -> int:

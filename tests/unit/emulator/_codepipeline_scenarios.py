@@ -41,6 +41,33 @@ PIPELINE = "acme-delivery-pipeline"
 LEFT_OUT = frozenset({"iam_aws_managed_policies"})  # as _codedeploy_scenarios
 ENVIRONMENT = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
 
+#: The pipeline role's policy: what the actions without a role of their own call, each
+#: statement named for what it lets the pipeline do (a scenario removes one by its Sid).
+PIPELINE_STATEMENTS: dict[str, dict[str, Any]] = {
+    "ReadRepository": {
+        "Action": [
+            "codecommit:GetBranch",
+            "codecommit:GetCommit",
+            "codecommit:UploadArchive",
+            "codecommit:GetUploadArchiveStatus",
+        ],
+        "Resource": f"arn:aws:codecommit:{REGION}:{ACCOUNT}:acme-monorepo",
+    },
+    "ReadSourceObject": {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::sources/*"},
+    "Artifacts": {
+        "Action": ["s3:GetObject", "s3:PutObject"],
+        "Resource": [f"arn:aws:s3:::{BUCKET}/*", f"arn:aws:s3:::{BUCKET}-west/*"],
+    },
+    "RunBuilds": {
+        "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+        "Resource": f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/acme-*",
+    },
+    "PublishApprovalRequest": {
+        "Action": "sns:Publish",
+        "Resource": f"arn:aws:sns:{REGION}:{ACCOUNT}:approvals",
+    },
+}
+
 Out = dict[str, Any]
 Scenario = Callable[["Case", Out], None]
 SCENARIOS: dict[str, Scenario] = {}
@@ -179,6 +206,7 @@ class Case:
                 "codepipeline.amazonaws.com", "codebuild.amazonaws.com"
             ),
         )["Role"]["Arn"]
+        self.grant("pipeline", "pipeline", PIPELINE_STATEMENTS)
         self.s3.create_bucket(Bucket=BUCKET)
         cc = self.client("codecommit")
         cc.create_repository(repositoryName="acme-monorepo")
@@ -235,6 +263,17 @@ class Case:
         }
         #: every build the double finished: (project, its request as the engine gave it)
         self.finished: list[dict[str, Any]] = []
+
+    def grant(self, role: str, name: str, statements: dict[str, dict[str, Any]],
+              iam: Any = None) -> None:  # fmt: skip
+        """The inline policy ``name`` of ``role``: ``statements`` by Sid, each an Allow."""
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": k, "Effect": "Allow", **v} for k, v in statements.items()],
+        }
+        (iam or self.client("iam")).put_role_policy(
+            RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document)
+        )
 
     def client(self, service: str) -> Any:
         import boto3
@@ -459,6 +498,9 @@ def succeeded(c: Case, out: Out) -> None:
     body = c.s3.get_object(Bucket=BUCKET, Key=source_key)["Body"].read()
     archive = zipfile.ZipFile(io.BytesIO(body))
     out["source_zip"] = {i.filename: (i.external_attr >> 16) & 0o777 for i in archive.infolist()}
+    head = c.s3.head_object(Bucket=BUCKET, Key=source_key)
+    out["source_sse"] = [head.get("ServerSideEncryption"), head.get("SSEKMSKeyId")]
+    out["aws_s3_key"] = c.client("kms").describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"]
     out["listed"] = [
         s["status"]
         for s in c.cp.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"]
@@ -765,6 +807,23 @@ def s3_source(c: Case, out: Out) -> None:
     again = c.start()
     c.rounds()
     out["missing"] = [c.status(again), c.actions(again)["Source"]["status"]]
+
+
+@scenario("approval_without_publish")
+def approval_without_publish(c: Case, out: Out) -> None:
+    """The pipeline's role without its sns:Publish statement: the approval fails."""
+    kept = {k: v for k, v in PIPELINE_STATEMENTS.items() if k != "PublishApprovalRequest"}
+    c.grant("pipeline", "pipeline", kept)
+    c.create()
+    e = c.start()
+    for _ in range(4):
+        c.rounds()
+        c.finish_builds()
+    approve = c.actions(e)["Approve"]
+    out["approve"] = [approve["status"], approve["output"]["executionResult"].get("errorDetails")]
+    out["final"] = c.status(e)
+    out["messages"] = c.messages()
+    out["execution"] = e
 
 
 @scenario("errors")

@@ -114,3 +114,70 @@ def test_a_role_that_does_not_trust_the_pipeline_fails_its_action(result: Result
     }
     # the stage fails once the trusted action's deployment ends
     assert out["final"] == ["Failed", "Succeeded"]
+
+
+def _denied(execution: str, action: str, resource: str) -> str:
+    return (
+        f"User: arn:aws:sts::123456789012:assumed-role/acme-deploy/{execution} is not authorized "
+        f"to perform: {action} on resource: {resource} because no identity-based policy allows "
+        f"the {action} action"
+    )
+
+
+def test_a_deploy_role_without_register_task_definition_fails_until_restored(
+    result: Result,
+) -> None:
+    out = result("deploy_role_least_privilege")
+    refused = out["no_register"]
+    message = _denied(refused["execution"], "ecs:RegisterTaskDefinition", "*")
+    assert refused["status"] == "Failed"
+    assert refused["result"]["errorDetails"] == {"code": "PermissionError", "message": message}
+    assert out["summary"] == f"Action api failed: {message}"
+    assert out["registered_then"] == []  # nothing registered, no deployment
+    # the task definition names roles: iam:PassRole to ECS is needed too
+    no_pass = out["no_pass_role"]
+    assert no_pass["status"] == "Failed"
+    assert no_pass["result"]["errorDetails"]["message"] == _denied(
+        no_pass["execution"], "iam:PassRole", "arn:aws:iam::123456789012:role/acme-api-execution"
+    )
+    # every statement back: the deployment is created and the action succeeds with it
+    assert out["restored"]["status"] == "InProgress"
+    assert out["restored"]["result"]["externalExecutionId"].startswith("d-")
+    assert out["final"] == ["Succeeded", "Succeeded"]
+
+
+def test_artifacts_are_encrypted_with_the_stores_key_and_need_kms_decrypt(result: Result) -> None:
+    out = result("kms_artifacts")
+    assert out["source_object"] == ["aws:kms", out["key"]]
+    refused = out["no_decrypt"]
+    assert refused["status"] == "Failed"
+    assert refused["result"]["errorDetails"] == {
+        "code": "PermissionError",
+        "message": _denied(refused["execution"], "kms:Decrypt", out["key"]),
+    }
+    # kms:Decrypt on the delivery account's keys carrying the artifact alias, as
+    # modules/deploy-role grants it: the action reads its artifacts and deploys
+    assert out["with_decrypt"]["status"] == "InProgress"
+
+
+def test_a_disabled_store_key_fails_the_action_writing_an_artifact(result: Result) -> None:
+    out = result("kms_artifacts")
+    assert out["disabled"] == [
+        "Failed",
+        {
+            "code": "JobFailed",
+            "message": "The artifact store's encryption key is not usable: "
+            f"KMS.DisabledException: {out['key']} is disabled.",
+        },
+    ]
+
+
+def test_the_pipeline_role_needs_generate_data_key_to_write_artifacts(result: Result) -> None:
+    out = result("pipeline_role_without_kms")
+    status, details = out["source"]
+    assert status == "Failed"
+    assert details["code"] == "PermissionError"
+    assert details["message"].endswith(
+        f"kms:GenerateDataKey on resource: {out['key']} because no identity-based policy "
+        "allows the kms:GenerateDataKey action"
+    )

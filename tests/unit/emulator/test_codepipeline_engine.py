@@ -304,3 +304,25 @@ def test_parallel_executions_share_the_stages(result: Result) -> None:
     assert out["statuses"] == ["InProgress", "InProgress"]
     assert out["builds"] == 4  # both services, for each execution
     assert out["builds_of"] == out["ids"]
+
+
+def test_artifacts_are_sse_kms_with_the_aws_managed_key_by_default(result: Result) -> None:
+    # a store without an encryptionKey: CodePipeline uses the account's aws/s3 key
+    out = result("succeeded")
+    assert out["source_sse"] == ["aws:kms", out["aws_s3_key"]]
+
+
+def test_the_pipeline_role_without_sns_publish_fails_the_approval(result: Result) -> None:
+    out = result("approval_without_publish")
+    session = f"arn:aws:sts::123456789012:assumed-role/pipeline/{out['execution']}"
+    topic = "arn:aws:sns:us-east-1:123456789012:approvals"
+    assert out["approve"] == [
+        "Failed",
+        {
+            "code": "PermissionError",
+            "message": f"User: {session} is not authorized to perform: sns:Publish on resource: "
+            f"{topic} because no identity-based policy allows the sns:Publish action",
+        },
+    ]
+    assert out["final"] == "Failed"
+    assert out["messages"] == []
