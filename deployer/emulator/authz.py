@@ -322,7 +322,7 @@ def kms_key(reference: str, account: str, region: str) -> Key:
 
 
 def key_usable(key: Key) -> None:
-    """Raise KeyNotFound-like :class:`KeyUnusable` (KMS's words) unless the key is Enabled."""
+    """Raise :class:`KeyUnusable` (KMS's error code and words) unless the key is Enabled."""
     if key.state == "PendingDeletion":
         raise KeyUnusable("KMSInvalidStateException", f"{key.arn} is pending deletion.")
     if not key.enabled or key.state != "Enabled":

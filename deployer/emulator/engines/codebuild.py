@@ -62,8 +62,10 @@ the builds ``patches/codebuild_builds.py`` records at StartBuild:
   ``base-directory``, ``discard-paths``) zipped (or, with packaging NONE, copied)
   to S3 per the project's artifacts (S3: ``location`` bucket, ``path``,
   ``namespaceType`` BUILD_ID, ``name``; CODEPIPELINE: the zip at the location
-  StartBuild's ``artifactsOverride`` gives); the build's ``artifacts`` then hold
-  the object's ARN, md5sum and sha256sum; no file matching fails
+  StartBuild's ``artifactsOverride`` gives), stored SSE-KMS with the project's
+  ``encryptionKey`` (else the account's ``aws/s3`` key; one that does not exist or is
+  not enabled fails UPLOAD_ARTIFACTS with KMS's words); the build's ``artifacts`` then
+  hold the object's ARN, md5sum and sha256sum; no file matching fails
   UPLOAD_ARTIFACTS ("CLIENT_ERROR"); secondary artifacts alike (those of
   StartBuild's ``secondaryArtifactsOverride``), each from the buildspec's
   ``secondary-artifacts`` section of its ``artifactIdentifier``, into the build's
@@ -89,9 +91,11 @@ Left out (later slices): report formats but JUnit XML, code coverage reports,
 secondary sources, batch builds, caches, VPC configuration, ``run-as``,
 ``runtime-versions``, ``on-failure`` RETRY, ``git-credential-helper``, proxies,
 the queued timeout and a limit on concurrent builds (every build is taken at the
-engine's next round), IAM checks on what the build reads (the engine reads
-parameters, secrets, sources and buckets of the build's account as the service
-role would if allowed), functions and unexported settings of the shell from one
+engine's next round), IAM checks on what CodeBuild itself reads and writes for the
+build (the engine reads parameters, secrets, sources and buckets of the build's
+account and writes its logs and artifacts as the service role would if allowed; the
+calls the build's commands make with the service role's credentials are authorized by
+``patches/iam_session_auth.py``), functions and unexported settings of the shell from one
 command to the next (every variable a command sets is exported to the programs it
 starts). The context messages of a stopped or timed-out phase, of
 a pull or a source that fails, are ours where CodeBuild documents none.
@@ -931,10 +935,13 @@ class CodeBuildEngine:
         with self.lock:
             from moto.s3.models import s3_backends
 
+            key_arn = self._artifact_key(run)
             backend = s3_backends[run.account]["aws"]
             try:
                 for object_key, data in objects.items():
-                    backend.put_object(bucket, object_key, data)
+                    backend.put_object(
+                        bucket, object_key, data, encryption="aws:kms", kms_key_id=key_arn
+                    )
             except Exception as exc:
                 message = getattr(exc, "message", None) or str(exc)
                 raise PhaseError("CLIENT_ERROR", f"{type(exc).__name__}: {message}") from exc
@@ -944,6 +951,22 @@ class CodeBuildEngine:
             "md5sum": hashlib.md5(data).hexdigest() if data else "",
             "sha256sum": hashlib.sha256(data).hexdigest() if data else "",
         }
+
+    def _artifact_key(self, run: Run) -> str:
+        """Under the lock: the ARN of the key build artifacts are encrypted with, the
+        project's ``encryptionKey`` (else the account's aws/s3 key); a key that does not
+        exist or is not enabled fails UPLOAD_ARTIFACTS (KMS's words)."""
+        from deployer.emulator import authz
+
+        reference = str(run.build.get("encryptionKey") or "alias/aws/s3")
+        try:
+            key = authz.kms_key(reference, run.account, run.region)
+            authz.key_usable(key)
+        except authz.KeyNotFound as missing:
+            raise PhaseError("CLIENT_ERROR", f"KMS.NotFoundException: {missing.message}") from None
+        except authz.KeyUnusable as unusable:
+            raise PhaseError("CLIENT_ERROR", f"KMS.{unusable.code}: {unusable.message}") from None
+        return key.arn
 
     # -- logs --------------------------------------------------------------------------------------
     def _ship(self, run: Run) -> None:
