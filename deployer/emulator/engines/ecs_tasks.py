@@ -11,8 +11,9 @@ Deployment, DeploymentCircuitBreaker):
   controller's PRIMARY and replacement sets) at its computed desired count, the
   service's desired count times the set's scale: missing tasks are started (a
   new task ARN each, ``startedBy`` the set's id, group ``service:NAME``, an
-  address in the set's first subnet, registered with the set's target groups),
-  tasks beyond it are stopped;
+  address in the set's first subnet, registered with the set's target groups once
+  its containers run: ECS registers a task while it is ACTIVATING, after its
+  containers started, as the task lifecycle says), tasks beyond it are stopped;
 * each RUNNING task runs as one container per container definition, from the
   image named by the task definition (pulled by its ECR name through the
   emulator's registry, with a token of the task's account, so the repository
@@ -189,7 +190,10 @@ class EcsTasks:
 
     # -- the engine protocol ---------------------------------------------------------
     def start(self, scheduler: Scheduler) -> None:
+        from deployer.emulator.patches.ecs_task_set_tasks import register_when_running
+
         self._scheduler = scheduler
+        register_when_running()  # tasks join their target groups once their containers run
         scheduler.every(ROUND_S * scheduler.time_scale, self.tick, name="ecs-tasks")
 
     def status(self) -> dict[str, Any]:
@@ -286,7 +290,7 @@ class EcsTasks:
 
     def _schedule(self) -> None:
         from deployer.emulator.patches.ecs_service_deployments import uses_ecs_controller
-        from deployer.emulator.patches.ecs_task_set_tasks import _targets
+        from deployer.emulator.patches.ecs_task_set_tasks import register
 
         now = self._now()
         for account, region, backend in self._ecs():
@@ -328,9 +332,7 @@ class EcsTasks:
                         networking_configuration=task_set.network_configuration,
                         group=f"service:{service.name}",
                     )
-                    elbv2 = _elbv2(account, region)
-                    for arn, targets in _targets(task_set, started).items():
-                        elbv2.register_targets(arn, targets)
+                    register(_elbv2(account, region), task_set, started)
 
     # -- under the lock: a rolling-update (ECS controller) service ---------------------------
     def _roll(self, account: str, region: str, backend: Any, service: Any) -> None:
@@ -461,7 +463,7 @@ class EcsTasks:
     def _scale_out(
         self, account: str, region: str, backend: Any, service: Any, primary: Any, count: int
     ) -> list[Any]:
-        from deployer.emulator.patches.ecs_task_set_tasks import _targets
+        from deployer.emulator.patches.ecs_task_set_tasks import _targets, register
 
         try:
             started: list[Any] = backend.run_task(
@@ -483,9 +485,8 @@ class EcsTasks:
             return []
         if not started:
             return []
-        elbv2 = _elbv2(account, region)
+        register(_elbv2(account, region), service, started)
         for arn, targets in _targets(service, started).items():
-            elbv2.register_targets(arn, targets)
             self._event(
                 service,
                 f"(service {service.name}) registered {len(targets)} targets in "
@@ -732,6 +733,7 @@ class EcsTasks:
         self.started += 1
         with self.lock:
             self._backoff.pop(self._service_key(task), None)
+            self._activate(task)
 
     def _remove(self, entries: Sequence[dict[str, str]]) -> None:
         ids = [e["ID"] for e in entries]
@@ -828,7 +830,20 @@ class EcsTasks:
             for container in found.containers:
                 container.health_status = health["containers"].get(container.name, "UNKNOWN")
 
-    # -- back to the lock: a task ends --------------------------------------------------------
+    # -- back to the lock: a task's containers run, or it ends ------------------------------
+    def _activate(self, task: Planned) -> None:
+        """Under the lock: the task's containers run, so ECS registers it with its target
+        groups (ACTIVATING); one stopped meanwhile is registered nowhere."""
+        from moto.ecs.models import ecs_backends
+
+        from deployer.emulator.patches.ecs_task_set_tasks import activated, forget
+
+        found = ecs_backends[task.account][task.region].tasks.get(task.cluster, {}).get(task.arn)
+        if found is None or found.desired_status != "RUNNING":
+            forget(task.arn)
+        else:
+            activated(task.arn)
+
     def _service_key(self, task: Planned) -> str:
         from moto.ecs.models import ecs_backends
 
@@ -839,9 +854,10 @@ class EcsTasks:
     def _stop(self, task: Planned, reason: str, code: str, exit_code: int | None = None) -> None:
         from moto.ecs.models import ecs_backends
 
-        from deployer.emulator.patches.ecs_task_set_tasks import _private_ip
+        from deployer.emulator.patches.ecs_task_set_tasks import _private_ip, forget
 
         with self.lock:
+            forget(task.arn)  # stopped before its containers ran: registered nowhere
             backend = ecs_backends[task.account][task.region]
             found = backend.tasks.get(task.cluster, {}).get(task.arn)
             if found is None or found.desired_status != "RUNNING":

@@ -11,6 +11,14 @@ moto 5.2.5 starts the tasks of a task set with a scale (``startedBy`` the
 account id), registers none of them with a target group (the green target
 group stays empty, so target health says nothing about the new version) and
 leaves them running, with their network interfaces, after DeleteTaskSet.
+
+When the tasks' containers really run (``engines/ecs_tasks.py`` started), a task is
+registered only once its containers have started: ECS registers a task with its load
+balancers while it is ACTIVATING, after PENDING (pulling images, starting containers),
+as the task lifecycle in the ECS developer guide describes. Until then the target is in
+no target group (DescribeTargetHealth does not list it), so a container that is slow to
+start is not a target failing its health checks. Without the engine (the APIs alone,
+where no container ever runs) the targets are registered at once, as before.
 """
 
 from __future__ import annotations
@@ -31,6 +39,49 @@ def _private_ip(task: Any) -> str | None:
             if detail.get("name") == "privateIPv4Address":
                 return str(detail["value"])
     return None
+
+
+#: While an engine runs the containers: task ARN -> (elbv2 backend, [(target group
+#: ARN, target)]), the registrations that wait for the task's containers to start.
+_waiting: dict[str, tuple[Any, list[tuple[str, dict[str, Any]]]]] | None = None
+
+
+def register_when_running() -> None:
+    """From now on, register tasks with their target groups once their containers run
+    (:func:`activated`): called by the engine that runs them, as it starts."""
+    global _waiting
+    if _waiting is None:
+        _waiting = {}
+
+
+def register(elbv2: Any, holder: Any, tasks: list[Any]) -> None:
+    """Register ``tasks`` with the target groups of ``holder`` (a task set, or a service
+    with the ECS controller): now, or once each one's containers run."""
+    for task in tasks:
+        pairs = [(arn, t) for arn, targets in _targets(holder, [task]).items() for t in targets]
+        if _waiting is not None:
+            _waiting[task.task_arn] = (elbv2, pairs)
+            continue
+        for arn, target in pairs:
+            elbv2.register_targets(arn, [target])
+
+
+def activated(task_arn: str) -> int:
+    """The task's containers run: its registrations are made (to the target groups that
+    still exist). Returns how many targets were registered."""
+    elbv2, pairs = (_waiting or {}).pop(task_arn, (None, []))
+    made = 0
+    for arn, target in pairs:
+        if arn in elbv2.target_groups:
+            elbv2.register_targets(arn, [target])
+            made += 1
+    return made
+
+
+def forget(task_arn: str) -> None:
+    """The task stopped before its containers ran: nothing is registered."""
+    if _waiting is not None:
+        _waiting.pop(task_arn, None)
 
 
 def _eni(task: Any) -> str | None:
@@ -75,9 +126,7 @@ def apply() -> None:
             for task in started:
                 task.started_by = task_set.id
                 task.group = f"service:{service.split('/')[-1]}"
-            elbv2 = elbv2_backends[self.account_id][self.region_name]
-            for arn, targets in _targets(task_set, started).items():
-                elbv2.register_targets(arn, targets)
+            register(elbv2_backends[self.account_id][self.region_name], task_set, started)
             return task_set
 
         return create_task_set
@@ -98,6 +147,7 @@ def apply() -> None:
                     group.deregister([t for t in targets if t["Id"] in group.targets])
             ec2 = ec2_backends[self.account_id][self.region_name]
             for task in tasks:
+                forget(task.task_arn)
                 task.last_status = "STOPPED"
                 task.desired_status = "STOPPED"
                 task.stopped_reason = f"Task set {deleted.id} deleted"

@@ -25,7 +25,7 @@ from moto import mock_aws
 import boto3
 from deployer.emulator.engines.ecs_tasks import EcsTasks
 
-containers, runs = {}, []
+containers, runs, on_pull = {}, [], []
 
 def fake(*args, timeout=120, stdin=None, env=None):
     args = list(args)
@@ -38,6 +38,8 @@ def fake(*args, timeout=120, stdin=None, env=None):
             "Labels": f"io.deployer.emulator=/o,io.deployer.ecs-task={c['task']},"
                       "io.deployer.ecs-container=app"}) for cid, c in containers.items()))
     if args[0] == "pull":
+        for hook in on_pull:
+            hook()
         if args[-1].endswith(":missing"):
             error = "Error response from daemon: manifest unknown"
             return subprocess.CompletedProcess(args, 1, "", error)
@@ -189,6 +191,8 @@ with mock_aws():
     engine = EcsTasks("/o", Path(tempfile.mkdtemp()), docker=fake, lock=threading.RLock(),
                       issue_token=lambda account, arn: "pw")
     engine._scheduler = clock
+    from deployer.emulator.patches.ecs_task_set_tasks import register_when_running
+    register_when_running()  # as EcsTasks.start does
     out = {}
 
     def describe(name):
@@ -233,12 +237,15 @@ with mock_aws():
                        loadBalancers=[{"targetGroupArn": target_group, "containerName": "app",
                                        "containerPort": 8080}])
     first = describe("web")["deployments"][0]["id"]
+    while_pulling = []
+    on_pull.append(lambda: while_pulling.append(registered()))
     engine.reconcile()
+    on_pull.clear()
     started = tasks("web")
     out["first"] = {"started_by": sorted({t["startedBy"] for t in started}), "deployment": first,
                     "group": sorted({t["group"] for t in started}), "count": len(started),
                     "registered": sorted(registered()) == sorted(ip(t) for t in started),
-                    "service": brief("web")}
+                    "while_pulling": while_pulling, "service": brief("web")}
     health([ip(t) for t in started])
     engine.reconcile()
     web = describe("web")
@@ -394,10 +401,14 @@ def test_a_rolling_update_service_replaces_its_tasks(run: Run) -> None:
     out = run(ROLLING_UPDATE)
     first = out["first"]
     assert isinstance(first, dict)
-    # The desired count, started by the service's deployment, in its target group; the
-    # containers run after the round that started them: pending until then.
+    # The desired count, started by the service's deployment; the containers run after the
+    # round that started them: pending until then, and in no target group until they run
+    # (ECS registers a task while it is ACTIVATING, after its containers started).
     assert first["started_by"] == [first["deployment"]] and first["group"] == ["service:web"]
     assert first["count"] == 2 and first["registered"] is True
+    # While a task's image is pulled it is in no target group yet: the first task's pull saw
+    # none, the second's only the first (whose container ran by then).
+    assert [len(seen) for seen in first["while_pulling"]] == [0, 1]
     assert first["service"] == {
         "running": 0, "pending": 2, "deployments": [["PRIMARY", "IN_PROGRESS", 2, 0, "web:1"]]
     }  # fmt: skip
