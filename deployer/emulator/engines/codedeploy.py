@@ -61,6 +61,18 @@ ECSTarget, BlueGreenDeploymentConfiguration):
 * "CodeDeploy Deployment State-change Notification" events (``START``,
   ``SUCCESS``, ``FAILURE``, ``STOP``) go to the account's default event bus, in
   the shape of AWS's examples;
+* CodeDeploy acts as the deployment group's service role ("Service role for
+  CodeDeploy", AWSCodeDeployRoleForECS): before each call it makes, the role's
+  identity policies are evaluated by ``deployer.emulator.authz`` (session name the
+  deployment id): ecs:CreateTaskSet (``*``, context ``ecs:cluster``) and iam:PassRole
+  of the task definition's task and execution roles (``iam:PassedToService``
+  ecs-tasks.amazonaws.com) at Install, elasticloadbalancing:ModifyListener on the test
+  and production listeners, ecs:UpdateServicePrimaryTaskSet on the service,
+  ecs:DeleteTaskSet on the original task set, lambda:InvokeFunction on each hook's
+  function, cloudwatch:DescribeAlarms on the group's alarms each round; a call the role
+  does not allow fails the deployment with ``IAM_ROLE_PERMISSIONS`` ("The IAM role
+  <arn> does not give you permission to perform operations in the following AWS
+  service: <service>." and AWS's AccessDenied message), rolled back as any failure;
 * the deployment's ECS target (``deployer_ecs_target`` on moto's deployment, the
   API's ``ECSTarget``: lifecycle events with their status and times, the task
   sets with their counts, traffic weight, target group and Blue/Green label) is
@@ -72,8 +84,12 @@ ContinueDeployment before traffic moves: such deployments go on at once),
 (an alarm that does not exist is not watched), CodeDeploy triggers (SNS), instance
 state-change events, several target group pairs or listeners, Network Load
 Balancers, EC2/Lambda deployments (moto's behaviour stays), the rollback
-deployment's own lifecycle events (it has none here), and the exact wording of
-AWS's messages other than the two quoted above.
+deployment's own lifecycle events (it has none here), the service role's permissions
+for what a rollback does (its calls are made unchecked) and for the reads CodeDeploy
+makes (DescribeServices, DescribeTargetGroups, DescribeListeners, DescribeRules, an S3
+revision's GetObject), key, resource and other policies than the role's identity
+policies (see ``authz``), and the exact wording of AWS's messages other than those
+quoted above.
 """
 
 from __future__ import annotations
@@ -89,6 +105,7 @@ from typing import Any
 
 from deploy_guard import statuses
 
+from deployer.emulator import authz
 from deployer.emulator.patches.codedeploy_continue_deployment import END_TERMINATION_WAIT
 from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
 
@@ -117,6 +134,18 @@ HOOKS = (
     "BeforeAllowTraffic",
     "AfterAllowTraffic",
 )
+
+#: The AWS service named in CodeDeploy's IAM_ROLE_PERMISSIONS message, by IAM prefix.
+SERVICE_NAMES = {
+    "ecs": "AmazonECS",
+    "elasticloadbalancing": "Elastic Load Balancing",
+    "lambda": "AWS Lambda",
+    "cloudwatch": "Amazon CloudWatch",
+    "iam": "AWS Identity and Access Management",
+}
+
+#: iam:PassRole of a task's roles, as ECS asks it.
+TO_ECS_TASKS = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
 
 HEALTH_TIMEOUT_MESSAGE = (
     "The deployment timed out while waiting for the replacement task set to become "
@@ -277,6 +306,8 @@ class Run:
     termination_wait_s: float
     alarms: list[str]
     started: float
+    role: str = ""  # the deployment group's service role, which CodeDeploy acts as
+    cluster_arn: str = ""
     event: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
     execution: str | None = None
@@ -541,6 +572,8 @@ class CodeDeployEngine:
             termination_wait_s=wait_s,
             alarms=alarms,
             started=now,
+            role=str(group.service_role_arn or ""),
+            cluster_arn=str(service.cluster_arn),
         )
 
     # -- under the lock: one step ---------------------------------------------------------------
@@ -554,13 +587,37 @@ class CodeDeployEngine:
 
         return codedeploy_backends[run.account][run.region]
 
+    def _may(self, run: Run, action: str, resource: str, now: float,
+             context: dict[str, str] | None = None) -> bool:  # fmt: skip
+        """Whether the group's service role allows ``action`` on ``resource``; if not, the
+        deployment fails with IAM_ROLE_PERMISSIONS (and rolls back once something changed)."""
+        session = authz.Session(run.role, run.deployment_id) if run.role.count(":") >= 5 else None
+        try:
+            if session is None:
+                raise authz.AccessDenied(run.role or "(no service role)", action, resource, False)
+            authz.authorize(session, action, resource, {"aws:RequestedRegion": run.region,
+                                                        **(context or {})})  # fmt: skip
+        except authz.AccessDenied as denied:
+            service = SERVICE_NAMES.get(action.split(":")[0], action.split(":")[0])
+            self._fail(
+                run,
+                "IAM_ROLE_PERMISSIONS",
+                f"The IAM role {run.role} does not give you permission to perform operations "
+                f"in the following AWS service: {service}. {denied.message}",
+                now,
+            )
+            return False
+        return True
+
     def _advance(self, run: Run, now: float) -> None:
         deployment = self._deployment(run)
         if deployment.status in statuses.FINISHED:
             self._stopped_from_outside(run, deployment, now)
             return
         if run.event >= 1:  # from Install on, the group's alarms are watched
-            firing = self._firing(run)
+            firing = self._firing(run, now)
+            if run.done:  # the service role may not read the alarms
+                return
             if firing:
                 self._stop_on_alarm(run, firing, now)
                 return
@@ -596,6 +653,13 @@ class CodeDeployEngine:
         deployment = self._deployment(run)
         executions: dict[str, dict[str, Any]] = deployment.deployer_hook_executions
         if run.execution is None:
+            arn = (
+                function
+                if function.startswith("arn:")
+                else (f"arn:aws:lambda:{run.region}:{run.account}:function:{function}")
+            )
+            if not self._may(run, "lambda:InvokeFunction", arn, now):
+                return False
             execution = str(uuid.uuid4())
             executions[execution] = {"lifecycleEventName": name, "status": "Pending"}
             run.execution = execution
@@ -643,6 +707,15 @@ class CodeDeployEngine:
     def _install(self, run: Run, now: float) -> bool:
         ecs = _ecs(run.account, run.region)
         if run.replacement_task_set is None:
+            if not self._may(run, "ecs:CreateTaskSet", "*", now, {"ecs:cluster": run.cluster_arn}):
+                return False
+            definition = ecs.describe_task_definition(run.spec.task_definition)
+            for passed in (
+                getattr(definition, "task_role_arn", None),
+                getattr(definition, "execution_role_arn", None),
+            ):
+                if passed and not self._may(run, "iam:PassRole", str(passed), now, TO_ECS_TASKS):
+                    return False
             services, _ = ecs.describe_services(run.cluster, [run.service])
             service = services[0]
             original = [ts for ts in service.task_sets if ts.task_set_arn == run.original_task_set]
@@ -679,6 +752,8 @@ class CodeDeployEngine:
         if run.test_listener is None:
             return True
         if not run.test_moved:
+            if not self._may(run, "elasticloadbalancing:ModifyListener", run.test_listener, now):
+                return False
             _forward(run.account, run.region, run.test_listener, [(run.replacement_tg, 100.0)])
             run.test_moved = True
         if self._checked(run):
@@ -691,6 +766,8 @@ class CodeDeployEngine:
         if now < run.next_shift_at:
             return False
         percent, wait = run.steps[run.shift_index]
+        if not self._may(run, "elasticloadbalancing:ModifyListener", run.production_listener, now):
+            return False
         _forward(
             run.account,
             run.region,
@@ -701,6 +778,8 @@ class CodeDeployEngine:
         run.shift_index += 1
         run.next_shift_at = now + wait
         if run.shift_index < len(run.steps):
+            return False
+        if not self._may(run, "ecs:UpdateServicePrimaryTaskSet", run.service_arn, now):
             return False
         _ecs(run.account, run.region).update_service_primary_task_set(
             run.cluster, run.service, run.replacement_task_set
@@ -714,6 +793,8 @@ class CodeDeployEngine:
             deployment.instance_termination_wait_time_started = True
         # ContinueDeployment(TERMINATION_WAIT) ends the wait early.
         if now < run.terminate_at and not getattr(deployment, END_TERMINATION_WAIT, False):
+            return
+        if not self._may(run, "ecs:DeleteTaskSet", run.original_task_set, now):
             return
         ecs = _ecs(run.account, run.region)
         ecs.delete_task_set(run.cluster, run.service, run.original_task_set)
@@ -772,10 +853,14 @@ class CodeDeployEngine:
         return False
 
     # -- alarms ---------------------------------------------------------------------------------
-    def _firing(self, run: Run) -> list[str]:
+    def _firing(self, run: Run, now: float) -> list[str]:
         from moto.cloudwatch.models import cloudwatch_backends
 
         alarms = cloudwatch_backends[run.account][run.region].alarms
+        prefix = f"arn:aws:cloudwatch:{run.region}:{run.account}:alarm:"
+        for name in run.alarms:
+            if not self._may(run, "cloudwatch:DescribeAlarms", prefix + name, now):
+                return []
         return [
             name for name in run.alarms if name in alarms and alarms[name].state_value == "ALARM"
         ]

@@ -46,7 +46,7 @@ START = 1_796_083_200.0
 #: Patches this process leaves out. ``iam_aws_managed_policies`` makes every IAM backend
 #: moto creates parse and build its ~1,600 AWS managed policies (0.3-0.5 s of CPU each, a
 #: dozen times a scenario as moto creates and resets the backends): most of the CPU of
-#: the run. The scenarios attach no policy and the engine does not call IAM.
+#: the run. The scenarios attach no managed policy (the service role's is inline).
 LEFT_OUT = frozenset({"iam_aws_managed_policies"})
 #: moto's settings for this process: EC2 backends without moto's catalogue of default
 #: AMIs (the scenarios start no instance), as ``MOTO_EC2_LOAD_DEFAULT_AMIS`` documents.
@@ -439,6 +439,48 @@ def termination_wait(continued: bool, c: Case, out: Out) -> None:
 
 SCENARIOS["termination_wait_continued"] = partial(termination_wait, True)
 SCENARIOS["termination_wait_elapsed"] = partial(termination_wait, False)
+
+
+def _without(c: Case, *actions: str) -> str:
+    """The group's service role with ``actions`` taken out of its policy; its ARN."""
+    group = c.cd.get_deployment_group(
+        applicationName=c.bg.application, deploymentGroupName=c.bg.group
+    )["deploymentGroupInfo"]
+    role = group["serviceRoleArn"]
+    document = json.loads(json.dumps(_helpers.CODEDEPLOY_FOR_ECS))
+    kept = [a for a in document["Statement"][0]["Action"] if a not in actions]
+    document["Statement"][0]["Action"] = kept
+    c.client("iam").put_role_policy(
+        RoleName=role.rsplit("/", 1)[-1],
+        PolicyName="ecs-blue-green",
+        PolicyDocument=json.dumps(document),
+    )
+    return str(role)
+
+
+@scenario("role_without_create_task_set")
+def role_without_create_task_set(c: Case, out: Out) -> None:
+    out["role"] = _without(c, "ecs:CreateTaskSet")
+    td = c.new_revision()
+    d = c.deploy(td, hooks=False)
+    c.rounds(3)
+    info = c.info(d)
+    out["final"] = [info["status"], info.get("errorInformation")]
+    out["sets"] = [(s["status"], s["taskDefinition"] == td) for s in c.service()["taskSets"]]
+    out["lifecycle"] = c.lifecycle(d)
+    out["deployment"] = d
+
+
+@scenario("role_without_invoke")
+def role_without_invoke(c: Case, out: Out) -> None:
+    out["role"] = _without(c, "lambda:InvokeFunction")
+    d = c.deploy(c.new_revision())
+    c.rounds(8)
+    info = c.info(d)
+    out["final"] = [info["status"], info.get("errorInformation")]
+    out["invocations"] = c.invocations
+    out["production"] = c.forwards(c.bg.production_listener) == {c.bg.blue: 100}
+    out["deployment"] = d
 
 
 @scenario("invalid_revision")

@@ -36,6 +36,54 @@ def create_role(iam: Any, *services: str) -> str:
     )
 
 
+#: AWSCodeDeployRoleForECS (AWS managed policy, v3) as an inline policy: what CodeDeploy's
+#: service role is allowed in an ECS blue/green deployment.
+CODEDEPLOY_FOR_ECS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "BlueGreen",
+            "Effect": "Allow",
+            "Action": [
+                "ecs:DescribeServices",
+                "ecs:CreateTaskSet",
+                "ecs:UpdateServicePrimaryTaskSet",
+                "ecs:DeleteTaskSet",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:ModifyRule",
+                "lambda:InvokeFunction",
+                "cloudwatch:DescribeAlarms",
+                "sns:Publish",
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "PassTaskRoles",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": "*",
+            "Condition": {"StringLike": {"iam:PassedToService": ["ecs-tasks.amazonaws.com"]}},
+        },
+    ],
+}
+
+
+def codedeploy_role(iam: Any) -> str:
+    """A CodeDeploy service role allowed what AWSCodeDeployRoleForECS allows."""
+    arn = create_role(iam, "codedeploy.amazonaws.com")
+    iam.put_role_policy(
+        RoleName=arn.rsplit("/", 1)[-1],
+        PolicyName="ecs-blue-green",
+        PolicyDocument=json.dumps(CODEDEPLOY_FOR_ECS),
+    )
+    return arn
+
+
 def action(name: str, category: str, provider: str, **extra: Any) -> dict[str, Any]:
     """A CodePipeline action declaration of an AWS-owned provider, version 1."""
     return {
@@ -223,7 +271,7 @@ def blue_green(
     codedeploy.create_deployment_group(
         applicationName=application,
         deploymentGroupName=group,
-        serviceRoleArn=create_role(server.client("iam"), "codedeploy.amazonaws.com"),
+        serviceRoleArn=codedeploy_role(server.client("iam")),
         deploymentStyle={
             "deploymentType": "BLUE_GREEN",
             "deploymentOption": "WITH_TRAFFIC_CONTROL",

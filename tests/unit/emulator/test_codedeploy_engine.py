@@ -156,3 +156,37 @@ def test_a_revision_that_cannot_be_deployed_fails_at_once(result: Result) -> Non
     out = result("invalid_revision")
     assert out["final"] == ["Failed", "INVALID_REVISION"]
     assert out["sets"] == 1
+
+
+def test_a_service_role_without_create_task_set_fails_the_install(result: Result) -> None:
+    out = result("role_without_create_task_set")
+    session = f"arn:aws:sts::123456789012:assumed-role/{out['role'].rsplit('/', 1)[-1]}"
+    assert out["final"] == [
+        "Failed",
+        {
+            "code": "IAM_ROLE_PERMISSIONS",
+            "message": f"The IAM role {out['role']} does not give you permission to perform "
+            "operations in the following AWS service: AmazonECS. "
+            f"User: {session}/{out['deployment']} is not authorized to perform: "
+            "ecs:CreateTaskSet on resource: * because no identity-based policy allows the "
+            "ecs:CreateTaskSet action",
+        },
+    ]
+    assert out["sets"] == [["PRIMARY", False]]  # no green task set, blue untouched
+    assert out["lifecycle"]["Install"] == "Failed"
+    assert out["lifecycle"]["AllowTraffic"] == "Skipped"
+
+
+def test_a_service_role_that_may_not_invoke_the_hook_fails_before_traffic(
+    result: Result,
+) -> None:
+    out = result("role_without_invoke")
+    status, error = out["final"]
+    assert (status, error["code"]) == ("Failed", "IAM_ROLE_PERMISSIONS")
+    assert "following AWS service: AWS Lambda." in error["message"]
+    assert error["message"].endswith(
+        "lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:123456789012:function:"
+        "guard because no identity-based policy allows the lambda:InvokeFunction action"
+    )
+    assert out["invocations"] == []
+    assert out["production"] is True  # production still on blue
