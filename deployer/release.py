@@ -23,9 +23,11 @@ tree is zipped (the same bytes for the same files: sorted entries, fixed times, 
 kept) and uploaded as a new version, unless the current version's ``sha256`` metadata
 says it holds that tree already.
 
-Bad input changes nothing: a missing folder, a file over CodeCommit's 6 MB limit, or a
-branch another commit moved in the meantime (``ParentCommitIdOutdatedException``: run it
-again) is reported before or instead of a commit.
+Bad input changes nothing: a missing or empty folder, one without ``services/`` (the
+monorepo's layout the Build actions build; :func:`require_services`), a file over
+CodeCommit's 6 MB limit, or a branch another commit moved in the meantime
+(``ParentCommitIdOutdatedException``: run it again) is reported before or instead of a
+commit.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from botocore.exceptions import ClientError
 from deployer.aws import translate
 from deployer.config import Config
 from deployer.errors import DeployerError, UsageError
+from deployer.image_settings import DEFAULT_SOURCE
 from deployer.scope import Scope
 
 #: CodeCommit's limits (AWS CodeCommit quotas): file entries and content per commit, per file.
@@ -237,8 +240,25 @@ def prepare(config: Config, source: Path) -> dict[str, LocalFile]:
         raise UsageError(f"pipeline.source {config.pipeline.source!r} cannot be released to")
     local = read_tree(source.resolve())
     if not local:
-        raise UsageError(f"--source {source}: no files to commit")
+        raise UsageError(
+            f"--source {source}: no files to commit (an empty folder, or git ignores all)"
+        )
     return local
+
+
+#: The monorepo's layout the pipeline builds: services/<microservice>/ (and tests/integration/).
+SERVICES_DIR = "services"
+
+
+def require_services(source: Path, files: dict[str, LocalFile]) -> None:
+    """Refuse a tree without ``services/``: the pipeline would build nothing of it (each
+    Build action builds services/<microservice>/)."""
+    if not any(path.startswith(f"{SERVICES_DIR}/") for path in files):
+        raise UsageError(
+            f"--source {source}: no {SERVICES_DIR}/ folder; the pipeline builds "
+            f"{SERVICES_DIR}/<microservice>/ of the monorepo, so this is not one",
+            hint=f"name the monorepo's folder with --source (the sample: {DEFAULT_SOURCE})",
+        )
 
 
 def zip_tree(files: dict[str, LocalFile]) -> bytes:

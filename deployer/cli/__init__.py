@@ -29,6 +29,7 @@ from deployer.cli import (
     emulator,
     iam,
     images,
+    pipeline,
     release,
     seed,
     stack,
@@ -66,7 +67,19 @@ exit codes: 0 ok, 1 failure, 2 usage or configuration error,
 """
 
 #: The command groups, in the order `--help` lists them.
-GROUPS = (stack, seed, images, build_image, release, deployments, drill, emulator, ci, iam)
+GROUPS = (
+    stack,
+    seed,
+    images,
+    build_image,
+    release,
+    pipeline,
+    deployments,
+    drill,
+    emulator,
+    ci,
+    iam,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
