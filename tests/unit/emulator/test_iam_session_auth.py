@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore import handlers
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -33,19 +34,31 @@ def policy(*statements: dict[str, Any], bucket: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": filled})
 
 
-def session_clients(server: Server, role: str) -> dict[str, Any]:
+class SessionClients(dict[str, Any]):
+    """Clients signed with one session's credentials, made when first asked for (on
+    boto3's default session, whose service models are loaded once)."""
+
+    def __init__(self, server: Server, credentials: dict[str, str]) -> None:
+        super().__init__()
+        self.server, self.credentials = server, credentials
+
+    def __missing__(self, service: str) -> Any:
+        made = boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.server.endpoint,
+            region_name=REGION,
+            aws_access_key_id=self.credentials["AccessKeyId"],
+            aws_secret_access_key=self.credentials["SecretAccessKey"],
+            aws_session_token=self.credentials["SessionToken"],
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+        self[service] = made
+        return made
+
+
+def session_clients(server: Server, role: str) -> SessionClients:
     creds = server.client("sts").assume_role(RoleArn=role, RoleSessionName="build-1")["Credentials"]
-    session = boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=REGION,
-    )
-    config = Config(retries={"max_attempts": 1, "mode": "standard"})
-    return {
-        s: session.client(s, endpoint_url=server.endpoint, config=config)
-        for s in ("ssm", "s3", "sns", "ecs", "iam")
-    }
+    return SessionClients(server, creds)
 
 
 def trust(principal: dict[str, str]) -> str:
@@ -58,6 +71,9 @@ def world(server: Server, principal: dict[str, str] | None = None) -> tuple[str,
     name, ARN, bucket)."""
     principal = principal or {"Service": "codebuild.amazonaws.com"}
     iam, ssm, s3 = server.client("iam"), server.client("ssm"), server.client("s3")
+    # no "Expect: 100-continue": the emulator's HTTP server does not answer it, so each
+    # PutObject would wait botocore's one second for it
+    s3.meta.events.unregister("before-call.s3", handlers.add_expect_header)
     name, bucket = unique("builder"), unique("artifacts")
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust(principal))["Role"]["Arn"]
     for parameter in ("/pipeline/api/url", "/other/api/url"):
