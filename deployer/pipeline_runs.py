@@ -332,9 +332,17 @@ class ExecutionView:
         elif self.status in UNSUCCESSFUL:
             lines.append("")
             lines.append(f"{self.status}: {self.why()}")
+        elif self.status == "Superseded":
+            lines.append("")
+            lines.append(f"Superseded: {SUPERSEDED}")
         return "\n".join(lines)
 
 
+#: What a superseded execution means (CodePipeline's SUPERSEDED mode).
+SUPERSEDED = (
+    "a newer execution, of a newer commit of the branch, took its place while it waited to "
+    "enter a stage; deployer pipeline status shows the newest"
+)
 #: What to run when an approval waits.
 NEXT_STEPS = (
     'approve it: deployer approve [--comment "..."]; or reject it: deployer reject --comment "why"'

@@ -297,7 +297,12 @@ def test_release_follow_approve_reject_and_bad_input(cli: DeployerCLI, tmp_path:
     assert finished and finished["status"] == "Failed", finished
     assert "staging shows the old prices" in finished["statusSummary"]
 
-    # -- nothing to commit: --wait follows the tip's execution, which failed: exit 1 --------
+    # -- nothing to commit: the tip's execution, which failed: exit 1, with or without --wait -
+    told = ok(cli("release", "--source", str(source)), 1)
+    assert f"{PIPELINE} execution {second_execution}: Failed: Production/Approve failed: " in (
+        told.stdout
+    )
+    assert f"see it: deployer pipeline status --execution {second_execution}" in told.stdout
     again = ok(cli("release", "--source", str(source), "--wait"), 1)
     assert "nothing committed" in again.stdout
     assert f"{PIPELINE} execution {second_execution}: Failed" in again.stdout

@@ -338,6 +338,14 @@ def test_a_failed_build_is_named_with_its_summary() -> None:
     )
 
 
+def test_a_superseded_execution_says_what_took_its_place() -> None:
+    fake = FakeCodePipeline()
+    fake.add(FIRST, "Superseded", COMMIT, detail(FIRST, "Source", "Source", "Succeeded", 0))
+    view = runs_of(fake).view(FIRST)
+    assert view.to_text().endswith(f"Superseded: {pipeline_runs.SUPERSEDED}")
+    assert view.to_json()["failure"] is None
+
+
 def test_an_execution_held_before_a_stage_says_why() -> None:
     fake = FakeCodePipeline()
     fake.add(FIRST, "InProgress", COMMIT, detail(FIRST, "Source", "Source", "Succeeded", 0))
