@@ -16,7 +16,9 @@ names an access key of a session moto's STS issued (AssumeRole, with its
 inline and attached managed policies (AWS managed ones included), Action, Resource
 and Condition, explicit Deny first. The resource is the one AWS's "Service
 Authorization Reference" names for the action, for the services the delivery
-platform's sessions call: S3 (bucket or object, as moto gives it), ECR
+platform's sessions call: S3 (bucket or object, as moto gives it; the IAM action of
+operations named otherwise, such as s3:ListBucket for ListObjectsV2 and HeadBucket,
+s3:PutObject for multipart uploads and CopyObject's target), ECR
 (``repository/NAME``; GetAuthorizationToken ``*``), SSM (``parameter/NAME``, each of
 GetParameters' names), CloudWatch Logs (``log-group:G``, ``log-group:G:log-stream:S``
 for stream calls), KMS (the key's ARN, by id, ARN, alias or, for Decrypt, the
@@ -69,6 +71,33 @@ GAP = (
 PREFIXES = {"monitoring": "cloudwatch", "email": "ses"}
 #: Calls AWS never refuses on identity policies.
 ALWAYS = frozenset({"sts:GetCallerIdentity"})
+#: S3 operations moto names by the API whose IAM action has another name (Amazon S3 user
+#: guide, "Required permissions for Amazon S3 API operations").
+S3_ACTIONS = {
+    "HeadBucket": "ListBucket",
+    "ListObjects": "ListBucket",
+    "ListObjectsV2": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "ListBuckets": "ListAllMyBuckets",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "UploadPartCopy": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "CopyObject": "PutObject",
+    "ListMultipartUploads": "ListBucketMultipartUploads",
+    "ListParts": "ListMultipartUploadParts",
+    "DeleteObjects": "DeleteObject",
+    "SelectObjectContent": "GetObject",
+    "GetBucketCors": "GetBucketCORS",
+    "GetBucketEncryption": "GetEncryptionConfiguration",
+    "GetBucketAccelerateConfiguration": "GetAccelerateConfiguration",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "GetBucketNotificationConfiguration": "GetBucketNotification",
+    "GetBucketReplication": "GetReplicationConfiguration",
+    "GetBucketInventoryConfiguration": "GetInventoryConfiguration",
+    "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
+    "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
+}
 #: ECS calls with no resource-level permissions ("*" is their only resource).
 TASK_DEFINITION_CALLS = frozenset(
     {
@@ -161,6 +190,8 @@ def _check(response: Any, session: Any, resource: str) -> None:
     region, service = scope[2], scope[3]
     name = response._get_action()
     name = name[0] if isinstance(name, list) else name
+    if service == "s3":
+        name = S3_ACTIONS.get(name, name)
     action = f"{PREFIXES.get(service, service)}:{name}"
     if action in ALWAYS:
         return

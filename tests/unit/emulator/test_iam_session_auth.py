@@ -103,6 +103,12 @@ def test_a_session_may_do_what_its_role_allows_and_no_more(patched: Server) -> N
     clients = session_clients(patched, arn)
     assert clients["ssm"].get_parameter(Name="/pipeline/api/url")["Parameter"]["Value"] == "v"
     assert clients["s3"].get_object(Bucket=bucket, Key="source.zip")["Body"].read() == b"zip"
+    # ListObjectsV2 is authorized as s3:ListBucket, which the role was not given
+    listed = refusal(lambda: clients["s3"].list_objects_v2(Bucket=bucket))
+    assert (
+        f'perform: s3:ListBucket on resource: "arn:aws:s3:::{bucket}" because'
+        in (listed["message"])
+    )
     user = f"arn:aws:sts::{ACCOUNT}:assumed-role/{name}/build-1"
     resource = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/other/api/url"
     assert refusal(lambda: clients["ssm"].get_parameter(Name="/other/api/url")) == {
