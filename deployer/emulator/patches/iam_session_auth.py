@@ -18,7 +18,8 @@ and Condition, explicit Deny first. The resource is the one AWS's "Service
 Authorization Reference" names for the action, for the services the delivery
 platform's sessions call: S3 (bucket or object, as moto gives it; the IAM action of
 operations named otherwise, such as s3:ListBucket for ListObjectsV2 and HeadBucket,
-s3:PutObject for multipart uploads and CopyObject's target), ECR
+s3:PutObject for multipart uploads and CopyObject's target; Lambda's Invoke as
+lambda:InvokeFunction), ECR
 (``repository/NAME``; GetAuthorizationToken ``*``), SSM (``parameter/NAME``, each of
 GetParameters' names), CloudWatch Logs (``log-group:G``, ``log-group:G:log-stream:S``
 for stream calls), KMS (the key's ARN, by id, ARN, alias or, for Decrypt, the
@@ -98,6 +99,14 @@ S3_ACTIONS = {
     "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
     "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
 }
+#: The same for Lambda ("Actions, resources, and condition keys for AWS Lambda").
+LAMBDA_ACTIONS = {
+    "Invoke": "InvokeFunction",
+    "InvokeAsync": "InvokeFunction",
+    "InvokeWithResponseStream": "InvokeFunction",
+}
+#: Each service's operations whose IAM action has another name.
+IAM_ACTIONS = {"s3": S3_ACTIONS, "lambda": LAMBDA_ACTIONS}
 #: ECS calls with no resource-level permissions ("*" is their only resource).
 TASK_DEFINITION_CALLS = frozenset(
     {
@@ -190,8 +199,7 @@ def _check(response: Any, session: Any, resource: str) -> None:
     region, service = scope[2], scope[3]
     name = response._get_action()
     name = name[0] if isinstance(name, list) else name
-    if service == "s3":
-        name = S3_ACTIONS.get(name, name)
+    name = IAM_ACTIONS.get(service, {}).get(name, name)
     action = f"{PREFIXES.get(service, service)}:{name}"
     if action in ALWAYS:
         return
