@@ -388,7 +388,11 @@ def test_the_emulator_runs_its_clock_at_the_time_scale_it_was_started_with(
         assert cli.main(["emulator", "status", "--json"]) == 0
         doc = json.loads(capsys.readouterr().out)
         assert doc["running"] is True and doc["pid"] == announcement["pid"]
-        assert doc["time_scale"] == 30 and doc["engines"] == ["ecr-lifecycle", "codepipeline", "codepipeline-metrics"]
+        assert doc["time_scale"] == 30 and doc["engines"] == [
+            "ecr-lifecycle",
+            "codepipeline",
+            "codepipeline-metrics",
+        ]
         assert doc["patches"] == announcement["patches"]
 
         assert cli.main(["emulator", "status"]) == 0
