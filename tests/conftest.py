@@ -194,17 +194,22 @@ _LONG_UNIT_FILES = (
 #: kept: with every core busy it fell to 18.8 in one run), once the others are done.
 _RUNTIME_FIRST = "tests/runtime/test_golden_path.py"
 _RUNTIME_LAST = "tests/runtime/test_services_e2e.py"
-#: Runtime tests that start no emulator (the others take the lock, or start one whose
-#: registry must find no other's names in the hosts file).
+#: Runtime tests that take none of the others' turns: one that starts no emulator, and
+#: one whose project has registry names of its own (a lock of its own, its own hosts
+#: block). The others take the lock, or start one whose registry must find no other's
+#: names in the hosts file.
 _RUNTIME_WITHOUT_EMULATOR = "tests/runtime/test_engine.py"
+_RUNTIME_OWN_REGISTRY = "tests/runtime/test_release_to_production.py"
 
 
 def _kind(item: pytest.Item) -> str:
     layer = _layer(item.nodeid)
-    if layer == "runtime" and not item.nodeid.startswith(_RUNTIME_WITHOUT_EMULATOR):
+    if layer == "runtime" and not item.nodeid.startswith(
+        (_RUNTIME_WITHOUT_EMULATOR, _RUNTIME_OWN_REGISTRY)
+    ):
         return "runtime"
     if layer == "runtime":
-        return "long"  # Docker, but no emulator: neither the lock nor the hosts file
+        return "long"  # Docker, but not the lock's turns
     if layer in ("e2e", "integration") or item.nodeid.startswith(_LONG_UNIT_FILES):
         return "long"
     return "short"
@@ -239,6 +244,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kinds["runtime"].sort(
         key=lambda i: (not i.nodeid.startswith(_RUNTIME_FIRST), i.nodeid.startswith(_RUNTIME_LAST))
     )
+    # The longest of the long tests first: the pipeline's e2e beside the lock's chain.
+    kinds["long"].sort(key=lambda i: not i.nodeid.startswith(_RUNTIME_OWN_REGISTRY))
     sizes = _chunk_sizes(len(items), workers)
     chunks: list[list[pytest.Item]] = [list(kinds["runtime"])] + [[] for _ in sizes[1:]]
     for index, item in enumerate(kinds["long"]):

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,9 +132,18 @@ def registry_emulator(
     engine: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Local]:
     """A fresh emulator with its runtime, this test's alone for its length; at the time
-    scale of the test's ``time_scale`` mark when it has one (real time otherwise)."""
+    scale of the test's ``time_scale`` mark when it has one (real time otherwise).
+
+    A test whose project has registry names of its own (other account IDs, another
+    company: ``registry_names(NAME)``) takes a lock of its own, and runs beside the
+    others: its registry takes the next loopback address, its names their own hosts
+    block, its images their own tags."""
     mark = request.node.get_closest_marker("time_scale")
-    with open(RUNTIME_LOCK, "a+") as lock:
+    names = request.node.get_closest_marker("registry_names")
+    lock_path = RUNTIME_LOCK
+    if names is not None:
+        lock_path = RUNTIME_LOCK.with_name(f"deployer-runtime-tests-{names.args[0]}.lock")
+    with open(lock_path, "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         emulator = Emulator(tmp_path / "state")
         try:
@@ -144,3 +156,40 @@ def registry_emulator(
             yield Local(status, tmp_path / "state", env)
         finally:
             emulator.stop()
+
+
+def wait_until(
+    what: str,
+    probe: Callable[[], Any],
+    timeout: float,
+    every: float = 2.0,
+    show: Callable[[], Any] | None = None,
+) -> Any:
+    """``probe()``'s first truthy answer; fails with the last one (or ``show()``) after
+    ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+        except (OSError, ValueError) as exc:
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(every)
+    if show is not None:
+        last = show()
+    raise AssertionError(f"{what}: not within {timeout:.0f} s (last: {last!r})")
+
+
+def get(url: str) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        text = error.read() or b"{}"
+        try:
+            return error.code, json.loads(text)
+        except ValueError:  # the load balancer's own page (502, 503)
+            return error.code, {"page": text.decode(errors="replace")}

@@ -55,7 +55,7 @@ from deployer.config import load as load_config
 from deployer.emulator import controls
 from tests.e2e.conftest import DeployerCLI
 
-from .conftest import ROOT, Local, docker
+from .conftest import ROOT, Local, docker, get, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -88,43 +88,6 @@ def project_copy(into: Path) -> Path:
         (into / name).symlink_to(ROOT / name)
     shutil.copy(ROOT / "pyproject.toml", into / "pyproject.toml")
     return into
-
-
-def wait_until(
-    what: str,
-    probe: Callable[[], Any],
-    timeout: float,
-    every: float = 2.0,
-    show: Callable[[], Any] | None = None,
-) -> Any:
-    """``probe()``'s first truthy answer; fails with the last one (or ``show()``) after
-    ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = probe()
-        except (OSError, ValueError) as exc:
-            last = exc
-        else:
-            if last:
-                return last
-        time.sleep(every)
-    if show is not None:
-        last = show()
-    raise AssertionError(f"{what}: not within {timeout:.0f} s (last: {last!r})")
-
-
-def get(url: str) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        text = error.read() or b"{}"
-        try:
-            return error.code, json.loads(text)
-        except ValueError:  # the load balancer's own page (502, 503)
-            return error.code, {"page": text.decode(errors="replace")}
 
 
 def send(method: str, url: str, body: Any = None) -> int:
