@@ -46,6 +46,19 @@ class HostsError(Exception):
     """The hosts file cannot be read or written."""
 
 
+class NamesTaken(HostsError):
+    """Another live emulator's block holds some of the names: they would be ambiguous
+    (the resolver takes the first line), so they are not added."""
+
+    def __init__(self, pid: int, names: list[str]) -> None:
+        self.pid = pid
+        self.names = names
+        super().__init__(
+            f"the emulator with pid {pid} serves ECR's registry names ({names[0]}, ...); "
+            "stop it, or start this one with --no-runtime"
+        )
+
+
 def hosts_path() -> Path:
     return Path(os.environ.get(HOSTS_ENV) or DEFAULT_PATH)
 
@@ -67,12 +80,18 @@ class HostsFile:
 
     # -- this process's entries ------------------------------------------------
     def add(self, names: Iterable[str], address: str) -> None:
-        """Send ``names`` to ``address``; a no-op for names already there."""
+        """Send ``names`` to ``address``; a no-op for names already there. Names another
+        live emulator's block holds raise :class:`NamesTaken`, and none is added."""
         new = {name: address for name in names if self._names.get(name) != address}
         if not new:
             return
+        before = dict(self._names)
         self._names.update(new)
-        self._rewrite()
+        try:
+            self._rewrite(checked=set(new))
+        except HostsError:
+            self._names = before
+            raise
 
     def names(self) -> dict[str, str]:
         return dict(self._names)
@@ -82,8 +101,12 @@ class HostsFile:
         self._names.clear()
         self._rewrite()
 
-    def _rewrite(self) -> None:
+    def _rewrite(self, checked: set[str] | None = None) -> None:
         with _locked(self.path) as text:
+            for pid, held in _blocks(text).items():
+                taken = sorted((checked or set()) & set(held))
+                if taken and pid != self.pid and _alive(pid):
+                    raise NamesTaken(pid, taken)
             kept = strip_blocks(text, lambda pid: pid != self.pid and _alive(pid))
             block = ""
             if self._names:
@@ -101,6 +124,10 @@ def owned_blocks(path: Path | None = None) -> dict[int, list[str]]:
         return {}
     except OSError as exc:
         raise HostsError(f"cannot read {target}: {exc.strerror}") from None
+    return _blocks(text)
+
+
+def _blocks(text: str) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     pid: int | None = None
     for line in text.splitlines():

@@ -8,17 +8,19 @@ today's infrastructure-only emulator).
   ``127.0.0.1:80``, or when another program holds it on the first free of
   ``127.77.0.1:80`` to ``127.77.0.8:80`` (announced; ``$DEPLOYER_REGISTRY_ADDRESS``
   to choose one): ECR's host names carry no port, so Docker reaches them on 80,
-  and any loopback address will do since the hosts entries name it. A second
-  emulator with a runtime finds the first one's names in the hosts file and
-  leaves the registry to it (down, naming its pid). When a repository is
-  created, its registry's host name is added to the hosts file (``hosts.py``),
-  pointing at that address. When the address cannot be bound (not root, another
-  emulator or program holds it) or the hosts file cannot be written, the
-  registry is *down*, with that reason, and the emulator serves the AWS APIs as
-  before. Docker's resolver re-reads the hosts file at most every 5 seconds, so
-  the names of an account are added for all its regions with its first
-  repository, well before a push or a replica's pull needs them; a push within
-  5 s of creating an account's first repository may still fail to resolve.
+  and any loopback address will do since the hosts entries name it. Emulators
+  with a runtime can run side by side, each registry on its own address, as long
+  as they serve other accounts: when a repository is created, its registry's host
+  name is added to the hosts file (``hosts.py``), pointing at that address, unless
+  another live emulator's block holds it (the same account on two emulators would
+  be ambiguous): then this registry is down, naming that emulator's pid. When
+  the address cannot be bound (not root, another emulator or program holds it) or
+  the hosts file cannot be written, the registry is *down*, with that reason, and
+  the emulator serves the AWS APIs as before. Docker's resolver re-reads the
+  hosts file at most every 5 seconds, so the names of an account are added for
+  all its regions with its first repository, well before a push or a replica's
+  pull needs them; a push within 5 s of creating an account's first repository
+  may still fail to resolve.
 * The Docker engine: not started here (``bin/docker-engine`` does that); its
   state is probed when asked (``status()``), so a stopped engine shows as down
   with Docker's own message while the APIs keep answering.
@@ -171,17 +173,12 @@ class Runtime:
             return
         try:
             hosts.remove_blocks([], self.hosts.path)  # blocks of emulators that are gone
-            others = {p: n for p, n in hosts.owned_blocks(self.hosts.path).items() if n}
         except hosts.HostsError as exc:
             self.registry_down = f"{exc} (the registry's names go there; run as root)"
             return
-        if others:
-            pid = min(others)
-            self.registry_down = (
-                f"the emulator with pid {pid} serves ECR's registry names "
-                f"({others[pid][0]}, ...); stop it, or start this one with --no-runtime"
-            )
-            return
+        # Other emulators may run beside this one, each with its registry on its own
+        # loopback address, as long as they serve other accounts' names: a name another
+        # one holds leaves this registry down when it comes (_expose, hosts.NamesTaken).
         from werkzeug.serving import make_server
 
         # Bound here, not by werkzeug, which exits the process when it cannot bind.

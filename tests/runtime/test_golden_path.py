@@ -161,10 +161,12 @@ def test_apply_staging_then_the_build_image_a_release_and_builds(
 
     # -- the builds, all at once ----------------------------------------------------------
     # Offline, the services build on the project's offline base: the build-time parameter
-    # BASE_IMAGE, under the project's parameter path (the buildspec's --build-arg).
+    # BASE_IMAGE, under the project's parameter path (the buildspec's --build-arg), which
+    # the bootstrap images' push set, as they were built on it.
     ssm = local.client("ssm", DELIVERY, REGION)
-    ssm.put_parameter(Name="/pipeline/delivery/api-service/BASE_IMAGE", Value=python_base,
-                      Type="String")  # fmt: skip
+    for service in REPOSITORIES:
+        name = f"/pipeline/delivery/{service}/BASE_IMAGE"
+        assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == python_base, name
     codebuild = local.client("codebuild", DELIVERY, REGION)
     project = outputs["build_project_names"]["api-service"]
     # The artifacts go to a bucket of the test's: the pipeline's artifact store denies

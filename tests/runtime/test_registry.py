@@ -11,6 +11,7 @@ removing it locally must transfer its layer back from the registry.
 from __future__ import annotations
 
 import base64
+import errno
 import fcntl
 import json
 import os
@@ -243,18 +244,26 @@ def test_a_taken_port_leaves_the_registry_down_with_the_reason(
 def test_a_program_on_port_80_moves_the_registry_to_another_loopback_address(
     engine: str, tmp_path: Path
 ) -> None:
-    """127.0.0.1:80 taken: the registry takes 127.77.0.1:80, announces it, and the
-    hosts entries send ECR's names there, so pushes still work."""
+    """127.0.0.1:80 taken: the registry takes the next free 127.77.0.N:80, announces it,
+    and the hosts entries send ECR's names there, so pushes still work. (Another emulator,
+    of other accounts, may run beside it: then the port may be that one's already.)"""
+    from deployer.emulator import controls
+
     with open(RUNTIME_LOCK, "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with socket.socket() as taken:
             taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            taken.bind(("127.0.0.1", 80))
-            taken.listen()
+            try:
+                taken.bind(("127.0.0.1", 80))
+                taken.listen()
+            except OSError as exc:  # held by another emulator's registry: taken all the same
+                assert exc.errno == errno.EADDRINUSE, exc
             emulator = Emulator(tmp_path / "state")
             status = emulator.start(runtime=True)
             try:
-                assert (status.runtime or {}).get("registry") == "127.77.0.1:80", status.runtime
+                address = str((status.runtime or {}).get("registry"))
+                assert re.fullmatch(r"127\.77\.0\.[1-8]:80", address), status.runtime
+                ip = address.split(":")[0]
                 config = tmp_path / "docker-config"
                 config.mkdir()
                 local = Local(
@@ -262,18 +271,37 @@ def test_a_program_on_port_80_moves_the_registry_to_another_loopback_address(
                 )
                 uri = make_repository(local, policy_for=[])
                 host = uri.split("/")[0]
-                assert f"127.77.0.1 {host}" in Path("/etc/hosts").read_text()
+                assert f"{ip} {host}" in Path("/etc/hosts").read_text()
                 local.wait_until_resolved(host)
                 build_image(local, tmp_path / "context", f"{uri}:v1")
                 local.login(DELIVERY, host)
                 pushed = local.docker("push", f"{uri}:v1")
                 assert pushed.returncode == 0, pushed.stderr
 
-                # A second emulator with a runtime leaves the names to the first.
+                # A second emulator with a runtime starts its registry beside the first,
+                # but leaves the first one's names to it: the same account there is down.
                 second = Emulator(tmp_path / "second").start(runtime=True)
                 try:
-                    down = str((second.runtime or {}).get("registry_down"))
+                    assert (second.runtime or {}).get("registry"), second.runtime
+                    sts = boto3.client(
+                        "sts", endpoint_url=second.endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                    )  # fmt: skip
+                    creds = sts.assume_role(
+                        RoleArn=f"arn:aws:iam::{DELIVERY}:role/runtime-test",
+                        RoleSessionName="runtime-test",
+                    )["Credentials"]
+                    same = boto3.client(
+                        "ecr", endpoint_url=second.endpoint, region_name="us-east-1",
+                        aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"],
+                    )  # fmt: skip
+                    same.create_repository(repositoryName="same-account")
+                    served = controls.post(str(second.endpoint), "runtime", None)["runtime"]
+                    down = str(served["registry"]["reason"])
                     assert f"the emulator with pid {status.pid} serves ECR's registry names" in down
+                    assert served["registry"]["up"] is False and served["names"] == []
                 finally:
                     Emulator(tmp_path / "second").stop()
                 assert status.pid in hosts.owned_blocks()  # the second took nothing away

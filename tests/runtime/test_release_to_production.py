@@ -30,20 +30,19 @@ for ``interval x (unhealthy threshold + 1)`` real seconds. At time scale 10.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from deployer.config import Config
 from deployer.config import load as load_config
 from tests.e2e.conftest import DeployerCLI
 
 from .conftest import ROOT, Local, docker, get, wait_until
+from .pipeline_e2e import SERVICES, SOURCES, Pipeline, project_copy, tree
 
 pytestmark = [
     pytest.mark.e2e,
@@ -51,57 +50,7 @@ pytestmark = [
     pytest.mark.registry_names("release-to-production"),
 ]
 
-COMPANY = "zeta"
-#: The project's sample account IDs -> this test's (registry names are per account).
-ACCOUNTS = {
-    "111111111111": "171717171717",
-    "222222222222": "272727272727",
-    "333333333333": "373737373737",
-    "444444444444": "474747474747",
-}
 SECRET = "pipeline-e2e-Secret-5d1f"
-#: Health checks at AWS's minimums, as in examples/environments/e2e.yaml.
-MINIMUM_HEALTH_CHECKS = {
-    "interval_seconds": 5,
-    "timeout_seconds": 2,
-    "healthy_threshold": 2,
-    "unhealthy_threshold": 2,
-    "deregistration_delay_seconds": 0,
-}
-SERVICES = ("api-service", "auth-service", "notification-service")
-SOURCES = {
-    "api-service": "api_service.py",
-    "auth-service": "auth_service.py",
-    "notification-service": "notification_service.py",
-}
-ENDED = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
-
-
-def project_copy(into: Path) -> Path:
-    """The project, with its own company and account IDs and fast timing knobs."""
-    environments = into / "environments"
-    shutil.copytree(
-        ROOT / "environments", environments, ignore=shutil.ignore_patterns(".terraform")
-    )
-    for path in environments.glob("*.yaml"):
-        text = path.read_text()
-        for old, new in ACCOUNTS.items():
-            text = text.replace(old, new)
-        document = yaml.safe_load(text)
-        if path.name == "project.yaml":
-            document["company"] = COMPANY
-            state = document["terraform"]["state"]
-            state["bucket"] = state["bucket"].replace("acme-", f"{COMPANY}-", 1)
-        if path.stem in ("staging", "prod"):
-            document["health_checks"] = dict(MINIMUM_HEALTH_CHECKS)
-            document["deployments"] = {"termination_wait_minutes": 0}
-            document["network"] = {"nat_gateways": "single"}
-            document["sizing"]["desired_count"] = 1 if path.stem == "prod" else 2
-        path.write_text(yaml.safe_dump(document, sort_keys=False))
-    for name in ("modules", "functions", "examples", "bin", "deployer", "images"):
-        (into / name).symlink_to(ROOT / name)
-    shutil.copy(ROOT / "pyproject.toml", into / "pyproject.toml")
-    return into
 
 
 @pytest.fixture
@@ -123,100 +72,6 @@ def project(registry_emulator: Local, tmp_path: Path) -> Iterator[tuple[Deployer
         tags += [t for t in left.stdout.split() if t.startswith(build_image)]
         if tags:
             docker("rmi", "--no-prune", *tags)
-
-
-class Pipeline:
-    """The delivery pipeline, read through the API as a user (or the console) does."""
-
-    def __init__(self, local: Local, config: Config) -> None:
-        self.local = local
-        self.config = config
-        self.account = config.delivery.account_id
-        self.region = config.names.delivery.region
-        self.name = config.names.delivery.pipeline_name
-        self.api = local.client("codepipeline", self.account, self.region)
-
-    def execution_of(self, commit: str, timeout: float = 60) -> str:
-        """The execution whose source revision is ``commit``."""
-
-        def found() -> str | None:
-            for summary in self.api.list_pipeline_executions(pipelineName=self.name)[
-                "pipelineExecutionSummaries"
-            ]:
-                if any(r.get("revisionId") == commit for r in summary.get("sourceRevisions", [])):
-                    return str(summary["pipelineExecutionId"])
-            return None
-
-        return str(wait_until(f"an execution of {commit}", found, timeout, every=1))
-
-    def status(self, execution: str) -> str:
-        return str(
-            self.api.get_pipeline_execution(pipelineName=self.name, pipelineExecutionId=execution)[
-                "pipelineExecution"
-            ]["status"]
-        )
-
-    def actions(self, execution: str) -> dict[str, dict[str, Any]]:
-        """Each action's latest execution in ``execution``, by stage/action."""
-        details = self.api.list_action_executions(
-            pipelineName=self.name, filter={"pipelineExecutionId": execution}
-        )["actionExecutionDetails"]
-        found: dict[str, dict[str, Any]] = {}
-        for detail in sorted(details, key=lambda d: d["startTime"]):
-            found[f"{detail['stageName']}/{detail['actionName']}"] = detail
-        return found
-
-    def story(self, execution: str) -> str:
-        lines = [f"execution {execution}: {self.status(execution)}"]
-        for name, detail in self.actions(execution).items():
-            summary = detail.get("output", {}).get("executionResult", {})
-            lines.append(f"  {name}: {detail['status']} {summary}")
-        return "\n".join(lines)
-
-    def waiting_for_approval(self, execution: str) -> str | None:
-        """The approval's token once ``execution`` waits for it (fails if it ended)."""
-        status = self.status(execution)
-        assert status not in ENDED, self.story(execution)
-        for stage in self.api.get_pipeline_state(name=self.name)["stageStates"]:
-            for action in stage.get("actionStates", []):
-                latest = action.get("latestExecution", {})
-                if (
-                    action["actionName"] == "Approve"
-                    and latest.get("status") == "InProgress"
-                    and stage.get("latestExecution", {}).get("pipelineExecutionId") == execution
-                ):
-                    return str(latest["token"])
-        return None
-
-    def until_approval(self, execution: str, timeout: float = 420) -> str:
-        return str(
-            wait_until(
-                f"{execution} waiting for approval",
-                lambda: self.waiting_for_approval(execution),
-                timeout,
-                every=2,
-                show=lambda: self.story(execution),
-            )
-        )
-
-    def until_ended(self, execution: str, timeout: float = 420) -> str:
-        wait_until(
-            f"{execution} ended",
-            lambda: self.status(execution) in ENDED,
-            timeout,
-            every=2,
-            show=lambda: self.story(execution),
-        )
-        return self.status(execution)
-
-    def decide(self, token: str, approve: bool, summary: str) -> None:
-        self.api.put_approval_result(
-            pipelineName=self.name,
-            stageName="Production",
-            actionName="Approve",
-            result={"summary": summary, "status": "Approved" if approve else "Rejected"},
-            token=token,
-        )
 
 
 class Topic:
@@ -243,27 +98,13 @@ class Topic:
 
 
 def versions(urls: dict[str, str]) -> dict[str, str]:
-    """Each service's version, as its endpoint answers /health."""
+    """Each service's version, as its endpoint answers /health with that service's JSON."""
     answers = {}
     for service, url in urls.items():
         status, body = get(f"{url}/health")
-        answers[service] = str(body.get("version")) if status == 200 else f"HTTP {status}"
+        ok = status == 200 and body.get("service") == service
+        answers[service] = str(body.get("version")) if ok else f"HTTP {status}: {body}"
     return answers
-
-
-def tree(source: Path, version: str, into: Path) -> Path:
-    """The sample monorepo with each service's version set to ``version``."""
-    if into.exists():
-        shutil.rmtree(into)
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "test-reports")
-    shutil.copytree(source, into, ignore=skip)
-    for service, module in SOURCES.items():
-        path = into / "services" / service / module
-        text = path.read_text()
-        edited = text.replace('os.environ.get("SERVICE_VERSION", "dev")', f'"{version}"')
-        assert edited != text, f"{path} no longer reads SERVICE_VERSION with the default dev"
-        path.write_text(edited)
-    return into
 
 
 def test_a_commit_reaches_production(

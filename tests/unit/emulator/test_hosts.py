@@ -69,3 +69,27 @@ def test_an_unwritable_file_is_a_hosts_error(tmp_path: Path) -> None:
     target = tmp_path / "missing-folder" / "hosts"
     with pytest.raises(hosts.HostsError, match="cannot write"):
         hosts.HostsFile("/x", path=target).add(["a.example"], "127.0.0.1")
+
+
+def test_names_another_live_emulator_holds_are_not_added(hosts_file: Path) -> None:
+    # Emulators run side by side with other accounts' names; the same name twice would be
+    # ambiguous (the resolver takes the first line), so the second one gets none of them.
+    other = hosts.HostsFile("/other", pid=1)  # pid 1 is always alive
+    other.add(["111111111111.dkr.ecr.us-east-1.amazonaws.com"], "127.0.0.1")
+    mine = hosts.HostsFile("/mine")
+    mine.add(["171717171717.dkr.ecr.us-east-1.amazonaws.com"], "127.77.0.1")
+    with pytest.raises(hosts.NamesTaken) as taken:
+        mine.add(
+            ["111111111111.dkr.ecr.us-east-1.amazonaws.com", "222.dkr.ecr.us-east-1.amazonaws.com"],
+            "127.77.0.1",
+        )
+    assert taken.value.pid == 1
+    assert str(taken.value).startswith(
+        "the emulator with pid 1 serves ECR's registry names "
+        "(111111111111.dkr.ecr.us-east-1.amazonaws.com, ...)"
+    )
+    assert hosts.owned_blocks() == {
+        1: ["111111111111.dkr.ecr.us-east-1.amazonaws.com"],
+        mine.pid: ["171717171717.dkr.ecr.us-east-1.amazonaws.com"],
+    }
+    assert mine.names() == {"171717171717.dkr.ecr.us-east-1.amazonaws.com": "127.77.0.1"}
