@@ -164,7 +164,11 @@ def test_a_service_runs_its_desired_count_and_a_stopped_task_is_replaced(
         assert body["service"] == "api-service" and body["version"] == "bootstrap"
 
     # The secret is in the container's environment, resolved from Parameter Store.
-    containers = docker("ps", "-q", "--filter", "label=io.deployer.ecs-task").stdout.split()
+    # (this emulator's: another, of other accounts, may run its tasks beside it)
+    owner = f"io.deployer.emulator={(local.state_dir / 'emulator-runtime').resolve()}"
+    containers = docker(
+        "ps", "-q", "--filter", "label=io.deployer.ecs-task", "--filter", f"label={owner}"
+    ).stdout.split()
     assert len(containers) == 2
     for container in containers:
         check = docker("exec", container, "sh", "-c", f'test "$API_KEY" = "{SECRET}"')
