@@ -32,11 +32,12 @@ authoritative name server of every public hosted zone of every account:
 * alias records: to another record of the same hosted zone, answered with that
   record's values (its routing applied, its TTL: "Route 53 uses the TTL of the
   record that the alias record points to"); to any other name (a load balancer's
-  DNS name), answered with the addresses the injected ``address_of(dns_name)`` gives
-  (the loopback addresses the emulator serves that load balancer on; IPv4 to A,
-  IPv6 to AAAA), TTL 60 s (ELB's fixed TTL: "you can't set the TTL; Route 53 uses the
+  DNS name, passed lower case, without a ``dualstack.`` prefix or trailing dot),
+  answered with the addresses the injected ``address_of(dns_name)`` gives (the
+  loopback addresses the emulator serves that load balancer on; IPv4 to A, IPv6 to
+  AAAA), TTL 60 s (ELB's fixed TTL: "you can't set the TTL; Route 53 uses the
   default TTL for the resource"); an alias target with no address gets NOERROR with
-  no answer;
+  no answer and the SOA;
 * routing, among the records with the same name and type: failover (the PRIMARY if
   healthy, else the SECONDARY if healthy, else the PRIMARY: "if both are unhealthy,
   Route 53 returns the primary"); weighted (a random record by weight among the
@@ -354,7 +355,7 @@ class Resolver:
                 if rrsets:
                     return [r.to_text() for r in rrsets[0]], rrsets[0].ttl
                 return [], record.ttl
-        addresses = self.address_of(target.to_text(omit_final_dot=True))
+        addresses = self.address_of(resource_name(target))
         family = {dns.rdatatype.A: ".", dns.rdatatype.AAAA: ":"}.get(record.rdtype)
         return [a for a in addresses if family and family in a], ALIAS_RESOURCE_TTL
 
@@ -405,7 +406,7 @@ class Resolver:
             group = [r for r in found if r.rdtype == record.rdtype]
             # A group is healthy when one of its records is (one with no check always is).
             return not group or any(self.healthy(zone, r, depth + 1) for r in group)
-        return self.alias_healthy(alias.dns_name.to_text(omit_final_dot=True)) is not False
+        return self.alias_healthy(resource_name(alias.dns_name)) is not False
 
     @staticmethod
     def _rrset(
@@ -424,6 +425,13 @@ class Resolver:
                 continue
             rrset.add(rdata, ttl)
         return rrset
+
+
+def resource_name(target: dns.name.Name) -> str:
+    """An alias target's DNS name as the load balancer has it: lower case, without the
+    trailing dot or the ``dualstack.`` the console puts before a load balancer's name."""
+    text = target.to_text(omit_final_dot=True).lower()
+    return text.removeprefix("dualstack.")
 
 
 def _renamed(record: Record, name: dns.name.Name) -> Record:

@@ -111,6 +111,7 @@ def world() -> Iterator[World]:
             _change("dept.example.com", "NS", "ns1.dept.example.net", ttl=3600),
             _change("to-www.example.com", "A", **_alias("www.example.com", zone_id)),
             _change("shop.example.com", "A", **_alias(EAST_LB, lb_zone, evaluate=True)),
+            _change("console.example.com", "A", **_alias(f"dualstack.{EAST_LB.upper()}.", lb_zone)),
             _change("nowhere.example.com", "A", **_alias("unknown.elb.amazonaws.com", lb_zone)),
             # failover on health checks
             _change("svc.example.com", "A", "192.0.2.10", ttl=60, SetIdentifier="east",
@@ -253,6 +254,7 @@ def test_alias_to_a_load_balancer_answers_its_loopback_address(world: World) -> 
     reply = world.ask("shop.example.com")
     (rrset,) = reply.answer
     assert [r.to_text() for r in rrset] == ["127.0.0.2"] and rrset.ttl == 60
+    assert world.values("console.example.com") == {"127.0.0.2"}  # as the console writes it
     empty = world.ask("nowhere.example.com")  # a target with no address
     assert empty.rcode() == dns.rcode.NOERROR and not empty.answer
 
