@@ -402,7 +402,8 @@ class Route53HealthChecks:
                     continue
                 if settings.disabled:
                     if not tracked.evaluated or tracked.due <= now:
-                        tracked.healthy, tracked.streak, tracked.due = True, 0, now + 10.0
+                        tracked.healthy, tracked.streak = True, 0
+                        tracked.due = now + DERIVED_EVERY_S
                         tracked.settle(now, {"HealthCheckPercentageHealthy": 100.0})
                     continue
                 if tracked.in_flight or tracked.due > now:

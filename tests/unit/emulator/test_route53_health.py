@@ -6,7 +6,9 @@ and GetHealthCheckStatus / GetHealthCheckLastFailureReason through boto3."""
 
 from __future__ import annotations
 
+import datetime
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,18 +17,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from deployer.emulator.engines.route53_health import (
     Outcome,
     Route53HealthChecks,
     Settings,
     Tracked,
+    check,
     elb_resolver,
 )
 from deployer.emulator.patches import cloudwatch_alarm_initial_state, route53_health_check_status
 from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
 
 from ._module_moto import fresh_backends, module_moto
+from .conftest import Server
 
 route53_health_check_status.apply()
 cloudwatch_alarm_initial_state.apply()  # a new alarm has insufficient data, as on AWS
@@ -96,6 +101,7 @@ class Endpoint:
 
     status: int = 200
     body: bytes = b"ok"
+    delay: float = 0.0
     requests: list[dict[str, str]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -105,13 +111,14 @@ class Endpoint:
         return int(self.server.server_address[1])
 
 
-def serve(endpoint: Endpoint) -> Endpoint:
+def serve(endpoint: Endpoint, tls: ssl.SSLContext | None = None) -> Endpoint:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            status, body = endpoint.status, endpoint.body  # read before it is counted
             endpoint.requests.append({"path": self.path, **dict(self.headers.items())})
-            status, body = endpoint.status, endpoint.body
+            time.sleep(endpoint.delay)
             try:
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
@@ -125,6 +132,8 @@ def serve(endpoint: Endpoint) -> Endpoint:
 
     endpoint.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     endpoint.server.daemon_threads = True
+    if tls is not None:
+        endpoint.server.socket = tls.wrap_socket(endpoint.server.socket, server_side=True)
     threading.Thread(target=endpoint.server.serve_forever, daemon=True).start()
     return endpoint
 
@@ -141,6 +150,55 @@ def wait_for(condition: Callable[[], object], seconds: float = 8.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the engine did not act in time"
         time.sleep(0.05)
+
+
+def self_signed(folder: Any) -> ssl.SSLContext:
+    """A server context with a self-signed certificate no client would trust."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "expired.example.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=30))
+        .not_valid_after(now - datetime.timedelta(days=1))  # expired, too
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
+
+
+def test_https_verifies_no_certificate_and_a_slow_answer_times_out(tmp_path: Any) -> None:
+    secure = serve(Endpoint(body=b"secure ok"), self_signed(tmp_path))
+    slow = serve(Endpoint(delay=1.5))
+    try:
+        https = Settings(id="x", account=ACCOUNT, type="HTTPS_STR_MATCH", search_string="ok")
+        target = ("127.0.0.1", secure.port)
+        assert check(https, target, 1.0) == Outcome(True, "Success: HTTP Status Code 200, OK")
+        plain = Settings(id="y", account=ACCOUNT, type="HTTP")
+        started = time.monotonic()
+        late = check(plain, ("127.0.0.1", slow.port), 20.0)  # 2 s emulated: 0.25 s real
+        assert not late.passed and "timeout" in late.status
+        assert time.monotonic() - started < 1.2
+    finally:
+        for endpoint in (secure, slow):
+            assert endpoint.server is not None
+            endpoint.server.shutdown()
+            endpoint.server.server_close()
 
 
 # -- the engine, with moto in this process ------------------------------------------------------
@@ -353,3 +411,32 @@ def test_without_the_engine_moto_s_status_answer_is_kept(clients: dict[str, Any]
         route53.get_health_check_last_failure_reason(HealthCheckId=check)["HealthCheckObservations"]
         == []
     )
+
+
+# -- the patch in the emulator server (the session's, shared with the other patch tests) -------
+def test_the_server_keeps_the_alarm_and_routes_the_last_failure_reason(
+    patched: Server, stock: Server
+) -> None:
+    config = {
+        "Type": "CLOUDWATCH_METRIC",
+        "AlarmIdentifier": {"Region": "us-west-2", "Name": "traffic-switch"},
+        "InsufficientDataHealthStatus": "LastKnownStatus",
+    }
+    route53 = patched.client("route53")
+    created = route53.create_health_check(CallerReference="kept", HealthCheckConfig=config)
+    check_id = created["HealthCheck"]["Id"]
+    kept = route53.get_health_check(HealthCheckId=check_id)["HealthCheck"]["HealthCheckConfig"]
+    assert kept["AlarmIdentifier"] == config["AlarmIdentifier"]
+    assert kept["InsufficientDataHealthStatus"] == "LastKnownStatus"
+    route53.update_health_check(HealthCheckId=check_id, InsufficientDataHealthStatus="Unhealthy")
+    updated = route53.get_health_check(HealthCheckId=check_id)["HealthCheck"]
+    assert updated["HealthCheckConfig"]["InsufficientDataHealthStatus"] == "Unhealthy"
+    failures = route53.get_health_check_last_failure_reason(HealthCheckId=check_id)
+    assert failures["HealthCheckObservations"] == []
+
+    # Stock moto: the alarm is dropped and the last failure reason is not routed.
+    plain = stock.client("route53")
+    created = plain.create_health_check(CallerReference="dropped", HealthCheckConfig=config)
+    assert "AlarmIdentifier" not in created["HealthCheck"]["HealthCheckConfig"]
+    with pytest.raises(ClientError):
+        plain.get_health_check_last_failure_reason(HealthCheckId=created["HealthCheck"]["Id"])
