@@ -49,15 +49,15 @@ API reference's ``HealthCheckConfig``:
 
 There is one health checker, in us-east-1, on 127.0.0.1: AWS's rule that an endpoint
 is healthy when more than 18 % of its checkers find it healthy collapses to that one
-checker's view (``HealthCheckPercentageHealthy`` is 0 or 100), and ``Regions`` is read
-but not used.
+checker's view (``HealthCheckPercentageHealthy`` is 0 or 100), and ``Regions`` is
+kept by moto but not used.
 
 Left out: ``MeasureLatency`` (no latency metrics), ``RECOVERY_CONTROL`` health checks,
 IPv6 targets, health checks of a name resolved through public DNS (only what
 ``resolve`` maps is reachable; a name it does not map fails), the wording of AWS's
 failure reasons beyond the HTTP status line (the emulator's are its own sentences),
-``HealthCheckStatus`` for CloudWatch in regions other than us-east-1, and a
-calculated check's children being re-evaluated within the same instant (a child's new
+the default port of an HTTPS check created without one (moto stores 80, AWS uses 443),
+and a calculated check's children being re-evaluated within the same instant (a child's new
 status reaches its parent at the parent's next evaluation). A timeout is the emulated
 timeout in real seconds, never less than :data:`MIN_TIMEOUT_S`, so that a loaded
 machine's delays do not count as an endpoint's.
