@@ -40,10 +40,16 @@ def register(commands: Commands) -> None:
           deployer emulator start --time-scale 60   # an emulated minute a second
           deployer emulator status --json
           deployer emulator stop
+
+        ca prints the certificate authority that signs the certificates the
+        emulator's ACM issues (made in the state folder on first use; --out FILE
+        writes it there), for clients to trust its HTTPS listeners:
+          deployer emulator ca --out emulator-ca.pem
+          curl --cacert emulator-ca.pem https://api-service.example.com/
         """,
         cmd_emulator,
     )
-    p.add_argument("action", choices=("start", "stop", "status"))
+    p.add_argument("action", choices=("start", "stop", "status", "ca"))
     p.add_argument(
         "--time-scale",
         type=parse_time_scale,
@@ -56,6 +62,7 @@ def register(commands: Commands) -> None:
         action="store_true",
         help="with start: the AWS APIs only, without the registry and its hosts entries",
     )
+    p.add_argument("--out", metavar="FILE", help="with ca: write the CA's certificate (PEM) here")
 
 
 def cmd_emulator(ctx: Context) -> int:
@@ -66,6 +73,8 @@ def cmd_emulator(ctx: Context) -> int:
         raise UsageError("--time-scale goes with start: the time scale is set when it starts")
     if ctx.args.no_runtime and ctx.args.action != "start":
         raise UsageError("--no-runtime goes with start: the runtime is set when it starts")
+    if ctx.args.action == "ca" or ctx.args.out is not None:
+        return _ca(ctx)
     if ctx.args.action == "start":
         was = emulator.status()
         status = emulator.start(
@@ -97,6 +106,25 @@ def cmd_emulator(ctx: Context) -> int:
     else:
         text = "running: no"
     ctx.reporter.result(document, text)
+    return errors.EXIT_OK
+
+
+def _ca(ctx: Context) -> int:
+    """``ca [--out FILE]``: the CA the emulator's ACM signs with, as PEM."""
+    from pathlib import Path
+
+    from deployer.emulator.patches import acm_private_ca as acm
+
+    if ctx.args.action != "ca":
+        raise UsageError("--out goes with ca: deployer emulator ca --out FILE")
+    state = ctx.project.state_dir
+    pem = acm.ca_certificate_pem(state)
+    if ctx.args.out:
+        Path(ctx.args.out).write_bytes(pem)
+        ctx.reporter.progress(f"wrote the emulator's CA certificate to {ctx.args.out}")
+    path = acm.ca_folder(state) / acm.CA_CERTIFICATE
+    document = {"certificate": pem.decode(), "path": str(path), "out": ctx.args.out}
+    ctx.reporter.result(document, "" if ctx.args.out else pem.decode())
     return errors.EXIT_OK
 
 

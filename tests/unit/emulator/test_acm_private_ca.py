@@ -279,3 +279,22 @@ def test_email_validation_is_left_as_moto_has_it(aws: dict[str, Any]) -> None:
     assert describe(acm, arn)["Status"] == "PENDING_VALIDATION"
     assert https_listener(aws, arn)["Protocol"] == "HTTPS"
     assert describe(acm, arn)["Issuer"] == patch.CA_NAME
+
+
+def test_the_cli_prints_and_writes_the_ca(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``deployer emulator ca`` answers the CA of the project's state folder, the one the
+    emulator signs with (the emulator gets the same folder as ``--state-dir``)."""
+    import json
+
+    from deployer import cli
+
+    expected = patch.ca_certificate_pem(project / ".deployer")
+    assert cli.main(["emulator", "ca"]) == 0
+    assert capsys.readouterr().out == expected.decode()
+    out = project / "trust.pem"
+    assert cli.main(["--json", "emulator", "ca", "--out", str(out)]) == 0
+    assert out.read_bytes() == expected
+    assert json.loads(capsys.readouterr().out)["out"] == str(out)
+    assert cli.main(["emulator", "status", "--out", str(out)]) == 2  # --out goes with ca
