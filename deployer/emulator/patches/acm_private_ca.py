@@ -507,7 +507,9 @@ def apply() -> None:
                 cert_authority_arn=cert_authority_arn,
                 region=region,
             )
-            bundle.chain = ca_pem  # GetCertificate's CertificateChain: the CA
+            # GetCertificate's CertificateChain: the CA (moto's attribute, which vulture
+            # cannot see read), not the Amazon root moto puts there.
+            vars(bundle).update(chain=ca_pem)
             setattr(bundle, _REQUESTED, _clock())
             return bundle
 
