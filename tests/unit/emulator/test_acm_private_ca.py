@@ -298,3 +298,37 @@ def test_the_cli_prints_and_writes_the_ca(
     assert out.read_bytes() == expected
     assert json.loads(capsys.readouterr().out)["out"] == str(out)
     assert cli.main(["emulator", "status", "--out", str(out)]) == 2  # --out goes with ca
+
+
+def test_the_validation_engine_issues_without_a_read(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ACM validates on its own: the engine's round issues a certificate whose records
+    are in place before anyone describes it, and runs on the emulator's clock."""
+    from moto.acm.models import acm_backends
+
+    acm, route53 = aws["acm"], aws["route53"]
+    arn = request(acm)
+    record = describe(acm, arn)["DomainValidationOptions"][0]["ResourceRecord"]
+    put_cname(route53, zone(route53), record)
+    bundle = acm_backends[ACCOUNT]["us-east-1"]._certificates[arn]
+    assert bundle.status == "PENDING_VALIDATION"  # nothing has looked since
+
+    class Clock:
+        def __init__(self) -> None:
+            self.jobs: list[tuple[float, str]] = []
+
+        def now(self) -> float:
+            return 42.0
+
+        def every(self, interval: float, _fn: Any, *, name: str) -> None:
+            self.jobs.append((interval, name))
+
+    monkeypatch.setattr(patch, "_clock", patch._clock)  # restored after the test
+    engine = patch.AcmValidation()
+    clock = Clock()
+    engine.start(clock)  # type: ignore[arg-type]
+    assert clock.jobs == [(60.0, "acm-validation")] and patch._clock() == 42.0
+    engine.round()
+    assert bundle.status == "ISSUED"
+    assert engine.status() == {"pending_validation": 0}
