@@ -14,7 +14,8 @@ from deployer.errors import UsageError
 def register(commands: Commands) -> None:
     p = commands.add(
         "emulator",
-        "Start, stop or inspect the local AWS emulator (moto server on loopback).",
+        "Start, stop or inspect the local AWS emulator (moto server on loopback), "
+        "or take a region down.",
         f"""\
         The emulator is started automatically by any command with a local target.
         State and resources live in its memory: stopping it forgets everything.
@@ -34,11 +35,23 @@ def register(commands: Commands) -> None:
         containers run with the runtime, its registry up: ECS tasks, load
         balancers and their health checks, CloudWatch alarms, CodeDeploy's
         deployments; without the runtime those stay as moto leaves them (targets
-        reported healthy, deployments InProgress).
+        reported healthy, deployments InProgress). Each load balancer also answers
+        on an address of its own (127.100.0.N, on its listeners' ports; port 80
+        and 443 need root), which Route 53's DNS server, on the port status
+        shows (dns 127.0.0.1:PORT), answers for its name:
+          dig @127.0.0.1 -p PORT api-service.example.com
+
+        region down REGION takes a region down for a game day: its APIs answer
+        HTTP 503 (ServiceUnavailable), its load balancers refuse connections;
+        region up REGION brings it back (the same load balancer URLs answer).
+        Global services (IAM, Route 53's API) are signed for us-east-1 and go
+        down with it; Route 53's DNS and health checks keep running.
 
         example:
           deployer emulator start --time-scale 60   # an emulated minute a second
           deployer emulator status --json
+          deployer emulator region down us-east-1
+          deployer emulator region up us-east-1
           deployer emulator stop
 
         ca prints the certificate authority that signs the certificates the
@@ -49,7 +62,9 @@ def register(commands: Commands) -> None:
         """,
         cmd_emulator,
     )
-    p.add_argument("action", choices=("start", "stop", "status", "ca"))
+    p.add_argument("action", choices=("start", "stop", "status", "region", "ca"))
+    p.add_argument("change", nargs="?", choices=("down", "up"), help="with region: down or up")
+    p.add_argument("region", nargs="?", help="with region: the region, such as us-east-1")
     p.add_argument(
         "--time-scale",
         type=parse_time_scale,
@@ -75,6 +90,12 @@ def cmd_emulator(ctx: Context) -> int:
         raise UsageError("--no-runtime goes with start: the runtime is set when it starts")
     if ctx.args.action == "ca" or ctx.args.out is not None:
         return _ca(ctx)
+    if ctx.args.action == "region":
+        return _region(ctx, emulator)
+    if ctx.args.change is not None:
+        raise UsageError(
+            f"{ctx.args.change} goes with region: deployer emulator region down REGION"
+        )
     if ctx.args.action == "start":
         was = emulator.status()
         status = emulator.start(
@@ -102,10 +123,34 @@ def cmd_emulator(ctx: Context) -> int:
 
             served = controls.post(str(status.endpoint), "runtime", None).get("runtime")
             document["runtime"] = described = runtime.describe(served)
+            down = controls.post(str(status.endpoint), "regions", None)["regions_down"]
+            document["regions_down"] = down
+            text += f"\nregions down: {', '.join(down) or 'none'}"
             text += "\n" + _runtime_text(described)
     else:
         text = "running: no"
     ctx.reporter.result(document, text)
+    return errors.EXIT_OK
+
+
+def _region(ctx: Context, emulator: Emulator) -> int:
+    """``region down|up REGION``: the emulator's region control."""
+    from deployer.emulator import controls
+
+    change, region = ctx.args.change, ctx.args.region
+    if change is None or region is None:
+        raise UsageError("usage: deployer emulator region down|up REGION")
+    status = emulator.status()
+    if not status.running:
+        raise errors.EmulatorError(
+            "the emulator is not running", hint="deployer emulator start, then retry"
+        )
+    answer = controls.post(str(status.endpoint), f"regions/{change}", {"region": region})
+    down = list(answer["regions_down"])
+    text = (
+        f"{region}: {'down' if region in down else 'up'}\nregions down: {', '.join(down) or 'none'}"
+    )
+    ctx.reporter.result({"region": region, "down": region in down, "regions_down": down}, text)
     return errors.EXIT_OK
 
 
@@ -147,6 +192,7 @@ def _runtime_text(described: dict[str, Any]) -> str:
         f"docker: {docker}",
         f"containers ({described['label']}): {len(described['containers'])}",
         *_task_lines(described.get("ecs-tasks")),
+        *_dns_lines(described.get("route53-dns")),
         f"networks: {len(described['networks'])}, volumes: {len(described['volumes'])}",
     ]
     return "\n".join(lines)
@@ -161,6 +207,13 @@ def _task_lines(engine: dict[str, Any] | None) -> list[str]:
         mapped = ", ".join(f"{port} -> {address}" for port, address in sorted(ports.items()))
         lines.append(f"  {arn}: {mapped or 'no ports'}")
     return lines
+
+
+def _dns_lines(engine: dict[str, Any] | None) -> list[str]:
+    """Route 53's DNS server, where ``dig @ADDRESS -p PORT`` asks it."""
+    if not engine or not engine.get("port"):
+        return []
+    return [f"dns {engine['address']}:{engine['port']}"]
 
 
 def _time_scale(status: EmulatorStatus) -> str:

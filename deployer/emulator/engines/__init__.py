@@ -16,6 +16,7 @@ from deployer.emulator.scheduler import Engine
 def create(runtime: Any = None) -> list[Engine]:
     """The engines of an emulator process; those that run containers need its runtime
     (``runtime.Runtime``, None without one) with the registry up."""
+    from deployer.emulator import controls
     from deployer.emulator.engines.codepipeline import CodePipelineEngine
     from deployer.emulator.engines.codepipeline_metrics import CodePipelineMetrics
     from deployer.emulator.engines.ecr_lifecycle import EcrLifecycle
@@ -29,6 +30,8 @@ def create(runtime: Any = None) -> list[Engine]:
         from deployer.emulator.engines.codedeploy import CodeDeployEngine
         from deployer.emulator.engines.ecs_tasks import EcsTasks
         from deployer.emulator.engines.elb_listeners import ElbListeners
+        from deployer.emulator.engines.route53_dns import Route53Dns
+        from deployer.emulator.engines.route53_health import Route53HealthChecks, elb_resolver
 
         tasks = EcsTasks(runtime.owner, runtime.state_dir / "docker-config")
         listeners = ElbListeners(tasks.resolve)
@@ -46,6 +49,17 @@ def create(runtime: Any = None) -> list[Engine]:
             runtime.state_dir / "codebuild",
             runtime.state_dir / "codebuild-docker-config",
         )
-        runtime.engines += [tasks, listeners, alarms, deploys, builds]
-        engines += [tasks, listeners, alarms, deploys, builds]
+        # Route 53 (global): health checks reach a load balancer where its name and port
+        # are served; the DNS data plane answers its own address and health. A region
+        # taken down (controls.py) closes its load balancers; Route 53 keeps running.
+        health = Route53HealthChecks(elb_resolver(listeners.endpoint_of))
+        names = Route53Dns(
+            address_of=listeners.address_of,
+            alias_healthy=listeners.alias_healthy,
+            health_of=health.health_of,
+        )
+        controls.watch_regions(listeners.set_regions_down)
+        started: list[Engine] = [tasks, listeners, alarms, deploys, builds, health, names]
+        runtime.engines += started
+        engines += started
     return engines

@@ -13,6 +13,26 @@ metrics for your Application Load Balancer"):
   certificates are issued with a key moto generates, imported ones carry theirs):
   TLS 1.2 at the least is terminated there with that certificate, and the request
   goes on to the target in plain HTTP with ``X-Forwarded-Proto: https``;
+* each load balancer also has an address of its own in 127.100.0.0/16 (clear of
+  the ECR registry's 127.0.0.1 and 127.77.0.N; each emulator process starts at a
+  /24 its pid picks, and a load balancer whose address another program already
+  listens on moves to the next), where its listeners answer on their
+  own ports (80, 443, ...), with the same handling, TLS and metrics: the address
+  its DNS name resolves to (:meth:`ElbListeners.address_of`, which the route53-dns
+  engine answers with), and :meth:`ElbListeners.endpoint_of` where a name and port
+  answer (Route 53's health checks). A port below 1024 needs root: where binding it
+  is refused, the load balancer answers on its 127.0.0.1 ports only, has no address
+  for DNS, and ``status()`` says why (``own_address_refused``);
+* :meth:`ElbListeners.alias_healthy` is a load balancer's health as Route 53 judges
+  an alias to it with EvaluateTargetHealth (the Route 53 API reference,
+  ``AliasTarget``): "every target group that contains targets must contain at
+  least one healthy target", and "a target group that has no registered targets
+  is considered unhealthy";
+* a region taken down (``POST /_deployer/regions/down``, ``controls.py``): its load
+  balancers' listeners stop listening on both addresses, so a connection is
+  refused, and its load balancers are unhealthy to Route 53; brought back up, they
+  listen again on the same ports. The engine's own work there goes on (health
+  checks, metrics), as nothing reaches the load balancers;
 * a request is matched against the listener's rules in priority order, lowest
   first, then the default rule: ``path-pattern`` (the path only, case-sensitive),
   ``host-header`` (case-insensitive), ``http-header`` (name and value
@@ -57,18 +77,23 @@ metrics for your Application Load Balancer"):
 Left out: the listener's SSL policy beyond its TLS 1.2 floor (ciphers), SNI among
 several certificates (the default one is served), mutual TLS, authenticate actions,
 stickiness, slow start, least-outstanding-requests, rule transforms, Availability
-Zones (metrics have no ``AvailabilityZone`` dimension), connection counts and
-bytes metrics, draining connections (a draining target just gets no new
-request), the announced stable port surviving an emulator restart.
+Zones (metrics have no ``AvailabilityZone`` dimension, and a load balancer has one
+address, not one a zone), IPv6 (dualstack) addresses, connection counts and bytes
+metrics, draining connections (a draining target just gets no new request), the
+target group health settings for DNS failover (a minimum healthy count or share
+other than one target), the announced stable port and own address surviving an
+emulator restart (an address is kept for the process life, never reused).
 """
 
 from __future__ import annotations
 
+import errno
 import http.client
 import ipaddress
 import itertools
 import logging
 import math
+import os
 import random
 import re
 import ssl
@@ -77,7 +102,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -100,6 +125,11 @@ HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
     "trailers", "transfer-encoding", "upgrade", "host",
 }  # fmt: skip
+
+LOOPBACK = "127.0.0.1"
+#: The load balancers' own addresses, one each (a /24 by the pid first): clear of the ECR
+#: registry's (127.0.0.1, or 127.77.0.1 to 127.77.0.8, ``runtime.py``).
+OWN_NETWORK = ipaddress.ip_network("127.100.0.0/16")
 
 #: (load balancer, target group or None): the dimensions of a metric.
 Dimensions = tuple[str, str | None]
@@ -368,29 +398,103 @@ def _certificate(account: str, region: str, arn: str | None) -> Tls | None:
 
 
 class _Listener:
-    def __init__(self, engine: ElbListeners, arn: str, tls: Tls | None = None) -> None:
+    """One listener's servers: on its port of 127.0.0.1, and on its load balancer's own
+    address at the listener's port; both closed while its region is down and opened again
+    on the same ports."""
+
+    def __init__(
+        self,
+        engine: ElbListeners,
+        arn: str,
+        tls: Tls | None = None,
+        own: str | None = None,
+        *,
+        listen_on: int | None = 0,
+    ) -> None:
+        """``listen_on``: the listener's port, to open at once; None to stay closed."""
         self.arn = arn
         self.route = Route([], None)
         #: moto's listener the route was built from, and its rules as they were then.
         self.source: Source | None = None
         #: The certificate (PEM) and key an HTTPS listener terminates TLS with, else None.
         self.tls = tls
-        handler = _handler(engine, self)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        if tls is not None:  # the handshake on the request's thread, not the accept loop
-            self.server.socket = _tls_context(tls).wrap_socket(
-                self.server.socket, server_side=True, do_handshake_on_connect=False
+        self._context = _tls_context(tls) if tls is not None else None
+        self._handler = _handler(engine, self)
+        #: Its port of 127.0.0.1, chosen when first opened and kept (0: never opened).
+        self.port = 0
+        #: Its load balancer's own address, and why it could not be served there (None: it is).
+        self.own = own
+        self.own_refused: str | None = None
+        #: Whether it was refused because another program listens there (another emulator).
+        self.own_taken = False
+        self._servers: list[ThreadingHTTPServer] = []
+        if listen_on is not None:
+            self.open(listen_on)
+
+    @property
+    def address(self) -> str | None:
+        return f"{LOOPBACK}:{self.port}" if self.port else None
+
+    @property
+    def serving(self) -> bool:
+        return bool(self._servers)
+
+    def open(self, listener_port: int) -> None:
+        """Listen on 127.0.0.1 (the port it had, if it had one) and on the own address."""
+        if self._servers:
+            return
+        try:
+            first = self._bind(LOOPBACK, self.port)
+        except OSError as exc:  # another program took the port while the region was down
+            log.warning("listener %s: %s:%s taken (%s), another port", self.arn, LOOPBACK,
+                        self.port, exc.strerror)  # fmt: skip
+            first = self._bind(LOOPBACK, 0)
+        self.port = first.server_address[1]
+        self._servers = [first]
+        if self.own is None:
+            return
+        try:
+            self._servers.append(self._bind(self.own, listener_port))
+            self.own_refused, self.own_taken = None, False
+        except OSError as exc:  # below 1024 without root, or the port held on 0.0.0.0
+            self.own_taken = exc.errno == errno.EADDRINUSE
+            self.own_refused = f"{self.own}:{listener_port}: {exc.strerror or exc}"
+            log.warning("listener %s: not served on %s", self.arn, self.own_refused)
+
+    def _bind(self, host: str, port: int) -> ThreadingHTTPServer:
+        server = ThreadingHTTPServer((host, port), self._handler)
+        server.daemon_threads = True
+        if self._context is not None:  # the handshake on the request's thread
+            server.socket = self._context.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False
             )
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, name=f"listener {arn[-12:]}", daemon=True
-        )
-        self.thread.start()
+        threading.Thread(
+            target=server.serve_forever, name=f"listener {self.arn[-12:]}", daemon=True
+        ).start()
+        return server
+
+    def detach(self) -> list[ThreadingHTTPServer]:
+        """Its servers, for :func:`_shut_down`; it no longer has any."""
+        servers, self._servers = self._servers, []
+        return servers
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        _shut_down(self.detach())
+
+
+def _shut_down(servers: list[ThreadingHTTPServer]) -> None:
+    """Stop the servers listening, in parallel (each one's loop takes up to half a
+    second to notice)."""
+
+    def shut(server: ThreadingHTTPServer) -> None:
+        server.shutdown()
+        server.server_close()
+
+    threads = [threading.Thread(target=shut, args=(s,), daemon=True) for s in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5.0)
 
 
 def _handler(engine: ElbListeners, listener: _Listener) -> type[BaseHTTPRequestHandler]:
@@ -512,6 +616,13 @@ class ElbListeners:
         self._groups: dict[str, _GroupView] = {}
         self._minute: float | None = None
         self._closed = False
+        #: load balancer DNS name (lower case) -> its own address, kept for the process life
+        self._own: dict[str, str] = {}
+        self._free = _own_addresses(os.getpid())
+        #: The regions taken down (``controls.py``): their listeners do not listen.
+        self._down: frozenset[str] = frozenset()
+        #: Opening and closing listeners: the engine's round and the region controls.
+        self._sockets = threading.Lock()
 
     def _time_scale(self) -> float:
         return self._scheduler.time_scale if self._scheduler else 1.0
@@ -540,11 +651,82 @@ class ElbListeners:
             "listeners": {
                 arn: {"address": listener.address, "dns_name": self._names[arn][0],
                       "port": self._names[arn][1],
-                      "protocol": "HTTPS" if listener.tls else "HTTP"}
+                      "protocol": "HTTPS" if listener.tls else "HTTP",
+                      "own_address": _own_endpoint(listener, self._names[arn][1]),
+                      "own_address_refused": listener.own_refused,
+                      "listening": listener.serving}
                 for arn, listener in sorted(self._listeners.items())
             },
             "target_groups": groups,
+            "regions_down": sorted(self._down),
         }  # fmt: skip
+
+    # -- what Route 53 sees of the load balancers ----------------------------------------------
+    def address_of(self, dns_name: str) -> list[str]:
+        """The load balancer's own address (what its DNS name resolves to), [] when it has
+        none served: no listener, or its listeners refused there (no root for port 80)."""
+        wanted = _dns(dns_name)
+        for arn, listener in list(self._listeners.items()):
+            name = self._names.get(arn)
+            if name and _dns(name[0]) == wanted and listener.own and not listener.own_refused:
+                return [listener.own]
+        return []
+
+    def endpoint_of(self, dns_name: str, port: int) -> tuple[str, int] | None:
+        """Where the load balancer's listener on ``port`` answers: its own address and that
+        port, else its port of 127.0.0.1; None without such a listener (or one never
+        opened, its region down since it appeared)."""
+        wanted = _dns(dns_name)
+        for arn, listener in list(self._listeners.items()):
+            name = self._names.get(arn)
+            if name is None or name[1] != port or _dns(name[0]) != wanted:
+                continue
+            if listener.own and not listener.own_refused:
+                return listener.own, port
+            return (LOOPBACK, listener.port) if listener.port else None
+        return None
+
+    def alias_healthy(self, dns_name: str) -> bool | None:
+        """The load balancer's health as Route 53 evaluates an alias to it with
+        EvaluateTargetHealth: every target group of it that has targets must have a healthy
+        one; a group with no registered target is unhealthy, so one whose groups have none
+        is unhealthy; one with no target group at all (fixed responses, redirects) is
+        healthy. A load balancer of a region that is down is unhealthy. None: no such load
+        balancer."""
+        wanted = _dns(dns_name)
+        arns = {arn for arn, (name, _port) in list(self._names.items()) if _dns(name) == wanted}
+        if not arns:
+            return None
+        if any(self._where(arn)[1] in self._down for arn in arns):
+            return False
+        balancers = {arn.replace(":listener/", ":loadbalancer/").rsplit("/", 1)[0] for arn in arns}
+        states = self.states
+        groups = [
+            [states.get((arn, t, p)) for t, p in view.targets]
+            for arn, view in list(self._groups.items())
+            if view.load_balancers & balancers
+        ]
+        if not groups:
+            return True
+        with_targets = [found for found in groups if found]
+        if not with_targets:
+            return False
+        return all("healthy" in found for found in with_targets)
+
+    # -- regions taken down ----------------------------------------------------------------
+    def set_regions_down(self, regions: frozenset[str]) -> None:
+        """The regions down now (``controls.py``): their listeners stop listening, at once;
+        those of a region back up listen again on the same ports."""
+        with self._sockets:
+            self._down = regions
+            closing: list[ThreadingHTTPServer] = []
+            for arn, listener in list(self._listeners.items()):
+                down = self._where(arn)[1] in regions
+                if down and listener.serving:
+                    closing += listener.detach()
+                elif not down and not listener.serving and arn in self._names:
+                    listener.open(self._names[arn][1])
+            _shut_down(closing)
 
     def current_route(self, listener: _Listener) -> Route:
         """The listener's route as its rules are now: a change (ModifyListener, a rule
@@ -567,9 +749,9 @@ class ElbListeners:
             checks_patch.running(False)
         self._closed = True
         self.checks.close()
-        for listener in list(self._listeners.values()):
-            listener.close()
-        self._listeners.clear()
+        with self._sockets:
+            _shut_down([s for listener in self._listeners.values() for s in listener.detach()])
+            self._listeners.clear()
 
     def reconcile(self) -> None:
         """One round: read the listeners and target groups (briefly, under the lock),
@@ -589,6 +771,18 @@ class ElbListeners:
                 found = health.get(key) if view.load_balancers else UNUSED
                 states[key] = found.state if found else "initial"
         self.states, self._groups = states, groups
+        with self._sockets:
+            self._serve(routes)
+        minute = math.floor(now / MINUTE_S) * MINUTE_S
+        if self._minute is None:
+            self._minute = minute
+        elif minute > self._minute:
+            self._publish(self._minute, groups, states)
+            self._minute = minute
+
+    def _serve(self, routes: Mapping[str, tuple[Route, str, int, Tls | None, Source]]) -> None:
+        """Under ``_sockets``: a listener for each route (listening unless its region is
+        down), none for a listener that is gone."""
         for arn in [a for a in self._listeners if a not in routes]:
             self._listeners.pop(arn).close()
             self._names.pop(arn, None)
@@ -597,16 +791,41 @@ class ElbListeners:
             if listener is not None and listener.tls != tls:  # a new certificate
                 self._listeners.pop(arn).close()
                 listener = None
+            down = self._where(arn)[1] in self._down
             if listener is None:
-                listener = self._listeners[arn] = _Listener(self, arn, tls)
+                own = self._own_address(dns_name)
+                listener = _Listener(self, arn, tls, own, listen_on=None if down else port)
+                self._listeners[arn] = listener
             listener.route, listener.source = route, source
             self._names[arn] = (dns_name, port)
-        minute = math.floor(now / MINUTE_S) * MINUTE_S
-        if self._minute is None:
-            self._minute = minute
-        elif minute > self._minute:
-            self._publish(self._minute, groups, states)
-            self._minute = minute
+            self._move_if_taken(listener, dns_name, port)
+
+    def _move_if_taken(self, listener: _Listener, dns_name: str, port: int) -> None:
+        """A listener refused at its own address because another program (another
+        emulator) listens there: its load balancer gets the next address, if none of its
+        other listeners is served at the first one (a few tries)."""
+        name = _dns(dns_name)
+        for _attempt in range(8):
+            if not listener.own_taken or any(
+                other is not listener and other.own == listener.own and other.serving
+                for other in self._listeners.values()
+            ):
+                return
+            self._own.pop(name, None)
+            listener.close()
+            listener.own = self._own_address(dns_name)
+            listener.open(port)
+
+    def _own_address(self, dns_name: str) -> str | None:
+        """The load balancer's own address, the next free one the first time (None once
+        the block is used up)."""
+        name = _dns(dns_name)
+        if name not in self._own:
+            address = next(self._free, None)
+            if address is None:
+                return None
+            self._own[name] = str(address)
+        return self._own[name]
 
     def _read(
         self, now: float
@@ -723,6 +942,28 @@ class ElbListeners:
         """(account, region) of an ARN."""
         parts = listener_arn.split(":")
         return parts[4], parts[3]
+
+
+def _dns(name: str) -> str:
+    """A DNS name as the load balancer has it: lower case, no trailing dot, no
+    ``dualstack.`` prefix."""
+    name = name.lower().rstrip(".")
+    return name.removeprefix("dualstack.")
+
+
+def _own_addresses(pid: int) -> Iterator[str]:
+    """The own addresses an emulator process hands out, in turn: the /24 of
+    :data:`OWN_NETWORK` its pid picks first (so that two emulators seldom try the same
+    address), then the next ones, x.x.x.1 to x.x.x.254 of each."""
+    base = int(OWN_NETWORK.network_address)
+    for step in range(256):
+        third = (pid + step) % 256
+        for last in range(1, 255):
+            yield str(ipaddress.IPv4Address(base + third * 256 + last))
+
+
+def _own_endpoint(listener: _Listener, port: int) -> str | None:
+    return f"{listener.own}:{port}" if listener.own and not listener.own_refused else None
 
 
 def _page(title: str) -> bytes:

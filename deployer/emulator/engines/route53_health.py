@@ -83,9 +83,6 @@ from deployer.emulator.patches import route53_health_check_status as status_patc
 from deployer.emulator.patches.route53_health_check_status import Observation, Observed
 from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
 
-#: The module's public API: the engine, and its default resolver.
-__all__ = ["Route53HealthChecks", "elb_resolver"]
-
 log = logging.getLogger(__name__)
 
 #: A round every real second, or every 5 emulated seconds if that comes sooner.
@@ -117,11 +114,13 @@ Resolve = Callable[[str, int], tuple[str, int] | None]
 
 
 # -- name resolution -------------------------------------------------------------------------
-def elb_resolver(listeners: Callable[[], Any] | None = None) -> Resolve:
+def elb_resolver(
+    endpoint_of: Callable[[str, int], tuple[str, int] | None] | None = None,
+) -> Resolve:
     """A resolver for the health checks: a loopback IP (127.0.0.0/8) is itself; a load
-    balancer's DNS name and listener port map to the loopback address where the
-    elb-listeners engine serves that listener. ``listeners`` gives that engine (or None
-    while there is none); only its ``status()`` is read."""
+    balancer's DNS name and listener port map to where the elb-listeners engine serves
+    that listener (its ``endpoint_of``: the load balancer's own address and the port, or
+    the listener's port of 127.0.0.1; None while there is no such engine)."""
 
     def resolve(name: str, port: int) -> tuple[str, int] | None:
         try:
@@ -130,15 +129,7 @@ def elb_resolver(listeners: Callable[[], Any] | None = None) -> Resolve:
             return None  # another address: nothing answers there
         except ValueError:
             pass
-        engine = listeners() if listeners is not None else None
-        if engine is None:
-            return None
-        wanted = name.lower().rstrip(".")
-        for listener in engine.status().get("listeners", {}).values():
-            if str(listener.get("dns_name", "")).lower() == wanted and listener["port"] == port:
-                host, _, served = str(listener["address"]).rpartition(":")
-                return host, int(served)
-        return None
+        return endpoint_of(name.lower().rstrip("."), port) if endpoint_of is not None else None
 
     return resolve
 

@@ -42,13 +42,15 @@ def test_controls_are_listed(patched: Server, stock: Server) -> None:
     code, document = call(patched, "/_deployer/")
     assert code == 200
     assert document["controls"] == [
-        {
-            "method": "GET",
-            "path": "/_deployer/runtime",
-            "description": controls.CONTROLS[("GET", "runtime")][1],
-        }
+        {"method": method, "path": f"/_deployer/{path}", "description": description}
+        for (method, path), (_handler, description) in controls.CONTROLS.items()
     ]
-    assert controls.names() == ["GET /_deployer/runtime"]
+    assert controls.names() == [
+        "GET /_deployer/runtime",
+        "GET /_deployer/regions",
+        "POST /_deployer/regions/down",
+        "POST /_deployer/regions/up",
+    ]
     # No control needs a hook in moto's classes: none of the patches is one.
     assert all(not name.endswith("_control") for name in patched.patches)
     code, _ = call(stock, "/_deployer/")

@@ -77,19 +77,15 @@ def test_the_host_header_is_built_as_the_api_reference_says() -> None:
 
 
 def test_the_default_resolver_maps_loopback_ips_and_load_balancer_listeners() -> None:
-    class Listeners:
-        def status(self) -> dict[str, Any]:
-            return {
-                "listeners": {
-                    "arn:1": {"address": "127.0.0.1:41001", "dns_name": "web-1.elb.amazonaws.com",
-                              "port": 443, "protocol": "HTTPS"},
-                }
-            }  # fmt: skip
+    def endpoint_of(dns_name: str, port: int) -> tuple[str, int] | None:
+        # as the elb-listeners engine answers: the load balancer's own address and port
+        served = {("web-1.elb.amazonaws.com", 443): ("127.100.0.1", 443)}
+        return served.get((dns_name, port))
 
-    resolve = elb_resolver(Listeners)
+    resolve = elb_resolver(endpoint_of)
     assert resolve("127.0.0.5", 8080) == ("127.0.0.5", 8080)
     assert resolve("10.0.0.1", 80) is None  # nothing answers outside loopback
-    assert resolve("WEB-1.elb.amazonaws.com.", 443) == ("127.0.0.1", 41001)
+    assert resolve("WEB-1.elb.amazonaws.com.", 443) == ("127.100.0.1", 443)
     assert resolve("web-1.elb.amazonaws.com", 80) is None  # no listener on that port
     assert elb_resolver()("web-1.elb.amazonaws.com", 443) is None  # no elb engine
 
