@@ -1,10 +1,12 @@
 """Emulator controls: endpoints under ``/_deployer/`` that are not AWS APIs.
 
-They change nothing moto answers through the AWS APIs and play no part of AWS:
-what AWS runs by itself (load balancer health checks, CodeDeploy's deployment
-engine, ECS's scheduler, CloudWatch's alarm evaluation) runs in the emulator's
-engines (``engines/``) on its clock, or not at all. The controls report on the
-emulator itself:
+They change nothing in moto's backends and play no part of AWS: what AWS runs
+by itself (load balancer health checks, CodeDeploy's deployment engine, ECS's
+scheduler, CloudWatch's alarm evaluation) runs in the emulator's engines
+(``engines/``) on its clock, or not at all. The controls report on the emulator
+itself, and take a region out of reach for a game day, as an outage would (AWS
+has no such API: AWS Fault Injection Service disrupts one's own resources, not a
+regional endpoint):
 
 * ``GET /_deployer/runtime``: the local runtime (``runtime.py``): the
   registry's address or why it is down, the hosts file and the names in it, and
