@@ -172,6 +172,7 @@ def test_alias_health_as_route53_evaluates_a_load_balancer(
     engine.reconcile()
     group = shop["TargetGroupArn"]
     first, second = (group, "10.0.1.10", 8080), (group, "10.0.1.11", 8080)
+    engine.states = {first: "initial", second: "initial"}
     assert engine.alias_healthy(shop["DNSName"]) is False  # no check passed yet
     engine.states = {first: "unhealthy", second: "healthy"}
     assert engine.alias_healthy(shop["DNSName"]) is True  # one healthy target is enough
