@@ -188,11 +188,9 @@ _LONG_UNIT_FILES = (
 )
 
 
-#: The order of the runtime tests that take turns on the lock: first the one that mostly
-#: computes (terraform, docker builds), while the other workers keep the cores busy too;
-#: last the one that sends traffic at a set pace (25 requests a second, which it checks it
-#: kept: with every core busy it fell to 18.8 in one run), once the others are done.
-_RUNTIME_FIRST = "tests/runtime/test_golden_path.py"
+#: The runtime test that takes its turn on the lock last: it sends traffic at a set pace
+#: (25 requests a second, which it checks it kept: with every core busy it fell to 18.8
+#: in one run), so it goes once the others are done.
 _RUNTIME_LAST = "tests/runtime/test_services_e2e.py"
 #: Runtime tests that take none of the others' turns: one that starts no emulator, and
 #: one whose project has registry names of its own (a lock of its own, its own hosts
@@ -241,9 +239,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kinds: dict[str, list[pytest.Item]] = {"runtime": [], "long": [], "short": []}
     for item in items:
         kinds[_kind(item)].append(item)
-    kinds["runtime"].sort(
-        key=lambda i: (not i.nodeid.startswith(_RUNTIME_FIRST), i.nodeid.startswith(_RUNTIME_LAST))
-    )
+    kinds["runtime"].sort(key=lambda i: i.nodeid.startswith(_RUNTIME_LAST))
     # The longest of the long tests first: the pipeline's e2e beside the lock's chain.
     kinds["long"].sort(key=lambda i: not i.nodeid.startswith(_RUNTIME_OWN_REGISTRY))
     sizes = _chunk_sizes(len(items), workers)

@@ -60,8 +60,11 @@ def project_copy(into: Path) -> Path:
             document["network"] = {"nat_gateways": "single"}
             document["sizing"]["desired_count"] = 1 if path.stem == "prod" else 2
         path.write_text(yaml.safe_dump(document, sort_keys=False))
-    for name in ("modules", "functions", "examples", "bin", "deployer", "images"):
+    for name in ("modules", "functions", "bin", "deployer", "images"):
         (into / name).symlink_to(ROOT / name)
+    # A copy: a test adds a microservice's folder to its monorepo.
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "test-reports")
+    shutil.copytree(ROOT / "examples", into / "examples", ignore=skip)
     shutil.copy(ROOT / "pyproject.toml", into / "pyproject.toml")
     return into
 
@@ -173,3 +176,27 @@ class Pipeline:
             result={"summary": summary, "status": "Approved" if approve else "Rejected"},
             token=token,
         )
+
+
+def add_microservice(project: Path, name: str, short_name: str, version: str) -> None:
+    """A new microservice, as a team adds one: an entry in project.yaml and a folder in
+    the monorepo (here a copy of notification-service under the new name)."""
+    path = project / "environments" / "project.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["microservices"].append(
+        {"name": name, "short_name": short_name, "port": 8080, "health_check_path": "/health"}
+    )
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    services = project / "examples" / "monorepo" / "services"
+    module = name.replace("-", "_")
+    shutil.copytree(services / "notification-service", services / name)
+    folder = services / name
+    (folder / "notification_service.py").rename(folder / f"{module}.py")
+    (folder / "tests" / "test_notification_service.py").rename(
+        folder / "tests" / f"test_{module}.py"
+    )
+    for file in [p for p in folder.rglob("*") if p.is_file()]:
+        text = file.read_text()
+        text = text.replace("notification-service", name).replace("notification_service", module)
+        text = text.replace('os.environ.get("SERVICE_VERSION", "dev")', f'"{version}"')
+        file.write_text(text)

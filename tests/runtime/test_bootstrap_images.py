@@ -5,7 +5,7 @@ The delivery stack's repositories are created with boto3 as that stack creates t
 (IMMUTABLE tags, replication to us-west-2 by the delivery prefix): the stack itself is
 tested in tests/integration, and what is tested here starts at an existing repository.
 The README's first command, `apply staging`, which pushes them as part of the apply, is
-tested in test_golden_path.py.
+tested in test_release_to_production.py.
 """
 
 from __future__ import annotations

@@ -7,31 +7,53 @@ staging's and prod's timing knobs at AWS's minimums (health checks every 5 s, no
 termination wait), as a team tunes a test account: the deploy guard watches each hook
 for ``interval x (unhealthy threshold + 1)`` real seconds. At time scale 10.
 
-* `deployer apply staging` (delivery first, the bootstrap images, the builds' offline
-  base as their BASE_IMAGE), `deployer apply prod` (us-east-1 and us-west-2),
-  `deployer build-image --push`;
+* `deployer apply staging`: the delivery stack first (it says so, and that the build image
+  is not in ECR yet), then staging with each service's bootstrap image pushed and the
+  builds' offline base set as their BASE_IMAGE: the task definitions name images that
+  are in ECR, every service_endpoints URL answers, and the seeded secret is in no log and
+  no image layer; `deployer apply prod` (us-east-1 and us-west-2);
+* `deployer build-image --push` builds images/build-image and pushes it (what was pushed
+  is what the engine built); a second push finds it there; a changed image under the same
+  tag is refused, naming both digests;
 * release 1 (`deployer release`): the push starts the pipeline; the three service builds
-  overlap in time and run their unit tests; the Test stage runs the integration tests;
+  overlap in time and run their unit tests (the reports hold them); the Test stage runs
+  the integration tests (their report);
   the images land in ECR under their deployment IDs, in us-west-2 too (replication);
   staging deploys blue/green (CodeDeploy, the guard as its hooks) and answers with the
   new version; the approval notification names the commit and each deployment ID;
   rejected, the execution fails and production is untouched;
-* release 2, approved: production deploys in both regions; every staging and prod
-  endpoint answers with the new version;
+* builds outside the pipeline, meanwhile, on release 1's commit (the source named in
+  StartBuild's overrides, as one would on AWS): api-service's (every phase, the exported
+  DEPLOYMENT_ID ``YYYYMMDDTHHMMSSZ-<commit>``, the artifact in a bucket of the test's:
+  imageDetail.json, a task definition per deploy target, the AppSpecs), a buildspec that
+  does not parse (YAML_FILE_ERROR), one past its timeout (TIMED_OUT), one stopped
+  mid-BUILD (STOPPED), their containers gone;
 * two commits in quick succession while the Build stage is held: the newer supersedes
-  the older, as AWS does; that newer one's unit test fails: the execution stops at
-  Build, nothing deploys, and the failure notification arrives;
+  the older, as AWS does; that newer one's unit test fails: BUILD fails naming the
+  command and its exit status, the failing test is in the log and the report, nothing of
+  it is pushed, the execution stops at Build, and the failure notification arrives;
 * a commit whose service fails its health check: staging rolls it back (the guard fails
-  the hook), production keeps release 2;
+  the hook), production keeps the version it runs;
 * staging's deploy role without its task-definition statement: the Staging actions fail
-  with AWS's AccessDenied naming ecs:RegisterTaskDefinition (the statement restored after).
+  with AWS's AccessDenied naming ecs:RegisterTaskDefinition (the statement restored after);
+* a fourth microservice added as a team adds one, an entry in project.yaml and a folder in
+  the monorepo: `apply` delivery, staging and prod, then release 2, approved, takes the
+  four services to production in both regions with no other change; every staging and
+  prod endpoint answers with the new version.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import json
+import re
+import subprocess
 import time
+import uuid
+import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +64,7 @@ from deployer.config import load as load_config
 from tests.e2e.conftest import DeployerCLI
 
 from .conftest import ROOT, Local, docker, get, wait_until
-from .pipeline_e2e import SERVICES, SOURCES, Pipeline, project_copy, tree
+from .pipeline_e2e import SERVICES, SOURCES, Pipeline, add_microservice, project_copy, tree
 
 pytestmark = [
     pytest.mark.e2e,
@@ -51,6 +73,7 @@ pytestmark = [
 ]
 
 SECRET = "pipeline-e2e-Secret-5d1f"
+NEW_SERVICE = "ledger-service"
 
 
 @pytest.fixture
@@ -97,6 +120,12 @@ class Topic:
                 self.seen.append(str(json.loads(message["Body"])["Message"]))
 
 
+def answer_of(url: str, service: str) -> dict[str, Any] | None:
+    """``url``/health's JSON when it answers 200 as ``service``."""
+    status, body = get(f"{url}/health")
+    return body if status == 200 and body.get("service") == service else None
+
+
 def versions(urls: dict[str, str]) -> dict[str, str]:
     """Each service's version, as its endpoint answers /health with that service's JSON."""
     answers = {}
@@ -108,8 +137,9 @@ def versions(urls: dict[str, str]) -> dict[str, str]:
 
 
 def test_a_commit_reaches_production(
-    registry_emulator: Local, project: tuple[DeployerCLI, Config], tmp_path: Path
-) -> None:
+    registry_emulator: Local, project: tuple[DeployerCLI, Config], python_base: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
     local = registry_emulator
     cli, config = project
     started = time.monotonic()
@@ -117,20 +147,36 @@ def test_a_commit_reaches_production(
     def phase(name: str) -> None:  # where the time goes (shown on failure, or with -s)
         print(f"{time.monotonic() - started:7.1f} s  {name}", flush=True)
 
+    # -- the README's first command, then prod and the build image ------------------------
     cli.env["DEPLOYER_SECRET_AUTH_SERVICE_JWT_SIGNING_KEY"] = SECRET
     applied = cli("apply", "staging", "--json", timeout=1500)
     assert applied.returncode == 0, applied.stderr[-3000:]
-    built_on = applied.json()["images"]["build_parameters"]
+    names = config.names.delivery
+    assert "delivery is not applied on the local target" in applied.stderr
+    build_image = f"{names.build_image_repo_name}:{config.pipeline.build_image_tag}"
+    assert f"{build_image} is not in ECR" in applied.stderr
+    document = applied.json()
+    assert [r["status"] for r in document["delivery_first"]["regions"]] == ["applied"]
+    assert document["delivery_first"]["build_image"]["present"] is False
+    built_on = document["images"]["build_parameters"]
     assert {s: p["status"] for s, p in built_on.items()} == dict.fromkeys(SERVICES, "set")
+    ssm = local.client("ssm", config.delivery.account_id, names.region)
+    for service in SERVICES:  # the builds' base, offline: the project's offline base
+        name = f"/pipeline/delivery/{service}/BASE_IMAGE"
+        assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == python_base, name
     phase("staging applied (delivery first)")
-    prod = cli("apply", "prod", "--auto-approve", "--json", timeout=1500)
+    # prod's apply (mostly the provider's waits) beside staging's checks and the build image.
+    with ThreadPoolExecutor(1) as pool:
+        applying = pool.submit(cli, "apply", "prod", "--auto-approve", "--json", timeout=1500)
+        check_staging(local, cli, config, applied)
+        phase("staging checked")
+        delivery = cli("output", "delivery", "--json").json()["regions"][names.region]
+        check_build_image(local, cli, config, delivery, python_base)
+        phase("build image pushed")
+        prod = applying.result()
     assert prod.returncode == 0, prod.stderr[-3000:]
     phase("prod applied (us-east-1, us-west-2)")
-    pushed = cli("build-image", "--push", "--json", timeout=1200)
-    assert pushed.returncode == 0, pushed.stderr[-3000:]
-    phase("build image pushed")
 
-    delivery = cli("output", "delivery", "--json").json()["regions"][config.names.delivery.region]
     staging_urls = applied.json()["regions"][0]["outputs"]["service_endpoints"]
     prod_urls = {
         region: document["outputs"]["service_endpoints"]
@@ -158,11 +204,12 @@ def test_a_commit_reaches_production(
     for stage in ("Build", "Test", "Staging"):
         assert stage in one.stderr, one.stderr[-3000:]
     phase("release 1 waits for approval")
+    odd = OddBuilds(local, config, delivery, commit_one)  # they run while this goes on
     actions = pipeline.actions(first)
     builds = check_builds(local, pipeline, actions, commit_one)
     deployment_ids = {s: b["deployment_id"] for s, b in builds.items()}
     assert followed["deployments"] == deployment_ids
-    assert actions["Test/IntegrationTests"]["status"] == "Succeeded"
+    check_integration_tests(local, pipeline, actions["Test/IntegrationTests"])
     assert versions(staging_urls) == dict.fromkeys(SERVICES, "release-1")
     for region, urls in prod_urls.items():
         assert versions(urls) == dict.fromkeys(SERVICES, "dev"), region  # the bootstrap images
@@ -188,25 +235,11 @@ def test_a_commit_reaches_production(
     nothing = cli("approve")
     assert nothing.returncode == 2 and "waits for approval" in nothing.stderr, nothing.stderr
     phase("release 1 rejected")
-
-    # -- release 2: approved, production in both regions --------------------------------
-    two = cli("release", "--source", str(tree(source, "release-2", tmp_path / "r2")),
-              "--message", "release 2", "--wait", "--json", timeout=900)  # fmt: skip
-    assert two.returncode == 0, two.stderr[-3000:]
-    second = two.json()["execution"]["execution_id"]
-    assert two.json()["execution"]["approval"], two.json()["execution"]
-    assert versions(staging_urls) == dict.fromkeys(SERVICES, "release-2")
-    phase("release 2 waits for approval")
-    approved = cli("approve", "--comment", "ship it", "--wait", "--json", timeout=900)
-    assert approved.returncode == 0, approved.stderr[-3000:] + pipeline.story(second)
-    assert approved.json()["execution"]["status"] == "Succeeded"
-    assert approved.json()["execution_id"] == second
-    phase("release 2 in production")
-    for region, urls in prod_urls.items():
-        assert versions(urls) == dict.fromkeys(SERVICES, "release-2"), region
-    assert versions(staging_urls) == dict.fromkeys(SERVICES, "release-2")
+    odd.check()
+    phase("builds outside the pipeline: unparsable, timed out, stopped")
 
     # -- two commits while Build is held: the newer supersedes the older, and fails ------
+    api_tags = image_tags(local, config, "api-service")
     pipeline.api.disable_stage_transition(
         pipelineName=pipeline.name, stageName="Build", transitionType="Inbound",
         reason="e2e: two commits in quick succession",
@@ -222,6 +255,7 @@ def test_a_commit_reaches_production(
     )
     newer = cli("release", "--source", str(three), "--message", "a failing test", "--json")
     assert newer.returncode == 0, newer.stderr[-3000:]
+    assert newer.json()["updated"] == [str(test_file.relative_to(three))]
     failing = newer.json()["execution"]["execution_id"]
     wait_until(
         f"{superseded} superseded by {failing}",
@@ -236,7 +270,9 @@ def test_a_commit_reaches_production(
     actions = pipeline.actions(failing)
     assert actions["Build/api-service"]["status"] == "Failed", pipeline.story(failing)
     assert not any(name.startswith(("Test/", "Staging/", "Production/")) for name in actions)
-    assert versions(staging_urls) == dict.fromkeys(SERVICES, "release-2")
+    check_failed_unit_test(local, pipeline, actions["Build/api-service"])
+    assert image_tags(local, config, "api-service") == api_tags  # nothing of the failing commit
+    assert versions(staging_urls) == dict.fromkeys(SERVICES, "release-1")
     wait_until(
         "the failure notification",
         lambda: any(failing in m and "FAILED" in m for m in notices.messages()),
@@ -267,9 +303,9 @@ def test_a_commit_reaches_production(
     assert actions["Staging/api-service"]["status"] == "Failed"
     assert not any(name.startswith("Production/") for name in actions)
     staging_now = versions(staging_urls)
-    assert staging_now["api-service"] == "release-2", staging_now  # rolled back
+    assert staging_now["api-service"] == "release-1", staging_now  # rolled back
     for region, urls in prod_urls.items():
-        assert versions(urls) == dict.fromkeys(SERVICES, "release-2"), region
+        assert versions(urls) == dict.fromkeys(SERVICES, "dev"), region
     phase("an unhealthy release rolled back in staging")
 
     # -- a role with one statement removed: its action fails with AccessDenied ----------
@@ -299,9 +335,164 @@ def test_a_commit_reaches_production(
     assert iam.get_role_policy(RoleName=role, PolicyName="deploy")["PolicyDocument"] == policy
     phase("a deploy role without RegisterTaskDefinition: AccessDenied")
 
+    # -- a fourth microservice: configuration plus a folder, then apply ----------------
+    root = Path(cli.env["DEPLOYER_PROJECT_DIR"])
+    add_microservice(root, NEW_SERVICE, "ledger", "release-2")
+    done = cli("apply", "delivery", "--auto-approve", "--json", timeout=1500)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with ThreadPoolExecutor(2) as pool:  # the two environments' workspaces side by side
+        runs = {
+            environment: pool.submit(
+                cli, "apply", environment, "--auto-approve", "--json", timeout=1500
+            )
+            for environment in ("staging", "prod")
+        }
+        done_staging, done_prod = runs["staging"].result(), runs["prod"].result()
+    assert done_staging.returncode == 0, done_staging.stderr[-3000:]
+    assert done_prod.returncode == 0, done_prod.stderr[-3000:]
+    staging_urls = done_staging.json()["regions"][0]["outputs"]["service_endpoints"]
+    prod_urls = {
+        d["region"]: d["outputs"]["service_endpoints"] for d in done_prod.json()["regions"]
+    }
+    everyone = (*SERVICES, NEW_SERVICE)
+    assert set(staging_urls) == set(everyone)
+    for region, urls in prod_urls.items():
+        assert set(urls) == set(everyone), region
+    phase(f"{NEW_SERVICE} added to the configuration and applied")
+
+    # -- release 2, approved: the four services in production, both regions -------------
+    two = cli("release", "--source",
+              str(tree(root / "examples" / "monorepo", "release-2", tmp_path / "r2")),
+              "--message", "release 2", "--wait", "--json", timeout=900)  # fmt: skip
+    assert two.returncode == 0, two.stderr[-3000:]
+    second = two.json()["execution"]["execution_id"]
+    assert two.json()["execution"]["approval"], two.json()["execution"]
+    assert set(two.json()["execution"]["deployments"]) == set(everyone)
+    assert versions(staging_urls) == dict.fromkeys(everyone, "release-2")
+    phase("release 2 waits for approval")
+    approved = cli("approve", "--comment", "ship it", "--wait", "--json", timeout=900)
+    assert approved.returncode == 0, approved.stderr[-3000:] + pipeline.story(second)
+    assert approved.json()["execution"]["status"] == "Succeeded"
+    assert approved.json()["execution_id"] == second
+    for region, urls in prod_urls.items():
+        assert versions(urls) == dict.fromkeys(everyone, "release-2"), region
+    assert versions(staging_urls) == dict.fromkeys(everyone, "release-2")
+    phase("release 2 in production, with the fourth microservice")
+
+
+def check_staging(local: Local, cli: DeployerCLI, config: Config, applied: Any) -> None:
+    """staging's apply on the local target: its task definitions name <repository>:bootstrap
+    images that are in ECR, its endpoints answer, its secret is nowhere to be read."""
+    document = applied.json()
+    assert "warning: bootstrap images" not in applied.stderr
+    repositories = config.names.delivery.ecr_repository_names
+    ecr = local.client("ecr", config.delivery.account_id)
+    uris = {
+        service: ecr.describe_repositories(repositoryNames=[name])["repositories"][0][
+            "repositoryUri"
+        ]
+        for service, name in repositories.items()
+    }
+    images = {i["service"]: i for i in document["images"]["images"]}
+    assert {s: i["status"] for s, i in images.items()} == dict.fromkeys(repositories, "pushed")
+
+    # Each task definition names <repository>:bootstrap, and that image is in ECR.
+    staging = config.environment("staging").account_id
+    ecs = local.client("ecs", staging)
+    named = set()
+    for arn in ecs.list_task_definitions()["taskDefinitionArns"]:
+        definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        named |= {c["image"] for c in definition["containerDefinitions"]}
+    assert named == {f"{uri}:bootstrap" for uri in uris.values()}
+    for service, repository in repositories.items():
+        (detail,) = ecr.describe_images(
+            repositoryName=repository, imageIds=[{"imageTag": "bootstrap"}]
+        )["imageDetails"]
+        assert detail["imageDigest"] == images[service]["digest"], service
+
+    # Every service_endpoints URL is the loopback port serving its production listener,
+    # and answers /health with its service's JSON once its tasks run (auth-service's
+    # after its secret is seeded: its first tasks stop with ResourceInitializationError,
+    # then ECS's back-off). load_balancer_dns_names stay AWS's.
+    (region,) = document["regions"]
+    urls = region["outputs"]["service_endpoints"]
+    assert set(urls) == set(repositories)
+    for service, url in urls.items():
+        assert url.startswith("http://127.0.0.1:"), url
+        assert region["outputs"]["load_balancer_dns_names"][service].endswith(".elb.amazonaws.com")
+        health = wait_until(
+            f"{url}/health answering as {service}",
+            functools.partial(answer_of, url, service),
+            300,
+        )
+        if service == "auth-service":
+            assert health["signing_key"] == "set"  # the secret reached its environment
+    shown = cli("output", "staging", "--json")
+    assert shown.json()["regions"]["us-east-1"]["service_endpoints"] == urls
+    # The secret's value is in no log: the deployer's, the emulator's, the services'.
+    logs = local.client("logs", staging)
+    for group in logs.describe_log_groups()["logGroups"]:
+        for event in logs.filter_log_events(logGroupName=group["logGroupName"])["events"]:
+            assert SECRET not in event["message"], group["logGroupName"]
+    assert SECRET not in applied.stdout + applied.stderr
+    emulator_log = (local.state_dir / "emulator.log").read_text(errors="replace")
+    assert SECRET not in emulator_log
+    # ... nor in any image layer: each pushed image's history and files.
+    for image in images.values():
+        history = docker("history", "--no-trunc", image["image"])
+        assert history.returncode == 0 and SECRET not in history.stdout
+        saved = subprocess.run(
+            ["docker", "save", image["image"]], capture_output=True, timeout=300, check=False
+        )
+        assert saved.returncode == 0 and saved.stdout and SECRET.encode() not in saved.stdout
+
+
+def check_build_image(
+    local: Local, cli: DeployerCLI, config: Config, delivery: dict[str, Any], python_base: str
+) -> None:
+    """`deployer build-image --push`: pushed (what the engine built), then already there,
+    then a changed image under the same tag refused, naming both digests."""
+    repository = config.names.delivery.build_image_repo_name
+    tag = config.pipeline.build_image_tag
+    ecr = local.client("ecr", config.delivery.account_id, config.names.delivery.region)
+    pushed = cli("build-image", "--push", "--json", timeout=1200)
+    assert pushed.returncode == 0, pushed.stderr[-3000:]
+    doc = pushed.json()
+    uri = delivery["ecr_repository_urls"]["build-image"]
+    assert doc["status"] == "pushed" and doc["target"] == "local"
+    assert doc["image"] == f"{uri}:{tag}" and doc["base"] == python_base
+    [stored] = ecr.describe_images(repositoryName=repository)["imageDetails"]
+    assert stored["imageTags"] == [tag] and stored["imageDigest"] == doc["digest"]
+    # What was pushed is what the engine built: its manifest names the image's config.
+    repo_digests = docker("image", "inspect", "--format", "{{json .RepoDigests}}", doc["image"])
+    assert f"{uri}@{doc['digest']}" in json.loads(repo_digests.stdout)
+    manifest = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": tag}])
+    assert json.loads(manifest["images"][0]["imageManifest"])["config"]["digest"] == doc["image_id"]
+    assert "[build-image] pushing" in pushed.stderr
+
+    again = cli("build-image", "--push", "--json")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.json()["status"] == "already there"
+    assert again.json()["digest"] == doc["digest"]
+    assert "pushing" not in again.stderr
+
+    note = f"BUILD_NOTE=changed {uuid.uuid4()}"
+    changed = cli("build-image", "--push", "--json", "--build-arg", note)
+    assert changed.returncode == 1, changed.stderr[-3000:]
+    new_id = docker("image", "inspect", "--format", "{{.Id}}", f"{repository}:{tag}")
+    assert new_id.stdout.strip() != doc["image_id"]
+    assert doc["digest"] in changed.stderr and new_id.stdout.strip() in changed.stderr
+    assert "raise pipeline.build_image_tag" in changed.stderr
+    assert changed.json()["ok"] is False and "pushing" not in changed.stderr
+    [still] = ecr.describe_images(repositoryName=repository)["imageDetails"]
+    assert still["imageDigest"] == doc["digest"]
+
 
 def check_builds(
-    local: Local, pipeline: Pipeline, actions: dict[str, dict[str, Any]], commit: str
+    local: Local,
+    pipeline: Pipeline,
+    actions: dict[str, dict[str, Any]],
+    commit: str,
 ) -> dict[str, dict[str, Any]]:
     """The Build stage's three builds: they overlapped in time, ran their unit tests, and
     pushed each image under its deployment ID, replicated to us-west-2."""
@@ -321,6 +512,8 @@ def check_builds(
             "deployment_id": variables["DEPLOYMENT_ID"],
             "start": build["startTime"],
             "end": build["endTime"],
+            "build": build,
+            "cases": cases,
         }
     assert max(b["start"] for b in found.values()) < min(b["end"] for b in found.values()), found
     repositories = pipeline.config.names.delivery.ecr_repository_names
@@ -335,4 +528,181 @@ def check_builds(
                 for tag in image.get("imageTags", [])
             }
             assert build["deployment_id"] in tags, (region, service, tags)
+
+    # api-service's unit tests, in its log and its report.
+    api = found["api-service"]
+    names = [c["name"] for c in api["cases"]]
+    assert any(name.startswith("test_health") for name in names), names
+    assert "Running command python3 -m pytest tests" in log_text(local, pipeline, api["build"])
     return found
+
+
+def check_integration_tests(local: Local, pipeline: Pipeline, action: dict[str, Any]) -> None:
+    """The Test stage's build ran the monorepo's integration tests, with their report."""
+    assert action["status"] == "Succeeded", action
+    codebuild = local.client("codebuild", pipeline.account, pipeline.region)
+    build_id = action["output"]["executionResult"]["externalExecutionId"]
+    (build,) = codebuild.batch_get_builds(ids=[build_id])["builds"]
+    text = log_text(local, pipeline, build)
+    assert build["buildStatus"] == "SUCCEEDED", text[-3000:]
+    assert re.search(r"\d+ passed", text), text[-2000:]
+    (report,) = build["reportArns"]
+    assert codebuild.describe_test_cases(reportArn=report)["testCases"]
+
+
+def check_failed_unit_test(local: Local, pipeline: Pipeline, action: dict[str, Any]) -> None:
+    """api-service's build of a commit whose unit test fails: BUILD failed on pytest, in
+    the log and the report; post_build's first command stopped it."""
+    codebuild = local.client("codebuild", pipeline.account, pipeline.region)
+    build_id = action["output"]["executionResult"]["externalExecutionId"]
+    (failed,) = codebuild.batch_get_builds(ids=[build_id])["builds"]
+    assert failed["buildStatus"] == "FAILED"
+    build_phase = phase_of(failed, "BUILD")
+    assert build_phase["phaseStatus"] == "FAILED"
+    (context,) = build_phase["contexts"]
+    assert context["statusCode"] == "COMMAND_EXECUTION_ERROR"
+    assert context["message"] == (
+        "Error while executing command: python3 -m pytest tests "
+        "--junitxml=test-reports/unit-tests.xml. Reason: exit status 1"
+    )
+    assert "deliberately failing" in log_text(local, pipeline, failed)
+    (failed_report,) = failed["reportArns"]
+    failed_cases = codebuild.describe_test_cases(reportArn=failed_report)["testCases"]
+    assert [c["name"] for c in failed_cases if c["status"] == "FAILED"] == [
+        "test_a_deliberate_failure"
+    ]
+    # CodeBuild runs post_build after a failed build phase; its first command stops it.
+    (post_context,) = phase_of(failed, "POST_BUILD")["contexts"]
+    assert post_context["message"].startswith(
+        'Error while executing command: test "$CODEBUILD_BUILD_SUCCEEDING" = 1.'
+    )
+
+
+class OddBuilds:
+    """Builds of api-service's project outside the pipeline, on one commit (its source
+    named in StartBuild's overrides, as one would on AWS: the project takes CODEPIPELINE
+    sources): one whose artifacts go to a bucket of the test's (the pipeline's artifact
+    store denies requests without TLS, DenyInsecureTransport, and the emulator answers
+    plain HTTP), a buildspec that does not parse, one past its timeout (5 minutes, 30 s at
+    time scale 10), one stopped mid-BUILD."""
+
+    SLEEP = "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 600\n"
+
+    def __init__(self, local: Local, config: Config, delivery: dict[str, Any], commit: str):
+        self.local = local
+        self.commit = commit
+        self.delivery = delivery
+        account, region = config.delivery.account_id, config.names.delivery.region
+        self.codebuild = local.client("codebuild", account, region)
+        self.logs = local.client("logs", account, region)
+        self.s3 = local.client("s3", account, region)
+        self.bucket = f"{config.name_prefix(config.delivery.name)}-e2e-build-output"
+        self.s3.create_bucket(Bucket=self.bucket)
+        common = {
+            "projectName": delivery["build_project_names"]["api-service"],
+            "sourceVersion": commit,
+            "sourceTypeOverride": "CODECOMMIT",
+            "sourceLocationOverride": delivery["repository_clone_url_http"],
+            "artifactsOverride": {"type": "NO_ARTIFACTS"},
+        }
+        to_bucket = {
+            "type": "S3", "location": self.bucket, "path": "e2e-builds",
+            "namespaceType": "BUILD_ID", "name": "out.zip", "packaging": "ZIP",
+        }  # fmt: skip
+        overrides: dict[str, dict[str, Any]] = {
+            "good": {"artifactsOverride": to_bucket},
+            "unparsable": {"buildspecOverride": "version: 0.2\nphases: [\n"},
+            "timeout": {"buildspecOverride": self.SLEEP, "timeoutInMinutesOverride": 5},
+            "stopped": {"buildspecOverride": self.SLEEP},
+        }
+        self.ids = {
+            name: str(self.codebuild.start_build(**{**common, **extra})["build"]["id"])
+            for name, extra in overrides.items()
+        }
+
+    def check(self) -> None:
+        until = time.monotonic() + 600
+        while True:  # StopBuild mid-BUILD
+            (running,) = self.codebuild.batch_get_builds(ids=[self.ids["stopped"]])["builds"]
+            if running["currentPhase"] == "BUILD":
+                break
+            assert not running["buildComplete"] and time.monotonic() < until, running
+            time.sleep(1)
+        self.codebuild.stop_build(id=self.ids["stopped"])
+        builds = {}
+        for name, build_id in self.ids.items():
+            while not (found := self.codebuild.batch_get_builds(ids=[build_id])["builds"][0])[
+                "buildComplete"
+            ]:
+                assert time.monotonic() < until, f"{name}: still {found['currentPhase']}"
+                time.sleep(2)
+            builds[name] = found
+        self.check_good(builds["good"])
+        unparsable = builds["unparsable"]
+        assert unparsable["buildStatus"] == "FAILED"
+        (context,) = phase_of(unparsable, "DOWNLOAD_SOURCE")["contexts"]
+        assert context["statusCode"] == "YAML_FILE_ERROR", context
+        timed_out = builds["timeout"]
+        assert timed_out["buildStatus"] == "TIMED_OUT"
+        assert phase_of(timed_out, "BUILD")["phaseStatus"] == "TIMED_OUT"
+        stopped = builds["stopped"]
+        assert stopped["buildStatus"] == "STOPPED"
+        assert phase_of(stopped, "BUILD")["phaseStatus"] == "STOPPED"
+        containers = docker("ps", "-a", "--format", "{{.Names}} {{.Labels}}")
+        for build in (timed_out, stopped):
+            assert build["id"].split(":")[-1] not in containers.stdout
+
+    def check_good(self, built: dict[str, Any]) -> None:
+        """Every phase in CodeBuild's order, the exported DEPLOYMENT_ID
+        (``YYYYMMDDTHHMMSSZ-<commit>``), and the artifact: imageDetail.json, a task
+        definition per deploy target with that tag, the AppSpecs."""
+        where = built["logs"]
+        events = self.logs.get_log_events(
+            logGroupName=where["groupName"], logStreamName=where["streamName"],
+            startFromHead=True,
+        )["events"]  # fmt: skip
+        assert built["buildStatus"] == "SUCCEEDED", [e["message"] for e in events][-40:]
+        assert [p["phaseType"] for p in built["phases"]] == [
+            "SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD",
+            "BUILD", "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING", "COMPLETED",
+        ]  # fmt: skip
+        exported = {v["name"]: v["value"] for v in built["exportedEnvironmentVariables"]}
+        deployment_id = exported["DEPLOYMENT_ID"]
+        assert re.fullmatch(rf"\d{{8}}T\d{{6}}Z-{self.commit[:7]}", deployment_id), deployment_id
+        location = built["artifacts"]["location"]  # arn:aws:s3:::bucket/key
+        key = location.split(":::", 1)[1].split("/", 1)[1]
+        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            files = set(archive.namelist())
+            detail = json.loads(archive.read("imageDetail.json"))
+            taskdefs = {n: json.loads(archive.read(n)) for n in files if n.startswith("taskdef-")}
+            assert archive.read("deployment-id.txt").decode().strip() == deployment_id
+        repository_uri = self.delivery["ecr_repository_urls"]["api-service"]
+        assert detail == {"ImageURI": f"{repository_uri}:{deployment_id}"}
+        # One task definition per deploy target, each naming its own region's repository.
+        assert set(taskdefs) == {f"taskdef-{t}.json" for t in self.delivery["deploy_targets"]}
+        for name, taskdef in taskdefs.items():
+            (container,) = taskdef["containerDefinitions"]
+            assert container["image"].endswith(f"-api-service:{deployment_id}"), (name, container)
+        assert any(n.startswith("appspec-") for n in files), files
+
+
+def image_tags(local: Local, config: Config, service: str) -> set[str]:
+    repository = config.names.delivery.ecr_repository_names[service]
+    ecr = local.client("ecr", config.delivery.account_id, config.names.delivery.region)
+    details = ecr.describe_images(repositoryName=repository)["imageDetails"]
+    return {tag for image in details for tag in image.get("imageTags", [])}
+
+
+def phase_of(build: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [p for p in build["phases"] if p["phaseType"] == name]
+    return dict(found)
+
+
+def log_text(local: Local, pipeline: Pipeline, build: dict[str, Any]) -> str:
+    logs = local.client("logs", pipeline.account, pipeline.region)
+    where = build["logs"]
+    events = logs.get_log_events(
+        logGroupName=where["groupName"], logStreamName=where["streamName"], startFromHead=True
+    )["events"]
+    return "\n".join(e["message"] for e in events)

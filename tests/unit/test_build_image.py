@@ -3,7 +3,7 @@
 ECR is moto in-process (the delivery account through its role, as on AWS); Docker is a fake
 that records each call, gives each build an image ID from its context and build arguments,
 and, for a push, stores the image in moto's ECR the way a registry does: a manifest whose
-config digest is the image ID. tests/runtime/test_golden_path.py does the same with the
+config digest is the image ID. tests/runtime/test_release_to_production.py does the same with the
 real Docker CLI, the real Dockerfile and the emulator's registry.
 """
 
