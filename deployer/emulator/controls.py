@@ -13,6 +13,10 @@ regional endpoint):
   the status of each engine that runs with it. Answers ``{"runtime": {...}}``,
   or ``{"runtime": null}`` from an emulator without one (``--no-runtime``).
 
+* ``GET /_deployer/ca``: the certificate authority the emulator's ACM signs
+  certificates with (``patches/acm_private_ca.py``), ``{"certificate": PEM,
+  "path": its file}``, for clients to trust its HTTPS listeners.
+
 * ``POST /_deployer/regions/down`` and ``POST /_deployer/regions/up`` with
   ``{"region": "us-east-1"}``: a region goes down for a game day, and comes back;
   ``GET /_deployer/regions``: the regions down. Each answers ``{"regions_down":
@@ -79,6 +83,12 @@ def runtime_status(_body: dict[str, Any]) -> dict[str, Any]:
     return {"runtime": runtime.CURRENT.status() if runtime.CURRENT else None}
 
 
+def ca_certificate(body: dict[str, Any]) -> dict[str, Any]:
+    from deployer.emulator.patches import acm_private_ca
+
+    return acm_private_ca.ca_control(body)
+
+
 # -- regions taken down ------------------------------------------------------------------------
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 #: The regions down now, and who is told when that changes (the elb-listeners engine).
@@ -126,6 +136,10 @@ CONTROLS: dict[tuple[str, str], tuple[Callable[[dict[str, Any]], dict[str, Any]]
     ("GET", "runtime"): (
         runtime_status,
         "the local runtime: the registry (address, or why it is down) and its host names",
+    ),
+    ("GET", "ca"): (
+        ca_certificate,
+        "the CA the emulator's ACM signs certificates with (PEM, and its file)",
     ),
     ("GET", "regions"): (regions_status, "the regions taken down"),
     ("POST", "regions/down"): (

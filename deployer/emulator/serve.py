@@ -170,8 +170,12 @@ def main(argv: list[str] | None = None) -> int:
         from deployer.emulator import engines, runtime
 
         clock = scheduler.Scheduler(args.time_scale)
+        state = args.state_dir or (os.path.dirname(args.ready_file) if args.ready_file else ".")
+        if "acm_private_ca" in applied:  # the CA ACM signs with, kept in the state folder
+            from deployer.emulator.patches import acm_private_ca
+
+            acm_private_ca.configure(Path(state))
         if runtime.wanted(False if args.no_runtime else None):
-            state = args.state_dir or (os.path.dirname(args.ready_file) if args.ready_file else ".")
             local = runtime.Runtime(runtime.runtime_dir(Path(state)), now=clock.now)
             local.start()
         for engine in engines.create(local):

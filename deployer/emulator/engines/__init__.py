@@ -23,7 +23,14 @@ def create(runtime: Any = None) -> list[Engine]:
 
     # Pipelines run without the runtime too (their Source and Approval actions need no
     # container); a Build action then waits, as no CodeBuild engine takes its build.
-    engines: list[Engine] = [EcrLifecycle(), CodePipelineEngine(), CodePipelineMetrics()]
+    from deployer.emulator.patches.acm_private_ca import AcmValidation
+
+    engines: list[Engine] = [
+        EcrLifecycle(),
+        CodePipelineEngine(),
+        CodePipelineMetrics(),
+        AcmValidation(),  # DNS-validated certificates issued once their records are in DNS
+    ]
     if runtime is not None and runtime.registry_down is None:
         from deployer.emulator.engines.cloudwatch_alarms import CloudWatchAlarms
         from deployer.emulator.engines.codebuild import CodeBuildEngine

@@ -47,10 +47,15 @@ def test_controls_are_listed(patched: Server, stock: Server) -> None:
     ]
     assert controls.names() == [
         "GET /_deployer/runtime",
+        "GET /_deployer/ca",
         "GET /_deployer/regions",
         "POST /_deployer/regions/down",
         "POST /_deployer/regions/up",
     ]
+    # The CA the emulator's ACM signs with, for clients to trust.
+    code, ca = call(patched, "/_deployer/ca")
+    assert code == 200 and ca["certificate"].startswith("-----BEGIN CERTIFICATE-----"), ca
+    assert ca["path"].endswith("ca.pem")
     # No control needs a hook in moto's classes: none of the patches is one.
     assert all(not name.endswith("_control") for name in patched.patches)
     code, _ = call(stock, "/_deployer/")

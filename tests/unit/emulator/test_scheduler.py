@@ -382,7 +382,9 @@ def test_the_emulator_runs_its_clock_at_the_time_scale_it_was_started_with(
         lines = (tmp_path / "emulator.log").read_text().splitlines()
         announcement = json.loads(next(line for line in lines if line.startswith('{"port"')))
         assert announcement["time_scale"] == 30
-        assert announcement["engines"] == ["ecr-lifecycle", "codepipeline", "codepipeline-metrics"]
+        assert announcement["engines"] == [
+            "ecr-lifecycle", "codepipeline", "codepipeline-metrics", "acm-validation",
+        ]  # fmt: skip
         assert announcement["patches"] and announcement["controls"]
 
         assert cli.main(["emulator", "status", "--json"]) == 0
@@ -392,6 +394,7 @@ def test_the_emulator_runs_its_clock_at_the_time_scale_it_was_started_with(
             "ecr-lifecycle",
             "codepipeline",
             "codepipeline-metrics",
+            "acm-validation",
         ]
         assert doc["patches"] == announcement["patches"]
 
