@@ -78,6 +78,37 @@ class DeployerCLI:
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
+def project_with(into: Path, services: tuple[str, ...]) -> Path:
+    """A copy of the project whose monorepo has only ``services`` (project.yaml's
+    microservices, and each environment's parameters and secrets of the others dropped):
+    for tests of the deployer's own mechanics, on fewer resources a workspace."""
+    import shutil
+
+    import yaml
+
+    environments = into / "environments"
+    shutil.copytree(
+        ROOT / "environments", environments, ignore=shutil.ignore_patterns(".terraform")
+    )
+    for path in environments.glob("*.yaml"):
+        document = yaml.safe_load(path.read_text())
+        if path.name == "project.yaml":
+            kept = [m for m in document["microservices"] if m["name"] in services]
+            assert [m["name"] for m in kept] == list(services), kept
+            document["microservices"] = kept
+        for section in ("parameters", "secrets"):
+            values = document.get(section) or {}
+            for name in [n for n in values if n != "shared" and n not in services]:
+                del values[name]
+            if section in document and not values:
+                del document[section]
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+    for name in ("modules", "functions", "examples", "bin", "deployer", "images"):
+        (into / name).symlink_to(ROOT / name)
+    shutil.copy(ROOT / "pyproject.toml", into / "pyproject.toml")
+    return into
+
+
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployerCLI]:
     """A deployer with its own state folder; its emulator is stopped afterwards."""

@@ -1,7 +1,12 @@
 """Operating the deployer under stress: locks, killed applies, multi-region results.
 
 These run the real CLI against a private emulator, on the dev environment (one
-region, no plan gate) and on prod (two regions, applied concurrently).
+region, no plan gate) and on prod (two regions, applied concurrently), of a copy of the
+project with one microservice: what they test is the deployer's own handling (locks,
+signals, adoption, per-region results), which does not change with the number of
+services, and each service adds about 25 resources to every apply (the stacks with
+every service are applied by test_apply_staging.py, tests/integration and the runtime
+e2e tests).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +26,26 @@ import boto3
 import pytest
 
 from deployer.emulator import TEST_CREDENTIALS
-from tests.e2e.conftest import ROOT, DeployerCLI
+from tests.e2e.conftest import ROOT, DeployerCLI, project_with
 
 pytestmark = pytest.mark.e2e
+
+#: The one microservice of the project these tests apply.
+SERVICE = "api-service"
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployerCLI]:
+    """The deployer on a copy of the project with one microservice, its own state folder;
+    its emulator is stopped afterwards."""
+    project = project_with(tmp_path_factory.mktemp("project"), (SERVICE,))
+    runner = DeployerCLI(tmp_path_factory.mktemp("e2e-state"))
+    runner.env["DEPLOYER_PROJECT_DIR"] = str(project)
+    try:
+        yield runner
+    finally:
+        runner("emulator", "stop", timeout=60)
+
 
 DEV_ACCOUNT = "222222222222"
 PROD_ACCOUNT = "444444444444"
@@ -239,8 +262,8 @@ LOST = [
     'module.network.aws_subnet.private["us-east-1a"]',
     'module.network.aws_nat_gateway.this["us-east-1a"]',
     "module.parameters.module.key.aws_kms_key.this",
-    'module.service["auth-service"].aws_lb.this',
-    'module.service["auth-service"].aws_vpc_security_group_egress_rule.alb_to_tasks',
+    'module.service["api-service"].aws_lb.this',
+    'module.service["api-service"].aws_vpc_security_group_egress_rule.alb_to_tasks',
     'module.service["api-service"].aws_cloudwatch_log_group.this',
     'module.service["api-service"].aws_iam_role.task',
 ]
@@ -259,7 +282,7 @@ def test_rerun_adopts_what_an_interrupted_apply_left_behind(cli: DeployerCLI) ->
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
     }
-    stack = ROOT / "environments" / "stacks" / "runtime"
+    stack = Path(cli.env["DEPLOYER_PROJECT_DIR"]) / "environments" / "stacks" / "runtime"
     for address in LOST:
         removed = subprocess.run(
             ["terraform", f"-chdir={stack}", "state", "rm", "-no-color", address],
