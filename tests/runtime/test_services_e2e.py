@@ -65,6 +65,10 @@ TERMINATION_WAIT_MINUTES = 3
 CANARY = "e2e-canary-25-percent-1-minute"
 CANARY_PERCENT = 25
 CANARY_TOLERANCE = 0.08  # share of answers; about 7 standard deviations at 25 requests/s
+#: The polling client aims at 25 requests a second; with every core of a 2-core CI busy it
+#: kept 18.8 and 19.5 in two runs (2026-12-01). At 15 a second (a request every 67 ms) the
+#: swap is still sampled many times a second, which is what "zero failed" needs.
+MIN_RATE = 15
 HOOK_MODES = ("AfterAllowTestTraffic", "AfterAllowTraffic", "alarm")
 ALARM_PERIOD_S = 60  # examples/environments/e2e.yaml: alarms.period_seconds
 
@@ -476,7 +480,7 @@ def release_and_roll_back(
         assert info["instanceTerminationWaitTimeStarted"] is True, info
         report = poller.report()
         assert report["failed"] == [], report  # zero failed requests during the swap
-        assert report["rate"] >= 20, report
+        assert report["rate"] >= MIN_RATE, report
         assert report["versions"][0] == before and report["versions"][-1] == "e2e-v2", report
         share, count, seconds = poller.share("e2e-v2", before)
         assert abs(share - CANARY_PERCENT / 100) <= CANARY_TOLERANCE, (share, count, seconds)
@@ -492,7 +496,7 @@ def release_and_roll_back(
             info = deployments.follow(all_at_once, timeout=300)
         assert info["status"] == "Succeeded", info
         report = poller.report()
-        assert report["failed"] == [] and report["rate"] >= 20, report
+        assert report["failed"] == [] and report["rate"] >= MIN_RATE, report
         assert report["versions"] == ["e2e-v2", "e2e-v3"], report  # all at once: one switch
         phase(f"all at once to e2e-v3: {report['count']} requests, 0 failed")
 

@@ -10,7 +10,8 @@ metrics for your Application Load Balancer"):
   served on a loopback port of its own for the listener's life (the port is
   chosen when the listener appears and listed by ``deployer emulator status``);
   so is every HTTPS listener whose default certificate ACM holds (requested
-  certificates are issued with a key moto generates, imported ones carry theirs):
+  certificates are signed by the emulator's CA, ``patches/acm_private_ca.py``;
+  imported ones carry their own):
   TLS 1.2 at the least is terminated there with that certificate, and the request
   goes on to the target in plain HTTP with ``X-Forwarded-Proto: https``;
 * each load balancer also has an address of its own in 127.100.0.0/16 (clear of

@@ -234,7 +234,7 @@ def test_an_https_listener_terminates_tls_with_its_acm_certificate(target: str) 
         listener.route = Route([], Forward([("blue", 1, [("10.0.0.2", 8080)])]))
         client = ssl.create_default_context()
         client.check_hostname = False
-        client.verify_mode = ssl.CERT_NONE  # moto's issuer is no CA this machine trusts
+        client.verify_mode = ssl.CERT_NONE  # the emulator's CA is not this client's to trust
         host, port = listener.address.split(":")
         with (
             socket.create_connection((host, int(port)), timeout=5) as raw,
