@@ -31,6 +31,7 @@ from deployer.cli import (
     images,
     pipeline,
     release,
+    report,
     seed,
     stack,
 )
@@ -76,6 +77,7 @@ GROUPS = (
     pipeline,
     deployments,
     drill,
+    report,
     emulator,
     ci,
     iam,

@@ -1,0 +1,750 @@
+"""``deployer report``: the four delivery metrics of an environment, from the platform's APIs.
+
+Per environment and region, over a window (``--since``, 14 days by default), read with
+the AWS API only (the same calls on AWS and on the local emulator):
+
+* **production deployments**: the CodeDeploy deployments the pipeline's stage for the
+  environment created (``Production`` for ``pipeline.production``, ``Staging`` for
+  ``pipeline.staging``). CodePipeline's ListPipelineExecutions (newest first; executions
+  started up to 7 days before the window still count, as a manual approval waits at most
+  7 days) and ListActionExecutions of each: a ``CodeDeployToECS`` action's
+  ``output.executionResult.externalExecutionId`` is its deployment ID, its
+  ``input.region`` the region, its ``DeploymentGroupName`` the service. Each is read with
+  CodeDeploy's GetDeployment (status, createTime, completeTime, rollbackInfo) and counts
+  when it was created in the window. The drills' deployments (``deployer drill``,
+  description "deployer drill ...") are never the pipeline's, and are excluded wherever
+  they are found;
+* **deployment frequency**: successful deployments per day and per week of the window;
+* **lead time for changes**: the commit's committer date (CodeCommit GetCommit on the
+  execution's source revision) to the deployment's completeTime, over successful
+  deployments: median and 90th percentile (nearest rank);
+* **change failure rate**: deployments rolled back (``rollbackInfo.rollbackDeploymentId``,
+  or a deployment created by ``codeDeployRollback`` whose
+  ``rollbackInfo.rollbackTriggeringDeploymentId`` names it, found with ListDeployments of
+  the service's deployment group) over the deployments that ended (succeeded, rolled
+  back or failed);
+* **time to restore**: each time a service's composite health alarm
+  (``<prefix>-<service>-health``) went from ALARM back to OK (CloudWatch
+  DescribeAlarmHistory, ``StateUpdate`` items), and each rollback's duration (the
+  ``codeDeployRollback`` deployment's createTime to its completeTime): median and worst.
+  Alarm episodes that began while a drill's deployment ran are the drill's, not an
+  incident, and are left out (and counted).
+
+CloudWatch keeps alarm history for two weeks: a longer window says that alarm history
+older than 14 days is not available. Recording the events the report needs for longer
+windows (EventBridge to the delivery account) is a later slice, not built here.
+
+Bad input (an unknown environment, one the pipeline does not deploy, a malformed
+``--since``) is a usage error before any AWS call.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from deployer.aws import translate
+from deployer.config import Config, Environment
+from deployer.errors import UsageError
+from deployer.names import TargetNames
+from deployer.output import table
+from deployer.pipeline_runs import Runs, iso
+
+#: The default window: CloudWatch keeps alarm history for two weeks.
+DEFAULT_SINCE = "14d"
+ALARM_HISTORY = timedelta(days=14)
+#: A manual approval waits at most 7 days: an execution started that long before the
+#: window may still deploy in it.
+APPROVAL_TIMEOUT = timedelta(days=7)
+#: The description every drill deployment carries (deployer/drill.py's Release).
+DRILL_DESCRIPTION = "deployer drill"
+#: CodeDeploy's creator of a rollback deployment (DeploymentInfo.creator).
+ROLLBACK_CREATOR = "codeDeployRollback"
+DEPLOY_PROVIDER = "CodeDeployToECS"
+
+#: Outcomes of a production deployment.
+SUCCEEDED, ROLLED_BACK, FAILED, IN_PROGRESS = "succeeded", "rolled back", "failed", "in progress"
+#: GetDeployment statuses of a deployment that ended without success.
+UNSUCCESSFUL = ("Failed", "Stopped")
+
+#: Where each figure comes from (the issue asks the report to say).
+SOURCES = {
+    "deployments": "CodePipeline ListPipelineExecutions and ListActionExecutions (each "
+    "CodeDeployToECS action's externalExecutionId), CodeDeploy GetDeployment",
+    "deployment_frequency": "CodeDeploy GetDeployment: status Succeeded, createTime in the window",
+    "lead_time": "CodeCommit GetCommit (the execution's source revision: committer date) "
+    "to CodeDeploy GetDeployment completeTime",
+    "change_failure_rate": "CodeDeploy GetDeployment rollbackInfo, and ListDeployments' "
+    "codeDeployRollback deployments (rollbackTriggeringDeploymentId)",
+    "time_to_restore": "CloudWatch DescribeAlarmHistory (StateUpdate ALARM to OK of each "
+    "service's health alarm) and CodeDeploy rollback deployments (createTime to completeTime)",
+}
+
+_SINCE = re.compile(r"^(\d+)([dwh])$")
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_since(text: str) -> timedelta:
+    """``14d``, ``2w`` or ``36h``; anything else a usage error naming the option."""
+    found = _SINCE.match(text.strip())
+    if not found or int(found.group(1)) == 0:
+        raise UsageError(
+            f"--since {text!r} is not a window: give a positive whole number of hours, days "
+            "or weeks, such as 36h, 14d or 2w"
+        )
+    return int(found.group(1)) * _UNITS[found.group(2)]
+
+
+def stage_of(config: Config, env: Environment) -> str:
+    """The pipeline stage that deploys ``env``; a usage error for one it does not deploy."""
+    stages = {config.pipeline.production: "Production", config.pipeline.staging: "Staging"}
+    if env.name not in stages:
+        raise UsageError(
+            f"the pipeline does not deploy {env.name}: its Staging stage deploys "
+            f"{config.pipeline.staging} and its Production stage {config.pipeline.production}",
+            hint=f"deployer report {config.pipeline.production}",
+        )
+    return stages[env.name]
+
+
+# ---------------------------------------------------------------------------
+# What was read
+# ---------------------------------------------------------------------------
+def _utc(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
+def commit_date(value: str | None) -> datetime | None:
+    """A CodeCommit UserInfo date, "timestamp format with GMT offset" (``1764597600 +0000``)."""
+    if not value:
+        return None
+    head = value.split()[0]
+    if head.isdigit():
+        return datetime.fromtimestamp(int(head), UTC)
+    try:
+        return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One production deployment: a CodeDeployToECS action's deployment."""
+
+    deployment_id: str
+    service: str
+    region: str
+    execution_id: str
+    commit: str | None
+    status: str
+    created: datetime | None
+    completed: datetime | None
+    commit_time: datetime | None = None
+    rollback_id: str | None = None
+    rollback_created: datetime | None = None
+    rollback_completed: datetime | None = None
+
+    @property
+    def outcome(self) -> str:
+        if self.status == "Succeeded":
+            return SUCCEEDED
+        if self.rollback_id:
+            return ROLLED_BACK
+        if self.status in UNSUCCESSFUL:
+            return FAILED
+        return IN_PROGRESS
+
+    @property
+    def lead_time(self) -> float | None:
+        """Commit to deployment succeeded, in seconds."""
+        if self.outcome != SUCCEEDED or not (self.commit_time and self.completed):
+            return None
+        return (self.completed - self.commit_time).total_seconds()
+
+    @property
+    def rollback_seconds(self) -> float | None:
+        if not (self.rollback_created and self.rollback_completed):
+            return None
+        return (self.rollback_completed - self.rollback_created).total_seconds()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.deployment_id,
+            "service": self.service,
+            "region": self.region,
+            "execution_id": self.execution_id,
+            "commit": self.commit,
+            "outcome": self.outcome,
+            "status": self.status,
+            "created": iso(self.created),
+            "completed": iso(self.completed),
+            "commit_time": iso(self.commit_time),
+            "lead_time_seconds": self.lead_time,
+            "rollback_id": self.rollback_id,
+            "rollback_seconds": self.rollback_seconds,
+        }
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A service's health alarm in ALARM: from ``start`` to back to OK at ``end``."""
+
+    service: str
+    region: str
+    alarm: str
+    start: datetime
+    end: datetime | None  # None: not back to OK by the end of the window
+    drill: bool = False
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.end - self.start).total_seconds() if self.end else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "region": self.region,
+            "alarm": self.alarm,
+            "alarm_at": iso(self.start),
+            "ok_at": iso(self.end),
+            "seconds": self.seconds,
+            "drill": self.drill,
+        }
+
+
+# ---------------------------------------------------------------------------
+# The figures
+# ---------------------------------------------------------------------------
+def median(values: list[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def nearest_rank(values: list[float], percent: float) -> float | None:
+    """The ``percent``th percentile by nearest rank: the ceil(p/100 * n)-th smallest."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(percent / 100 * len(ordered))) - 1]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The four figures of one region (or ``all`` of them) over the window."""
+
+    region: str
+    days: float
+    deployments: list[Deployment]
+    episodes: list[Episode]
+
+    def _count(self, outcome: str) -> int:
+        return sum(1 for d in self.deployments if d.outcome == outcome)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {o: self._count(o) for o in (SUCCEEDED, ROLLED_BACK, FAILED, IN_PROGRESS)}
+
+    @property
+    def per_day(self) -> float:
+        return self._count(SUCCEEDED) / self.days
+
+    @property
+    def per_week(self) -> float:
+        return self._count(SUCCEEDED) / self.days * 7
+
+    @property
+    def lead_times(self) -> list[float]:
+        return [d.lead_time for d in self.deployments if d.lead_time is not None]
+
+    @property
+    def change_failure_rate(self) -> float | None:
+        ended = sum(1 for d in self.deployments if d.outcome != IN_PROGRESS)
+        return self._count(ROLLED_BACK) / ended if ended else None
+
+    @property
+    def restore_times(self) -> list[float]:
+        alarms = [e.seconds for e in self.episodes if not e.drill and e.seconds is not None]
+        rollbacks = [d.rollback_seconds for d in self.deployments if d.rollback_seconds]
+        return alarms + [r for r in rollbacks if r is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        lead, restore = self.lead_times, self.restore_times
+        return {
+            "region": self.region,
+            "deployments": len(self.deployments),
+            "outcomes": self.counts,
+            "deployment_frequency": {"per_day": self.per_day, "per_week": self.per_week},
+            "lead_time_seconds": {
+                "median": median(lead),
+                "p90": nearest_rank(lead, 90),
+                "samples": len(lead),
+            },
+            "change_failure_rate": self.change_failure_rate,
+            "time_to_restore_seconds": {
+                "median": median(restore),
+                "worst": max(restore) if restore else None,
+                "samples": len(restore),
+            },
+        }
+
+    def row(self) -> tuple[str, ...]:
+        lead, restore = self.lead_times, self.restore_times
+        c = self.counts
+        outcome = f"{len(self.deployments)} ({c[SUCCEEDED]} ok, {c[ROLLED_BACK]} rolled back"
+        outcome += f", {c[FAILED]} failed)" if c[FAILED] else ")"
+        rate = self.change_failure_rate
+        return (
+            self.region,
+            outcome,
+            f"{self.per_day:.2f}",
+            f"{self.per_week:.1f}",
+            duration(median(lead)),
+            duration(nearest_rank(lead, 90)),
+            "-" if rate is None else f"{rate:.0%}",
+            duration(median(restore)),
+            duration(max(restore) if restore else None),
+        )
+
+
+COLUMNS = (
+    "region",
+    "deployments",
+    "per day",
+    "per week",
+    "lead median",
+    "lead p90",
+    "failure rate",
+    "restore median",
+    "restore worst",
+)
+
+
+def duration(seconds: float | None) -> str:
+    """``3d 4h``, ``2h 05m``, ``12m 30s``, ``45s``; ``-`` for none."""
+    if seconds is None:
+        return "-"
+    s = round(seconds)
+    days, rest = divmod(s, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+@dataclass(frozen=True)
+class Report:
+    environment: str
+    stage: str
+    since: datetime
+    until: datetime
+    regions: list[str]
+    deployments: list[Deployment]
+    episodes: list[Episode]
+    drills_excluded: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def days(self) -> float:
+        return (self.until - self.since).total_seconds() / 86400
+
+    def figures(self, region: str | None = None) -> Figures:
+        """One region's figures, or every region's together (``all``)."""
+        return Figures(
+            region or "all",
+            self.days,
+            [d for d in self.deployments if region in (None, d.region)],
+            [e for e in self.episodes if region in (None, e.region)],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "stage": self.stage,
+            "since": iso(self.since),
+            "until": iso(self.until),
+            "days": self.days,
+            "regions": [self.figures(r).to_json() for r in self.regions],
+            "all": self.figures().to_json(),
+            "sources": dict(SOURCES),
+            "notes": list(self.notes),
+            "drills_excluded": self.drills_excluded,
+            "deployments": [d.to_json() for d in self.deployments],
+            "alarm_episodes": [e.to_json() for e in self.episodes],
+        }
+
+    def to_text(self) -> str:
+        rows = [self.figures(r).row() for r in self.regions]
+        if len(self.regions) > 1:
+            rows.append(self.figures().row())
+        lines = [
+            f"{self.environment} ({self.stage} stage), {iso(self.since)} to {iso(self.until)} "
+            f"({self.days:g} days)",
+            "",
+            table(COLUMNS, rows),
+            "",
+            "sources:",
+            *(f"  {k.replace('_', ' ')}: {v}" for k, v in SOURCES.items()),
+        ]
+        if self.notes or self.drills_excluded:
+            lines += ["", "notes:"]
+            lines += [f"  {n}" for n in self.notes]
+            if self.drills_excluded:
+                lines.append(f"  {self.drills_excluded} drill deployment(s) left out")
+        if self.deployments:
+            lines += [
+                "",
+                table(
+                    ("deployment", "service", "region", "commit", "outcome", "completed"),
+                    [
+                        (
+                            d.deployment_id,
+                            d.service,
+                            d.region,
+                            (d.commit or "-")[:12],
+                            d.outcome,
+                            iso(d.completed) or "-",
+                        )
+                        for d in self.deployments
+                    ],
+                ),
+            ]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Reading the APIs
+# ---------------------------------------------------------------------------
+def _call(doing: str, method: Callable[..., Any], **kwargs: Any) -> Any:
+    try:
+        return method(**kwargs)
+    except ClientError as exc:
+        raise translate(exc, doing) from None
+
+
+@dataclass
+class Sources:
+    """The clients the report reads: the delivery account's CodePipeline and CodeCommit,
+    and each region's CodeDeploy and CloudWatch in the environment's account."""
+
+    codepipeline: Any
+    codecommit: Any
+    pipeline: str
+    delivery_region: str
+    codedeploy: Callable[[str], Any]
+    cloudwatch: Callable[[str], Any]
+    names: Callable[[str], TargetNames]
+
+
+class Reader:
+    """The API calls of one report: paged, translated, each deployment and commit read once."""
+
+    def __init__(self, sources: Sources, stage: str, since: datetime, until: datetime) -> None:
+        self.sources = sources
+        self.stage = stage
+        self.since = since
+        self.until = until
+        self._deployments: dict[str, dict[str, Any]] = {}
+        self._commits: dict[str, datetime | None] = {}
+
+    # -- CodePipeline ------------------------------------------------------------------------
+    def executions(self) -> list[dict[str, Any]]:
+        """Executions started from APPROVAL_TIMEOUT before the window on, newest first."""
+        oldest = self.since - APPROVAL_TIMEOUT
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"pipelineName": self.sources.pipeline}
+        while True:
+            page = _call(
+                "list the pipeline's executions",
+                self.sources.codepipeline.list_pipeline_executions,
+                **kwargs,
+            )
+            for summary in page.get("pipelineExecutionSummaries") or []:
+                started = _utc(summary.get("startTime"))
+                if started is not None and started < oldest:
+                    return found
+                found.append(summary)
+            if not page.get("nextToken"):
+                return found
+            kwargs["nextToken"] = page["nextToken"]
+
+    def pipeline_deployments(self) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
+        """(execution summary, source action detail or {}, deploy action detail) of every
+        CodeDeployToECS action of the stage that started a deployment."""
+        runs = Runs(self.sources.codepipeline, self.sources.pipeline)
+        found = []
+        for summary in self.executions():
+            details = runs.action_executions(str(summary["pipelineExecutionId"]))
+            source = next(
+                (d for d in details if (d.get("input") or {}).get("actionTypeId", {}).get(
+                    "category") == "Source"),
+                {},
+            )  # fmt: skip
+            for detail in details:
+                kind = (detail.get("input") or {}).get("actionTypeId") or {}
+                result = (detail.get("output") or {}).get("executionResult") or {}
+                if (
+                    detail.get("stageName") == self.stage
+                    and kind.get("provider") == DEPLOY_PROVIDER
+                    and result.get("externalExecutionId")
+                ):
+                    found.append((summary, source, detail))
+        return found
+
+    # -- CodeCommit ----------------------------------------------------------------------------
+    def commit_time(self, repository: str | None, commit: str | None) -> datetime | None:
+        if not (repository and commit):
+            return None
+        if commit not in self._commits:
+            answer = _call(
+                f"read commit {commit}",
+                self.sources.codecommit.get_commit,
+                repositoryName=repository,
+                commitId=commit,
+            )
+            self._commits[commit] = commit_date(
+                ((answer.get("commit") or {}).get("committer") or {}).get("date")
+            )
+        return self._commits[commit]
+
+    # -- CodeDeploy ----------------------------------------------------------------------------
+    def deployment(self, region: str, deployment_id: str) -> dict[str, Any]:
+        if deployment_id not in self._deployments:
+            answer = _call(
+                f"read deployment {deployment_id} in {region}",
+                self.sources.codedeploy(region).get_deployment,
+                deploymentId=deployment_id,
+            )
+            self._deployments[deployment_id] = answer.get("deploymentInfo") or {}
+        return self._deployments[deployment_id]
+
+    def group_deployments(self, region: str, application: str, group: str) -> list[dict[str, Any]]:
+        """Every deployment of a deployment group created in the window (ListDeployments)."""
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {
+            "applicationName": application,
+            "deploymentGroupName": group,
+            "createTimeRange": {"start": self.since, "end": self.until},
+        }
+        client = self.sources.codedeploy(region)
+        while True:
+            page = _call(f"list the deployments of {group}", client.list_deployments, **kwargs)
+            ids += page.get("deployments") or []
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        return [self.deployment(region, i) for i in ids]
+
+    # -- CloudWatch ----------------------------------------------------------------------------
+    def alarm_changes(self, region: str, alarm: str) -> list[tuple[datetime, str, str]]:
+        """(time, old state, new state) of the alarm's StateUpdate items, oldest first."""
+        found: list[tuple[datetime, str, str]] = []
+        kwargs: dict[str, Any] = {
+            "AlarmName": alarm,
+            "AlarmTypes": ["CompositeAlarm", "MetricAlarm"],
+            "HistoryItemType": "StateUpdate",
+            "StartDate": self.since,
+            "EndDate": self.until,
+            "ScanBy": "TimestampAscending",
+        }
+        client = self.sources.cloudwatch(region)
+        while True:
+            page = _call(f"read the history of {alarm}", client.describe_alarm_history, **kwargs)
+            for item in page.get("AlarmHistoryItems") or []:
+                when = _utc(item.get("Timestamp"))
+                try:
+                    data = json.loads(item.get("HistoryData") or "{}")
+                except ValueError:
+                    continue
+                old = str((data.get("oldState") or {}).get("stateValue") or "")
+                new = str((data.get("newState") or {}).get("stateValue") or "")
+                if when is not None and new:
+                    found.append((when, old, new))
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+        return sorted(found, key=lambda c: c[0])
+
+
+def episodes_of(
+    changes: Iterable[tuple[datetime, str, str]], service: str, region: str, alarm: str
+) -> list[Episode]:
+    """ALARM to OK spans; one that began before the window (its start unknown) is left out,
+    one still in ALARM at the end has no end."""
+    found: list[Episode] = []
+    start: datetime | None = None
+    for when, _old, new in changes:
+        if new == "ALARM" and start is None:
+            start = when
+        elif new == "OK" and start is not None:
+            found.append(Episode(service, region, alarm, start, when))
+            start = None
+    if start is not None:
+        found.append(Episode(service, region, alarm, start, None))
+    return found
+
+
+def is_drill(info: dict[str, Any]) -> bool:
+    return str(info.get("description") or "").startswith(DRILL_DESCRIPTION)
+
+
+def build(
+    sources: Sources,
+    config: Config,
+    env: Environment,
+    window: timedelta,
+    *,
+    now: datetime,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> Report:
+    """Read the APIs and compute the report of ``env`` over ``window`` ending ``now``."""
+    stage = stage_of(config, env)
+    regions = [r.name for r in env.regions]
+    until = now.astimezone(UTC)
+    since = until - window
+    reader = Reader(sources, stage, since, until)
+    notes: list[str] = []
+    if window > ALARM_HISTORY:
+        notes.append(
+            "CloudWatch keeps alarm history for 14 days: alarm episodes before "
+            f"{iso(until - ALARM_HISTORY)} are not available, so time to restore covers the "
+            "last 14 days of alarms (rollbacks: the whole window); recording the events "
+            "for longer windows is not built yet"
+        )
+
+    progress(f"report: reading {sources.pipeline}'s executions ({stage} stage)")
+    drills: set[str] = set()
+    deployments: list[Deployment] = []
+    seen: set[str] = set()
+    for summary, source, detail in reader.pipeline_deployments():
+        action_input = detail.get("input") or {}
+        region = str(action_input.get("region") or sources.delivery_region)
+        deployment_id = str(detail["output"]["executionResult"]["externalExecutionId"])
+        if region not in regions or deployment_id in seen:
+            continue
+        seen.add(deployment_id)
+        info = reader.deployment(region, deployment_id)
+        created = _utc(info.get("createTime"))
+        if created is None or not since <= created <= until:
+            continue
+        if is_drill(info):
+            drills.add(deployment_id)
+            continue
+        group = str((action_input.get("configuration") or {}).get("DeploymentGroupName") or "")
+        services = {s.deployment_group_name: m for m, s in sources.names(region).services.items()}
+        service = services.get(group) or str(info.get("deploymentGroupName") or "")
+        service = service or str(detail.get("actionName"))
+        revisions = summary.get("sourceRevisions") or []
+        commit = revisions[0].get("revisionId") if revisions else None
+        source_out = (source.get("output") or {}).get("outputVariables") or {}
+        commit = commit or source_out.get("CommitId")
+        repository = ((source.get("input") or {}).get("configuration") or {}).get("RepositoryName")
+        provider = ((source.get("input") or {}).get("actionTypeId") or {}).get("provider")
+        commit_time = reader.commit_time(repository, commit) if provider == "CodeCommit" else None
+        deployments.append(
+            Deployment(
+                deployment_id=deployment_id,
+                service=service,
+                region=region,
+                execution_id=str(summary["pipelineExecutionId"]),
+                commit=commit,
+                status=str(info.get("status") or ""),
+                created=created,
+                completed=_utc(info.get("completeTime")),
+                commit_time=commit_time,
+                rollback_id=(info.get("rollbackInfo") or {}).get("rollbackDeploymentId"),
+            )
+        )
+
+    # Rollbacks and drills: every deployment of each service's group in the window.
+    episodes: list[Episode] = []
+    for region in regions:
+        target = sources.names(region)
+        progress(f"report: reading {env.name} {region}'s deployments and alarm history")
+        rollbacks: dict[str, dict[str, Any]] = {}
+        drill_spans: list[tuple[datetime, datetime]] = []
+        for microservice, names in target.services.items():
+            infos = reader.group_deployments(
+                region, target.application_name, names.deployment_group_name
+            )
+            by_id = {str(i.get("deploymentId")): i for i in infos}
+            for info in infos:
+                rollback = info.get("rollbackInfo") or {}
+                if info.get("creator") == ROLLBACK_CREATOR and rollback.get(
+                    "rollbackTriggeringDeploymentId"
+                ):
+                    rollbacks[str(rollback["rollbackTriggeringDeploymentId"])] = info
+            for info in infos:
+                if not is_drill(info):
+                    continue
+                begun = _utc(info.get("createTime")) or since
+                linked = by_id.get(str((info.get("rollbackInfo") or {}).get(
+                    "rollbackDeploymentId")))  # fmt: skip
+                ended = _utc((linked or info).get("completeTime")) or until
+                drill_spans.append((begun, ended))
+                drills.add(str(info.get("deploymentId")))
+            alarm = names.alarm_names.health
+            for episode in episodes_of(
+                reader.alarm_changes(region, alarm), microservice, region, alarm
+            ):
+                in_drill = any(b <= episode.start <= e for b, e in drill_spans)
+                episodes.append(
+                    Episode(
+                        episode.service,
+                        episode.region,
+                        episode.alarm,
+                        episode.start,
+                        episode.end,
+                        drill=in_drill,
+                    )
+                )
+        for i, d in enumerate(deployments):
+            if d.region != region or d.status not in UNSUCCESSFUL:
+                continue
+            undone: dict[str, Any] | None = (
+                reader.deployment(region, d.rollback_id)
+                if d.rollback_id
+                else rollbacks.get(d.deployment_id)
+            )
+            if undone:
+                deployments[i] = replace(
+                    d,
+                    rollback_id=str(undone.get("deploymentId") or d.rollback_id),
+                    rollback_created=_utc(undone.get("createTime")),
+                    rollback_completed=_utc(undone.get("completeTime")),
+                )
+    drill_episodes = sum(1 for e in episodes if e.drill)
+    if drill_episodes:
+        notes.append(
+            f"{drill_episodes} alarm episode(s) began during a drill and are left out of "
+            "time to restore"
+        )
+    deployments.sort(key=lambda d: (d.created or since, d.region, d.service))
+    return Report(
+        environment=env.name,
+        stage=stage,
+        since=since,
+        until=until,
+        regions=regions,
+        deployments=deployments,
+        episodes=episodes,
+        drills_excluded=len(drills),
+        notes=notes,
+    )

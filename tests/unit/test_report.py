@@ -1,0 +1,517 @@
+"""deployer report: the four delivery metrics from stubbed API answers with fixed times.
+
+The fakes answer CodePipeline, CodeCommit, CodeDeploy and CloudWatch calls in the APIs'
+shapes, a few items a page (so every call's pagination is followed), and check each
+request against botocore's model of the service. The scenario, in prod over the 14 days
+to 2026-12-15 12:00 UTC:
+
+* release 1 (commit 12-02 10:00): api-service deployed in us-east-1 (completed 12:00) and
+  us-west-2 (12:30);
+* release 2 (commit 12-05 09:00): us-east-1 stopped by the deploy guard, rolled back by
+  d-4 (rollbackInfo both ways; 10:10 to 10:16);
+* release 3 (commit 12-08 08:00): us-east-1 stopped by an alarm; its rollback d-6 names it
+  only from its side (rollbackTriggeringDeploymentId; 09:30 to 09:34); the health alarm
+  ALARM 09:25, OK 09:40;
+* release 4 (commit 12-10 06:00): us-east-1 completed 10:00, us-west-2 11:00;
+* a drill in us-east-1 (12-12, "deployer drill ...", rolled back by d-10), the health
+  alarm in ALARM during it (10:03 to 10:08): none of it counts;
+* us-west-2's health alarm ALARM 12-13 00:00, OK 01:00 (no deployment: an incident);
+* an execution started 2026-11-20, before the window and its 7-day approval look-back:
+  never read.
+
+Every expected number below is worked out by hand in the comment beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import validate_parameters
+
+from deployer import report, report_html
+from deployer.cli import main
+from deployer.config import Config
+from deployer.errors import EXIT_USAGE, UsageError
+from deployer.report import Report, Sources, parse_since
+
+NOW = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
+PIPELINE = "acme-shop-delivery-pipeline"
+REPOSITORY = "acme-shop-delivery-monorepo"
+APP = "acme-shop-prod-services"
+API_GROUP = "acme-shop-prod-api-service"
+API_HEALTH = "acme-shop-prod-api-service-health"
+_SESSION = botocore.session.get_session()
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=UTC) if day > 0 else NOW
+
+
+def check(service: str, operation: str, params: dict[str, Any]) -> None:
+    """Refuse a request AWS would refuse (botocore's model of the service)."""
+    shape = _SESSION.get_service_model(service).operation_model(operation).input_shape
+    validate_parameters(params, shape)
+
+
+def page_of(items: list[Any], token: str | None, size: int) -> tuple[list[Any], str | None]:
+    start = int(token or 0)
+    after = start + size
+    return items[start:after], (str(after) if after < len(items) else None)
+
+
+# ---------------------------------------------------------------------------
+# Fakes
+# ---------------------------------------------------------------------------
+class FakeCodePipeline:
+    def __init__(self) -> None:
+        self.summaries: list[dict[str, Any]] = []  # newest first
+        self.details: dict[str, list[dict[str, Any]]] = {}
+        self.read: list[str] = []
+
+    def execution(
+        self, execution: str, started: datetime, commit: str, deploys: list[tuple[str, str, str]]
+    ) -> None:
+        """An execution of ``commit``: its Source action and Production deploys
+        (action name, region, deployment id)."""
+        self.summaries.append(
+            {
+                "pipelineExecutionId": execution,
+                "status": "Succeeded",
+                "startTime": started,
+                "lastUpdateTime": started + timedelta(hours=3),
+                "sourceRevisions": [{"actionName": "Source", "revisionId": commit}],
+            }
+        )
+        source = {
+            "pipelineExecutionId": execution,
+            "actionExecutionId": f"{execution}-source",
+            "stageName": "Source",
+            "actionName": "Source",
+            "startTime": started,
+            "status": "Succeeded",
+            "input": {
+                "actionTypeId": kind("Source", "CodeCommit"),
+                "configuration": {"RepositoryName": REPOSITORY, "BranchName": "main"},
+                "region": "us-east-1",
+            },
+            "output": {
+                "executionResult": {"externalExecutionId": commit},
+                "outputVariables": {"CommitId": commit},
+            },
+        }
+        staging = {  # the Staging stage's deployment: not prod's
+            **source,
+            "actionExecutionId": f"{execution}-staging",
+            "stageName": "Staging",
+            "actionName": "api-service",
+            "input": {"actionTypeId": kind("Deploy", "CodeDeployToECS"), "region": "us-east-1"},
+            "output": {"executionResult": {"externalExecutionId": f"d-STAGING{execution}"}},
+        }
+        found = [source, staging]
+        for name, region, deployment in deploys:
+            found.append(
+                {
+                    "pipelineExecutionId": execution,
+                    "actionExecutionId": f"{execution}-{name}",
+                    "stageName": "Production",
+                    "actionName": name,
+                    "startTime": started + timedelta(hours=1),
+                    "status": "Succeeded",
+                    "input": {
+                        "actionTypeId": kind("Deploy", "CodeDeployToECS"),
+                        "configuration": {
+                            "ApplicationName": APP,
+                            "DeploymentGroupName": API_GROUP,
+                        },
+                        "region": region,
+                    },
+                    "output": {"executionResult": {"externalExecutionId": deployment}},
+                }
+            )
+        self.details[execution] = found
+
+    def list_pipeline_executions(self, **params: Any) -> dict[str, Any]:
+        check("codepipeline", "ListPipelineExecutions", params)
+        assert params["pipelineName"] == PIPELINE
+        items, token = page_of(self.summaries, params.get("nextToken"), 2)
+        return {"pipelineExecutionSummaries": items, **({"nextToken": token} if token else {})}
+
+    def list_action_executions(self, **params: Any) -> dict[str, Any]:
+        check("codepipeline", "ListActionExecutions", params)
+        execution = params["filter"]["pipelineExecutionId"]
+        self.read.append(execution)
+        items, token = page_of(self.details[execution], params.get("nextToken"), 2)
+        return {"actionExecutionDetails": items, **({"nextToken": token} if token else {})}
+
+
+def kind(category: str, provider: str) -> dict[str, str]:
+    return {"category": category, "owner": "AWS", "provider": provider, "version": "1"}
+
+
+class FakeCodeCommit:
+    def __init__(self, dates: dict[str, datetime]) -> None:
+        self.dates = dates
+
+    def get_commit(self, **params: Any) -> dict[str, Any]:
+        check("codecommit", "GetCommit", params)
+        assert params["repositoryName"] == REPOSITORY
+        stamp = f"{int(self.dates[params['commitId']].timestamp())} +0000"
+        user = {"name": "dev", "email": "dev@example.com", "date": stamp}
+        return {"commit": {"commitId": params["commitId"], "committer": user, "author": user}}
+
+
+class FakeCodeDeploy:
+    def __init__(self) -> None:
+        self.infos: dict[str, dict[str, Any]] = {}
+
+    def add(self, deployment: str, status: str, created: datetime, completed: datetime,
+            **extra: Any) -> None:  # fmt: skip
+        self.infos[deployment] = {
+            "applicationName": APP,
+            "deploymentGroupName": API_GROUP,
+            "deploymentId": deployment,
+            "status": status,
+            "creator": "user",
+            "createTime": created,
+            "completeTime": completed,
+            **extra,
+        }
+
+    def get_deployment(self, **params: Any) -> dict[str, Any]:
+        check("codedeploy", "GetDeployment", params)
+        return {"deploymentInfo": self.infos[params["deploymentId"]]}
+
+    def list_deployments(self, **params: Any) -> dict[str, Any]:
+        check("codedeploy", "ListDeployments", params)
+        span = params["createTimeRange"]
+        ids = [
+            i
+            for i, info in self.infos.items()
+            if info["deploymentGroupName"] == params["deploymentGroupName"]
+            and span["start"] <= info["createTime"] <= span["end"]
+        ]
+        items, token = page_of(ids, params.get("nextToken"), 2)
+        return {"deployments": items, **({"nextToken": token} if token else {})}
+
+
+class FakeCloudWatch:
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def change(self, alarm: str, when: datetime, old: str, new: str) -> None:
+        data = {"version": "1.0", "oldState": {"stateValue": old}, "newState": {"stateValue": new}}
+        self.items.append(
+            {
+                "AlarmName": alarm,
+                "AlarmType": "CompositeAlarm",
+                "Timestamp": when,
+                "HistoryItemType": "StateUpdate",
+                "HistorySummary": f"Alarm updated from {old} to {new}",
+                "HistoryData": json.dumps(data),
+            }
+        )
+
+    def describe_alarm_history(self, **params: Any) -> dict[str, Any]:
+        check("cloudwatch", "DescribeAlarmHistory", params)
+        # AlarmTypes left out: only metric alarms (the health alarm is a composite).
+        assert "CompositeAlarm" in params["AlarmTypes"]
+        found = [
+            i
+            for i in self.items
+            if i["AlarmName"] == params["AlarmName"]
+            and i["HistoryItemType"] == params["HistoryItemType"]
+            and params["StartDate"] <= i["Timestamp"] <= params["EndDate"]
+        ]
+        found.sort(
+            key=lambda i: i["Timestamp"], reverse=params.get("ScanBy") != "TimestampAscending"
+        )
+        items, token = page_of(found, params.get("NextToken"), 1)
+        return {"AlarmHistoryItems": items, **({"NextToken": token} if token else {})}
+
+
+def scenario(cfg: Config) -> tuple[Sources, FakeCodePipeline]:
+    pipeline = FakeCodePipeline()
+    east, west = FakeCodeDeploy(), FakeCodeDeploy()
+    cw = {"us-east-1": FakeCloudWatch(), "us-west-2": FakeCloudWatch()}
+    commits = {
+        "c1" * 20: at(2, 10),
+        "c2" * 20: at(5, 9),
+        "c3" * 20: at(8, 8),
+        "c4" * 20: at(10, 6),
+    }
+    api = "api-service-prod-us-east-1"
+    api_west = "api-service-prod-us-west-2"
+    # Newest first.
+    pipeline.execution(
+        "e4", at(10, 6, 30), "c4" * 20, [(api, "us-east-1", "d-7"), (api_west, "us-west-2", "d-8")]
+    )
+    pipeline.execution("e3", at(8, 8, 30), "c3" * 20, [(api, "us-east-1", "d-5")])
+    pipeline.execution("e2", at(5, 9, 30), "c2" * 20, [(api, "us-east-1", "d-3")])
+    pipeline.execution(
+        "e1", at(2, 10, 30), "c1" * 20, [(api, "us-east-1", "d-1"), (api_west, "us-west-2", "d-2")]
+    )
+    pipeline.execution("e0", datetime(2026, 11, 20, 9, tzinfo=UTC), "c0" * 20, [])
+
+    east.add("d-1", "Succeeded", at(2, 11), at(2, 12))
+    west.add("d-2", "Succeeded", at(2, 11), at(2, 12, 30))
+    # Release 2: the guard failed the hook; CodeDeploy rolled back (linked both ways).
+    east.add("d-3", "Stopped", at(5, 10), at(5, 10, 10),
+             rollbackInfo={"rollbackDeploymentId": "d-4"},
+             errorInformation={"code": "HOOK_EXECUTION_FAILURE"})  # fmt: skip
+    east.add("d-4", "Succeeded", at(5, 10, 10), at(5, 10, 16), creator="codeDeployRollback",
+             rollbackInfo={"rollbackTriggeringDeploymentId": "d-3"})  # fmt: skip
+    # Release 3: stopped by an alarm; the rollback names it only from its own side.
+    east.add("d-5", "Stopped", at(8, 9), at(8, 9, 30),
+             errorInformation={"code": "ALARM_ACTIVE"})  # fmt: skip
+    east.add("d-6", "Succeeded", at(8, 9, 30), at(8, 9, 34), creator="codeDeployRollback",
+             rollbackInfo={"rollbackTriggeringDeploymentId": "d-5"})  # fmt: skip
+    cw["us-east-1"].change(API_HEALTH, at(8, 9, 25), "OK", "ALARM")
+    cw["us-east-1"].change(API_HEALTH, at(8, 9, 40), "ALARM", "OK")
+    east.add("d-7", "Succeeded", at(10, 7), at(10, 10))
+    west.add("d-8", "Succeeded", at(10, 7), at(10, 11))
+    # A drill: not the pipeline's; its alarm episode is not an incident.
+    east.add("d-9", "Stopped", at(12, 10), at(12, 10, 5),
+             description="deployer drill rollback api-service AfterAllowTraffic",
+             rollbackInfo={"rollbackDeploymentId": "d-10"})  # fmt: skip
+    east.add("d-10", "Succeeded", at(12, 10, 5), at(12, 10, 7), creator="codeDeployRollback",
+             rollbackInfo={"rollbackTriggeringDeploymentId": "d-9"})  # fmt: skip
+    cw["us-east-1"].change(API_HEALTH, at(12, 10, 3), "OK", "ALARM")
+    cw["us-east-1"].change(API_HEALTH, at(12, 10, 8), "ALARM", "OK")
+    # An incident in us-west-2, no deployment: an hour in ALARM.
+    west_health = API_HEALTH
+    cw["us-west-2"].change(west_health, at(13, 0), "OK", "ALARM")
+    cw["us-west-2"].change(west_health, at(13, 1), "ALARM", "OK")
+
+    deploy = {"us-east-1": east, "us-west-2": west}
+    sources = Sources(
+        codepipeline=pipeline,
+        codecommit=FakeCodeCommit(commits),
+        pipeline=PIPELINE,
+        delivery_region="us-east-1",
+        codedeploy=lambda region: deploy[region],
+        cloudwatch=lambda region: cw[region],
+        names=lambda region: cfg.names.target("prod", region),
+    )
+    return sources, pipeline
+
+
+@pytest.fixture
+def built(cfg: Config) -> tuple[Report, FakeCodePipeline]:
+    sources, pipeline = scenario(cfg)
+    return report.build(
+        sources, cfg, cfg.environment("prod"), timedelta(days=14), now=NOW
+    ), pipeline
+
+
+# ---------------------------------------------------------------------------
+# The figures
+# ---------------------------------------------------------------------------
+def test_deployments_are_the_production_stages_with_their_outcomes(
+    built: tuple[Report, FakeCodePipeline],
+) -> None:
+    found, pipeline = built
+    outcomes = {(d.deployment_id, d.region, d.service, d.outcome) for d in found.deployments}
+    assert outcomes == {
+        ("d-1", "us-east-1", "api-service", "succeeded"),
+        ("d-2", "us-west-2", "api-service", "succeeded"),
+        ("d-3", "us-east-1", "api-service", "rolled back"),
+        ("d-5", "us-east-1", "api-service", "rolled back"),
+        ("d-7", "us-east-1", "api-service", "succeeded"),
+        ("d-8", "us-west-2", "api-service", "succeeded"),
+    }
+    # Neither the drill nor the staging deployments; the rollbacks found both ways.
+    assert {d.deployment_id: d.rollback_id for d in found.deployments if d.rollback_id} == {
+        "d-3": "d-4",
+        "d-5": "d-6",
+    }
+    assert found.drills_excluded == 1
+    # Paged past the first page of executions, two pages of actions each; e0 (11-20) is
+    # before the look-back, never read.
+    assert pipeline.read == ["e4", "e4", "e3", "e3", "e2", "e2", "e1", "e1"]
+    commits = {d.deployment_id: d.commit for d in found.deployments}
+    assert commits["d-5"] == "c3" * 20
+
+
+def test_us_east_1_figures(built: tuple[Report, FakeCodePipeline]) -> None:
+    east = built[0].to_json()["regions"][0]
+    assert east["region"] == "us-east-1"
+    assert east["deployments"] == 4
+    assert east["outcomes"] == {"succeeded": 2, "rolled back": 2, "failed": 0, "in progress": 0}
+    # 2 successful over 14 days.
+    assert east["deployment_frequency"]["per_day"] == pytest.approx(0.142857, abs=1e-6)
+    assert east["deployment_frequency"]["per_week"] == pytest.approx(1.0)
+    # Lead times 2 h (d-1: 10:00 -> 12:00) and 4 h (d-7: 06:00 -> 10:00).
+    assert east["lead_time_seconds"] == {"median": 10800.0, "p90": 14400.0, "samples": 2}
+    # 2 rolled back of 4.
+    assert east["change_failure_rate"] == 0.5
+    # Alarm 15 min (09:25 -> 09:40), rollbacks 6 min (d-4) and 4 min (d-6); the drill's
+    # 5-minute episode and its rollback are left out.
+    assert east["time_to_restore_seconds"] == {"median": 360.0, "worst": 900.0, "samples": 3}
+
+
+def test_us_west_2_and_all_regions(built: tuple[Report, FakeCodePipeline]) -> None:
+    document = built[0].to_json()
+    west, together = document["regions"][1], document["all"]
+    assert west["region"] == "us-west-2"
+    # Lead times 2.5 h (d-2) and 5 h (d-8); p90 of two is the larger.
+    assert west["lead_time_seconds"] == {"median": 13500.0, "p90": 18000.0, "samples": 2}
+    assert west["change_failure_rate"] == 0.0
+    # The incident: an hour in ALARM.
+    assert west["time_to_restore_seconds"] == {"median": 3600.0, "worst": 3600.0, "samples": 1}
+    # All: 4 successful of 6 in 14 days; lead times 2, 2.5, 4, 5 h (median 3.25 h, p90 the
+    # 4th of 4); 2 of 6 rolled back; restores 4, 6, 15, 60 min (median 10.5 min).
+    assert together["deployments"] == 6
+    assert together["deployment_frequency"]["per_day"] == pytest.approx(0.285714, abs=1e-6)
+    assert together["deployment_frequency"]["per_week"] == pytest.approx(2.0)
+    assert together["lead_time_seconds"] == {"median": 11700.0, "p90": 18000.0, "samples": 4}
+    assert together["change_failure_rate"] == pytest.approx(0.333333, abs=1e-6)
+    assert together["time_to_restore_seconds"] == {"median": 630.0, "worst": 3600.0, "samples": 4}
+
+
+def test_the_drills_alarm_episode_is_listed_as_the_drills(
+    built: tuple[Report, FakeCodePipeline],
+) -> None:
+    episodes = [(e["alarm_at"], e["ok_at"], e["seconds"], e["drill"])
+                for e in built[0].to_json()["alarm_episodes"]]  # fmt: skip
+    assert episodes == [
+        ("2026-12-08T09:25:00Z", "2026-12-08T09:40:00Z", 900.0, False),
+        ("2026-12-12T10:03:00Z", "2026-12-12T10:08:00Z", 300.0, True),
+        ("2026-12-13T00:00:00Z", "2026-12-13T01:00:00Z", 3600.0, False),
+    ]
+
+
+def test_text_table_and_json_say_the_sources(built: tuple[Report, FakeCodePipeline]) -> None:
+    found = built[0]
+    text = found.to_text()
+    lines = text.splitlines()
+    east = next(line for line in lines if line.startswith("us-east-1 "))
+    assert east.split() == ["us-east-1", "4", "(2", "ok,", "2", "rolled", "back)", "0.14", "1.0",
+                            "3h", "00m", "4h", "00m", "50%", "6m", "00s", "15m", "00s"]  # fmt: skip
+    total = next(line for line in lines if line.startswith("all "))
+    assert total.split() == ["all", "6", "(4", "ok,", "2", "rolled", "back)", "0.29", "2.0", "3h",
+                             "15m", "5h", "00m", "33%", "10m", "30s", "1h", "00m"]  # fmt: skip
+    assert "DescribeAlarmHistory" in text and "GetCommit" in text
+    document = found.to_json()
+    assert set(document["sources"]) == {
+        "deployments",
+        "deployment_frequency",
+        "lead_time",
+        "change_failure_rate",
+        "time_to_restore",
+    }
+    assert document["deployments"][0] == {
+        "id": "d-1",
+        "service": "api-service",
+        "region": "us-east-1",
+        "execution_id": "e1",
+        "commit": "c1" * 20,
+        "outcome": "succeeded",
+        "status": "Succeeded",
+        "created": "2026-12-02T11:00:00Z",
+        "completed": "2026-12-02T12:00:00Z",
+        "commit_time": "2026-12-02T10:00:00Z",
+        "lead_time_seconds": 7200.0,
+        "rollback_id": None,
+        "rollback_seconds": None,
+    }
+    assert document["notes"] == [
+        "1 alarm episode(s) began during a drill and are left out of time to restore"
+    ]
+
+
+def test_a_drill_found_through_the_pipeline_is_still_left_out(cfg: Config) -> None:
+    sources, pipeline = scenario(cfg)
+    # As if a production action's result named the drill's deployment.
+    pipeline.details["e4"][-1]["output"]["executionResult"]["externalExecutionId"] = "d-9"
+    pipeline.details["e4"][-1]["input"]["region"] = "us-east-1"
+    found = report.build(sources, cfg, cfg.environment("prod"), timedelta(days=14), now=NOW)
+    assert "d-9" not in {d.deployment_id for d in found.deployments}
+    assert "d-8" not in {d.deployment_id for d in found.deployments}
+    assert found.drills_excluded == 1
+
+
+def test_a_shorter_window_leaves_older_deployments_and_alarms_out(cfg: Config) -> None:
+    sources, _ = scenario(cfg)
+    # 36 h to 12-15 12:00: from 12-14 00:00; nothing deployed, no alarm.
+    found = report.build(sources, cfg, cfg.environment("prod"), parse_since("36h"), now=NOW)
+    assert found.deployments == [] and found.episodes == []
+    figures = found.to_json()["all"]
+    assert figures["change_failure_rate"] is None
+    assert figures["lead_time_seconds"]["median"] is None
+    assert "-" in found.to_text()
+
+
+def test_a_window_longer_than_alarm_history_says_so(cfg: Config) -> None:
+    sources, _ = scenario(cfg)
+    found = report.build(sources, cfg, cfg.environment("prod"), parse_since("3w"), now=NOW)
+    assert found.notes[0].startswith("CloudWatch keeps alarm history for 14 days")
+    assert "2026-12-01T12:00:00Z" in found.notes[0]
+    # 21 days: 4 successful -> 4/21 a day.
+    assert found.to_json()["all"]["deployment_frequency"]["per_day"] == pytest.approx(
+        0.190476, abs=1e-6
+    )
+
+
+def test_a_commit_date_with_an_offset() -> None:
+    assert report.commit_date("1764597600 -0800") == datetime(2025, 12, 1, 14, 0, tzinfo=UTC)
+    assert report.commit_date(None) is None
+
+
+# ---------------------------------------------------------------------------
+# Bad input: exit 2, nothing written, no AWS call
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["14d", "2w", "36h", " 7d "])
+def test_since_accepted(text: str) -> None:
+    assert parse_since(text) in (timedelta(days=14), timedelta(hours=36), timedelta(days=7))
+
+
+@pytest.mark.parametrize("text", ["14", "2 weeks", "0d", "-3d", "1.5d", "14m", ""])
+def test_since_refused_naming_the_option(text: str) -> None:
+    with pytest.raises(UsageError, match="--since"):
+        parse_since(text)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["report", "nowhere"], "unknown environment 'nowhere'"),
+        (["report", "dev"], "the pipeline does not deploy dev"),
+        (["report", "prod", "--since", "fortnight"], "--since 'fortnight'"),
+        (["report", "--html", "{tmp}/missing/page.html"], "does not exist"),
+        (["report", "--html", "{tmp}"], "is a folder"),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    said: str,
+) -> None:
+    monkeypatch.setenv("DEPLOYER_TARGET", "aws")  # nothing may reach it
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main([*argv, "--json"]) == EXIT_USAGE
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] is False and said in out["error"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_an_unwritable_html_path_exits_2(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("DEPLOYER_TARGET", "aws")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    # As root every path is writable: the check (os.access) answers as for another user.
+    monkeypatch.setattr(report_html.os, "access", lambda *_a: False)
+    assert main(["report", "--html", str(locked / "page.html")]) == EXIT_USAGE
+    assert "not writable" in capsys.readouterr().err
+    assert list(locked.iterdir()) == []
