@@ -30,6 +30,10 @@ the AWS API only (the same calls on AWS and on the local emulator):
   Alarm episodes that began while a drill's deployment ran are the drill's, not an
   incident, and are left out (and counted).
 
+The window is ``--since`` back from now; the calls name its start only, and the report
+ends at now or at the newest time the APIs report, if later: the local emulator's clock
+runs ahead of the wall clock at a time scale above 1 (on AWS the two agree).
+
 CloudWatch keeps alarm history for two weeks: a longer window says that alarm history
 older than 14 days is not available. Recording the events the report needs for longer
 windows (EventBridge to the delivery account) is a later slice, not built here.
@@ -354,7 +358,10 @@ class Report:
     environment: str
     stage: str
     since: datetime
+    #: Now, or the newest time the APIs reported when that is later (the emulator's clock
+    #: runs ahead of the wall clock at a time scale above 1).
     until: datetime
+    window: timedelta
     regions: list[str]
     deployments: list[Deployment]
     episodes: list[Episode]
@@ -363,7 +370,7 @@ class Report:
 
     @property
     def days(self) -> float:
-        return (self.until - self.since).total_seconds() / 86400
+        return self.window.total_seconds() / 86400
 
     def figures(self, region: str | None = None) -> Figures:
         """One region's figures, or every region's together (``all``)."""
@@ -456,11 +463,10 @@ class Sources:
 class Reader:
     """The API calls of one report: paged, translated, each deployment and commit read once."""
 
-    def __init__(self, sources: Sources, stage: str, since: datetime, until: datetime) -> None:
+    def __init__(self, sources: Sources, stage: str, since: datetime) -> None:
         self.sources = sources
         self.stage = stage
         self.since = since
-        self.until = until
         self._deployments: dict[str, dict[str, Any]] = {}
         self._commits: dict[str, datetime | None] = {}
 
@@ -541,7 +547,7 @@ class Reader:
         kwargs: dict[str, Any] = {
             "applicationName": application,
             "deploymentGroupName": group,
-            "createTimeRange": {"start": self.since, "end": self.until},
+            "createTimeRange": {"start": self.since},
         }
         client = self.sources.codedeploy(region)
         while True:
@@ -561,7 +567,6 @@ class Reader:
             "AlarmTypes": ["CompositeAlarm", "MetricAlarm"],
             "HistoryItemType": "StateUpdate",
             "StartDate": self.since,
-            "EndDate": self.until,
             "ScanBy": "TimestampAscending",
         }
         client = self.sources.cloudwatch(region)
@@ -619,7 +624,7 @@ def build(
     regions = [r.name for r in env.regions]
     until = now.astimezone(UTC)
     since = until - window
-    reader = Reader(sources, stage, since, until)
+    reader = Reader(sources, stage, since)
     notes: list[str] = []
     if window > ALARM_HISTORY:
         notes.append(
@@ -642,7 +647,7 @@ def build(
         seen.add(deployment_id)
         info = reader.deployment(region, deployment_id)
         created = _utc(info.get("createTime"))
-        if created is None or not since <= created <= until:
+        if created is None or created < since:
             continue
         if is_drill(info):
             drills.add(deployment_id)
@@ -697,7 +702,9 @@ def build(
                 begun = _utc(info.get("createTime")) or since
                 linked = by_id.get(str((info.get("rollbackInfo") or {}).get(
                     "rollbackDeploymentId")))  # fmt: skip
-                ended = _utc((linked or info).get("completeTime")) or until
+                ended = _utc((linked or info).get("completeTime")) or datetime.max.replace(
+                    tzinfo=UTC
+                )
                 drill_spans.append((begun, ended))
                 drills.add(str(info.get("deploymentId")))
             alarm = names.alarm_names.health
@@ -741,7 +748,12 @@ def build(
         environment=env.name,
         stage=stage,
         since=since,
-        until=until,
+        until=max(
+            [until]
+            + [t for d in deployments for t in (d.completed, d.rollback_completed) if t]
+            + [t for e in episodes for t in (e.start, e.end) if t]
+        ),
+        window=window,
         regions=regions,
         deployments=deployments,
         episodes=episodes,
