@@ -73,6 +73,12 @@ DRILL_DESCRIPTION = "deployer drill"
 #: CodeDeploy's creator of a rollback deployment (DeploymentInfo.creator).
 ROLLBACK_CREATOR = "codeDeployRollback"
 DEPLOY_PROVIDER = "CodeDeployToECS"
+#: Errors of a pipeline, application or deployment group that does not exist.
+MISSING = (
+    "PipelineNotFoundException",
+    "ApplicationDoesNotExistException",
+    "DeploymentGroupDoesNotExistException",
+)
 
 #: Outcomes of a production deployment.
 SUCCEEDED, ROLLED_BACK, FAILED, IN_PROGRESS = "succeeded", "rolled back", "failed", "in progress"
@@ -439,11 +445,18 @@ class Report:
 # ---------------------------------------------------------------------------
 # Reading the APIs
 # ---------------------------------------------------------------------------
-def _call(doing: str, method: Callable[..., Any], **kwargs: Any) -> Any:
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _call(doing: str, method: Callable[..., Any], *, hint: str | None = None, **kwargs: Any) -> Any:
     try:
         return method(**kwargs)
     except ClientError as exc:
-        raise translate(exc, doing) from None
+        error = translate(exc, doing)
+        if _code(exc) in MISSING:
+            error.hint = hint or error.hint
+        raise error from None
 
 
 @dataclass
@@ -480,6 +493,7 @@ class Reader:
             page = _call(
                 "list the pipeline's executions",
                 self.sources.codepipeline.list_pipeline_executions,
+                hint="apply the delivery stack first (deployer apply on the delivery environment)",
                 **kwargs,
             )
             for summary in page.get("pipelineExecutionSummaries") or []:
@@ -551,7 +565,12 @@ class Reader:
         }
         client = self.sources.codedeploy(region)
         while True:
-            page = _call(f"list the deployments of {group}", client.list_deployments, **kwargs)
+            try:
+                page = client.list_deployments(**kwargs)
+            except ClientError as exc:
+                if _code(exc) in MISSING:  # not applied there (yet): nothing deployed
+                    return []
+                raise translate(exc, f"list the deployments of {group}") from None
             ids += page.get("deployments") or []
             if not page.get("nextToken"):
                 break

@@ -527,3 +527,28 @@ def test_events_after_now_count_when_the_clock_runs_ahead(cfg: Config) -> None:
     # The newest time read: us-west-2's alarm back to OK.
     assert found.to_json()["until"] == "2026-12-13T01:00:00Z"
     assert found.to_json()["days"] == 14
+
+
+def test_a_missing_pipeline_says_what_to_apply_and_a_missing_group_deployed_nothing(
+    cfg: Config,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from deployer.errors import DeployerError
+
+    def missing(code: str) -> Any:
+        def answer(**_params: Any) -> Any:
+            raise ClientError({"Error": {"Code": code, "Message": "not there"}}, "Call")
+
+        return answer
+
+    sources, pipeline = scenario(cfg)
+    west = sources.codedeploy("us-west-2")
+    west.list_deployments = missing("DeploymentGroupDoesNotExistException")
+    found = report.build(sources, cfg, cfg.environment("prod"), timedelta(days=14), now=NOW)
+    assert len(found.deployments) == 6  # us-west-2's pipeline deployments still read
+
+    pipeline.list_pipeline_executions = missing("PipelineNotFoundException")  # type: ignore[method-assign]
+    with pytest.raises(DeployerError, match="PipelineNotFoundException") as caught:
+        report.build(sources, cfg, cfg.environment("prod"), timedelta(days=14), now=NOW)
+    assert caught.value.hint is not None and "apply the delivery stack" in caught.value.hint
