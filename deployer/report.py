@@ -654,93 +654,13 @@ def build(
         )
 
     progress(f"report: reading {sources.pipeline}'s executions ({stage} stage)")
-    drills: set[str] = set()
-    deployments: list[Deployment] = []
-    seen: set[str] = set()
-    for summary, source, detail in reader.pipeline_deployments():
-        action_input = detail.get("input") or {}
-        region = str(action_input.get("region") or sources.delivery_region)
-        deployment_id = str(detail["output"]["executionResult"]["externalExecutionId"])
-        if region not in regions or deployment_id in seen:
-            continue
-        seen.add(deployment_id)
-        info = reader.deployment(region, deployment_id)
-        created = _utc(info.get("createTime"))
-        if created is None or created < since:
-            continue
-        if is_drill(info):
-            drills.add(deployment_id)
-            continue
-        group = str((action_input.get("configuration") or {}).get("DeploymentGroupName") or "")
-        services = {s.deployment_group_name: m for m, s in sources.names(region).services.items()}
-        service = services.get(group) or str(info.get("deploymentGroupName") or "")
-        service = service or str(detail.get("actionName"))
-        revisions = summary.get("sourceRevisions") or []
-        commit = revisions[0].get("revisionId") if revisions else None
-        source_out = (source.get("output") or {}).get("outputVariables") or {}
-        commit = commit or source_out.get("CommitId")
-        repository = ((source.get("input") or {}).get("configuration") or {}).get("RepositoryName")
-        provider = ((source.get("input") or {}).get("actionTypeId") or {}).get("provider")
-        commit_time = reader.commit_time(repository, commit) if provider == "CodeCommit" else None
-        deployments.append(
-            Deployment(
-                deployment_id=deployment_id,
-                service=service,
-                region=region,
-                execution_id=str(summary["pipelineExecutionId"]),
-                commit=commit,
-                status=str(info.get("status") or ""),
-                created=created,
-                completed=_utc(info.get("completeTime")),
-                commit_time=commit_time,
-                rollback_id=(info.get("rollbackInfo") or {}).get("rollbackDeploymentId"),
-            )
-        )
-
-    # Rollbacks and drills: every deployment of each service's group in the window.
+    deployments, drills = _pipeline_deployments(reader, regions, since)
     episodes: list[Episode] = []
     for region in regions:
-        target = sources.names(region)
         progress(f"report: reading {env.name} {region}'s deployments and alarm history")
-        rollbacks: dict[str, dict[str, Any]] = {}
-        drill_spans: list[tuple[datetime, datetime]] = []
-        for microservice, names in target.services.items():
-            infos = reader.group_deployments(
-                region, target.application_name, names.deployment_group_name
-            )
-            by_id = {str(i.get("deploymentId")): i for i in infos}
-            for info in infos:
-                rollback = info.get("rollbackInfo") or {}
-                if info.get("creator") == ROLLBACK_CREATOR and rollback.get(
-                    "rollbackTriggeringDeploymentId"
-                ):
-                    rollbacks[str(rollback["rollbackTriggeringDeploymentId"])] = info
-            for info in infos:
-                if not is_drill(info):
-                    continue
-                begun = _utc(info.get("createTime")) or since
-                linked = by_id.get(str((info.get("rollbackInfo") or {}).get(
-                    "rollbackDeploymentId")))  # fmt: skip
-                ended = _utc((linked or info).get("completeTime")) or datetime.max.replace(
-                    tzinfo=UTC
-                )
-                drill_spans.append((begun, ended))
-                drills.add(str(info.get("deploymentId")))
-            alarm = names.alarm_names.health
-            for episode in episodes_of(
-                reader.alarm_changes(region, alarm), microservice, region, alarm
-            ):
-                in_drill = any(b <= episode.start <= e for b, e in drill_spans)
-                episodes.append(
-                    Episode(
-                        episode.service,
-                        episode.region,
-                        episode.alarm,
-                        episode.start,
-                        episode.end,
-                        drill=in_drill,
-                    )
-                )
+        rollbacks, drilled, found = _region(reader, region)
+        drills |= drilled
+        episodes += found
         for i, d in enumerate(deployments):
             if d.region != region or d.status not in UNSUCCESSFUL:
                 continue
@@ -779,3 +699,93 @@ def build(
         drills_excluded=len(drills),
         notes=notes,
     )
+
+
+def _pipeline_deployments(
+    reader: Reader, regions: list[str], since: datetime
+) -> tuple[list[Deployment], set[str]]:
+    """The stage's deployments in ``regions`` created since ``since``, and the IDs of drills
+    found among them (left out)."""
+    sources = reader.sources
+    drills: set[str] = set()
+    deployments: list[Deployment] = []
+    seen: set[str] = set()
+    for summary, source, detail in reader.pipeline_deployments():
+        action_input = detail.get("input") or {}
+        region = str(action_input.get("region") or sources.delivery_region)
+        deployment_id = str(detail["output"]["executionResult"]["externalExecutionId"])
+        if region not in regions or deployment_id in seen:
+            continue
+        seen.add(deployment_id)
+        info = reader.deployment(region, deployment_id)
+        created = _utc(info.get("createTime"))
+        if created is None or created < since:
+            continue
+        if is_drill(info):
+            drills.add(deployment_id)
+            continue
+        group = str((action_input.get("configuration") or {}).get("DeploymentGroupName") or "")
+        services = {s.deployment_group_name: m for m, s in sources.names(region).services.items()}
+        service = services.get(group) or str(info.get("deploymentGroupName") or "")
+        revisions = summary.get("sourceRevisions") or []
+        source_input = source.get("input") or {}
+        commit = (revisions[0].get("revisionId") if revisions else None) or (
+            (source.get("output") or {}).get("outputVariables") or {}
+        ).get("CommitId")
+        commit_time = (
+            reader.commit_time((source_input.get("configuration") or {}).get("RepositoryName"),
+                               commit)
+            if (source_input.get("actionTypeId") or {}).get("provider") == "CodeCommit"
+            else None
+        )  # fmt: skip
+        deployments.append(
+            Deployment(
+                deployment_id=deployment_id,
+                service=service or str(detail.get("actionName")),
+                region=region,
+                execution_id=str(summary["pipelineExecutionId"]),
+                commit=commit,
+                status=str(info.get("status") or ""),
+                created=created,
+                completed=_utc(info.get("completeTime")),
+                commit_time=commit_time,
+                rollback_id=(info.get("rollbackInfo") or {}).get("rollbackDeploymentId"),
+            )
+        )
+    return deployments, drills
+
+
+def _region(
+    reader: Reader, region: str
+) -> tuple[dict[str, dict[str, Any]], set[str], list[Episode]]:
+    """Every deployment of each service's group in the window: the rollback deployments by
+    the deployment they rolled back, the drills; and the health alarms' episodes, those
+    that began while a drill ran marked as the drill's."""
+    target = reader.sources.names(region)
+    rollbacks: dict[str, dict[str, Any]] = {}
+    drills: set[str] = set()
+    episodes: list[Episode] = []
+    for microservice, names in target.services.items():
+        infos = reader.group_deployments(region, target.application_name,
+                                         names.deployment_group_name)  # fmt: skip
+        by_id = {str(i.get("deploymentId")): i for i in infos}
+        spans: list[tuple[datetime, datetime]] = []
+        for info in infos:
+            rollback = info.get("rollbackInfo") or {}
+            if info.get("creator") == ROLLBACK_CREATOR and rollback.get(
+                "rollbackTriggeringDeploymentId"
+            ):
+                rollbacks[str(rollback["rollbackTriggeringDeploymentId"])] = info
+            if is_drill(info):
+                drills.add(str(info.get("deploymentId")))
+                linked = by_id.get(str(rollback.get("rollbackDeploymentId"))) or info
+                spans.append((
+                    _utc(info.get("createTime")) or reader.since,
+                    _utc(linked.get("completeTime")) or datetime.max.replace(tzinfo=UTC),
+                ))  # fmt: skip
+        alarm = names.alarm_names.health
+        for episode in episodes_of(reader.alarm_changes(region, alarm), microservice, region,
+                                   alarm):  # fmt: skip
+            drill = any(begun <= episode.start <= ended for begun, ended in spans)
+            episodes.append(replace(episode, drill=drill))
+    return rollbacks, drills, episodes
