@@ -147,3 +147,26 @@ resource "aws_lb_listener" "test" {
 
   tags = { Name = "${local.alb_name}-test" }
 }
+
+# With a certificate, plain HTTP on port 80 answers 301 to the same host, path and
+# query over HTTPS on the production listener, so that http:// links and bookmarks
+# still reach the service.
+resource "aws_lb_listener" "http_redirect" {
+  count = local.http_redirect ? 1 : 0
+
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type = "redirect"
+
+    redirect {
+      protocol    = "HTTPS"
+      port        = tostring(local.production_listener_port)
+      status_code = "HTTP_301"
+    }
+  }
+
+  tags = { Name = "${local.alb_name}-redirect" }
+}

@@ -36,10 +36,15 @@ locals {
   https                    = var.certificate_arn != null
   listener_protocol        = local.https ? "HTTPS" : "HTTP"
   production_listener_port = coalesce(var.production_listener_port, local.https ? 443 : 80)
-  listener_ports = {
-    production = local.production_listener_port
-    test       = var.test_listener_port
-  }
+  # With a certificate, port 80 redirects to HTTPS (enable_http_redirect).
+  http_redirect = local.https && var.enable_http_redirect
+  listener_ports = merge(
+    {
+      production = local.production_listener_port
+      test       = var.test_listener_port
+    },
+    local.http_redirect ? { redirect = 80 } : {},
+  )
   endpoint_port_suffix = local.production_listener_port == (local.https ? 443 : 80) ? "" : ":${local.production_listener_port}"
 }
 

@@ -13,6 +13,11 @@ output "alb_dns_name" {
   value       = aws_lb.this.dns_name
 }
 
+output "alb_zone_id" {
+  description = "Canonical hosted zone ID of the load balancer (the zone_id of a Route 53 alias to it)."
+  value       = aws_lb.this.zone_id
+}
+
 output "alb_security_group_id" {
   description = "ID of the load balancer's security group."
   value       = aws_security_group.alb.id

@@ -331,6 +331,18 @@ variable "certificate_arn" {
   }
 }
 
+variable "enable_http_redirect" {
+  type        = bool
+  description = "With certificate_arn: an HTTP listener on port 80 answers every request with a 301 to the same URL over HTTPS on the production listener. Without a certificate it has no effect."
+  default     = true
+  nullable    = false
+
+  validation {
+    condition     = !(var.enable_http_redirect && var.certificate_arn != null) || (coalesce(var.production_listener_port, 443) != 80 && var.test_listener_port != 80)
+    error_message = "The enable_http_redirect listener takes port 80: with certificate_arn, move the production and test listeners off port 80 or set enable_http_redirect to false."
+  }
+}
+
 variable "deployment_config_name" {
   type        = string
   description = "CodeDeploy deployment configuration: a predefined ECS one (CodeDeployDefault.ECSAllAtOnce, ECSLinear10PercentEvery1Minutes, ECSLinear10PercentEvery3Minutes, ECSCanary10Percent5Minutes, ECSCanary10Percent15Minutes) or the name of a custom ECS configuration."

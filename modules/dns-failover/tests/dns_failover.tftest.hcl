@@ -1,0 +1,139 @@
+# Plan-only tests of the dns-failover module against a mocked provider (the zone's
+# account): the certificate's validation record, the health check, the failover record.
+
+mock_provider "aws" {
+  override_during = plan
+
+  mock_resource "aws_route53_health_check" {
+    defaults = {
+      id = "0c9b5e3a-aaaa-bbbb-cccc-ddddeeeeffff"
+    }
+  }
+  mock_resource "aws_route53_record" {
+    defaults = {
+      fqdn = "_0123456789abcdef0123456789abcdef.api-service.shop.example.com"
+    }
+  }
+}
+
+variables {
+  name_prefix       = "acme-shop-prod"
+  microservice_name = "api-service"
+  region            = "us-west-2"
+  zone_id           = "Z0123456789ABCDEFGHIJ"
+  zone_name         = "shop.example.com"
+  failover          = "SECONDARY"
+  health_check_path = "/health"
+  load_balancer = {
+    dns_name = "acme-shop-prod-api-alb-123456789.us-west-2.elb.amazonaws.com"
+    zone_id  = "Z1H1FL5HABSF5"
+  }
+  certificate_validation = {
+    name  = "_0123456789abcdef0123456789abcdef.api-service.shop.example.com."
+    type  = "CNAME"
+    value = "_fedcba9876543210fedcba9876543210.abcdefghij.acm-validations.aws."
+  }
+}
+
+run "failover_record_in_the_zone" {
+  command = plan
+
+  assert {
+    condition     = aws_route53_record.this.name == "api-service.shop.example.com" && aws_route53_record.this.type == "A"
+    error_message = "The service's name must be an A record <microservice_name>.<zone_name>."
+  }
+
+  assert {
+    condition     = aws_route53_record.this.zone_id == "Z0123456789ABCDEFGHIJ"
+    error_message = "The record must go in the given zone."
+  }
+
+  assert {
+    condition     = aws_route53_record.this.set_identifier == "us-west-2" && aws_route53_record.this.failover_routing_policy[0].type == "SECONDARY"
+    error_message = "The record must be the region's failover record: set identifier the region, failover role as given."
+  }
+
+  assert {
+    condition = aws_route53_record.this.alias[0] == {
+      name                   = "acme-shop-prod-api-alb-123456789.us-west-2.elb.amazonaws.com"
+      zone_id                = "Z1H1FL5HABSF5"
+      evaluate_target_health = false
+    }
+    error_message = "The record must alias the region's load balancer, without evaluating its target health (the health check decides)."
+  }
+
+  assert {
+    condition     = aws_route53_record.this.health_check_id == "0c9b5e3a-aaaa-bbbb-cccc-ddddeeeeffff"
+    error_message = "The record must be answered on its own health check."
+  }
+
+  assert {
+    condition     = output.url == "https://api-service.shop.example.com"
+    error_message = "The url output must be the service's HTTPS name."
+  }
+}
+
+run "health_check_of_the_load_balancer" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_route53_health_check.this.type == "HTTPS" &&
+      aws_route53_health_check.this.fqdn == "acme-shop-prod-api-alb-123456789.us-west-2.elb.amazonaws.com" &&
+      aws_route53_health_check.this.port == 443 &&
+      aws_route53_health_check.this.resource_path == "/health"
+    )
+    error_message = "The health check must request the health path over HTTPS on the load balancer's port 443."
+  }
+
+  assert {
+    condition     = aws_route53_health_check.this.request_interval == 30 && aws_route53_health_check.this.failure_threshold == 3
+    error_message = "The health check must default to Route 53's standard interval (30 s) and three results in a row."
+  }
+
+  assert {
+    condition     = aws_route53_health_check.this.tags.Name == "acme-shop-prod-api-service-us-west-2"
+    error_message = "The health check must be named {name_prefix}-{microservice}-{region}."
+  }
+}
+
+run "certificate_validation_record_in_the_zone" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_route53_record.validation.name == "_0123456789abcdef0123456789abcdef.api-service.shop.example.com." &&
+      aws_route53_record.validation.type == "CNAME" &&
+      aws_route53_record.validation.records == toset(["_fedcba9876543210fedcba9876543210.abcdefghij.acm-validations.aws."]) &&
+      aws_route53_record.validation.zone_id == "Z0123456789ABCDEFGHIJ"
+    )
+    error_message = "The validation record must be the CNAME ACM asks for, in the zone."
+  }
+
+  assert {
+    condition     = aws_route53_record.validation.allow_overwrite
+    error_message = "The validation record must allow overwrite: both regions' certificates of a name share it."
+  }
+}
+
+run "primary_with_fast_checks" {
+  command = plan
+
+  variables {
+    failover = "PRIMARY"
+    health_check = {
+      request_interval_seconds = 10
+      failure_threshold        = 1
+    }
+  }
+
+  assert {
+    condition     = aws_route53_record.this.failover_routing_policy[0].type == "PRIMARY"
+    error_message = "The first region's record must be the PRIMARY."
+  }
+
+  assert {
+    condition     = aws_route53_health_check.this.request_interval == 10 && aws_route53_health_check.this.failure_threshold == 1
+    error_message = "The health check must take the given interval and threshold."
+  }
+}
