@@ -6,22 +6,6 @@ locals {
   check_name  = "${var.name_prefix}-${var.microservice_name}-${local.region}"
 }
 
-# ACM asks every certificate of a domain in one account for the same CNAME, whatever
-# the certificate and the region: the primary's and the DR region's workspaces both
-# write this one record, so the second takes it over (allow_overwrite) instead of
-# failing on a record that exists. Destroying one region's workspace deletes it for
-# both: the other region's certificate stays ISSUED and its listeners keep serving,
-# but ACM's managed renewal needs the record, so apply the other region again (its
-# plan finds the record gone and writes it back).
-resource "aws_route53_record" "validation" {
-  zone_id         = var.zone_id
-  name            = var.certificate_validation.name
-  type            = var.certificate_validation.type
-  records         = [var.certificate_validation.value]
-  ttl             = 300
-  allow_overwrite = true
-}
-
 # Route 53's checkers request the health path on the region's load balancer, over
 # HTTPS (health checks do not verify certificates) on the production port.
 resource "aws_route53_health_check" "this" {

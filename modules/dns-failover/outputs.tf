@@ -8,11 +8,6 @@ output "url" {
   value       = "https://${local.record_name}"
 }
 
-output "validation_record_fqdn" {
-  description = "The certificate's validation record as written (aws_acm_certificate_validation waits on it)."
-  value       = aws_route53_record.validation.fqdn
-}
-
 output "health_check_id" {
   description = "ID of the Route 53 health check of the region's load balancer (in the zone's account)."
   value       = aws_route53_health_check.this.id

@@ -74,15 +74,6 @@ variable "load_balancer" {
   description = "The region's load balancer of the microservice: its DNS name (the alias target, and where the health check connects) and its canonical hosted zone ID."
 }
 
-variable "certificate_validation" {
-  type = object({
-    name  = string
-    type  = string
-    value = string
-  })
-  description = "The DNS record ACM asks for to validate the name's certificate (one of its domain_validation_options: resource_record_name, _type, _value), written in the zone."
-}
-
 variable "health_check_path" {
   type        = string
   description = "Path the Route 53 health check requests over HTTPS on port 443 (the microservice's health path)."

@@ -266,3 +266,20 @@ module "ci_read_role" {
   trusted_role_arns  = [module.ci_identity[0].plan_role_arn]
   bucket_name_prefix = "${var.company}-${var.service}-"
 }
+
+# --- Names that fail over: each runtime environment's zone (dns.zone) ---------------
+
+# Route 53's control plane is global: the zones live in the delivery account, made
+# with the primary region's provider, and outlive every region's runtime workspace.
+# Each environment's workspaces write only their own names, through the role made
+# here, which trusts that environment's deploy role.
+module "dns_zone" {
+  source   = "../../../modules/dns-zone"
+  for_each = var.dns_zones
+
+  name_prefix       = local.name_prefix
+  environment       = each.key
+  zone_name         = each.value.zone_name
+  record_names      = each.value.record_names
+  trusted_role_arns = [each.value.trusted_role_arn]
+}

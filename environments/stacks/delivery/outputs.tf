@@ -69,3 +69,15 @@ output "ci_roles" {
     read_role_arn     = module.ci_read_role[0].role_arn
   }
 }
+
+output "dns_zones" {
+  description = "Per runtime environment with dns.zone: its zone's ID and name servers (delegate the domain to them), and the role its workspaces change the zone through."
+  value = {
+    for env, z in module.dns_zone : env => {
+      zone_id           = z.zone_id
+      zone_name         = z.zone_name
+      zone_name_servers = z.zone_name_servers
+      role_arn          = z.role_arn
+    }
+  }
+}

@@ -139,3 +139,14 @@ variable "ci_github" {
     error_message = "The ci_github.branch must be a branch name of 1 to 100 letters, digits, underscores, periods, slashes and hyphens (no wildcard)."
   }
 }
+
+variable "dns_zones" {
+  type = map(object({
+    zone_name        = string
+    record_names     = list(string)
+    trusted_role_arn = string
+  }))
+  description = "Per runtime environment with dns.zone: the public hosted zone to create, the names that environment's workspaces may write there (each service's failover name) and its deploy role, which the zone's role trusts. {}: no zone."
+  default     = {}
+  nullable    = false
+}

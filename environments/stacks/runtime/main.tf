@@ -87,6 +87,10 @@ module "service" {
   }
   health_check = var.health_checks
 
+  # dns.zone: HTTPS with the certificate of <service>.<zone> (both listeners), and
+  # HTTP on port 80 redirecting to it; without, HTTP.
+  certificate_arn = var.dns == null ? null : aws_acm_certificate_validation.dns[each.key].certificate_arn
+
   deployment_config_name   = var.deployments.config
   termination_wait_minutes = var.deployments.termination_wait_minutes
 

@@ -72,3 +72,13 @@ output "deploy_guard_function_name" {
   description = "The deploy guard Lambda (CodeDeploy lifecycle hooks, alarm-driven rollback)."
   value       = module.deploy_guard.function_name
 }
+
+output "service_urls" {
+  description = "HTTPS URL of each microservice at its failover name (dns.zone); {} without dns."
+  value       = { for name, d in module.dns : name => d.url }
+}
+
+output "dns_health_check_ids" {
+  description = "Route 53 health check of each microservice's load balancer in this region (in the zone's account); {} without dns."
+  value       = { for name, d in module.dns : name => d.health_check_id }
+}

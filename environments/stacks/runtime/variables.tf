@@ -183,3 +183,25 @@ variable "ci_plan_role_arn" {
     error_message = "The ci_plan_role_arn must be null or the ARN of an IAM role (arn:aws:iam::<account>:role/<name>), without wildcards."
   }
 }
+
+variable "dns" {
+  type = object({
+    zone_name        = string
+    account_id       = string
+    assume_role_arns = list(string)
+  })
+  description = "dns.zone of the environment: the public hosted zone (in the delivery account, account_id) where each service gets its failover name, and the roles the aws.dns provider assumes in turn to reach it (the deploy role, then the zone's role). null: no names, HTTP listeners."
+  default     = null
+
+  validation {
+    condition     = var.dns == null || can(regex("^[0-9]{12}$", var.dns.account_id))
+    error_message = "The dns.account_id must be a 12-digit AWS account id."
+  }
+
+  validation {
+    condition = var.dns == null || try(length(var.dns.assume_role_arns) > 0 && alltrue([
+      for arn in var.dns.assume_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", arn))
+    ]), false)
+    error_message = "The dns.assume_role_arns must list at least one IAM role ARN (arn:aws:iam::<account>:role/<name>), without wildcards."
+  }
+}

@@ -1,5 +1,5 @@
 # Plan-only tests of the dns-failover module against a mocked provider (the zone's
-# account): the certificate's validation record, the health check, the failover record.
+# account): the health check and the failover record.
 
 mock_provider "aws" {
   override_during = plan
@@ -9,11 +9,7 @@ mock_provider "aws" {
       id = "0c9b5e3a-aaaa-bbbb-cccc-ddddeeeeffff"
     }
   }
-  mock_resource "aws_route53_record" {
-    defaults = {
-      fqdn = "_0123456789abcdef0123456789abcdef.api-service.shop.example.com"
-    }
-  }
+  mock_resource "aws_route53_record" {}
 }
 
 variables {
@@ -27,11 +23,6 @@ variables {
   load_balancer = {
     dns_name = "acme-shop-prod-api-alb-123456789.us-west-2.elb.amazonaws.com"
     zone_id  = "Z1H1FL5HABSF5"
-  }
-  certificate_validation = {
-    name  = "_0123456789abcdef0123456789abcdef.api-service.shop.example.com."
-    type  = "CNAME"
-    value = "_fedcba9876543210fedcba9876543210.abcdefghij.acm-validations.aws."
   }
 }
 
@@ -94,25 +85,6 @@ run "health_check_of_the_load_balancer" {
   assert {
     condition     = aws_route53_health_check.this.tags.Name == "acme-shop-prod-api-service-us-west-2"
     error_message = "The health check must be named {name_prefix}-{microservice}-{region}."
-  }
-}
-
-run "certificate_validation_record_in_the_zone" {
-  command = plan
-
-  assert {
-    condition = (
-      aws_route53_record.validation.name == "_0123456789abcdef0123456789abcdef.api-service.shop.example.com." &&
-      aws_route53_record.validation.type == "CNAME" &&
-      aws_route53_record.validation.records == toset(["_fedcba9876543210fedcba9876543210.abcdefghij.acm-validations.aws."]) &&
-      aws_route53_record.validation.zone_id == "Z0123456789ABCDEFGHIJ"
-    )
-    error_message = "The validation record must be the CNAME ACM asks for, in the zone."
-  }
-
-  assert {
-    condition     = aws_route53_record.validation.allow_overwrite
-    error_message = "The validation record must allow overwrite: both regions' certificates of a name share it."
   }
 }
 

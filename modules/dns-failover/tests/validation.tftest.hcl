@@ -17,11 +17,6 @@ variables {
     dns_name = "acme-shop-prod-api-alb-123456789.us-east-1.elb.amazonaws.com"
     zone_id  = "Z35SXDOTRQ7X7K"
   }
-  certificate_validation = {
-    name  = "_0123456789abcdef0123456789abcdef.api-service.shop.example.com."
-    type  = "CNAME"
-    value = "_fedcba9876543210fedcba9876543210.abcdefghij.acm-validations.aws."
-  }
 }
 
 run "name_prefix_with_uppercase_is_rejected" {
