@@ -1,5 +1,13 @@
-# One run per validation: each input breaks exactly one rule and the run
-# expects that rule to fail.
+# Each validation has a run whose input breaks that rule and no other rule of its
+# variable, and expects the variable to fail (bin/check-validations checks both).
+# To start fewer plans (CI time: each run starts the provider twice), one run breaks
+# a rule of each of several variables and expects all of them to fail: Terraform
+# fails a run when a listed variable does not, so deleting any rule still fails its
+# run. In "breaks_<first|second|...>_rule_of_each" the comment above each value names
+# the rule it breaks (the name of the run that broke it alone before). Never two rules
+# of one variable in one run, nor a variable together with one its validations read
+# (Terraform then skips all of its validations); runs with assertions, overrides or
+# preconditions stay on their own.
 
 mock_provider "aws" {
   mock_data "aws_region" {
@@ -26,36 +34,94 @@ variables {
   deployment_account_ids = ["333333333333", "444444444444"]
 }
 
-# --- name_prefix -------------------------------------------------------------
-
-run "name_prefix_uppercase" {
+# One rule of each of 6 variables; the comment above each value names the rule.
+run "breaks_first_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_uppercase
     name_prefix = "Acme-Shop-Delivery"
+
+    # deployment_account_ids_not_twelve_digits
+    deployment_account_ids = ["33333333333"]
+
+    # artifact_retention_days_zero
+    artifact_retention_days = 0
+
+    # noncurrent_version_retention_days_zero
+    noncurrent_version_retention_days = 0
+
+    # kms_service_principals_unknown
+    kms_service_principals = ["logs", "codepipeline"]
+
+    # key_deletion_window_days_too_short
+    key_deletion_window_days = 6
   }
 
-  expect_failures = [var.name_prefix]
+  expect_failures = [
+    var.name_prefix,
+    var.deployment_account_ids,
+    var.artifact_retention_days,
+    var.noncurrent_version_retention_days,
+    var.kms_service_principals,
+    var.key_deletion_window_days,
+  ]
 }
 
-run "name_prefix_double_hyphen" {
+# One rule of each of 6 variables; the comment above each value names the rule.
+run "breaks_second_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_double_hyphen
     name_prefix = "acme--delivery"
+
+    # deployment_account_ids_arn
+    deployment_account_ids = ["arn:aws:iam::333333333333:root"]
+
+    # artifact_retention_days_fraction
+    artifact_retention_days = 1.5
+
+    # noncurrent_version_retention_days_fraction
+    noncurrent_version_retention_days = 0.5
+
+    # kms_service_principals_duplicate
+    kms_service_principals = ["logs", "logs"]
+
+    # key_deletion_window_days_too_long
+    key_deletion_window_days = 31
   }
 
-  expect_failures = [var.name_prefix]
+  expect_failures = [
+    var.name_prefix,
+    var.deployment_account_ids,
+    var.artifact_retention_days,
+    var.noncurrent_version_retention_days,
+    var.kms_service_principals,
+    var.key_deletion_window_days,
+  ]
 }
 
-run "name_prefix_reserved_s3_prefix" {
+# One rule of each of 3 variables; the comment above each value names the rule.
+run "breaks_third_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_reserved_s3_prefix
     name_prefix = "sthree-shop-delivery"
+
+    # deployment_account_ids_duplicate
+    deployment_account_ids = ["333333333333", "333333333333"]
+
+    # key_deletion_window_days_fraction
+    key_deletion_window_days = 10.5
   }
 
-  expect_failures = [var.name_prefix]
+  expect_failures = [
+    var.name_prefix,
+    var.deployment_account_ids,
+    var.key_deletion_window_days,
+  ]
 }
 
 run "name_prefix_reserved_s3_prefix_exact" {
@@ -96,132 +162,4 @@ run "name_prefix_longest_allowed" {
     condition     = length(aws_s3_bucket.this.bucket) == 63
     error_message = "The longest prefix must give a bucket name of exactly 63 characters in a 14-character region."
   }
-}
-
-# --- deployment_account_ids --------------------------------------------------
-
-run "deployment_account_ids_not_twelve_digits" {
-  command = plan
-
-  variables {
-    deployment_account_ids = ["33333333333"]
-  }
-
-  expect_failures = [var.deployment_account_ids]
-}
-
-run "deployment_account_ids_arn" {
-  command = plan
-
-  variables {
-    deployment_account_ids = ["arn:aws:iam::333333333333:root"]
-  }
-
-  expect_failures = [var.deployment_account_ids]
-}
-
-run "deployment_account_ids_duplicate" {
-  command = plan
-
-  variables {
-    deployment_account_ids = ["333333333333", "333333333333"]
-  }
-
-  expect_failures = [var.deployment_account_ids]
-}
-
-# --- retention ---------------------------------------------------------------
-
-run "artifact_retention_days_zero" {
-  command = plan
-
-  variables {
-    artifact_retention_days = 0
-  }
-
-  expect_failures = [var.artifact_retention_days]
-}
-
-run "artifact_retention_days_fraction" {
-  command = plan
-
-  variables {
-    artifact_retention_days = 1.5
-  }
-
-  expect_failures = [var.artifact_retention_days]
-}
-
-run "noncurrent_version_retention_days_zero" {
-  command = plan
-
-  variables {
-    noncurrent_version_retention_days = 0
-  }
-
-  expect_failures = [var.noncurrent_version_retention_days]
-}
-
-run "noncurrent_version_retention_days_fraction" {
-  command = plan
-
-  variables {
-    noncurrent_version_retention_days = 0.5
-  }
-
-  expect_failures = [var.noncurrent_version_retention_days]
-}
-
-# --- kms_service_principals --------------------------------------------------
-
-run "kms_service_principals_unknown" {
-  command = plan
-
-  variables {
-    kms_service_principals = ["logs", "codepipeline"]
-  }
-
-  expect_failures = [var.kms_service_principals]
-}
-
-run "kms_service_principals_duplicate" {
-  command = plan
-
-  variables {
-    kms_service_principals = ["logs", "logs"]
-  }
-
-  expect_failures = [var.kms_service_principals]
-}
-
-# --- key_deletion_window_days ------------------------------------------------
-
-run "key_deletion_window_days_too_short" {
-  command = plan
-
-  variables {
-    key_deletion_window_days = 6
-  }
-
-  expect_failures = [var.key_deletion_window_days]
-}
-
-run "key_deletion_window_days_too_long" {
-  command = plan
-
-  variables {
-    key_deletion_window_days = 31
-  }
-
-  expect_failures = [var.key_deletion_window_days]
-}
-
-run "key_deletion_window_days_fraction" {
-  command = plan
-
-  variables {
-    key_deletion_window_days = 10.5
-  }
-
-  expect_failures = [var.key_deletion_window_days]
 }

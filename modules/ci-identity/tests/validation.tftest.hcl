@@ -1,5 +1,13 @@
-# One run per validation: each input breaks exactly one rule and the run
-# expects that rule to fail.
+# Each validation has a run whose input breaks that rule and no other rule of its
+# variable, and expects the variable to fail (bin/check-validations checks both).
+# To start fewer plans (CI time: each run starts the provider twice), one run breaks
+# a rule of each of several variables and expects all of them to fail: Terraform
+# fails a run when a listed variable does not, so deleting any rule still fails its
+# run. In "breaks_<first|second|...>_rule_of_each" the comment above each value names
+# the rule it breaks (the name of the run that broke it alone before). Never two rules
+# of one variable in one run, nor a variable together with one its validations read
+# (Terraform then skips all of its validations); runs with assertions, overrides or
+# preconditions stay on their own.
 
 mock_provider "aws" {}
 
@@ -15,92 +23,78 @@ variables {
   }
 }
 
-# --- name_prefix -----------------------------------------------------------------
-
-run "name_prefix_invalid_characters" {
+# One rule of each of 7 variables; the comment above each value names the rule.
+run "breaks_first_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_invalid_characters
     name_prefix = "Acme_Shop"
-  }
 
-  expect_failures = [var.name_prefix]
-}
-
-run "name_prefix_too_long" {
-  command = plan
-
-  variables {
-    name_prefix = "acme-order-fulfilment-service-production-eu-central-1xyz" # 56 characters
-  }
-
-  expect_failures = [var.name_prefix]
-}
-
-# --- account_id ------------------------------------------------------------------
-
-run "account_id_not_twelve_digits" {
-  command = plan
-
-  variables {
+    # account_id_not_twelve_digits
     account_id = "11111111111"
-  }
 
-  expect_failures = [var.account_id]
-}
-
-# --- github_repository -----------------------------------------------------------
-
-run "github_repository_without_owner" {
-  command = plan
-
-  variables {
+    # github_repository_without_owner
     github_repository = "shop-platform"
-  }
 
-  expect_failures = [var.github_repository]
-}
-
-run "github_repository_wildcard" {
-  command = plan
-
-  variables {
-    github_repository = "acme/*"
-  }
-
-  expect_failures = [var.github_repository]
-}
-
-# --- state -----------------------------------------------------------------------
-
-run "state_bucket_arn" {
-  command = plan
-
-  variables {
+    # state_bucket_arn
     state = {
       bucket           = "arn:aws:s3:::acme-shop-delivery-tfstate"
       region           = "us-east-1"
       key_prefix       = "workspaces"
       run_history_path = "/deployer/runs"
     }
+
+    # apply_branch_wildcard
+    apply_branch = "release/*"
+
+    # environments_name_wildcard
+    environments = { "prod*" = {} }
+
+    # read_role_arns_wildcard
+    read_role_arns = ["arn:aws:iam::333333333333:role/acme-shop-staging-ci-read-*"]
   }
 
-  expect_failures = [var.state]
+  expect_failures = [
+    var.name_prefix,
+    var.account_id,
+    var.github_repository,
+    var.state,
+    var.apply_branch,
+    var.environments,
+    var.read_role_arns,
+  ]
 }
 
-run "state_region_invalid" {
+# One rule of each of 4 variables; the comment above each value names the rule.
+run "breaks_second_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_too_long
+    name_prefix = "acme-order-fulfilment-service-production-eu-central-1xyz" # 56 characters
+
+    # github_repository_wildcard
+    github_repository = "acme/*"
+
+    # state_region_invalid
     state = {
       bucket           = "acme-shop-delivery-tfstate"
       region           = "US East"
       key_prefix       = "workspaces"
       run_history_path = "/deployer/runs"
     }
+
+    # environments_deploy_role_not_a_role
+    environments = { prod = { deploy_role_arn = "arn:aws:iam::444444444444:root" } }
   }
 
-  expect_failures = [var.state]
+  expect_failures = [
+    var.name_prefix,
+    var.github_repository,
+    var.state,
+    var.environments,
+  ]
 }
 
 run "state_key_prefix_wildcard" {
@@ -132,54 +126,6 @@ run "state_run_history_path_relative" {
 
   expect_failures = [var.state]
 }
-
-# --- apply_branch ----------------------------------------------------------------
-
-run "apply_branch_wildcard" {
-  command = plan
-
-  variables {
-    apply_branch = "release/*"
-  }
-
-  expect_failures = [var.apply_branch]
-}
-
-# --- environments ----------------------------------------------------------------
-
-run "environments_name_wildcard" {
-  command = plan
-
-  variables {
-    environments = { "prod*" = {} }
-  }
-
-  expect_failures = [var.environments]
-}
-
-run "environments_deploy_role_not_a_role" {
-  command = plan
-
-  variables {
-    environments = { prod = { deploy_role_arn = "arn:aws:iam::444444444444:root" } }
-  }
-
-  expect_failures = [var.environments]
-}
-
-# --- read_role_arns ---------------------------------------------------------------
-
-run "read_role_arns_wildcard" {
-  command = plan
-
-  variables {
-    read_role_arns = ["arn:aws:iam::333333333333:role/acme-shop-staging-ci-read-*"]
-  }
-
-  expect_failures = [var.read_role_arns]
-}
-
-# --- Limits that must still pass -------------------------------------------------
 
 run "name_prefix_longest_allowed" {
   command = plan

@@ -1,5 +1,13 @@
-# Each validation of the module, broken alone (tests/unit/test_validation_mutants.py,
-# bin/check-validations): the run expects exactly its variable to fail.
+# Each validation has a run whose input breaks that rule and no other rule of its
+# variable, and expects the variable to fail (bin/check-validations checks both).
+# To start fewer plans (CI time: each run starts the provider twice), one run breaks
+# a rule of each of several variables and expects all of them to fail: Terraform
+# fails a run when a listed variable does not, so deleting any rule still fails its
+# run. In "breaks_<first|second|...>_rule_of_each" the comment above each value names
+# the rule it breaks (the name of the run that broke it alone before). Never two rules
+# of one variable in one run, nor a variable together with one its validations read
+# (Terraform then skips all of its validations); runs with assertions, overrides or
+# preconditions stay on their own.
 
 mock_provider "aws" {
   override_during = plan
@@ -24,44 +32,48 @@ variables {
   bucket_name_prefix = "acme-shop-"
 }
 
-run "name_prefix_uppercase" {
+# One rule of each of 4 variables; the comment above each value names the rule.
+run "breaks_first_rule_of_each" {
   command = plan
+
   variables {
+    # name_prefix_uppercase
     name_prefix = "Acme-shop-staging"
-  }
-  expect_failures = [var.name_prefix]
-}
 
-run "name_prefix_too_long" {
-  command = plan
-  variables {
-    name_prefix = "acme-shop-a-very-long-environment-name-xyz" # 42 characters
-  }
-  expect_failures = [var.name_prefix]
-}
-
-run "account_id_not_12_digits" {
-  command = plan
-  variables {
+    # account_id_not_12_digits
     account_id = "3333"
-  }
-  expect_failures = [var.account_id]
-}
 
-run "trusted_role_arns_empty" {
-  command = plan
-  variables {
+    # trusted_role_arns_empty
     trusted_role_arns = []
+
+    # bucket_name_prefix_wildcard
+    bucket_name_prefix = "acme-*"
   }
-  expect_failures = [var.trusted_role_arns]
+
+  expect_failures = [
+    var.name_prefix,
+    var.account_id,
+    var.trusted_role_arns,
+    var.bucket_name_prefix,
+  ]
 }
 
-run "trusted_role_arns_root" {
+# One rule of each of 2 variables; the comment above each value names the rule.
+run "breaks_second_rule_of_each" {
   command = plan
+
   variables {
+    # name_prefix_too_long
+    name_prefix = "acme-shop-a-very-long-environment-name-xyz" # 42 characters
+
+    # trusted_role_arns_root
     trusted_role_arns = ["arn:aws:iam::111111111111:root"]
   }
-  expect_failures = [var.trusted_role_arns]
+
+  expect_failures = [
+    var.name_prefix,
+    var.trusted_role_arns,
+  ]
 }
 
 run "trusted_role_arns_twice" {
@@ -73,14 +85,6 @@ run "trusted_role_arns_twice" {
     ]
   }
   expect_failures = [var.trusted_role_arns]
-}
-
-run "bucket_name_prefix_wildcard" {
-  command = plan
-  variables {
-    bucket_name_prefix = "acme-*"
-  }
-  expect_failures = [var.bucket_name_prefix]
 }
 
 # The longest prefix still fits: 41 characters, and 14 for the longest region name.

@@ -1,5 +1,8 @@
-# One run per validation: each input breaks exactly one rule and the run
-# expects that rule to fail.
+# Each validation has a run whose input breaks that rule and no other rule of its
+# variable, and expects the variable to fail (bin/check-validations checks both).
+# The other modules' validation tests merge runs that break rules of different
+# variables (CI time); this module validates one variable only, and a run never
+# breaks two rules of one variable, so its runs stay one per case.
 
 mock_provider "aws" {
   mock_data "aws_region" {
