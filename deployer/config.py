@@ -203,6 +203,28 @@ class Network:
     nat_gateways: str = "single"  # one of NAT_GATEWAY_MODES
 
 
+#: ACM caps a certificate's first domain name at 64 octets (RequestCertificate's DomainName).
+MAX_CERTIFICATE_DOMAIN = 64
+#: A DNS label: letters, digits and hyphens, neither first nor last a hyphen, 1 to 63 long.
+DNS_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Dns:
+    """``dns``: the public hosted zone the environment's services are named in.
+
+    The delivery stack creates the zone (and the role the environment's workspaces
+    change it through); each region's runtime workspace gives every microservice the
+    failover name :meth:`record_name`, an HTTPS certificate for it and a health check.
+    """
+
+    zone: str  # lower case, without the trailing dot
+
+    def record_name(self, microservice: str) -> str:
+        """The name users reach a microservice at: ``<microservice>.<zone>``."""
+        return f"{microservice}.{self.zone}"
+
+
 @dataclass(frozen=True)
 class Environment:
     name: str
@@ -220,6 +242,8 @@ class Environment:
     alarms: Alarms = field(default_factory=Alarms)
     health_checks: HealthChecks = field(default_factory=HealthChecks)
     deployments: Deployments = field(default_factory=Deployments)
+    #: None: no names, no certificates (HTTP listeners), as before ``dns`` existed.
+    dns: Dns | None = None
     #: The stateful-destroy gate applies (see deployer.gate). Default: true for the
     #: delivery environment and the pipeline's staging and production environments.
     protected: bool = False
@@ -488,6 +512,7 @@ ENV_KEYS = _keys(Environment, exclude=("name", "file"))
 REGION_KEYS = _keys(Region)
 NETWORK_KEYS = _keys(Network)
 SIZING_KEYS = _keys(Sizing)
+DNS_KEYS = _keys(Dns)
 
 
 def _load_yaml(path: Path, root: Path, problems: list[ConfigProblem]) -> Any:
@@ -596,6 +621,7 @@ def load(root: Path) -> Config:
     if company and service:
         for env in environments.values():
             _check_name_lengths(env, company, service, microservices, problems)
+    _check_zones_unique(environments, problems)
 
     if problems:
         raise ConfigError(problems)
@@ -813,6 +839,97 @@ def _load_deployments(r: _Reader, doc: dict[str, Any]) -> Deployments:
     return Deployments(config, d.termination_wait_minutes if wait is None else wait)
 
 
+def _check_zone_name(value: str) -> str | None:
+    """A public hosted zone's name as Route 53 and IAM's condition keys normalize it:
+    lower case, two labels at the least, each a DNS label (RFC 1035), 253 characters at
+    the most; the trailing dot is dropped before this check."""
+    if value != value.lower():
+        return f"{value!r} must be lower case (Route 53 and its IAM condition keys use it so)"
+    labels = value.split(".")
+    if len(labels) < 2:
+        return f"{value!r} is not a domain name: a zone has two labels at the least (example.com)"
+    bad = [label for label in labels if not DNS_LABEL_RE.match(label)]
+    if bad:
+        return (
+            f"{value!r} is not a domain name: {bad[0]!r} is not a DNS label (1 to 63 letters, "
+            "digits or hyphens, neither first nor last a hyphen)"
+        )
+    if labels[-1].isdigit():
+        return f"{value!r} is not a domain name: its top-level label is all digits"
+    if len(value) > 253:
+        return f"{value!r} is {len(value)} characters; a domain name has 253 at the most"
+    return None
+
+
+def _load_dns(
+    r: _Reader,
+    doc: dict[str, Any],
+    stack: str,
+    role_name: str | None,
+    microservices: list[Microservice],
+) -> Dns | None:
+    """``dns``: the zone of a runtime environment's failover names, each of which must
+    fit in an ACM certificate's domain name. The zone's role in the delivery account
+    trusts the environment's deploy role, so the environment needs one."""
+    if doc.get("dns") is None:
+        return None
+    node = r.mapping(doc["dns"], "dns", DNS_KEYS, required=("zone",))
+    if stack and stack != "runtime":
+        r.problem(
+            "dns",
+            "only a runtime environment has service names (the delivery stack creates each "
+            "runtime environment's zone from that environment's dns)",
+        )
+        return None
+    if "deploy_role_name" not in doc:
+        r.problem(
+            "dns",
+            "needs deploy_role_name: the role that changes the zone's records (in the delivery "
+            "account) trusts the environment's deploy role",
+        )
+    raw = r.string(node, "zone", "dns", default=None)
+    if raw is None or role_name is None:
+        return None
+    zone = raw.removesuffix(".")
+    reason = _check_zone_name(zone)
+    if reason:
+        r.problem("dns.zone", reason)
+        return None
+    dns = Dns(zone)
+    for m in microservices:
+        name = dns.record_name(m.name)
+        if len(name) > MAX_CERTIFICATE_DOMAIN:
+            r.problem(
+                "dns.zone",
+                f"{name!r} (microservice {m.name}) is {len(name)} characters; ACM caps a "
+                f"certificate's domain name at {MAX_CERTIFICATE_DOMAIN}: shorten the zone",
+            )
+            return None
+    return dns
+
+
+def _check_zones_unique(
+    environments: dict[str, Environment], problems: list[ConfigProblem]
+) -> None:
+    """Two environments with one zone would make two hosted zones of one name, and both
+    would write the same service names."""
+    owners: dict[str, str] = {}
+    for name in sorted(environments):
+        env = environments[name]
+        if env.dns is None:
+            continue
+        other = owners.setdefault(env.dns.zone, name)
+        if other != name:
+            problems.append(
+                ConfigProblem(
+                    _rel(env.file, env.file.parent.parent),
+                    "dns.zone",
+                    f"{env.dns.zone!r} is also the zone of environment {other}: each "
+                    "environment names its services in a zone of its own",
+                )
+            )
+
+
 def _load_terraform(
     r: _Reader, doc: dict[str, Any], company: str, service: str, delivery_env: str
 ) -> tuple[TerraformSettings, StateSettings]:
@@ -932,6 +1049,7 @@ def _load_environment(
     alarms = _load_alarms(r, doc)
     health_checks = _load_health_checks(r, doc)
     deployments = _load_deployments(r, doc)
+    dns = _load_dns(r, doc, stack, role_name, microservices)
     protected = doc.get("protected")
     if protected is not None and not isinstance(protected, bool):
         r.problem("protected", f"must be true or false, got {_kind(protected)} {protected!r}")
@@ -1008,6 +1126,7 @@ def _load_environment(
         alarms=alarms,
         health_checks=health_checks,
         deployments=deployments,
+        dns=dns,
         approval=approval,
     ), protected
 

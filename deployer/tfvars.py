@@ -13,6 +13,7 @@ from deployer import identity
 from deployer.aws import Target, role_arn
 from deployer.config import Config, Environment
 from deployer.errors import ConfigError, ConfigProblem
+from deployer.names import iam_role_arn
 from deployer.packaging import deploy_guard_package
 from deployer.state import RUNS_PREFIX
 from deployer.workspaces import WORKSPACE_KEY_PREFIX
@@ -84,6 +85,42 @@ def runtime_variables(
         "ci_plan_role_arn": (
             config.names.delivery.ci_plan_role_arn if config.ci.github is not None else None
         ),
+        "dns": runtime_dns(config, env, target),
+    }
+
+
+def dns_role_name(config: Config, env: Environment) -> str:
+    """The role in the delivery account through which ``env``'s runtime workspaces change
+    its zone: ``{delivery prefix}-dns-{environment}``. modules/dns-zone builds the same
+    name from its name_prefix and environment (the delivery stack outputs it: the
+    integration test holds the two equal)."""
+    return f"{config.name_prefix(config.delivery_environment)}-dns-{env.name}"
+
+
+def dns_role_arn(config: Config, env: Environment) -> str:
+    return iam_role_arn(config.delivery.account_id, dns_role_name(config, env))
+
+
+def runtime_dns(config: Config, env: Environment, target: Target) -> dict[str, Any] | None:
+    """``dns`` of a runtime workspace: the zone (in the delivery account) and the roles
+    its ``aws.dns`` provider assumes in turn to reach it. Normally the environment's
+    deploy role, then the zone's role, which trusts that deploy role only; read-only
+    (CI plans), the delivery workspace's read role, which reads the zone and its records
+    and changes nothing."""
+    if env.dns is None:
+        return None
+    if target.read_only:
+        identity.require_ci_identity(config)
+        delivery = config.delivery
+        chain = [identity.read_role_arn(config, delivery, delivery.primary_region)]
+    else:
+        # config.py refuses dns without deploy_role_name: the zone's role trusts it.
+        chain = [iam_role_arn(env.account_id, env.deploy_role_name or ""),
+                 dns_role_arn(config, env)]  # fmt: skip
+    return {
+        "zone_name": env.dns.zone,
+        "account_id": config.delivery.account_id,
+        "assume_role_arns": chain,
     }
 
 
@@ -142,6 +179,23 @@ def delivery_variables(
         "notification_emails": list(env.notification_emails),
         "state_store": state_store(config),
         "ci_github": ci_github(config),
+        "dns_zones": dns_zones(config),
+    }
+
+
+def dns_zones(config: Config) -> dict[str, dict[str, Any]]:
+    """Per runtime environment with ``dns``: the public hosted zone the delivery stack
+    creates, the names that environment's workspaces may write there (each service's
+    failover name, and below it the ACM validation record), and the deploy role its
+    zone role trusts."""
+    return {
+        e.name: {
+            "zone_name": e.dns.zone,
+            "record_names": [e.dns.record_name(m.name) for m in config.microservices],
+            "trusted_role_arn": iam_role_arn(e.account_id, e.deploy_role_name or ""),
+        }
+        for e in config.environments.values()
+        if e.stack == "runtime" and e.dns is not None
     }
 
 

@@ -136,7 +136,7 @@ def test_the_shipped_configuration_is_valid() -> None:
          "environments/staging.yaml: deploy_role_name: 'bad role!' is not a valid IAM role name"),
         ("staging", {"colour": "blue"},
          "environments/staging.yaml: colour: unknown key (allowed: account_id, alarms, "
-         "approval, deploy_role_name, deployments, health_checks, log_retention_days, network, "
+         "approval, deploy_role_name, deployments, dns, health_checks, log_retention_days, network, "
          "notification_emails, parameters, protected, regions, secrets, sizing, stack)"),
         ("staging", {"protected": "yes"},
          "environments/staging.yaml: protected: must be true or false, got a string 'yes'"),
