@@ -66,6 +66,7 @@ resource "aws_vpc_security_group_egress_rule" "tasks_https" {
 resource "aws_lb" "this" {
   #checkov:skip=CKV_AWS_91:Access logs need an S3 bucket with an ELB log delivery policy, which the runtime stack does not have yet; the 5xx alarms and target health cover deployments.
   #checkov:skip=CKV2_AWS_28:WAF is an account-level decision (a web ACL shared by the environment's load balancers), not part of one service.
+  #checkov:skip=CKV2_AWS_20:With certificate_arn, port 80 answers 301 to HTTPS (aws_lb_listener.http_redirect, to the production listener's port, which checkov cannot resolve); without a certificate the listeners are plain HTTP on purpose (the local emulator, or TLS terminated in front).
   #checkov:skip=CKV_AWS_150:Deletion protection is the enable_deletion_protection input (on in production); off by default so that non-production stacks can be destroyed.
   name                       = local.alb_name
   load_balancer_type         = "application"
