@@ -7,7 +7,6 @@ from pathlib import Path
 
 from deployer import errors
 from deployer.cli.common import Commands, Context
-from deployer.report import DEFAULT_SINCE, parse_since, stage_of
 from deployer.scope import Scope
 
 
@@ -51,7 +50,6 @@ def register(commands: Commands) -> None:
     )
     p.add_argument(
         "--since",
-        default=DEFAULT_SINCE,
         metavar="WINDOW",
         help="how far back: hours, days or weeks, such as 36h, 14d or 2w (default: 14d)",
     )
@@ -59,12 +57,15 @@ def register(commands: Commands) -> None:
 
 
 def cmd_report(ctx: Context) -> int:
-    from deployer import report, report_html  # here: botocore is not every command's cost
+    # Here, not at the top: botocore and statistics are not every command's cost (a plan
+    # imports neither; tests/unit/test_plan_startup.py).
+    from deployer import report, report_html
 
     config = ctx.config
     env = config.environment(ctx.args.environment or config.pipeline.production)
-    stage_of(config, env)
-    window = parse_since(ctx.args.since)
+    report.stage_of(config, env)
+    since = report.DEFAULT_SINCE if ctx.args.since is None else ctx.args.since
+    window = report.parse_since(since)
     html_path: Path | None = ctx.args.html
     if html_path is not None:
         report_html.check_writable(html_path)

@@ -154,7 +154,10 @@ def test_the_state_check_starts_once_terraform_runs(
 #: Modules a plan never needs, which importing the CLI must not import.
 NOT_AT_START = (
     "boto3",
+    "botocore",
     "jinja2",
+    "matplotlib",
+    "deployer.report",
     "deployer.ci_github",
     "deployer.drift",
     "deployer.endpoints",
