@@ -1,5 +1,13 @@
-# One run per validation (and per precondition): each input breaks exactly
-# one rule and the run expects that rule to fail.
+# Each validation has a run whose input breaks that rule and no other rule of its
+# variable, and expects the variable to fail (bin/check-validations checks both).
+# To start fewer plans (CI time: each run starts the provider twice), one run breaks
+# a rule of each of several variables and expects all of them to fail: Terraform
+# fails a run when a listed variable does not, so deleting any rule still fails its
+# run. In "breaks_<first|second|...>_rule_of_each" the comment above each value names
+# the rule it breaks (the name of the run that broke it alone before). Never two rules
+# of one variable in one run, nor a variable together with one its validations read
+# (Terraform then skips all of its validations); runs with assertions, overrides or
+# preconditions stay on their own.
 
 mock_provider "aws" {
   mock_data "aws_region" {
@@ -27,46 +35,114 @@ variables {
   availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
 }
 
-# --- name_prefix -------------------------------------------------------------
-
-run "name_prefix_uppercase" {
+# One rule of each of 5 variables; the comment above each value names the rule.
+run "breaks_first_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_uppercase
     name_prefix = "Acme-Orders-Prod"
+
+    # cidr_block_not_a_cidr
+    cidr_block = "10.40.0.0"
+
+    # availability_zones_two
+    availability_zones = ["us-east-1a", "us-east-1b"]
+
+    # nat_gateway_mode_unknown
+    nat_gateway_mode = "none"
+
+    # flow_logs_traffic_type
+    flow_logs = {
+      traffic_type = "all"
+    }
   }
 
-  expect_failures = [var.name_prefix]
+  expect_failures = [
+    var.name_prefix,
+    var.cidr_block,
+    var.availability_zones,
+    var.nat_gateway_mode,
+    var.flow_logs,
+  ]
 }
 
-run "name_prefix_trailing_hyphen" {
+# One rule of each of 4 variables; the comment above each value names the rule.
+run "breaks_second_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_trailing_hyphen
     name_prefix = "acme-orders-"
+
+    # cidr_block_not_network_address
+    cidr_block = "10.40.1.0/16"
+
+    # availability_zones_duplicate
+    availability_zones = ["us-east-1a", "us-east-1b", "us-east-1a"]
+
+    # flow_logs_retention
+    flow_logs = {
+      retention_in_days = 10
+    }
   }
 
-  expect_failures = [var.name_prefix]
+  expect_failures = [
+    var.name_prefix,
+    var.cidr_block,
+    var.availability_zones,
+    var.flow_logs,
+  ]
 }
 
-run "name_prefix_reserved_sg" {
+# One rule of each of 4 variables; the comment above each value names the rule.
+run "breaks_third_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_reserved_sg
     name_prefix = "sg-orders-prod"
+
+    # cidr_block_ipv6
+    cidr_block = "2001:db8::/56"
+
+    # availability_zones_zone_ids
+    availability_zones = ["use1-az1", "use1-az2", "use1-az4"]
+
+    # flow_logs_kms_alias
+    flow_logs = {
+      kms_key_arn = "arn:aws:kms:us-east-1:123456789012:alias/logs"
+    }
   }
 
-  expect_failures = [var.name_prefix]
+  expect_failures = [
+    var.name_prefix,
+    var.cidr_block,
+    var.availability_zones,
+    var.flow_logs,
+  ]
 }
 
-run "name_prefix_too_long" {
+# One rule of each of 3 variables; the comment above each value names the rule.
+run "breaks_fourth_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_too_long
     name_prefix = "acme-order-fulfilment-service-production" # 40 characters
+
+    # cidr_block_too_large
+    cidr_block = "10.0.0.0/15"
+
+    # availability_zones_mixed_regions
+    availability_zones = ["us-east-1a", "us-east-1b", "us-west-2c"]
   }
 
-  expect_failures = [var.name_prefix]
+  expect_failures = [
+    var.name_prefix,
+    var.cidr_block,
+    var.availability_zones,
+  ]
 }
 
 run "name_prefix_longest_allowed" {
@@ -82,48 +158,6 @@ run "name_prefix_longest_allowed" {
   }
 }
 
-# --- cidr_block --------------------------------------------------------------
-
-run "cidr_block_not_a_cidr" {
-  command = plan
-
-  variables {
-    cidr_block = "10.40.0.0"
-  }
-
-  expect_failures = [var.cidr_block]
-}
-
-run "cidr_block_not_network_address" {
-  command = plan
-
-  variables {
-    cidr_block = "10.40.1.0/16"
-  }
-
-  expect_failures = [var.cidr_block]
-}
-
-run "cidr_block_ipv6" {
-  command = plan
-
-  variables {
-    cidr_block = "2001:db8::/56"
-  }
-
-  expect_failures = [var.cidr_block]
-}
-
-run "cidr_block_too_large" {
-  command = plan
-
-  variables {
-    cidr_block = "10.0.0.0/15"
-  }
-
-  expect_failures = [var.cidr_block]
-}
-
 run "cidr_block_too_small" {
   command = plan
 
@@ -134,48 +168,6 @@ run "cidr_block_too_small" {
   expect_failures = [var.cidr_block]
 }
 
-# --- availability_zones ------------------------------------------------------
-
-run "availability_zones_two" {
-  command = plan
-
-  variables {
-    availability_zones = ["us-east-1a", "us-east-1b"]
-  }
-
-  expect_failures = [var.availability_zones]
-}
-
-run "availability_zones_duplicate" {
-  command = plan
-
-  variables {
-    availability_zones = ["us-east-1a", "us-east-1b", "us-east-1a"]
-  }
-
-  expect_failures = [var.availability_zones]
-}
-
-run "availability_zones_zone_ids" {
-  command = plan
-
-  variables {
-    availability_zones = ["use1-az1", "use1-az2", "use1-az4"]
-  }
-
-  expect_failures = [var.availability_zones]
-}
-
-run "availability_zones_mixed_regions" {
-  command = plan
-
-  variables {
-    availability_zones = ["us-east-1a", "us-east-1b", "us-west-2c"]
-  }
-
-  expect_failures = [var.availability_zones]
-}
-
 run "availability_zones_other_region" {
   command = plan
 
@@ -184,54 +176,4 @@ run "availability_zones_other_region" {
   }
 
   expect_failures = [aws_vpc.this]
-}
-
-# --- nat_gateway_mode --------------------------------------------------------
-
-run "nat_gateway_mode_unknown" {
-  command = plan
-
-  variables {
-    nat_gateway_mode = "none"
-  }
-
-  expect_failures = [var.nat_gateway_mode]
-}
-
-# --- flow_logs ---------------------------------------------------------------
-
-run "flow_logs_traffic_type" {
-  command = plan
-
-  variables {
-    flow_logs = {
-      traffic_type = "all"
-    }
-  }
-
-  expect_failures = [var.flow_logs]
-}
-
-run "flow_logs_retention" {
-  command = plan
-
-  variables {
-    flow_logs = {
-      retention_in_days = 10
-    }
-  }
-
-  expect_failures = [var.flow_logs]
-}
-
-run "flow_logs_kms_alias" {
-  command = plan
-
-  variables {
-    flow_logs = {
-      kms_key_arn = "arn:aws:kms:us-east-1:123456789012:alias/logs"
-    }
-  }
-
-  expect_failures = [var.flow_logs]
 }
