@@ -1,5 +1,13 @@
-# One run per validation: each input breaks exactly one rule and the run
-# expects that rule to fail.
+# Each validation has a run whose input breaks that rule and no other rule of its
+# variable, and expects the variable to fail (bin/check-validations checks both).
+# To start fewer plans (CI time: each run starts the provider twice), one run breaks
+# a rule of each of several variables and expects all of them to fail: Terraform
+# fails a run when a listed variable does not, so deleting any rule still fails its
+# run. In "breaks_<first|second|...>_rule_of_each" the comment above each value names
+# the rule it breaks (the name of the run that broke it alone before). Never two rules
+# of one variable in one run, nor a variable together with one its validations read
+# (Terraform then skips all of its validations); runs with assertions, overrides or
+# preconditions stay on their own.
 
 mock_provider "aws" {
   mock_data "aws_region" {
@@ -26,68 +34,21 @@ variables {
   kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 }
 
-# --- name_prefix ---------------------------------------------------------------
-
-run "name_prefix_uppercase" {
+# One rule of each of 8 variables; the comment above each value names the rule.
+run "breaks_first_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_uppercase
     name_prefix = "Acme-Shop-Staging"
-  }
 
-  expect_failures = [var.name_prefix]
-}
-
-run "name_prefix_too_long" {
-  command = plan
-
-  variables {
-    name_prefix = "acme-order-fulfilment-service-production-eu12" # 45 characters
-  }
-
-  expect_failures = [var.name_prefix]
-}
-
-# --- kms_key_arn ---------------------------------------------------------------
-
-run "kms_key_arn_alias" {
-  command = plan
-
-  variables {
+    # kms_key_arn_alias
     kms_key_arn = "arn:aws:kms:us-east-1:123456789012:alias/acme-shop-staging-sns"
-  }
 
-  expect_failures = [var.kms_key_arn]
-}
-
-# --- notification_emails -------------------------------------------------------
-
-run "notification_emails_not_an_address" {
-  command = plan
-
-  variables {
+    # notification_emails_not_an_address
     notification_emails = ["platform-team"]
-  }
 
-  expect_failures = [var.notification_emails]
-}
-
-run "notification_emails_duplicate" {
-  command = plan
-
-  variables {
-    notification_emails = ["oncall@example.com", "oncall@example.com"]
-  }
-
-  expect_failures = [var.notification_emails]
-}
-
-# --- services ------------------------------------------------------------------
-
-run "services_key_uppercase" {
-  command = plan
-
-  variables {
+    # services_key_uppercase
     services = {
       API_Service = {
         cluster_name              = "acme-shop-staging-cluster"
@@ -97,15 +58,44 @@ run "services_key_uppercase" {
         desired_count             = 2
       }
     }
+
+    # ratio_zero
+    alarm_thresholds = { running_tasks_min_ratio = 0 }
+
+    # codedeploy_application_name_invalid
+    codedeploy_application_name = "acme shop services"
+
+    # pipeline_name_invalid
+    pipeline_name = "acme/shop/pipeline"
+
+    # build_project_names_invalid
+    build_project_names = ["-acme-shop-build"]
   }
 
-  expect_failures = [var.services]
+  expect_failures = [
+    var.name_prefix,
+    var.kms_key_arn,
+    var.notification_emails,
+    var.services,
+    var.alarm_thresholds,
+    var.codedeploy_application_name,
+    var.pipeline_name,
+    var.build_project_names,
+  ]
 }
 
-run "services_desired_count_zero" {
+# One rule of each of 4 variables; the comment above each value names the rule.
+run "breaks_second_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_too_long
+    name_prefix = "acme-order-fulfilment-service-production-eu12" # 45 characters
+
+    # notification_emails_duplicate
+    notification_emails = ["oncall@example.com", "oncall@example.com"]
+
+    # services_desired_count_zero
     services = {
       api-service = {
         cluster_name              = "acme-shop-staging-cluster"
@@ -115,15 +105,25 @@ run "services_desired_count_zero" {
         desired_count             = 0
       }
     }
+
+    # ratio_above_one
+    alarm_thresholds = { running_tasks_min_ratio = 1.5 }
   }
 
-  expect_failures = [var.services]
+  expect_failures = [
+    var.name_prefix,
+    var.notification_emails,
+    var.services,
+    var.alarm_thresholds,
+  ]
 }
 
-run "services_desired_count_fractional" {
+# One rule of each of 2 variables; the comment above each value names the rule.
+run "breaks_third_rule_of_each" {
   command = plan
 
   variables {
+    # services_desired_count_fractional
     services = {
       api-service = {
         cluster_name              = "acme-shop-staging-cluster"
@@ -133,15 +133,23 @@ run "services_desired_count_fractional" {
         desired_count             = 1.5
       }
     }
+
+    # unhealthy_targets_negative
+    alarm_thresholds = { unhealthy_targets = -1 }
   }
 
-  expect_failures = [var.services]
+  expect_failures = [
+    var.services,
+    var.alarm_thresholds,
+  ]
 }
 
-run "services_alb_arn_not_suffix" {
+# One rule of each of 2 variables; the comment above each value names the rule.
+run "breaks_fourth_rule_of_each" {
   command = plan
 
   variables {
+    # services_alb_arn_not_suffix
     services = {
       api-service = {
         cluster_name              = "acme-shop-staging-cluster"
@@ -151,15 +159,23 @@ run "services_alb_arn_not_suffix" {
         desired_count             = 2
       }
     }
+
+    # http_5xx_rate_percent_above_100
+    alarm_thresholds = { http_5xx_rate_percent = 150 }
   }
 
-  expect_failures = [var.services]
+  expect_failures = [
+    var.services,
+    var.alarm_thresholds,
+  ]
 }
 
-run "services_no_target_group" {
+# One rule of each of 2 variables; the comment above each value names the rule.
+run "breaks_fifth_rule_of_each" {
   command = plan
 
   variables {
+    # services_no_target_group
     services = {
       api-service = {
         cluster_name              = "acme-shop-staging-cluster"
@@ -169,15 +185,23 @@ run "services_no_target_group" {
         desired_count             = 2
       }
     }
+
+    # http_5xx_rate_percent_zero
+    alarm_thresholds = { http_5xx_rate_percent = 0 }
   }
 
-  expect_failures = [var.services]
+  expect_failures = [
+    var.services,
+    var.alarm_thresholds,
+  ]
 }
 
-run "services_target_group_not_suffix" {
+# One rule of each of 2 variables; the comment above each value names the rule.
+run "breaks_sixth_rule_of_each" {
   command = plan
 
   variables {
+    # services_target_group_not_suffix
     services = {
       api-service = {
         cluster_name              = "acme-shop-staging-cluster"
@@ -187,15 +211,23 @@ run "services_target_group_not_suffix" {
         desired_count             = 2
       }
     }
+
+    # evaluation_periods_zero
+    alarm_thresholds = { evaluation_periods = 0 }
   }
 
-  expect_failures = [var.services]
+  expect_failures = [
+    var.services,
+    var.alarm_thresholds,
+  ]
 }
 
-run "services_target_group_twice" {
+# One rule of each of 2 variables; the comment above each value names the rule.
+run "breaks_seventh_rule_of_each" {
   command = plan
 
   variables {
+    # services_target_group_twice
     services = {
       api-service = {
         cluster_name              = "acme-shop-staging-cluster"
@@ -205,15 +237,23 @@ run "services_target_group_twice" {
         desired_count             = 2
       }
     }
+
+    # period_not_minutes
+    alarm_thresholds = { period_seconds = 90 }
   }
 
-  expect_failures = [var.services]
+  expect_failures = [
+    var.services,
+    var.alarm_thresholds,
+  ]
 }
 
-run "services_empty_service_name" {
+# One rule of each of 2 variables; the comment above each value names the rule.
+run "breaks_eighth_rule_of_each" {
   command = plan
 
   variables {
+    # services_empty_service_name
     services = {
       api-service = {
         cluster_name              = "acme-shop-staging-cluster"
@@ -223,91 +263,15 @@ run "services_empty_service_name" {
         desired_count             = 2
       }
     }
-  }
 
-  expect_failures = [var.services]
-}
-
-# --- alarm_thresholds ----------------------------------------------------------
-
-run "ratio_zero" {
-  command = plan
-
-  variables {
-    alarm_thresholds = { running_tasks_min_ratio = 0 }
-  }
-
-  expect_failures = [var.alarm_thresholds]
-}
-
-run "ratio_above_one" {
-  command = plan
-
-  variables {
-    alarm_thresholds = { running_tasks_min_ratio = 1.5 }
-  }
-
-  expect_failures = [var.alarm_thresholds]
-}
-
-run "unhealthy_targets_negative" {
-  command = plan
-
-  variables {
-    alarm_thresholds = { unhealthy_targets = -1 }
-  }
-
-  expect_failures = [var.alarm_thresholds]
-}
-
-run "http_5xx_rate_percent_above_100" {
-  command = plan
-
-  variables {
-    alarm_thresholds = { http_5xx_rate_percent = 150 }
-  }
-
-  expect_failures = [var.alarm_thresholds]
-}
-
-run "http_5xx_rate_percent_zero" {
-  command = plan
-
-  variables {
-    alarm_thresholds = { http_5xx_rate_percent = 0 }
-  }
-
-  expect_failures = [var.alarm_thresholds]
-}
-
-run "evaluation_periods_zero" {
-  command = plan
-
-  variables {
-    alarm_thresholds = { evaluation_periods = 0 }
-  }
-
-  expect_failures = [var.alarm_thresholds]
-}
-
-run "period_not_minutes" {
-  command = plan
-
-  variables {
-    alarm_thresholds = { period_seconds = 90 }
-  }
-
-  expect_failures = [var.alarm_thresholds]
-}
-
-run "period_high_resolution" {
-  command = plan
-
-  variables {
+    # period_high_resolution
     alarm_thresholds = { period_seconds = 30 }
   }
 
-  expect_failures = [var.alarm_thresholds]
+  expect_failures = [
+    var.services,
+    var.alarm_thresholds,
+  ]
 }
 
 run "evaluation_range_over_a_day" {
@@ -322,44 +286,6 @@ run "evaluation_range_over_a_day" {
 
   expect_failures = [var.alarm_thresholds]
 }
-
-# --- codedeploy_application_name -----------------------------------------------
-
-run "codedeploy_application_name_invalid" {
-  command = plan
-
-  variables {
-    codedeploy_application_name = "acme shop services"
-  }
-
-  expect_failures = [var.codedeploy_application_name]
-}
-
-# --- pipeline_name -------------------------------------------------------------
-
-run "pipeline_name_invalid" {
-  command = plan
-
-  variables {
-    pipeline_name = "acme/shop/pipeline"
-  }
-
-  expect_failures = [var.pipeline_name]
-}
-
-# --- build_project_names -------------------------------------------------------
-
-run "build_project_names_invalid" {
-  command = plan
-
-  variables {
-    build_project_names = ["-acme-shop-build"]
-  }
-
-  expect_failures = [var.build_project_names]
-}
-
-# --- Limits that must still pass ---------------------------------------------
 
 run "name_prefix_longest_allowed" {
   command = plan
