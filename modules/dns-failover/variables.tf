@@ -33,8 +33,8 @@ variable "zone_id" {
   description = "ID of the public hosted zone the name goes in (found by the caller through the zone account's provider)."
 
   validation {
-    condition     = can(regex("^Z[A-Z0-9]{1,31}$", var.zone_id))
-    error_message = "The zone_id must be a Route 53 hosted zone ID (Z followed by up to 31 capital letters and digits), without the /hostedzone/ prefix."
+    condition     = can(regex("^[A-Z0-9]{1,32}$", var.zone_id))
+    error_message = "The zone_id must be a Route 53 hosted zone ID (up to 32 capital letters and digits), without the /hostedzone/ prefix."
   }
 }
 

@@ -33,7 +33,8 @@ locals {
   log_group_name        = "/ecs/${var.name_prefix}/${local.name}"
   autoscaling_policy    = "${var.name_prefix}-${local.name}-cpu"
 
-  https                    = var.certificate_arn != null
+  # Known at plan time when enable_https is set, even while certificate_arn is not.
+  https                    = var.enable_https != null ? var.enable_https : var.certificate_arn != null
   listener_protocol        = local.https ? "HTTPS" : "HTTP"
   production_listener_port = coalesce(var.production_listener_port, local.https ? 443 : 80)
   # With a certificate, port 80 redirects to HTTPS (enable_http_redirect).

@@ -331,10 +331,21 @@ variable "certificate_arn" {
   }
 }
 
+variable "enable_https" {
+  type        = bool
+  description = "Whether both listeners are HTTPS with certificate_arn. null: whether certificate_arn is given. Set it when the certificate is made in the same plan (its ARN unknown until apply), so that the listeners, the redirect and their ingress rules can be counted at plan time."
+  default     = null
+
+  validation {
+    condition     = var.enable_https != true || var.certificate_arn != null
+    error_message = "The enable_https needs certificate_arn: HTTPS listeners serve that certificate."
+  }
+}
+
 variable "enable_http_redirect" {
   type        = bool
-  description = "With certificate_arn: an HTTP listener on port 80 answers every request with a 301 to the same URL over HTTPS on the production listener. Without a certificate it has no effect."
-  default     = true
+  description = "With HTTPS listeners: an HTTP listener on port 80 answers every request with a 301 to the same URL over HTTPS on the production listener. Without HTTPS it has no effect."
+  default     = false
   nullable    = false
 
   validation {

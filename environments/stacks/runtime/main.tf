@@ -88,8 +88,11 @@ module "service" {
   health_check = var.health_checks
 
   # dns.zone: HTTPS with the certificate of <service>.<zone> (both listeners), and
-  # HTTP on port 80 redirecting to it; without, HTTP.
-  certificate_arn = var.dns == null ? null : aws_acm_certificate_validation.dns[each.key].certificate_arn
+  # HTTP on port 80 redirecting to it; without, HTTP. enable_https says so at plan
+  # time: the certificate's ARN is known only after apply.
+  enable_https         = var.dns != null
+  enable_http_redirect = var.dns != null
+  certificate_arn      = var.dns == null ? null : aws_acm_certificate_validation.dns[each.key].certificate_arn
 
   deployment_config_name   = var.deployments.config
   termination_wait_minutes = var.deployments.termination_wait_minutes

@@ -1,5 +1,5 @@
 # Plan-only tests of the HTTP listener that redirects to HTTPS when the service has a
-# certificate (enable_http_redirect), against the same mocked provider as
+# certificate and enable_http_redirect, and of enable_https, against the same mocked provider as
 # ecs_service.tftest.hcl.
 
 mock_provider "aws" {
@@ -130,7 +130,8 @@ run "http_redirects_to_https_with_a_certificate" {
   command = plan
 
   variables {
-    certificate_arn = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    certificate_arn      = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    enable_http_redirect = true
   }
 
   assert {
@@ -157,23 +158,26 @@ run "http_redirects_to_https_with_a_certificate" {
 run "no_redirect_without_a_certificate" {
   command = plan
 
+  variables {
+    enable_http_redirect = true
+  }
+
   assert {
     condition     = length(aws_lb_listener.http_redirect) == 0
     error_message = "Without a certificate port 80 is the production listener itself: no redirect."
   }
 }
 
-run "no_redirect_when_disabled" {
+run "no_redirect_by_default" {
   command = plan
 
   variables {
-    certificate_arn      = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-    enable_http_redirect = false
+    certificate_arn = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
   }
 
   assert {
     condition     = length(aws_lb_listener.http_redirect) == 0 && toset([for r in aws_vpc_security_group_ingress_rule.alb : r.from_port]) == toset([443, 8080])
-    error_message = "With enable_http_redirect false there must be no port 80 listener nor ingress."
+    error_message = "Without enable_http_redirect there must be no port 80 listener nor ingress."
   }
 }
 
@@ -181,9 +185,35 @@ run "redirect_with_a_listener_on_port_80_is_rejected" {
   command = plan
 
   variables {
-    certificate_arn    = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-    test_listener_port = 80
+    certificate_arn      = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    enable_http_redirect = true
+    test_listener_port   = 80
   }
 
   expect_failures = [var.enable_http_redirect]
+}
+
+run "https_without_a_certificate_is_rejected" {
+  command = plan
+
+  variables {
+    enable_https = true
+  }
+
+  expect_failures = [var.enable_https]
+}
+
+run "https_switched_on_explicitly" {
+  command = plan
+
+  variables {
+    enable_https         = true
+    enable_http_redirect = true
+    certificate_arn      = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+  }
+
+  assert {
+    condition     = aws_lb_listener.production.protocol == "HTTPS" && aws_lb_listener.production.port == 443 && length(aws_lb_listener.http_redirect) == 1
+    error_message = "With enable_https the production listener must be HTTPS on 443, and port 80 must redirect."
+  }
 }
