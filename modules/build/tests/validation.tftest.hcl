@@ -1,5 +1,13 @@
-# One run per validation (and for the role name precondition): each input
-# breaks exactly one rule and the run expects that rule to fail.
+# Each validation has a run whose input breaks that rule and no other rule of its
+# variable, and expects the variable to fail (bin/check-validations checks both).
+# To start fewer plans (CI time: each run starts the provider twice), one run breaks
+# a rule of each of several variables and expects all of them to fail: Terraform
+# fails a run when a listed variable does not, so deleting any rule still fails its
+# run. In "breaks_<first|second|...>_rule_of_each" the comment above each value names
+# the rule it breaks (the name of the run that broke it alone before). Never two rules
+# of one variable in one run, nor a variable together with one its validations read
+# (Terraform then skips all of its validations); runs with assertions, overrides or
+# preconditions stay on their own.
 
 mock_provider "aws" {
   mock_data "aws_region" {
@@ -79,55 +87,118 @@ variables {
   }
 }
 
-# --- name_prefix -------------------------------------------------------------
-
-run "name_prefix_uppercase" {
+# One rule of each of 12 variables; the comment above each value names the rule.
+run "breaks_first_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_uppercase
     name_prefix = "Acme-Shop-Delivery"
-  }
 
-  expect_failures = [var.name_prefix]
-}
-
-run "name_prefix_trailing_hyphen" {
-  command = plan
-
-  variables {
-    name_prefix = "acme-shop-"
-  }
-
-  expect_failures = [var.name_prefix]
-}
-
-run "name_prefix_too_long" {
-  command = plan
-
-  variables {
-    name_prefix = "acme-order-fulfilment-delivery2" # 31 characters
-  }
-
-  expect_failures = [var.name_prefix]
-}
-
-# --- projects ----------------------------------------------------------------
-
-run "projects_empty" {
-  command = plan
-
-  variables {
+    # projects_empty
     projects     = {}
     deploy_files = {} # the shared deploy_files are for api-service
+
+    # build_image_url_docker_hub
+    build_image = {
+      repository_url = "python"
+      repository_arn = "arn:aws:ecr:us-east-1:111111111111:repository/acme-shop-delivery-build-image"
+      tag            = "2024.11.1"
+    }
+
+    # artifact_bucket_arn_name
+    artifact_bucket_arn = "acme-shop-delivery-artifacts-us-east-1"
+
+    # artifact_kms_key_arn_alias
+    artifact_kms_key_arn = "arn:aws:kms:us-east-1:111111111111:alias/acme-shop-delivery-artifacts"
+
+    # log_kms_key_arn_key_id
+    log_kms_key_arn = "66666666-7777-8888-9999-000000000000"
+
+    # log_retention_days_unsupported
+    log_retention_days = 10
+
+    # parameter_path_prefix_trailing_slash
+    parameter_path_prefix = "/pipeline/delivery/"
+
+    # parameter_kms_key_arn_alias
+    parameter_kms_key_arn = "alias/aws/ssm"
+
+    # test_project_source_dir_absolute
+    test_project = { source_dir = "/tests/integration" }
+
+    # compute_type_unknown
+    compute_type = "small"
+
+    # build_timeout_too_short
+    build_timeout_minutes = 2
   }
 
-  expect_failures = [var.projects]
+  expect_failures = [
+    var.name_prefix,
+    var.projects,
+    var.build_image,
+    var.artifact_bucket_arn,
+    var.artifact_kms_key_arn,
+    var.log_kms_key_arn,
+    var.log_retention_days,
+    var.parameter_path_prefix,
+    var.parameter_kms_key_arn,
+    var.test_project,
+    var.compute_type,
+    var.build_timeout_minutes,
+  ]
 }
 
-run "projects_key_uppercase" {
+# One rule of each of 6 variables; the comment above each value names the rule.
+run "breaks_second_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_trailing_hyphen
+    name_prefix = "acme-shop-"
+
+    # build_image_arn_name
+    build_image = {
+      repository_url = "111111111111.dkr.ecr.us-east-1.amazonaws.com/acme-shop-delivery-build-image"
+      repository_arn = "acme-shop-delivery-build-image"
+      tag            = "2024.11.1"
+    }
+
+    # deploy_files_unknown_service
+    deploy_files = {
+      billing-service = { "taskdef-staging-us-east-1.json" = "{}" }
+    }
+
+    # parameter_path_prefix_relative
+    parameter_path_prefix = "pipeline/delivery"
+
+    # test_project_compute_type
+    test_project = { compute_type = "BUILD_GENERAL1_TINY" }
+
+    # build_timeout_fraction
+    build_timeout_minutes = 7.5
+  }
+
+  expect_failures = [
+    var.name_prefix,
+    var.build_image,
+    var.deploy_files,
+    var.parameter_path_prefix,
+    var.test_project,
+    var.build_timeout_minutes,
+  ]
+}
+
+# One rule of each of 3 variables; the comment above each value names the rule.
+run "breaks_third_rule_of_each" {
+  command = plan
+
+  variables {
+    # name_prefix_too_long
+    name_prefix = "acme-order-fulfilment-delivery2" # 31 characters
+
+    # projects_key_uppercase
     projects = {
       "Api-Service" = {
         short_name     = "api"
@@ -137,9 +208,20 @@ run "projects_key_uppercase" {
       }
     }
     deploy_files = {} # the shared deploy_files are for api-service
+
+    # build_image_tag_invalid
+    build_image = {
+      repository_url = "111111111111.dkr.ecr.us-east-1.amazonaws.com/acme-shop-delivery-build-image"
+      repository_arn = "arn:aws:ecr:us-east-1:111111111111:repository/acme-shop-delivery-build-image"
+      tag            = "-latest"
+    }
   }
 
-  expect_failures = [var.projects]
+  expect_failures = [
+    var.name_prefix,
+    var.projects,
+    var.build_image,
+  ]
 }
 
 run "projects_key_reserved" {
@@ -287,96 +369,6 @@ run "projects_repository_arn_name" {
   expect_failures = [var.projects]
 }
 
-# --- build_image -------------------------------------------------------------
-
-run "build_image_url_docker_hub" {
-  command = plan
-
-  variables {
-    build_image = {
-      repository_url = "python"
-      repository_arn = "arn:aws:ecr:us-east-1:111111111111:repository/acme-shop-delivery-build-image"
-      tag            = "2024.11.1"
-    }
-  }
-
-  expect_failures = [var.build_image]
-}
-
-run "build_image_arn_name" {
-  command = plan
-
-  variables {
-    build_image = {
-      repository_url = "111111111111.dkr.ecr.us-east-1.amazonaws.com/acme-shop-delivery-build-image"
-      repository_arn = "acme-shop-delivery-build-image"
-      tag            = "2024.11.1"
-    }
-  }
-
-  expect_failures = [var.build_image]
-}
-
-run "build_image_tag_invalid" {
-  command = plan
-
-  variables {
-    build_image = {
-      repository_url = "111111111111.dkr.ecr.us-east-1.amazonaws.com/acme-shop-delivery-build-image"
-      repository_arn = "arn:aws:ecr:us-east-1:111111111111:repository/acme-shop-delivery-build-image"
-      tag            = "-latest"
-    }
-  }
-
-  expect_failures = [var.build_image]
-}
-
-# --- artifact_bucket_arn, artifact_kms_key_arn, log_kms_key_arn --------------
-
-run "artifact_bucket_arn_name" {
-  command = plan
-
-  variables {
-    artifact_bucket_arn = "acme-shop-delivery-artifacts-us-east-1"
-  }
-
-  expect_failures = [var.artifact_bucket_arn]
-}
-
-run "artifact_kms_key_arn_alias" {
-  command = plan
-
-  variables {
-    artifact_kms_key_arn = "arn:aws:kms:us-east-1:111111111111:alias/acme-shop-delivery-artifacts"
-  }
-
-  expect_failures = [var.artifact_kms_key_arn]
-}
-
-run "log_kms_key_arn_key_id" {
-  command = plan
-
-  variables {
-    log_kms_key_arn = "66666666-7777-8888-9999-000000000000"
-  }
-
-  expect_failures = [var.log_kms_key_arn]
-}
-
-# --- deploy_files ------------------------------------------------------------
-
-run "deploy_files_unknown_service" {
-  command = plan
-
-  variables {
-    deploy_files = {
-      billing-service = { "taskdef-staging-us-east-1.json" = "{}" }
-    }
-  }
-
-  expect_failures = [var.deploy_files]
-}
-
 run "deploy_files_bad_name" {
   command = plan
 
@@ -389,104 +381,6 @@ run "deploy_files_bad_name" {
 
   expect_failures = [var.deploy_files]
 }
-
-# --- log_retention_days ------------------------------------------------------
-
-run "log_retention_days_unsupported" {
-  command = plan
-
-  variables {
-    log_retention_days = 10
-  }
-
-  expect_failures = [var.log_retention_days]
-}
-
-# --- parameter_path_prefix, parameter_kms_key_arn ----------------------------
-
-run "parameter_path_prefix_trailing_slash" {
-  command = plan
-
-  variables {
-    parameter_path_prefix = "/pipeline/delivery/"
-  }
-
-  expect_failures = [var.parameter_path_prefix]
-}
-
-run "parameter_path_prefix_relative" {
-  command = plan
-
-  variables {
-    parameter_path_prefix = "pipeline/delivery"
-  }
-
-  expect_failures = [var.parameter_path_prefix]
-}
-
-run "parameter_kms_key_arn_alias" {
-  command = plan
-
-  variables {
-    parameter_kms_key_arn = "alias/aws/ssm"
-  }
-
-  expect_failures = [var.parameter_kms_key_arn]
-}
-
-# --- test_project, compute_type, build_timeout_minutes -----------------------
-
-run "test_project_source_dir_absolute" {
-  command = plan
-
-  variables {
-    test_project = { source_dir = "/tests/integration" }
-  }
-
-  expect_failures = [var.test_project]
-}
-
-run "test_project_compute_type" {
-  command = plan
-
-  variables {
-    test_project = { compute_type = "BUILD_GENERAL1_TINY" }
-  }
-
-  expect_failures = [var.test_project]
-}
-
-run "compute_type_unknown" {
-  command = plan
-
-  variables {
-    compute_type = "small"
-  }
-
-  expect_failures = [var.compute_type]
-}
-
-run "build_timeout_too_short" {
-  command = plan
-
-  variables {
-    build_timeout_minutes = 2
-  }
-
-  expect_failures = [var.build_timeout_minutes]
-}
-
-run "build_timeout_fraction" {
-  command = plan
-
-  variables {
-    build_timeout_minutes = 7.5
-  }
-
-  expect_failures = [var.build_timeout_minutes]
-}
-
-# --- Role name precondition --------------------------------------------------
 
 run "role_name_too_long" {
   command = plan
