@@ -1,5 +1,13 @@
-# One run per validation (and for the primary region precondition): each input
-# breaks exactly one rule and the run expects that rule to fail.
+# Each validation has a run whose input breaks that rule and no other rule of its
+# variable, and expects the variable to fail (bin/check-validations checks both).
+# To start fewer plans (CI time: each run starts the provider twice), one run breaks
+# a rule of each of several variables and expects all of them to fail: Terraform
+# fails a run when a listed variable does not, so deleting any rule still fails its
+# run. In "breaks_<first|second|...>_rule_of_each" the comment above each value names
+# the rule it breaks (the name of the run that broke it alone before). Never two rules
+# of one variable in one run, nor a variable together with one its validations read
+# (Terraform then skips all of its validations); runs with assertions, overrides or
+# preconditions stay on their own.
 
 mock_provider "aws" {
   override_during = plan
@@ -105,37 +113,18 @@ variables {
   approval_topic_arn = "arn:aws:sns:us-east-1:111111111111:acme-shop-delivery-approvals"
 }
 
-# --- name_prefix -------------------------------------------------------------
-
-run "name_prefix_uppercase" {
+# One rule of each of 8 variables; the comment above each value names the rule.
+run "breaks_first_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_uppercase
     name_prefix = "Acme-Shop-Delivery"
-  }
 
-  expect_failures = [var.name_prefix]
-}
-
-run "name_prefix_too_long" {
-  command = plan
-
-  variables {
-    name_prefix = "acme-order-fulfilment-and-shipping-delivery-euw1" # 48 characters
-  }
-
-  expect_failures = [var.name_prefix]
-}
-
-# --- artifact_stores ---------------------------------------------------------
-
-run "artifact_stores_key_not_a_region" {
-  command = plan
-
-  # A third store keyed by a label instead of a region. Every deploy region
-  # keeps its store and the label's key ARN names the label as its region, so
-  # only the rule on the keys breaks, not the deploy-region or key-region rules.
-  variables {
+    # artifact_stores_key_not_a_region:
+    # A third store keyed by a label instead of a region. Every deploy region
+    # keeps its store and the label's key ARN names the label as its region, so
+    # only the rule on the keys breaks, not the deploy-region or key-region rules.
     artifact_stores = {
       us-east-1 = {
         bucket_name = "acme-shop-delivery-artifacts-us-east-1"
@@ -153,15 +142,139 @@ run "artifact_stores_key_not_a_region" {
         kms_key_arn = "arn:aws:kms:west:111111111111:key/33333333-3333-3333-3333-333333333333"
       }
     }
+
+    # test_project_name_arn
+    test_project_name = "arn:aws:codebuild:us-east-1:111111111111:project/acme-shop-delivery-integration-tests"
+
+    # approval_topic_arn_name
+    approval_topic_arn = "acme-shop-delivery-approvals"
+
+    # approval_message_too_long
+    approval_message = "Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? "
+
+    # approval_topic_kms_key_arn_alias
+    approval_topic_kms_key_arn = "alias/acme-shop-delivery-notifications"
+
+    # pipeline_source_type_unknown
+    pipeline_source = { type = "GitHub" }
+
+    # required_approvals_fraction
+    required_approvals = 1.5
   }
 
-  expect_failures = [var.artifact_stores]
+  expect_failures = [
+    var.name_prefix,
+    var.artifact_stores,
+    var.test_project_name,
+    var.approval_topic_arn,
+    var.approval_message,
+    var.approval_topic_kms_key_arn,
+    var.pipeline_source,
+    var.required_approvals,
+  ]
 }
 
-run "artifact_stores_bucket_arn_mismatch" {
+# One rule of each of 3 variables; the comment above each value names the rule.
+run "breaks_second_rule_of_each" {
   command = plan
 
   variables {
+    # name_prefix_too_long
+    name_prefix = "acme-order-fulfilment-and-shipping-delivery-euw1" # 48 characters
+
+    # build_projects_empty
+    build_projects = {}
+    staging = {
+      region                      = "us-east-1"
+      account_id                  = "333333333333"
+      deploy_role_arn             = "arn:aws:iam::333333333333:role/acme-shop-staging-deploy-us-east-1"
+      codedeploy_application_name = "acme-shop-staging-services"
+      deployment_group_names      = {}
+      target                      = "staging-us-east-1"
+    }
+    production = [
+      {
+        region                      = "us-east-1"
+        account_id                  = "444444444444"
+        deploy_role_arn             = "arn:aws:iam::444444444444:role/acme-shop-prod-deploy-us-east-1"
+        codedeploy_application_name = "acme-shop-prod-services"
+        deployment_group_names      = {}
+        target                      = "prod-us-east-1"
+      },
+      {
+        region                      = "us-west-2"
+        account_id                  = "444444444444"
+        deploy_role_arn             = "arn:aws:iam::444444444444:role/acme-shop-prod-deploy-us-west-2"
+        codedeploy_application_name = "acme-shop-prod-services"
+        deployment_group_names      = {}
+        target                      = "prod-us-west-2"
+      },
+    ]
+
+    # pipeline_source_type_lowercase
+    pipeline_source = { type = "codecommit" }
+  }
+
+  expect_failures = [
+    var.name_prefix,
+    var.build_projects,
+    var.pipeline_source,
+  ]
+}
+
+# One rule of each of 2 variables; the comment above each value names the rule.
+run "breaks_third_rule_of_each" {
+  command = plan
+
+  variables {
+    # staging_region_invalid
+    staging = {
+      region                      = "us-east-1a"
+      account_id                  = "333333333333"
+      deploy_role_arn             = "arn:aws:iam::333333333333:role/acme-shop-staging-deploy-us-east-1a"
+      codedeploy_application_name = "acme-shop-staging-services"
+      deployment_group_names = {
+        api-service          = "acme-shop-staging-api-service"
+        auth-service         = "acme-shop-staging-auth-service"
+        notification-service = "acme-shop-staging-notification-service"
+      }
+      target = "staging-us-east-1"
+    }
+
+    # pipeline_source_s3_without_key
+    pipeline_source = { type = "S3", s3_bucket = "acme-shop-delivery-source" }
+  }
+
+  expect_failures = [
+    var.staging,
+    var.pipeline_source,
+  ]
+}
+
+# One rule of each of 2 variables; the comment above each value names the rule.
+run "breaks_fourth_rule_of_each" {
+  command = plan
+
+  variables {
+    # production_empty
+    production = []
+
+    # pipeline_source_repository_name_git
+    pipeline_source = { repository_name = "monorepo.git" }
+  }
+
+  expect_failures = [
+    var.production,
+    var.pipeline_source,
+  ]
+}
+
+# One rule of each of 2 variables; the comment above each value names the rule.
+run "breaks_fifth_rule_of_each" {
+  command = plan
+
+  variables {
+    # artifact_stores_bucket_arn_mismatch
     artifact_stores = {
       us-east-1 = {
         bucket_name = "acme-shop-delivery-artifacts-us-east-1"
@@ -174,9 +287,15 @@ run "artifact_stores_bucket_arn_mismatch" {
         kms_key_arn = "arn:aws:kms:us-west-2:111111111111:key/22222222-2222-2222-2222-222222222222"
       }
     }
+
+    # pipeline_source_branch_blank
+    pipeline_source = { branch = " " }
   }
 
-  expect_failures = [var.artifact_stores]
+  expect_failures = [
+    var.artifact_stores,
+    var.pipeline_source,
+  ]
 }
 
 run "artifact_stores_kms_alias" {
@@ -283,44 +402,6 @@ run "artifact_stores_missing_primary_region" {
   expect_failures = [aws_codepipeline.this]
 }
 
-# --- build_projects, test_project_name ---------------------------------------
-
-run "build_projects_empty" {
-  command = plan
-
-  variables {
-    build_projects = {}
-    staging = {
-      region                      = "us-east-1"
-      account_id                  = "333333333333"
-      deploy_role_arn             = "arn:aws:iam::333333333333:role/acme-shop-staging-deploy-us-east-1"
-      codedeploy_application_name = "acme-shop-staging-services"
-      deployment_group_names      = {}
-      target                      = "staging-us-east-1"
-    }
-    production = [
-      {
-        region                      = "us-east-1"
-        account_id                  = "444444444444"
-        deploy_role_arn             = "arn:aws:iam::444444444444:role/acme-shop-prod-deploy-us-east-1"
-        codedeploy_application_name = "acme-shop-prod-services"
-        deployment_group_names      = {}
-        target                      = "prod-us-east-1"
-      },
-      {
-        region                      = "us-west-2"
-        account_id                  = "444444444444"
-        deploy_role_arn             = "arn:aws:iam::444444444444:role/acme-shop-prod-deploy-us-west-2"
-        codedeploy_application_name = "acme-shop-prod-services"
-        deployment_group_names      = {}
-        target                      = "prod-us-west-2"
-      },
-    ]
-  }
-
-  expect_failures = [var.build_projects]
-}
-
 run "build_projects_key_invalid" {
   command = plan
 
@@ -349,39 +430,6 @@ run "build_projects_value_arn" {
   }
 
   expect_failures = [var.build_projects]
-}
-
-run "test_project_name_arn" {
-  command = plan
-
-  variables {
-    test_project_name = "arn:aws:codebuild:us-east-1:111111111111:project/acme-shop-delivery-integration-tests"
-  }
-
-  expect_failures = [var.test_project_name]
-}
-
-# --- staging -----------------------------------------------------------------
-
-run "staging_region_invalid" {
-  command = plan
-
-  variables {
-    staging = {
-      region                      = "us-east-1a"
-      account_id                  = "333333333333"
-      deploy_role_arn             = "arn:aws:iam::333333333333:role/acme-shop-staging-deploy-us-east-1a"
-      codedeploy_application_name = "acme-shop-staging-services"
-      deployment_group_names = {
-        api-service          = "acme-shop-staging-api-service"
-        auth-service         = "acme-shop-staging-auth-service"
-        notification-service = "acme-shop-staging-notification-service"
-      }
-      target = "staging-us-east-1"
-    }
-  }
-
-  expect_failures = [var.staging]
 }
 
 run "staging_deploy_role_other_account" {
@@ -445,18 +493,6 @@ run "staging_target_invalid" {
   }
 
   expect_failures = [var.staging]
-}
-
-# --- production --------------------------------------------------------------
-
-run "production_empty" {
-  command = plan
-
-  variables {
-    production = []
-  }
-
-  expect_failures = [var.production]
 }
 
 run "production_region_invalid" {
@@ -668,100 +704,6 @@ run "production_target_same_as_staging" {
   }
 
   expect_failures = [var.production]
-}
-
-# --- approval_topic_arn, approval_message, approval_topic_kms_key_arn --------
-
-run "approval_topic_arn_name" {
-  command = plan
-
-  variables {
-    approval_topic_arn = "acme-shop-delivery-approvals"
-  }
-
-  expect_failures = [var.approval_topic_arn]
-}
-
-run "approval_message_too_long" {
-  command = plan
-
-  variables {
-    approval_message = "Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? Promote? "
-  }
-
-  expect_failures = [var.approval_message]
-}
-
-run "approval_topic_kms_key_arn_alias" {
-  command = plan
-
-  variables {
-    approval_topic_kms_key_arn = "alias/acme-shop-delivery-notifications"
-  }
-
-  expect_failures = [var.approval_topic_kms_key_arn]
-}
-
-# --- pipeline_source ---------------------------------------------------------
-
-run "pipeline_source_type_unknown" {
-  command = plan
-
-  variables {
-    pipeline_source = { type = "GitHub" }
-  }
-
-  expect_failures = [var.pipeline_source]
-}
-
-run "pipeline_source_type_lowercase" {
-  command = plan
-
-  variables {
-    pipeline_source = { type = "codecommit" }
-  }
-
-  expect_failures = [var.pipeline_source]
-}
-
-run "pipeline_source_s3_without_key" {
-  command = plan
-
-  variables {
-    pipeline_source = { type = "S3", s3_bucket = "acme-shop-delivery-source" }
-  }
-
-  expect_failures = [var.pipeline_source]
-}
-
-run "pipeline_source_repository_name_git" {
-  command = plan
-
-  variables {
-    pipeline_source = { repository_name = "monorepo.git" }
-  }
-
-  expect_failures = [var.pipeline_source]
-}
-
-run "required_approvals_fraction" {
-  command = plan
-
-  variables {
-    required_approvals = 1.5
-  }
-
-  expect_failures = [var.required_approvals]
-}
-
-run "pipeline_source_branch_blank" {
-  command = plan
-
-  variables {
-    pipeline_source = { branch = " " }
-  }
-
-  expect_failures = [var.pipeline_source]
 }
 
 run "name_prefix_longest_allowed" {
