@@ -5,9 +5,9 @@
 # fails a run when a listed variable does not, so deleting any rule still fails its
 # run. In "breaks_<first|second|...>_rule_of_each" the comment above each value names
 # the rule it breaks (the name of the run that broke it alone before). Never two rules
-# of one variable in one run, nor a variable together with one its validations read
-# (Terraform then skips all of its validations); runs with assertions, overrides or
-# preconditions stay on their own.
+# of one variable in one run, nor a variable together with one its validations read,
+# directly or through another (Terraform then skips all of its validations); runs with
+# assertions, overrides or preconditions stay on their own.
 
 mock_provider "aws" {
   mock_data "aws_region" {
