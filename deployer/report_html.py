@@ -99,7 +99,7 @@ def charts(report: Report) -> dict[str, str]:
 
     try:
         # 1. Deployments per day, by outcome.
-        figure, ax = axes("Production deployments per day", "deployments")
+        figure, ax = axes(f"{report.stage} deployments per day", "deployments")
         bottom = [0] * len(days)
         for outcome in (SUCCEEDED, ROLLED_BACK, FAILED):
             counts = [

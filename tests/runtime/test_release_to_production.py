@@ -37,7 +37,11 @@ for ``interval x (unhealthy threshold + 1)`` real seconds. At time scale 10.
 * staging's deploy role without its task-definition statement: the Staging actions fail
   with AWS's AccessDenied naming ecs:RegisterTaskDefinition (the statement restored after);
 * release 2, approved: production deploys in both regions; every staging and prod
-  endpoint answers with the new version.
+  endpoint answers with the new version;
+* `deployer report` on prod and staging (tests/runtime/report_checks.py): each deployment
+  the pipeline made with its outcome (prod: six succeeded; staging: eight succeeded and
+  release 4's api-service rolled back), the figures agreeing with them, and the HTML page
+  rendered by headless Chromium (``DEPLOYER_REPORT_OUT`` keeps the page and screenshot).
 
 A fourth microservice added as a team adds one (``pipeline_e2e.add_microservice``: an
 entry in project.yaml and a folder in the monorepo, then `apply` delivery, staging and
@@ -51,6 +55,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import re
 import subprocess
 import time
@@ -69,6 +74,7 @@ from tests.e2e.conftest import DeployerCLI
 
 from .conftest import ROOT, Local, docker, get, wait_until
 from .pipeline_e2e import SERVICES, SOURCES, Pipeline, project_copy, tree
+from .report_checks import check_report
 
 pytestmark = [
     pytest.mark.e2e,
@@ -354,6 +360,18 @@ def test_a_commit_reaches_production(
         assert versions(urls) == dict.fromkeys(SERVICES, "release-2"), region
     assert versions(staging_urls) == dict.fromkeys(SERVICES, "release-2")
     phase("release 2 in production")
+
+    # -- the delivery metrics of what just happened (issue 16) ---------------------------
+    # prod: release 2's six deployments (three services, two regions). staging: release 1's
+    # and release 2's three each, and release 4's two healthy services and its api-service
+    # rolled back; release 5 created none (AccessDenied before its deployments).
+    out = Path(os.environ.get("DEPLOYER_REPORT_OUT") or tmp_path / "report")
+    out.mkdir(parents=True, exist_ok=True)
+    root = Path(cli.env["DEPLOYER_PROJECT_DIR"])
+    check_report(root, "prod", {"succeeded": 6}, state_dir=local.state_dir, out_dir=out)
+    check_report(root, "staging", {"succeeded": 8, "rolled back": 1},
+                 state_dir=local.state_dir, out_dir=out)  # fmt: skip
+    phase("delivery metrics reported")
 
 
 def check_staging(local: Local, cli: DeployerCLI, config: Config, applied: Any) -> None:
