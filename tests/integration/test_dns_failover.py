@@ -11,7 +11,10 @@ test_delivery_stack's, and ECR repositories would put registry names in /etc/hos
 Route 53's DNS server and the load balancers' listeners are engines of an emulator with
 its runtime (``deployer/emulator/engines/__init__.py``), so this module starts one of
 its own: no Docker is needed (no task runs; the registry starts and is never used),
-and the listeners serve TLS and redirects without targets.
+and the listeners serve TLS and redirects without targets. Nothing is destroyed: that
+emulator, and all it holds, goes with the module (destroying both workspaces cost
+78 of the test's 264 s, most of it the provider waiting 10-30 s before it asks whether
+a Route 53 change is in sync; the runtime stack's destroy is test_runtime_stack's).
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ import pytest
 
 from deployer.aws import LOCAL, Target
 from deployer.config import Config, Dns
-from deployer.emulator import Emulator, EmulatorStatus
+from deployer.emulator import ADDRESS_ENV, Emulator, EmulatorStatus
 from deployer.tfvars import dns_role_arn
 from deployer.toolchain import Toolchain
 from tests import policies
-from tests.integration.stacks import StackRun, config, stack_run
+from tests.integration.stacks import config, stack_run
 
 pytestmark = pytest.mark.integration
 
@@ -59,9 +62,13 @@ NAME = f"{SERVICE}.{ZONE}"
 
 @pytest.fixture(scope="module")
 def runtime_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorStatus]:
-    """An emulator with its runtime: the route53-dns and elb-listeners engines run."""
+    """An emulator with its runtime: the route53-dns and elb-listeners engines run. Its
+    registry (never used here: no repository is made) listens on a port of its own, so
+    127.0.0.1:80, which the runtime tests' registries take turns on, stays free."""
     emulator = Emulator(tmp_path_factory.mktemp("dns-emulator"))
-    status = emulator.start(runtime=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ADDRESS_ENV, "127.0.0.1:0")
+        status = emulator.start(runtime=True)
     try:
         assert status.runtime is not None and status.runtime.get("registry"), (
             f"the emulator's runtime is down ({status.runtime}): its engines do not run"
@@ -107,100 +114,88 @@ def test_names_fail_over_and_answer_https(
         CFG, DELIVERY.name, DELIVERY.primary_region, work_dir=tmp_path / "delivery", **common
     )
     zone_only = ["module.dns_zone"]
-    runtime: StackRun | None = None
-    try:
-        delivery.tf.apply(tf_var_file=str(delivery.var_file), targets=zone_only)
+    delivery.tf.apply(tf_var_file=str(delivery.var_file), targets=zone_only)
 
-        # -- the zone and its role, in the delivery account ------------------------------
-        route53 = delivery.client("route53")
-        zones = route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"]
-        (zone,) = [z for z in zones if z["Name"] == f"{ZONE}."]
-        assert zone["Config"]["PrivateZone"] is False
-        iam = delivery.client("iam")
-        role_arn = dns_role_arn(CFG, PROD)
-        role = iam.get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
-        assert role["Arn"] == role_arn  # the name deployer/tfvars.py gives the runtime side
-        trust = role["AssumeRolePolicyDocument"]
-        trust = json.loads(trust) if isinstance(trust, str) else trust
-        (statement,) = trust["Statement"]
-        deploy_role = f"arn:aws:iam::{PROD.account_id}:role/{PROD.deploy_role_name}"
-        assert statement["Principal"]["AWS"] in (deploy_role, [deploy_role])
+    # -- the zone and its role, in the delivery account ------------------------------
+    route53 = delivery.client("route53")
+    zones = route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"]
+    (zone,) = [z for z in zones if z["Name"] == f"{ZONE}."]
+    assert zone["Config"]["PrivateZone"] is False
+    iam = delivery.client("iam")
+    role_arn = dns_role_arn(CFG, PROD)
+    role = iam.get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
+    assert role["Arn"] == role_arn  # the name deployer/tfvars.py gives the runtime side
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    (statement,) = trust["Statement"]
+    deploy_role = f"arn:aws:iam::{PROD.account_id}:role/{PROD.deploy_role_name}"
+    assert statement["Principal"]["AWS"] in (deploy_role, [deploy_role])
 
-        # -- prod's primary region with names ---------------------------------------------
-        runtime = stack_run(CFG, PROD.name, REGION, work_dir=tmp_path / "runtime", **common)
-        out = runtime.apply()
-        assert out["service_urls"] == {
-            m.name: f"https://{m.name}.{ZONE}" for m in CFG.microservices
-        }
+    # -- prod's primary region with names ---------------------------------------------
+    runtime = stack_run(CFG, PROD.name, REGION, work_dir=tmp_path / "runtime", **common)
+    out = runtime.apply()
+    assert out["service_urls"] == {m.name: f"https://{m.name}.{ZONE}" for m in CFG.microservices}
 
-        elb = runtime.client("elbv2")
-        names = CFG.names.target(PROD.name, REGION).service(SERVICE)
-        (alb,) = elb.describe_load_balancers(Names=[names.alb_name])["LoadBalancers"]
-        listeners = {
-            x["Port"]: x
-            for x in elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
-        }
-        assert sorted(listeners) == [80, 443, 8080]
-        assert listeners[443]["Protocol"] == listeners[8080]["Protocol"] == "HTTPS"
-        (redirect,) = listeners[80]["DefaultActions"]
-        assert redirect["Type"] == "redirect"
-        assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
-        assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
+    elb = runtime.client("elbv2")
+    names = CFG.names.target(PROD.name, REGION).service(SERVICE)
+    (alb,) = elb.describe_load_balancers(Names=[names.alb_name])["LoadBalancers"]
+    listeners = {
+        x["Port"]: x
+        for x in elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+    }
+    assert sorted(listeners) == [80, 443, 8080]
+    assert listeners[443]["Protocol"] == listeners[8080]["Protocol"] == "HTTPS"
+    (redirect,) = listeners[80]["DefaultActions"]
+    assert redirect["Type"] == "redirect"
+    assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
 
-        acm = runtime.client("acm")
-        (certificate_arn,) = {c["CertificateArn"] for c in listeners[443]["Certificates"]}
-        certificate = acm.describe_certificate(CertificateArn=certificate_arn)["Certificate"]
-        assert certificate["DomainName"] == NAME
-        assert certificate["Status"] == "ISSUED"
+    acm = runtime.client("acm")
+    (certificate_arn,) = {c["CertificateArn"] for c in listeners[443]["Certificates"]}
+    certificate = acm.describe_certificate(CertificateArn=certificate_arn)["Certificate"]
+    assert certificate["DomainName"] == NAME
+    assert certificate["Status"] == "ISSUED"
 
-        records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
-        (record,) = [r for r in records if r["Name"] == f"{NAME}." and r["Type"] == "A"]
-        assert record["Failover"] == "PRIMARY" and record["SetIdentifier"] == REGION
-        assert record["AliasTarget"]["DNSName"].rstrip(".").lower() == alb["DNSName"].lower()
-        assert record["AliasTarget"]["EvaluateTargetHealth"] is False
-        check = route53.get_health_check(HealthCheckId=record["HealthCheckId"])["HealthCheck"]
-        settings = check["HealthCheckConfig"]
-        assert settings["Type"] == "HTTPS" and settings["Port"] == 443
-        assert settings["FullyQualifiedDomainName"].lower() == alb["DNSName"].lower()
-        assert settings["ResourcePath"] == "/health"
-        validation = [
-            r for r in records if r["Type"] == "CNAME" and r["Name"].endswith(f".{NAME}.")
-        ]
-        assert len(validation) == 1, "one validation record a name"
+    records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    (record,) = [r for r in records if r["Name"] == f"{NAME}." and r["Type"] == "A"]
+    assert record["Failover"] == "PRIMARY" and record["SetIdentifier"] == REGION
+    assert record["AliasTarget"]["DNSName"].rstrip(".").lower() == alb["DNSName"].lower()
+    assert record["AliasTarget"]["EvaluateTargetHealth"] is False
+    check = route53.get_health_check(HealthCheckId=record["HealthCheckId"])["HealthCheck"]
+    settings = check["HealthCheckConfig"]
+    assert settings["Type"] == "HTTPS" and settings["Port"] == 443
+    assert settings["FullyQualifiedDomainName"].lower() == alb["DNSName"].lower()
+    assert settings["ResourcePath"] == "/health"
+    validation = [r for r in records if r["Type"] == "CNAME" and r["Name"].endswith(f".{NAME}.")]
+    assert len(validation) == 1, "one validation record a name"
 
-        # -- where the name sends users: one DNS query, then HTTPS and the redirect ------
-        state = _control(runtime_emulator, "runtime")["runtime"]
-        server = (state["route53-dns"]["address"], state["route53-dns"]["port"])
-        address = _own_address(state, alb["DNSName"], 443)
-        assert _query_a(server, NAME) == [address]
+    # -- where the name sends users: one DNS query, then HTTPS and the redirect ------
+    state = _control(runtime_emulator, "runtime")["runtime"]
+    server = (state["route53-dns"]["address"], state["route53-dns"]["port"])
+    address = _own_address(state, alb["DNSName"], 443)
+    assert _query_a(server, NAME) == [address]
 
-        ca = _control(runtime_emulator, "ca")["certificate"]
-        context = ssl.create_default_context(cadata=ca)
-        with (
-            socket.create_connection((address, 443), timeout=10) as raw,
-            context.wrap_socket(raw, server_hostname=NAME) as tls,
-        ):
-            subject = dict(item[0] for item in tls.getpeercert()["subject"])
-            assert subject["commonName"] == NAME
-        plain = http.client.HTTPConnection(address, 80, timeout=10)
-        plain.request("GET", "/health?probe=1", headers={"Host": NAME})
-        answer = plain.getresponse()
-        assert answer.status == 301
-        assert answer.getheader("Location") == f"https://{NAME}/health?probe=1"
-        plain.close()
+    ca = _control(runtime_emulator, "ca")["certificate"]
+    context = ssl.create_default_context(cadata=ca)
+    with (
+        socket.create_connection((address, 443), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=NAME) as tls,
+    ):
+        subject = dict(item[0] for item in tls.getpeercert()["subject"])
+        assert subject["commonName"] == NAME
+    plain = http.client.HTTPConnection(address, 80, timeout=10)
+    plain.request("GET", "/health?probe=1", headers={"Host": NAME})
+    answer = plain.getresponse()
+    assert answer.status == 301
+    assert answer.getheader("Location") == f"https://{NAME}/health?probe=1"
+    plain.close()
 
-        # -- every policy document obeys the IAM rule; re-plans are empty -----------------
-        plan = runtime.plan()
-        assert runtime.changes(plan) == [], "re-plan after apply must show no changes"
-        zone_plan = delivery.tf.plan(
-            output=True, tf_var_file=str(delivery.var_file), targets=zone_only
-        )._raw
-        count, problems = policies.audit(dict(zone_plan))
-        assert count >= 2 and problems == [], "\n".join(problems)
-        assert delivery.changes(dict(zone_plan)) == []
-    finally:
-        if runtime is not None:
-            runtime.destroy()
-        delivery.tf.destroy(tf_var_file=str(delivery.var_file), targets=zone_only)
-    left = route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"]
-    assert [z for z in left if z["Name"] == f"{ZONE}."] == []
+    # -- every policy document obeys the IAM rule; re-plans are empty -----------------
+    plan = runtime.plan()
+    assert runtime.changes(plan) == [], "re-plan after apply must show no changes"
+    zone_plan = delivery.tf.plan(
+        output=True, tf_var_file=str(delivery.var_file), targets=zone_only
+    )._raw
+    count, problems = policies.audit(dict(zone_plan))
+    assert count >= 2 and problems == [], "\n".join(problems)
+    assert delivery.changes(dict(zone_plan)) == []
