@@ -3,7 +3,8 @@
 In protected environments (an environment's ``protected``; by default the
 delivery environment and the pipeline's staging and production environments)
 the deployer refuses a plan that deletes or replaces a stateful resource
-(artifact bucket, ECR repositories, KMS keys, log groups) unless the user names
+(artifact bucket, ECR repositories, KMS keys, log groups, CodeCommit repositories,
+Route 53 hosted zones) unless the user names
 each such address with ``--allow-destroy``.
 """
 
@@ -20,6 +21,8 @@ STATEFUL_TYPES = frozenset(
         "aws_cloudwatch_log_group",
         "aws_dynamodb_table",
         "aws_codecommit_repository",
+        # A zone made again gets other name servers: the parent domain's delegation breaks.
+        "aws_route53_zone",
     }
 )
 

@@ -39,6 +39,15 @@ def test_a_replaced_kms_key_is_refused_and_can_be_allowed_by_address() -> None:
     assert gate.refused(plan, ["aws_kms_key.main"]) == []
 
 
+def test_a_replaced_hosted_zone_is_refused() -> None:
+    # Made again, a zone has other name servers: the parent's delegation would break.
+    plan = plan_with(
+        ('module.dns_zone["prod"].aws_route53_zone.this', "aws_route53_zone", ["create", "delete"]),
+        ("aws_route53_record.x", "aws_route53_record", ["delete"]),
+    )
+    assert [c.type for c in gate.refused(plan, [])] == ["aws_route53_zone"]
+
+
 def test_creates_and_updates_of_stateful_resources_pass() -> None:
     plan = plan_with(
         ("aws_ecr_repository.api", "aws_ecr_repository", ["create"]),
