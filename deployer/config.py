@@ -185,10 +185,20 @@ class Deployments:
         return {"config": self.config, "termination_wait_minutes": self.termination_wait_minutes}
 
 
+#: A region's task count (``regions[].desired_count``, ``standby_count``) lies in 1..100,
+#: as ``sizing.desired_count`` does.
+MAX_COUNT = 100
+
+
 @dataclass(frozen=True)
 class Region:
     name: str
     cidr: str | None = None
+    #: The count this region's services run while it serves; None: ``sizing.desired_count``.
+    desired_count: int | None = None
+    #: The count they run while another region serves (standing by); None: the region's
+    #: desired count (every region at full capacity, as before per-region counts existed).
+    standby_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -244,6 +254,9 @@ class Environment:
     deployments: Deployments = field(default_factory=Deployments)
     #: None: no names, no certificates (HTTP listeners), as before ``dns`` existed.
     dns: Dns | None = None
+    #: The region that takes traffic (runs its desired count; the others their standby
+    #: count). None: the primary region. ``deployer dr failover`` is what changes it.
+    serving: str | None = None
     #: The stateful-destroy gate applies (see deployer.gate). Default: true for the
     #: delivery environment and the pipeline's staging and production environments.
     protected: bool = False
@@ -264,6 +277,28 @@ class Environment:
     @property
     def dr_region(self) -> str | None:
         return self.regions[1].name if len(self.regions) > 1 else None
+
+    @property
+    def serving_region(self) -> str:
+        """The region that takes traffic: ``serving``, or the primary region."""
+        return self.serving or self.primary_region
+
+    def desired_count(self, region: str) -> int:
+        """The count ``region``'s services run while it serves."""
+        count = self.region(region).desired_count
+        return self.sizing.desired_count if count is None else count
+
+    def standby_count(self, region: str) -> int:
+        """The count ``region``'s services run while another region serves."""
+        count = self.region(region).standby_count
+        return self.desired_count(region) if count is None else count
+
+    def running_count(self, region: str) -> int:
+        """The count ``region``'s workspace runs now: desired when it serves, standby otherwise
+        (what its tfvars carry, so a plan after a failover or failback is empty)."""
+        if region == self.serving_region:
+            return self.desired_count(region)
+        return self.standby_count(region)
 
     def region(self, name: str) -> Region:
         """The region named ``name``; a usage error naming the configured ones."""
@@ -993,6 +1028,7 @@ def _load_environment(
 
     regions: list[Region] = []
     seen: set[str] = set()
+    positions: dict[str, int] = {}  # region -> its index in the file's list
     items = r.sequence(doc, "regions", "")
     if "regions" in doc and not items:
         r.problem("regions", "must list at least one region (the first is the primary)")
@@ -1003,11 +1039,14 @@ def _load_environment(
         node = r.mapping(item, rpath, REGION_KEYS, required=("name",))
         rname = r.string(node, "name", rpath, check=_check_region)
         cidr = r.string(node, "cidr", rpath, default=None, check=_check_cidr)
+        region_desired = r.integer(node, "desired_count", rpath, minimum=1, maximum=MAX_COUNT)
+        standby = r.integer(node, "standby_count", rpath, minimum=1, maximum=MAX_COUNT)
         if rname and rname in seen:
             r.problem(_join(rpath, "name"), f"{rname!r} is listed twice")
         elif rname:
             seen.add(rname)
-            regions.append(Region(rname, cidr))
+            positions[rname] = i
+            regions.append(Region(rname, cidr, region_desired, standby))
         if stack == "runtime" and rname and "cidr" not in node:
             r.problem(
                 _join(rpath, "cidr"), "is required for the runtime stack (the VPC CIDR block)"
@@ -1028,8 +1067,9 @@ def _load_environment(
     cpu = r.integer(snode, "cpu", "sizing", default=Sizing.cpu, choices=FARGATE_SIZES)
     memory = r.integer(snode, "memory", "sizing", default=Sizing.memory, minimum=512)
     desired = r.integer(
-        snode, "desired_count", "sizing", default=Sizing.desired_count, minimum=1, maximum=100
+        snode, "desired_count", "sizing", default=Sizing.desired_count, minimum=1, maximum=MAX_COUNT
     )
+    serving = _check_counts(r, doc, regions, positions, desired or Sizing.desired_count)
     if cpu is not None and memory is not None and cpu in FARGATE_SIZES:
         allowed = FARGATE_SIZES[cpu]
         if memory not in allowed:
@@ -1127,8 +1167,47 @@ def _load_environment(
         health_checks=health_checks,
         deployments=deployments,
         dns=dns,
+        serving=serving,
         approval=approval,
     ), protected
+
+
+def _check_counts(
+    r: _Reader,
+    doc: dict[str, Any],
+    regions: list[Region],
+    positions: dict[str, int],
+    sizing_desired: int,
+) -> str | None:
+    """Each region's standby count against its desired count, and ``serving``, which must
+    name one of the environment's regions; returns ``serving`` when valid."""
+    for region in regions:
+        if region.standby_count is None:
+            continue
+        where = _join(_index("regions", positions[region.name]), "standby_count")
+        if len(regions) < 2:
+            r.problem(
+                where,
+                "only a region of a two-region environment stands by (no other region "
+                "serves while this one is the only one)",
+            )
+            continue
+        desired = sizing_desired if region.desired_count is None else region.desired_count
+        if region.standby_count > desired:
+            r.problem(
+                where,
+                f"{region.standby_count} is more than the region's desired count ({desired}): "
+                "a region standing by runs at most what it runs while serving",
+            )
+    serving = r.string(doc, "serving", "", default=None)
+    known = [region.name for region in regions]
+    if serving is not None and known and serving not in known:
+        r.problem(
+            "serving",
+            f"{serving!r} is not one of the environment's regions ({', '.join(known)})",
+        )
+        return None
+    return str(serving) if serving is not None else None
 
 
 def _apply_policy_defaults(

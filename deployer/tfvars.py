@@ -71,7 +71,8 @@ def runtime_variables(
         "sizing": {
             "cpu": env.sizing.cpu,
             "memory": env.sizing.memory,
-            "desired_count": env.sizing.desired_count,
+            # This region's count now: desired while it serves, standby otherwise.
+            "desired_count": env.running_count(region),
         },
         "log_retention_days": env.log_retention_days,
         "notification_emails": list(env.notification_emails),

@@ -99,7 +99,7 @@ variable "sizing" {
     memory        = optional(number, 512)
     desired_count = optional(number, 2)
   })
-  description = "Fargate task size and count of every microservice (256/512 staging, 512/1024 prod)."
+  description = "Fargate task size of every microservice (256/512 staging, 512/1024 prod) and the count each runs in this region: the deployer passes the region's desired count while it serves and its standby count otherwise."
   default     = {}
   nullable    = false
 }
