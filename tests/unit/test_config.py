@@ -136,8 +136,9 @@ def test_the_shipped_configuration_is_valid() -> None:
          "environments/staging.yaml: deploy_role_name: 'bad role!' is not a valid IAM role name"),
         ("staging", {"colour": "blue"},
          "environments/staging.yaml: colour: unknown key (allowed: account_id, alarms, "
-         "approval, deploy_role_name, deployments, dns, health_checks, log_retention_days, network, "
-         "notification_emails, parameters, protected, regions, secrets, serving, sizing, stack)"),
+         "approval, deploy_role_name, deployments, dns, health_checks, log_retention_days, "
+         "network, notification_emails, parameters, protected, regions, secrets, serving, "
+         "sizing, stack)"),
         ("staging", {"protected": "yes"},
          "environments/staging.yaml: protected: must be true or false, got a string 'yes'"),
         ("staging", {"approval": "ask"},
