@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+from moto import mock_aws
 
 from deployer import cli, config, dr
 from deployer.aws import AWS, ClientFactory, Target
+from deployer.config import Dns
 from deployer.emulator.patches import cloudwatch_composite_alarm
 from deployer.scope import Scope
 from tests.unit.test_config import BASE_ENVS, BASE_PROJECT, write_tree
@@ -40,6 +43,7 @@ class World:
         self.config = config.load(root)
         self.env = self.config.environment("prod")
         self.factory = factory
+        self.baseline: dict[str, str] = {}  # microservice -> its DR task definition
         self.scopes = {
             r: Scope(self.config, self.env, r, Target(AWS), factory) for r in (EAST, WEST)
         }
@@ -75,6 +79,8 @@ class World:
                 repositoryName=repository, imageManifest=MANIFEST, imageTag="v1"
             )
             td = self.register(region, m.name)
+            if region == WEST:
+                self.baseline[m.name] = td
             ecs.create_service(
                 cluster=names.cluster_name, serviceName=service.service_name,
                 taskDefinition=td, desiredCount=count,
@@ -123,6 +129,36 @@ class World:
                 Name=f"/pipeline/prod/{m.name}/JWT_SIGNING_KEY", Value=SECRET, Type="SecureString"
             )
 
+    def reset(self) -> None:
+        """The DR region as ``_build`` left it, whatever a test changed there."""
+        names = self.scopes[WEST].names
+        ecs, cloudwatch = self.client(WEST, "ecs"), self.client(WEST, "cloudwatch")
+        for m in self.config.microservices:
+            service = names.service(m.name)
+            repository = service.image_repository.split("/", 1)[1]
+            try:
+                self.ecr[WEST].put_image(
+                    repositoryName=repository, imageManifest=MANIFEST, imageTag="v1"
+                )
+            except ClientError as exc:
+                assert exc.response["Error"]["Code"] == "ImageAlreadyExistsException"
+            ecs.update_service(
+                cluster=names.cluster_name, service=service.service_name,
+                taskDefinition=self.baseline[m.name], desiredCount=self.env.running_count(WEST),
+            )  # fmt: skip
+            self.client(WEST, "ssm").put_parameter(
+                Name=f"/pipeline/prod/{m.name}/JWT_SIGNING_KEY", Value=SECRET,
+                Type="SecureString", Overwrite=True,
+            )  # fmt: skip
+            for alarm in (*service.alarm_names.deployment, service.alarm_names.health):
+                cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test")
+        # CodeDeploy in moto has no StopDeployment: the deployments a test created end here
+        from moto.codedeploy.models import codedeploy_backends
+
+        backend = codedeploy_backends[self.env.account_id][WEST]
+        for deployment in backend.deployments.values():
+            deployment.status = "Succeeded"
+
     def register(self, region: str, microservice: str, **changes: Any) -> str:
         """A task definition of the service as the pipeline registers it (``changes``: of
         its container)."""
@@ -159,20 +195,39 @@ class World:
         return dr.status(self.sources(primary), self.config, self.env)
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One world for the module (building it, and botocore's models for each new client
+    factory, cost seconds a test); ``world`` puts back what each test breaks."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+            patch.delenv(key, raising=False)
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": EAST,
+            # No instance starts: without moto's thousands of default AMIs each region's
+            # EC2 backend is made in milliseconds, not half a second.
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+        }.items():
+            patch.setenv(key, value)
+        # moto stores composite alarms but does not route PutCompositeAlarm: the
+        # emulator's patch routes it (the runtime stack makes each health alarm with it).
+        cloudwatch_composite_alarm.apply()
+        envs = copy.deepcopy(BASE_ENVS)
+        envs["prod"]["regions"][1]["standby_count"] = 1
+        # two microservices of the sample's three: rows per service, at two thirds the cost
+        project = copy.deepcopy(BASE_PROJECT)
+        project["microservices"] = project["microservices"][:2]
+        root = write_tree(tmp_path_factory.mktemp("dr"), project, envs)
+        with mock_aws():
+            yield World(root, ClientFactory(Target(AWS)))
+
+
 @pytest.fixture
-def world(tmp_path: Path, aws: ClientFactory, monkeypatch: pytest.MonkeyPatch) -> World:
-    # No instance starts: without moto's thousands of default AMIs each region's EC2
-    # backend is made in milliseconds, not half a second.
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-    # moto stores composite alarms but does not route PutCompositeAlarm: the emulator's
-    # patch routes it (the runtime stack creates each service's health alarm with it).
-    cloudwatch_composite_alarm.apply()
-    envs = copy.deepcopy(BASE_ENVS)
-    envs["prod"]["regions"][1]["standby_count"] = 1
-    # two microservices of the sample's three: rows per service, at two thirds the cost
-    project = copy.deepcopy(BASE_PROJECT)
-    project["microservices"] = project["microservices"][:2]
-    return World(write_tree(tmp_path, project, envs), aws)
+def world(built: World) -> Iterator[World]:
+    yield built
+    built.reset()
 
 
 def gaps(found: dr.Status) -> dict[tuple[str, str], str]:
@@ -330,3 +385,34 @@ def test_usage_errors_exit_2(
 ) -> None:
     assert cli.main(["dr", "status", environment]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_with_dns_route53s_view_of_each_failover_record_is_reported(world: World) -> None:
+    env = replace(world.env, dns=Dns("example.com"))
+    route53 = world.factory.client("route53", EAST)
+    zone = route53.create_hosted_zone(Name="example.com", CallerReference="dr-status")
+    changes = []
+    for region, failover in ((EAST, "PRIMARY"), (WEST, "SECONDARY")):
+        check = route53.create_health_check(
+            CallerReference=f"api-{region}",
+            HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": f"alb.{region}.test",
+                               "Port": 443, "ResourcePath": "/health"},
+        )["HealthCheck"]["Id"]  # fmt: skip
+        changes.append(
+            {"Action": "CREATE", "ResourceRecordSet": {
+                "Name": f"{API}.example.com", "Type": "A", "SetIdentifier": region,
+                "Failover": failover, "HealthCheckId": check, "TTL": 60,
+                "ResourceRecords": [{"Value": "192.0.2.1"}]}}
+        )  # fmt: skip
+    route53.change_resource_record_sets(
+        HostedZoneId=zone["HostedZone"]["Id"], ChangeBatch={"Changes": changes}
+    )
+    found = dr.status(world.sources(), world.config, env)
+    by_check = {(c.service, c.check): c for c in found.checks}
+    assert by_check[(API, "health checks")].status == dr.OK
+    assert f"{WEST} (SECONDARY): 1/1 checkers healthy" in by_check[(API, "health checks")].detail
+    # the second service has no failover name yet: a gap, fixed by applying prod
+    other = world.config.microservices[1].name
+    assert gaps(found) == {
+        (other, "health checks"): f"no failover records for {other}.example.com."
+    }
