@@ -307,7 +307,8 @@ def _service_checks(
 
     # image: the primary's digest is in the DR region's repository
     if primary.failed:
-        add("image", UNKNOWN, f"could not compare: {primary.failed}")
+        runs = f"{dr} runs {dr_digest}, in its ECR" if dr_digest else f"{dr_image} is not in {dr}"
+        add("image", UNKNOWN, f"{runs}; could not compare: {primary.failed}")
     elif primary.digest is None:
         add("image", UNKNOWN, f"could not compare: {primary.image} is not in the primary's ECR")
     elif _digest(dr_ecr, f"{repository}@{primary.digest}") is None:
