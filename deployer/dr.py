@@ -553,6 +553,17 @@ def _health_check_checks(
     return out
 
 
+def _dr_unreadable(row: str, dr: str, exc: Exception) -> Check:
+    """The DR region's API failed: that region cannot be shown ready."""
+    return Check(
+        row,
+        "dr region",
+        GAP,
+        f"{dr}'s API failed: {_failure(exc)}",
+        f"retry; a failover to {dr} needs its API (and this command's role there)",
+    )
+
+
 def status(
     sources: Sources,
     config: Config,
@@ -564,12 +575,18 @@ def status(
     dr = dr_region_of(config, env)
     found = Status(env.name, env.primary_region, dr, env.serving_region)
     for m in config.microservices:
-        found.checks += _service_checks(
-            sources, env, dr, m.name, config.delivery_environment, progress
-        )
+        try:
+            found.checks += _service_checks(
+                sources, env, dr, m.name, config.delivery_environment, progress
+            )
+        except (ClientError, BotoCoreError) as exc:
+            found.checks.append(_dr_unreadable(m.name, dr, exc))
     progress("dr status: parameters")
     namespaces = [m.name for m in config.microservices] + [SHARED_NAMESPACE]
-    found.checks += _parameter_checks(sources, env, dr, namespaces)
+    try:
+        found.checks += _parameter_checks(sources, env, dr, namespaces)
+    except (ClientError, BotoCoreError) as exc:
+        found.checks.append(_dr_unreadable(ENVIRONMENT_ROW, dr, exc))
     progress("dr status: health checks")
     found.checks += _health_check_checks(sources, config, env, dr)
     found.checks.append(

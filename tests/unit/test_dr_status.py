@@ -416,3 +416,16 @@ def test_with_dns_route53s_view_of_each_failover_record_is_reported(world: World
     assert gaps(found) == {
         (other, "health checks"): f"no failover records for {other}.example.com."
     }
+
+
+def test_a_dr_region_that_does_not_answer_is_a_gap_not_a_traceback(world: World) -> None:
+    sources = replace(
+        world.sources(),
+        dr=_unreachable(
+            EndpointConnectionError(endpoint_url="https://ecs.us-west-2.amazonaws.com/")
+        ),
+    )
+    found = dr.status(sources, world.config, world.env)
+    assert not found.ready
+    assert {check for (_, check) in gaps(found)} == {"dr region"}
+    assert len(gaps(found)) == len(world.config.microservices) + 1
