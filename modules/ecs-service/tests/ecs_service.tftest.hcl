@@ -759,3 +759,97 @@ run "other_region" {
     error_message = "Logs must go to the region's log group."
   }
 }
+
+# --- HTTPS and the HTTP redirect (enable_https, enable_http_redirect) ------------------
+
+run "http_redirects_to_https_with_a_certificate" {
+  command = plan
+
+  variables {
+    certificate_arn      = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    enable_http_redirect = true
+  }
+
+  assert {
+    condition     = length(aws_lb_listener.http_redirect) == 1 && aws_lb_listener.http_redirect[0].port == 80 && aws_lb_listener.http_redirect[0].protocol == "HTTP"
+    error_message = "With a certificate an HTTP listener must answer on port 80."
+  }
+
+  assert {
+    condition = (
+      one(aws_lb_listener.http_redirect[0].default_action).type == "redirect" &&
+      one(one(aws_lb_listener.http_redirect[0].default_action).redirect).protocol == "HTTPS" &&
+      one(one(aws_lb_listener.http_redirect[0].default_action).redirect).port == "443" &&
+      one(one(aws_lb_listener.http_redirect[0].default_action).redirect).status_code == "HTTP_301"
+    )
+    error_message = "The HTTP listener must redirect permanently (301) to the same URL over HTTPS on the production port."
+  }
+
+  assert {
+    condition     = toset([for r in aws_vpc_security_group_ingress_rule.alb : r.from_port]) == toset([80, 443, 8080])
+    error_message = "The load balancer's security group must let in the redirect's port 80 beside the production and test listeners."
+  }
+}
+
+run "no_redirect_without_a_certificate" {
+  command = plan
+
+  variables {
+    enable_http_redirect = true
+  }
+
+  assert {
+    condition     = length(aws_lb_listener.http_redirect) == 0
+    error_message = "Without a certificate port 80 is the production listener itself: no redirect."
+  }
+}
+
+run "no_redirect_by_default" {
+  command = plan
+
+  variables {
+    certificate_arn = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+  }
+
+  assert {
+    condition     = length(aws_lb_listener.http_redirect) == 0 && toset([for r in aws_vpc_security_group_ingress_rule.alb : r.from_port]) == toset([443, 8080])
+    error_message = "Without enable_http_redirect there must be no port 80 listener nor ingress."
+  }
+}
+
+run "redirect_with_a_listener_on_port_80_is_rejected" {
+  command = plan
+
+  variables {
+    certificate_arn      = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    enable_http_redirect = true
+    test_listener_port   = 80
+  }
+
+  expect_failures = [var.enable_http_redirect]
+}
+
+run "https_without_a_certificate_is_rejected" {
+  command = plan
+
+  variables {
+    enable_https = true
+  }
+
+  expect_failures = [var.enable_https]
+}
+
+run "https_switched_on_explicitly" {
+  command = plan
+
+  variables {
+    enable_https         = true
+    enable_http_redirect = true
+    certificate_arn      = "arn:aws:acm:us-east-1:444444444444:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+  }
+
+  assert {
+    condition     = aws_lb_listener.production.protocol == "HTTPS" && aws_lb_listener.production.port == 443 && length(aws_lb_listener.http_redirect) == 1
+    error_message = "With enable_https the production listener must be HTTPS on 443, and port 80 must redirect."
+  }
+}
