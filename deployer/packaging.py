@@ -16,11 +16,11 @@ import base64
 import hashlib
 import io
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from deployer.atomic import write_atomically
 from deployer.errors import DeployerError
 
 #: The zip format's earliest date; what every entry is stamped with.
@@ -61,15 +61,7 @@ def build_lambda_zip(source: Path, out: Path) -> PackageInfo:
             return info
         out.parent.mkdir(parents=True, exist_ok=True)
         # Write aside and rename, so a reader (Terraform) never sees half a zip.
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(out, data)
     except OSError as exc:
         raise PackagingError(f"cannot write the Lambda package {out}: {exc}") from exc
     return info

@@ -16,11 +16,11 @@ import base64
 import html
 import io
 import os
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from deployer.atomic import write_atomically
 from deployer.errors import UsageError
 from deployer.report import (
     FAILED,
@@ -53,16 +53,7 @@ def check_writable(path: Path) -> None:
 
 def write(report: Report, path: Path) -> None:
     """Write the page to ``path`` whole (a temporary file beside it, then renamed)."""
-    text = page(report)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, page(report).encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------

@@ -61,7 +61,6 @@ import fcntl
 import hashlib
 import ipaddress
 import logging
-import os
 import sys
 import tempfile
 import threading
@@ -69,6 +68,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from deployer.atomic import write_atomically
 
 from ._util import replace
 
@@ -189,8 +190,8 @@ def _authority(state_dir: Path) -> tuple[x509.Certificate, rsa.RSAPrivateKey, by
             cert_path, key_path = folder / CA_CERTIFICATE, folder / CA_KEY
             if not (cert_path.is_file() and key_path.is_file()):
                 cert_pem, key_pem = _new_authority()
-                _write(key_path, key_pem, 0o600)
-                _write(cert_path, cert_pem, 0o644)
+                write_atomically(key_path, key_pem, 0o600)
+                write_atomically(cert_path, cert_pem, 0o644)
                 log.info("acm: made the emulator's CA in %s", folder)
             cert_pem = cert_path.read_bytes()
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
@@ -199,15 +200,6 @@ def _authority(state_dir: Path) -> tuple[x509.Certificate, rsa.RSAPrivateKey, by
         made = (x509.load_pem_x509_certificate(cert_pem), key, cert_pem)
         _authorities[folder] = made
         return made
-
-
-def _write(path: Path, data: bytes, mode: int) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    os.chmod(tmp, mode)  # whatever the umask
-    os.replace(tmp, path)
 
 
 def _new_authority() -> tuple[bytes, bytes]:
