@@ -82,9 +82,9 @@ run "read_role" {
   assert {
     condition = alltrue([
       for r in jsondecode(aws_iam_role_policy.read.policy).Statement[0].Resource :
-      strcontains(r, ":333333333333:") || r == "arn:aws:s3:::acme-shop-*"
+      strcontains(r, ":333333333333:") || r == "arn:aws:s3:::acme-shop-*" || startswith(r, "arn:aws:route53:::")
     ])
-    error_message = "The resource-level actions must be held to this account's ARNs and the project's bucket names."
+    error_message = "The resource-level actions must be held to this account's ARNs, the project's bucket names and Route 53's account-less ARNs (no resource policies: this account's zones only)."
   }
 
   assert {
