@@ -347,13 +347,15 @@ def test_a_commit_reaches_production(
     # -- release 2, approved: production in both regions ------------------------------------
     two = cli("release", "--source", str(tree(source, "release-2", tmp_path / "r2")),
               "--message", "release 2", "--wait", "--json", timeout=900)  # fmt: skip
-    assert two.returncode == 0, two.stderr[-3000:]
+    assert two.returncode == 0, two.stderr[-3000:] + guard_log(local, config)
     second = two.json()["execution"]["execution_id"]
     assert two.json()["execution"]["approval"], two.json()["execution"]
     assert versions(staging_urls) == dict.fromkeys(SERVICES, "release-2")
     phase("release 2 waits for approval")
     approved = cli("approve", "--comment", "ship it", "--wait", "--json", timeout=900)
-    assert approved.returncode == 0, approved.stderr[-3000:] + pipeline.story(second)
+    assert approved.returncode == 0, (
+        approved.stderr[-3000:] + pipeline.story(second) + guard_log(local, config, "prod")
+    )
     assert approved.json()["execution"]["status"] == "Succeeded"
     assert approved.json()["execution_id"] == second
     for region, urls in prod_urls.items():
@@ -372,6 +374,19 @@ def test_a_commit_reaches_production(
     check_report(root, "staging", {"succeeded": 8, "rolled back": 1},
                  state_dir=local.state_dir, out_dir=out)  # fmt: skip
     phase("delivery metrics reported")
+
+
+def guard_log(local: Local, config: Config, environment: str = "staging") -> str:
+    """The deploy guard's last log lines in the environment's regions: why a hook failed."""
+    env = config.environment(environment)
+    lines = []
+    for region in env.regions:
+        logs = local.client("logs", env.account_id, region.name)
+        for group in logs.describe_log_groups()["logGroups"]:
+            if "deploy-guard" in group["logGroupName"]:
+                events = logs.filter_log_events(logGroupName=group["logGroupName"])["events"]
+                lines += [f"{region.name}: {e['message'].rstrip()}" for e in events[-40:]]
+    return "\nthe deploy guard's log:\n" + "\n".join(lines)
 
 
 def check_staging(local: Local, cli: DeployerCLI, config: Config, applied: Any) -> None:
