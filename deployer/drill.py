@@ -57,6 +57,10 @@ from deployer.drill_scenarios import SCENARIOS as SCENARIOS
 from deployer.errors import DeployerError
 from deployer.scope import Scope
 
+#: How a drill's deployments describe themselves ("deployer drill <label>"): `deployer
+#: report` leaves them out of the delivery metrics by it.
+DESCRIPTION_PREFIX = "deployer drill"
+
 ClientFor = Callable[[str], Any]
 
 
@@ -414,7 +418,7 @@ class Release:
                 applicationName=self.layout.application,
                 deploymentGroupName=self.layout.deployment_group,
                 revision=appspec(self.layout, self.task_definition),
-                description=f"deployer drill {self.label}",
+                description=f"{DESCRIPTION_PREFIX} {self.label}",
             )["deploymentId"]
         )
         self.timeline.step(

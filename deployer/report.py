@@ -57,6 +57,7 @@ from botocore.exceptions import ClientError
 
 from deployer.aws import translate
 from deployer.config import Config, Environment
+from deployer.drill import DESCRIPTION_PREFIX
 from deployer.errors import UsageError
 from deployer.names import TargetNames
 from deployer.output import table
@@ -69,7 +70,6 @@ ALARM_HISTORY = timedelta(days=14)
 #: window may still deploy in it.
 APPROVAL_TIMEOUT = timedelta(days=7)
 #: The description every drill deployment carries (deployer/drill.py's Release).
-DRILL_DESCRIPTION = "deployer drill"
 #: CodeDeploy's creator of a rollback deployment (DeploymentInfo.creator).
 ROLLBACK_CREATOR = "codeDeployRollback"
 DEPLOY_PROVIDER = "CodeDeployToECS"
@@ -626,7 +626,7 @@ def episodes_of(
 
 
 def is_drill(info: dict[str, Any]) -> bool:
-    return str(info.get("description") or "").startswith(DRILL_DESCRIPTION)
+    return str(info.get("description") or "").startswith(DESCRIPTION_PREFIX)
 
 
 def build(
