@@ -59,6 +59,34 @@ def state_bucket(company: str, service: str, delivery_environment: str) -> str:
     return f"{name_prefix(company, service, delivery_environment)}-tfstate"
 
 
+def state_replica_bucket(state_bucket_name: str, region: str) -> str:
+    """The state bucket's replica in ``region`` (the DR region), in the delivery account:
+    ``<state bucket>-<region>``. S3 names are global, so the replica cannot share the name."""
+    return f"{state_bucket_name}-{region}"
+
+
+#: The traffic switch of a multi-region environment with ``dns.zone`` (issue 15): a metric
+#: published in the environment's DR region, an alarm on it there, and a Route 53 health
+#: check on that alarm, which the primary region's failover records also require. Value 1
+#: sends users to the DR region, 0 lets the endpoint health checks decide. The alarm keeps
+#: its state without data (treat missing data: ignore), so one data point flips it.
+TRAFFIC_SWITCH_NAMESPACE = "Deployer/DR"
+TRAFFIC_SWITCH_METRIC = "TrafficSwitch"
+TRAFFIC_SWITCH_DIMENSION = "Environment"
+
+
+def traffic_switch_alarm(company: str, service: str, environment: str) -> str:
+    """``{company}-{service}-{environment}-dr-traffic-switch``, in the DR region."""
+    return f"{name_prefix(company, service, environment)}-dr-traffic-switch"
+
+
+#: The SSM parameter, in every region of an environment's account, that records where the
+#: environment serves after ``deployer dr failover``/``failback`` (the newest copy wins).
+def serving_record_parameter(environment: str) -> str:
+    """``/deployer/dr/<environment>``."""
+    return f"/deployer/dr/{environment}"
+
+
 #: The parameter namespace every microservice of an environment reads, besides its own.
 SHARED_NAMESPACE = "shared"
 
