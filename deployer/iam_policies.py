@@ -29,6 +29,7 @@ from deployer.config import Config
 from deployer.errors import UsageError
 from deployer.names import RUNTIME_STACK, role_name_of
 from deployer.state import RUNS_PREFIX
+from deployer.state_replica import Replica, replica_of
 from deployer.workspaces import WORKSPACE_KEY_PREFIX
 
 PLAN = "plan"
@@ -246,6 +247,10 @@ def apply_role(config: Config) -> RolePolicy:
 def _write_state_and_assume(config: Config, roles: dict[str, str | None]) -> list[Statement]:
     """What applying needs beyond listing: state and run history read and written, and
     the environments' deploy roles assumed (the apply role and an operator alike)."""
+    return [*_write_state(config), *_assume_deploy_roles(roles)]
+
+
+def _write_state(config: Config) -> list[Statement]:
     return [
         _statement(
             "ReadWriteState",
@@ -253,8 +258,11 @@ def _write_state_and_assume(config: Config, roles: dict[str, str | None]) -> lis
             _state_objects_arn(config),
         ),
         _run_history(config, "RunHistory", ["ssm:GetParameter", "ssm:PutParameter"]),
-        *_assume(sorted({a for a in roles.values() if a})),
     ]
+
+
+def _assume_deploy_roles(roles: dict[str, str | None]) -> list[Statement]:
+    return _assume(sorted({a for a in roles.values() if a}))
 
 
 def read_role_arns(config: Config) -> list[str]:
@@ -321,10 +329,63 @@ def read_role(
     return RolePolicy(READ, role_name_of(arn), arn, trust, permissions, tuple(notes))
 
 
+def _replica_state(config: Config, replica: Replica) -> list[Statement]:
+    """The state statements again, on the replica (deployer.state_replica): while the
+    state region does not answer, state is read and (with --state-replica) written there,
+    and the run history goes to its region's SSM."""
+    bucket = f"arn:aws:s3:::{replica.bucket}"
+    history = f"arn:aws:ssm:{replica.region}:{config.delivery.account_id}:parameter{RUNS_PREFIX}/*"
+    return [
+        _statement("ListStateReplica", "s3:ListBucket", bucket),
+        _statement(
+            "ReadWriteStateReplica",
+            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            f"{bucket}/{WORKSPACE_KEY_PREFIX}/*",
+        ),
+        _statement("RunHistoryReplica", ["ssm:GetParameter", "ssm:PutParameter"], history),
+    ]
+
+
+def _make_replica(config: Config, replica: Replica) -> list[Statement]:
+    """What making the replica needs (deployer.state_replica.ensure, on apply): the
+    bucket, both buckets' replication rules, and the role S3 replicates with, which may
+    be passed to S3 only."""
+    return [
+        _statement(
+            "CreateStateReplica",
+            [
+                "s3:CreateBucket",
+                "s3:PutBucketPublicAccessBlock",
+                "s3:PutBucketVersioning",
+                "s3:PutEncryptionConfiguration",
+            ],
+            f"arn:aws:s3:::{replica.bucket}",
+        ),
+        _statement(
+            "StateReplication",
+            ["s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration"],
+            [_state_bucket_arn(config), f"arn:aws:s3:::{replica.bucket}"],
+        ),
+        _statement(
+            "StateReplicationRole",
+            ["iam:CreateRole", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"],
+            replica.role_arn,
+        ),
+        {
+            **_statement("PassStateReplicationRole", "iam:PassRole", replica.role_arn),
+            "Condition": {"StringEquals": {"iam:PassedToService": "s3.amazonaws.com"}},
+        },
+    ]
+
+
 def operator(config: Config) -> RolePolicy:
-    """What a person running ``deployer`` needs, attached to their own identity."""
+    """What a person running ``deployer`` needs, attached to their own identity.
+
+    With a DR region, also the state's replica (deployer.state_replica): made on apply,
+    and where state is read and written while the state region does not answer."""
     bucket = _state_bucket_arn(config)
     roles = deploy_role_arns(config)
+    replica = replica_of(config)
     permissions = {
         "Version": VERSION,
         "Statement": [
@@ -340,7 +401,10 @@ def operator(config: Config) -> RolePolicy:
                 ],
                 bucket,
             ),
-            *_write_state_and_assume(config, roles),
+            *(_make_replica(config, replica) if replica is not None else []),
+            *_write_state(config),
+            *(_replica_state(config, replica) if replica is not None else []),
+            *_assume_deploy_roles(roles),
         ],
     }
     notes = [
@@ -351,6 +415,14 @@ def operator(config: Config) -> RolePolicy:
         "On the local emulator nothing more is needed: it does not evaluate IAM, and the "
         "deployer gives it test credentials.",
     ]
+    if replica is not None:
+        notes.append(
+            f"The state's replica {replica.bucket} ({replica.region}) is made on apply: the "
+            f"bucket, replication both ways, and the role {replica.role_name}, which only "
+            "S3 may assume. While the state region does not answer, state is read there and, "
+            f"with --state-replica, written there; the run history goes to {replica.region}'s "
+            "SSM."
+        )
     return RolePolicy(OPERATOR, None, None, None, permissions, tuple(notes))
 
 

@@ -13,6 +13,10 @@
   workspace are recorded, with what happened, in the SSM parameter
   ``/deployer/runs/<stack>/<workspace>`` (a JSON list). Not as a tag on
   resources: that would make every apply change everything.
+* **The replica** (``deployer.state_replica``): the state bucket copied both ways to a
+  bucket in the DR region. When the state region does not answer, ``ensure_bucket``
+  raises :class:`StateRegionDown`; a ``StateStore`` (and the backend settings) given the
+  replica then work there, the run history included (in the replica region's SSM).
 """
 
 from __future__ import annotations
@@ -28,13 +32,15 @@ from typing import TYPE_CHECKING, Any
 from deployer import identity
 from deployer.aws import Clients, Target, translate
 from deployer.config import Config
-from deployer.errors import UsageError
+from deployer.errors import DeployerError, UsageError
 from deployer.workspaces import Workspace
 
 if TYPE_CHECKING:
     import botocore.exceptions
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ssm import SSMClient
+
+    from deployer.state_replica import Replica
 
 #: Runs kept per workspace in its history.
 KEEP_RUNS = 10
@@ -64,14 +70,39 @@ def _missing(exc: botocore.exceptions.ClientError, *codes: str) -> bool:
     return exc.response.get("Error", {}).get("Code") in codes
 
 
-def _delivery_client(config: Config, clients: Clients, target: Target, service: str) -> Any:
-    """A client in the delivery account, in the state's region: where the state lives."""
+def _delivery_client(
+    config: Config, clients: Clients, target: Target, service: str, region: str | None = None
+) -> Any:
+    """A client in the delivery account, in the state's region (or ``region``: the
+    replica's): where the state lives."""
     return clients.client(
         service,
-        config.state.region,
+        region or config.state.region,
         account_id=config.delivery.account_id,
         role_name=identity.state_role_name(config, target),
     )
+
+
+class StateRegionDown(DeployerError):
+    """The state bucket's region does not answer (S3 503, or no connection): the
+    command may run against the replica (``deployer.state_replica.fallback``)."""
+
+    def __init__(self, config: Config, cause: str) -> None:
+        from deployer.state_replica import ALLOW_FLAG, replica_of
+
+        self.cause = cause
+        replica = replica_of(config)
+        super().__init__(
+            f"the Terraform state bucket {config.state.bucket} does not answer in "
+            f"{config.state.region} ({cause})",
+            hint=(
+                f"plan reads the replica {replica.bucket} in {replica.region} by itself; "
+                f"apply and destroy with {ALLOW_FLAG}"
+                if replica is not None
+                else "the state has no replica (the production environment has one "
+                "region): wait for the region to answer"
+            ),
+        )
 
 
 def ensure_bucket(
@@ -80,9 +111,12 @@ def ensure_bucket(
     """Create the state bucket if it does not exist. Returns True when created.
 
     Read-only, a missing bucket is an error: nothing has been applied, and the
-    plan role may not create it.
+    plan role may not create it. A state region that does not answer is
+    :class:`StateRegionDown`.
     """
     import botocore.exceptions
+
+    from deployer import state_replica
 
     s3: S3Client = _delivery_client(config, clients, target, "s3")
     bucket = config.state.bucket
@@ -90,8 +124,14 @@ def ensure_bucket(
         s3.head_bucket(Bucket=bucket)
         return False
     except botocore.exceptions.ClientError as exc:
+        if state_replica.unavailable(exc):
+            raise StateRegionDown(config, "S3 answers 503 ServiceUnavailable") from exc
         if not _missing(exc, "404", "NoSuchBucket", "NotFound"):
             raise translate(exc, f"check state bucket {bucket}") from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        if state_replica.unavailable(exc):
+            raise StateRegionDown(config, f"S3 cannot be reached: {exc}") from exc
+        raise
     if target.read_only:
         raise UsageError(
             f"the Terraform state bucket {bucket} does not exist in account "
@@ -101,14 +141,43 @@ def ensure_bucket(
             f"deployer apply {config.delivery_environment}",
         )
     progress(f"creating Terraform state bucket {bucket} in account {config.delivery.account_id}")
+    make_bucket(s3, bucket, config.state.region)
+    return True
+
+
+def prepare(
+    config: Config,
+    clients: Clients,
+    target: Target,
+    progress: Callable[[str], None],
+    *,
+    writes: bool,
+) -> bool:
+    """The state store's preparation: the state bucket (``ensure_bucket``), and for a
+    command that writes state, its replica and replication (``state_replica.ensure``),
+    so an existing project gets its replica on its next apply. True when the state
+    bucket was created."""
+    from deployer import state_replica
+
+    created = ensure_bucket(config, clients, target, progress)
+    if writes:
+        state_replica.ensure(config, clients, target, progress)
+    return created
+
+
+def make_bucket(s3: S3Client, bucket: str, region: str) -> None:
+    """A state bucket (the state's, or its replica): versioned, encrypted by default with
+    the AWS managed key and an S3 Bucket Key, every public access blocked."""
+    import botocore.exceptions
+
     try:
-        if config.state.region == "us-east-1":
+        if region == "us-east-1":
             s3.create_bucket(Bucket=bucket)
         else:
             s3.create_bucket(
                 Bucket=bucket,
                 CreateBucketConfiguration={
-                    "LocationConstraint": config.state.region  # type: ignore[typeddict-item]
+                    "LocationConstraint": region  # type: ignore[typeddict-item]
                 },
             )
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -134,29 +203,39 @@ def ensure_bucket(
         )
     except botocore.exceptions.ClientError as exc:
         raise translate(exc, f"create state bucket {bucket}") from exc
-    return True
 
 
 class StateStore:
-    """A workspace's objects in the state bucket, and its run history."""
+    """A workspace's objects in the state bucket, and its run history; with ``replica``
+    (the state region does not answer), in the replica and its region."""
 
     def __init__(
-        self, config: Config, clients: Clients, target: Target, workspace: Workspace
+        self,
+        config: Config,
+        clients: Clients,
+        target: Target,
+        workspace: Workspace,
+        replica: Replica | None = None,
     ) -> None:
         self.config = config
         self.clients = clients
         self.target = target
         self.workspace = workspace
-        self.bucket = config.state.bucket
+        self.bucket = replica.bucket if replica else config.state.bucket
+        self.region = replica.region if replica else config.state.region
 
     @property
     def s3(self) -> S3Client:
-        client: S3Client = _delivery_client(self.config, self.clients, self.target, "s3")
+        client: S3Client = _delivery_client(
+            self.config, self.clients, self.target, "s3", self.region
+        )
         return client
 
     @property
     def ssm(self) -> SSMClient:
-        client: SSMClient = _delivery_client(self.config, self.clients, self.target, "ssm")
+        client: SSMClient = _delivery_client(
+            self.config, self.clients, self.target, "ssm", self.region
+        )
         return client
 
     def _read(self, key: str, what: str) -> bytes | None:
@@ -181,7 +260,14 @@ class StateStore:
 
         body = json.dumps({"run_id": run_id, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ")})
         try:
-            self.s3.put_object(Bucket=self.bucket, Key=self.marker_key, Body=body.encode())
+            # SSE-S3, as Terraform writes the state next to it: S3 replicates it to the
+            # replica (an SSE-KMS object would need a rule of its own: deployer.state_replica).
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=self.marker_key,
+                Body=body.encode(),
+                ServerSideEncryption="AES256",
+            )
         except botocore.exceptions.ClientError as exc:
             raise translate(exc, f"mark the apply of {self.workspace.name} in flight") from None
 

@@ -7,7 +7,9 @@ only links into the shared provider cache). Selecting the workspace writes to
 that directory only, so regions run in parallel without touching shared files.
 
 State lives in the delivery account's state bucket at
-``workspaces/<workspace>/<stack>.tfstate`` with an S3 lock file next to it.
+``workspaces/<workspace>/<stack>.tfstate`` with an S3 lock file next to it; while the
+state region does not answer, at the same key in its replica
+(``deployer.state_replica``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deployer import identity
 from deployer.aws import Target, role_arn
 from deployer.config import Config
 from deployer.project import Project
+
+if TYPE_CHECKING:
+    from deployer.state_replica import Replica
 
 WORKSPACE_KEY_PREFIX = "workspaces"
 
@@ -49,14 +54,17 @@ def workspace_name(environment: str, region: str) -> str:
     return f"{environment}-{region}"
 
 
-def backend_settings(config: Config, target: Target, workspace: Workspace) -> dict[str, Any]:
-    """S3 backend settings: state in the delivery account, native S3 locking."""
+def backend_settings(
+    config: Config, target: Target, workspace: Workspace, replica: Replica | None = None
+) -> dict[str, Any]:
+    """S3 backend settings: state in the delivery account, native S3 locking; with
+    ``replica``, the same key and lock file in the state bucket's replica."""
     delivery = config.delivery
     settings: dict[str, Any] = {
-        "bucket": config.state.bucket,
+        "bucket": replica.bucket if replica else config.state.bucket,
         "key": f"{workspace.stack}.tfstate",
         "workspace_key_prefix": WORKSPACE_KEY_PREFIX,
-        "region": config.state.region,
+        "region": replica.region if replica else config.state.region,
         "encrypt": True,
         "use_lockfile": True,
     }

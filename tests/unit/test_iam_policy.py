@@ -159,9 +159,38 @@ def test_the_operator_needs_state_history_and_the_deploy_roles_and_no_trust() ->
     by_sid = statements(policy.permissions)
     assert set(by_sid) == {
         "ListState", "CreateStateBucket", "ReadWriteState", "RunHistory", "AssumeDeployRoles",
+        "CreateStateReplica", "StateReplication", "StateReplicationRole",
+        "PassStateReplicationRole", "ListStateReplica", "ReadWriteStateReplica",
+        "RunHistoryReplica",
     }  # fmt: skip
     assert len(by_sid["AssumeDeployRoles"]["Resource"]) == len(SAMPLE.environments)
     assert any("emulator" in note for note in policy.notes)
+
+
+def test_the_operator_makes_and_uses_the_state_replica_and_passes_its_role_to_s3_only() -> None:
+    by_sid = statements(iam_policies.operator(UNSET).permissions)
+    state = "arn:aws:s3:::acme-shop-delivery-tfstate"
+    replica = f"{state}-us-west-2"
+    assert by_sid["CreateStateReplica"]["Resource"] == replica
+    assert by_sid["StateReplication"]["Resource"] == [state, replica]
+    assert by_sid["ListStateReplica"]["Resource"] == replica
+    assert by_sid["ReadWriteStateReplica"]["Resource"] == f"{replica}/workspaces/*"
+    assert by_sid["RunHistoryReplica"]["Resource"] == (
+        "arn:aws:ssm:us-west-2:111111111111:parameter/deployer/runs/*"
+    )
+    role = "arn:aws:iam::111111111111:role/acme-shop-delivery-tfstate-replication"
+    assert by_sid["StateReplicationRole"]["Resource"] == role
+    passing = by_sid["PassStateReplicationRole"]
+    assert (passing["Action"], passing["Resource"]) == ("iam:PassRole", role)
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "s3.amazonaws.com"}}
+    # Without a DR region: the state bucket's statements alone, as before.
+    prod = SAMPLE.environments["prod"]
+    single = replace(
+        UNSET, environments={**SAMPLE.environments, "prod": replace(prod, regions=prod.regions[:1])}
+    )
+    assert set(statements(iam_policies.operator(single).permissions)) == {
+        "ListState", "CreateStateBucket", "ReadWriteState", "RunHistory", "AssumeDeployRoles",
+    }  # fmt: skip
 
 
 def test_a_read_role_reads_configuration_of_its_own_account_only() -> None:
