@@ -4,6 +4,10 @@ locals {
   region      = var.region
   record_name = "${var.microservice_name}.${var.zone_name}"
   check_name  = "${var.name_prefix}-${var.microservice_name}-${local.region}"
+
+  # With a traffic switch (PRIMARY only): the record is answered on a calculated check
+  # that needs both the endpoint and the switch healthy.
+  switched = var.traffic_switch_alarm != null
 }
 
 # Route 53's checkers request the health path on the region's load balancer, over
@@ -19,6 +23,33 @@ resource "aws_route53_health_check" "this" {
   tags = { Name = local.check_name }
 }
 
+# The traffic switch, as Route 53 sees it: healthy while the switch alarm (in the DR
+# region, in this account: an AlarmIdentifier names no account) is OK, unhealthy in
+# ALARM. Without data (a new alarm, or none since), the last known status, which is
+# healthy for a new check: a switch once thrown stays thrown even if CloudWatch ever
+# reports the metric's stream as insufficient.
+resource "aws_route53_health_check" "traffic_switch" {
+  count = local.switched ? 1 : 0
+
+  type                            = "CLOUDWATCH_METRIC"
+  cloudwatch_alarm_name           = var.traffic_switch_alarm.name
+  cloudwatch_alarm_region         = var.traffic_switch_alarm.region
+  insufficient_data_health_status = "LastKnownStatus"
+
+  tags = { Name = "${local.check_name}-traffic-switch" }
+}
+
+# Endpoint healthy AND switch not thrown: both children must be healthy.
+resource "aws_route53_health_check" "serving" {
+  count = local.switched ? 1 : 0
+
+  type                   = "CALCULATED"
+  child_healthchecks     = [aws_route53_health_check.this.id, aws_route53_health_check.traffic_switch[0].id]
+  child_health_threshold = 2
+
+  tags = { Name = "${local.check_name}-serving" }
+}
+
 # PRIMARY in the first region, SECONDARY in the DR region: Route 53 answers the
 # primary while its health check is healthy, else the secondary if its check is,
 # else the primary. The load balancer's own health is not evaluated
@@ -29,7 +60,7 @@ resource "aws_route53_record" "this" {
   name            = local.record_name
   type            = "A"
   set_identifier  = local.region
-  health_check_id = aws_route53_health_check.this.id
+  health_check_id = local.switched ? aws_route53_health_check.serving[0].id : aws_route53_health_check.this.id
 
   failover_routing_policy {
     type = var.failover

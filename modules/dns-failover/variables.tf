@@ -103,3 +103,26 @@ variable "health_check" {
     error_message = "The health_check.failure_threshold must be a whole number from 1 to 10."
   }
 }
+
+variable "traffic_switch_alarm" {
+  type = object({
+    name   = string
+    region = string
+  })
+  description = "The environment's traffic switch (PRIMARY only): the CloudWatch alarm, in this module's account (the zone's) and the DR region, whose ALARM state sends users to the SECONDARY whatever the endpoint's health. null: the endpoint's health check alone decides."
+  default     = null
+
+  validation {
+    condition     = var.traffic_switch_alarm == null || var.failover == "PRIMARY"
+    error_message = "The traffic_switch_alarm is for the PRIMARY record only: the switch moves users off the primary region."
+  }
+
+  validation {
+    condition = var.traffic_switch_alarm == null || try(
+      can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.traffic_switch_alarm.region)) &&
+      length(var.traffic_switch_alarm.name) >= 1 && length(var.traffic_switch_alarm.name) <= 255,
+      false
+    )
+    error_message = "The traffic_switch_alarm must name an alarm (1 to 255 characters) and the AWS region it is in, such as us-west-2."
+  }
+}

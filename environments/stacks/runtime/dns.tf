@@ -5,10 +5,23 @@
 # health check of its own; HTTPS with an ACM certificate of that name. The zone is the
 # delivery stack's: found by name through aws.dns, never read from its state, so each
 # region's workspace applies alone.
+#
+# The traffic switch (with two regions or more): the primary region's workspace also
+# creates an alarm in the DR region, and each PRIMARY record is answered on a
+# calculated check that needs its endpoint healthy AND that alarm not in ALARM
+# (modules/dns-failover). `deployer dr failover` puts 1 on the alarm's metric in the
+# DR region, `dr failback` 0: users move with nothing asked of us-east-1, where Route
+# 53's control plane is (its health checkers and DNS servers, its data plane, are
+# global; CloudWatch is regional).
 
 locals {
   dns_services = var.dns == null ? {} : var.microservices
   failover     = var.region == var.regions[0] ? "PRIMARY" : "SECONDARY"
+
+  # The environment's disaster-recovery region (aws.dns_dr's region; this one when
+  # there is none).
+  dr_region      = length(var.regions) > 1 ? var.regions[1] : var.region
+  traffic_switch = var.dns != null && length(var.regions) > 1 && local.failover == "PRIMARY"
 }
 
 data "aws_route53_zone" "dns" {
@@ -69,6 +82,32 @@ resource "aws_acm_certificate_validation" "dns" {
   validation_record_fqdns = [aws_route53_record.dns_validation[each.key].fqdn]
 }
 
+# The traffic switch: Maximum of Deployer/DR TrafficSwitch {Environment} >= 1 over one
+# period is ALARM. Missing data is ignored (the alarm keeps its state), so the one
+# data point `dr failover` or `dr failback` puts moves it for good. Route 53 watches
+# alarms on standard-resolution metrics with Average, Minimum, Maximum, Sum or
+# SampleCount (no extended statistics, no metric math): one metric, Maximum, and the
+# environment's alarm period (alarms.period_seconds: 60 s or a multiple). Names:
+# deployer/names.py (TRAFFIC_SWITCH_*, traffic_switch_alarm); the integration test
+# holds them equal.
+resource "aws_cloudwatch_metric_alarm" "traffic_switch" {
+  provider = aws.dns_dr
+  count    = local.traffic_switch ? 1 : 0
+
+  alarm_name          = "${local.name_prefix}-dr-traffic-switch"
+  alarm_description   = "Traffic switch of ${local.name_prefix}: in ALARM, Route 53 answers ${local.dr_region} (the SECONDARY records) for every service name in ${var.dns.zone_name}. Set by deployer dr failover (1) and dr failback (0)."
+  namespace           = "Deployer/DR"
+  metric_name         = "TrafficSwitch"
+  dimensions          = { Environment = var.environment }
+  statistic           = "Maximum"
+  period              = var.alarm_thresholds.period_seconds
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "ignore"
+}
+
 # The failover record and its health check, in the zone's account.
 module "dns" {
   source    = "../../../modules/dns-failover"
@@ -86,4 +125,8 @@ module "dns" {
     dns_name = module.service[each.key].alb_dns_name
     zone_id  = module.service[each.key].alb_zone_id
   }
+  traffic_switch_alarm = local.traffic_switch ? {
+    name   = aws_cloudwatch_metric_alarm.traffic_switch[0].alarm_name
+    region = local.dr_region
+  } : null
 }

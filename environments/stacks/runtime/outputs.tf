@@ -82,3 +82,8 @@ output "dns_health_check_ids" {
   description = "Route 53 health check of each microservice's load balancer in this region (in the zone's account); {} without dns."
   value       = { for name, d in module.dns : name => d.health_check_id }
 }
+
+output "traffic_switch_alarm_name" {
+  description = "The traffic switch's CloudWatch alarm (in the zone's account and the DR region), created by the primary region's workspace of an environment with dns and two regions; null otherwise."
+  value       = try(aws_cloudwatch_metric_alarm.traffic_switch[0].alarm_name, null)
+}

@@ -1,5 +1,5 @@
 # Plan-only tests of the dns-failover module against a mocked provider (the zone's
-# account): the health check and the failover record.
+# account): the health checks and the failover record.
 
 mock_provider "aws" {
   override_during = plan
@@ -10,6 +10,23 @@ mock_provider "aws" {
     }
   }
   mock_resource "aws_route53_record" {}
+}
+
+# Each health check its own ID, so that the assertions tell which one a record uses.
+override_resource {
+  target          = aws_route53_health_check.traffic_switch
+  override_during = plan
+  values = {
+    id = "1d8c6f4b-aaaa-bbbb-cccc-ddddeeeeffff"
+  }
+}
+
+override_resource {
+  target          = aws_route53_health_check.serving
+  override_during = plan
+  values = {
+    id = "2e7d5a3c-aaaa-bbbb-cccc-ddddeeeeffff"
+  }
 }
 
 variables {
@@ -59,6 +76,11 @@ run "failover_record_in_the_zone" {
   }
 
   assert {
+    condition     = length(aws_route53_health_check.traffic_switch) == 0 && length(aws_route53_health_check.serving) == 0
+    error_message = "Without a traffic switch there must be no switch or serving check: the endpoint's check alone decides."
+  }
+
+  assert {
     condition     = output.url == "https://api-service.shop.example.com"
     error_message = "The url output must be the service's HTTPS name."
   }
@@ -88,14 +110,19 @@ run "health_check_of_the_load_balancer" {
   }
 }
 
-run "primary_with_fast_checks" {
+run "primary_with_fast_checks_behind_the_traffic_switch" {
   command = plan
 
   variables {
     failover = "PRIMARY"
+    region   = "us-east-1"
     health_check = {
       request_interval_seconds = 10
       failure_threshold        = 1
+    }
+    traffic_switch_alarm = {
+      name   = "acme-shop-prod-dr-traffic-switch"
+      region = "us-west-2"
     }
   }
 
@@ -107,5 +134,40 @@ run "primary_with_fast_checks" {
   assert {
     condition     = aws_route53_health_check.this.request_interval == 10 && aws_route53_health_check.this.failure_threshold == 1
     error_message = "The health check must take the given interval and threshold."
+  }
+
+  assert {
+    condition = (
+      aws_route53_health_check.traffic_switch[0].type == "CLOUDWATCH_METRIC" &&
+      aws_route53_health_check.traffic_switch[0].cloudwatch_alarm_name == "acme-shop-prod-dr-traffic-switch" &&
+      aws_route53_health_check.traffic_switch[0].cloudwatch_alarm_region == "us-west-2"
+    )
+    error_message = "The switch's health check must watch the given alarm in the given region."
+  }
+
+  assert {
+    condition     = aws_route53_health_check.traffic_switch[0].insufficient_data_health_status == "LastKnownStatus"
+    error_message = "Without data the switch's health check must keep its last status (healthy when new): a thrown switch must stay thrown."
+  }
+
+  assert {
+    condition = (
+      aws_route53_health_check.serving[0].type == "CALCULATED" &&
+      toset(aws_route53_health_check.serving[0].child_healthchecks) == toset([
+        "0c9b5e3a-aaaa-bbbb-cccc-ddddeeeeffff", "1d8c6f4b-aaaa-bbbb-cccc-ddddeeeeffff",
+      ]) &&
+      aws_route53_health_check.serving[0].child_health_threshold == 2
+    )
+    error_message = "The serving check must be healthy only when both the endpoint's and the switch's checks are."
+  }
+
+  assert {
+    condition     = aws_route53_record.this.health_check_id == "2e7d5a3c-aaaa-bbbb-cccc-ddddeeeeffff" && output.record_health_check_id == "2e7d5a3c-aaaa-bbbb-cccc-ddddeeeeffff"
+    error_message = "The PRIMARY record must be answered on the serving (calculated) check."
+  }
+
+  assert {
+    condition     = aws_route53_health_check.serving[0].tags.Name == "acme-shop-prod-api-service-us-east-1-serving" && aws_route53_health_check.traffic_switch[0].tags.Name == "acme-shop-prod-api-service-us-east-1-traffic-switch"
+    error_message = "The switch's and the serving checks must be named after the endpoint's check."
   }
 }

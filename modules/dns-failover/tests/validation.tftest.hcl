@@ -2,7 +2,8 @@
 # (bin/check-validations --runs checks it). Runs are merged across variables for CI
 # time, except that zone_name, whose second rule reads microservice_name, never
 # shares a run with a broken microservice_name (Terraform skips a variable's rules
-# when one it reads fails).
+# when one it reads fails), and traffic_switch_alarm, whose first rule reads failover,
+# never shares a run with a broken failover.
 
 mock_provider "aws" {
   override_during = plan
@@ -43,7 +44,7 @@ run "every_single_rule_variable_of_the_wrong_form" {
   ]
 }
 
-run "zone_name_in_upper_case_and_a_threshold_above_ten" {
+run "zone_name_in_upper_case_a_threshold_above_ten_and_a_switch_without_a_region" {
   command = plan
 
   variables {
@@ -51,17 +52,26 @@ run "zone_name_in_upper_case_and_a_threshold_above_ten" {
     health_check = {
       failure_threshold = 11
     }
+    traffic_switch_alarm = {
+      name   = "acme-shop-prod-dr-traffic-switch"
+      region = "US West 2"
+    }
   }
 
-  expect_failures = [var.zone_name, var.health_check]
+  expect_failures = [var.zone_name, var.health_check, var.traffic_switch_alarm]
 }
 
-run "name_longer_than_an_acm_domain_is_rejected" {
+run "name_longer_than_an_acm_domain_and_a_switch_on_the_secondary_are_rejected" {
   command = plan
 
   variables {
     zone_name = "a-rather-long-zone-name-for-the-online-shop.example.com"
+    failover  = "SECONDARY"
+    traffic_switch_alarm = {
+      name   = "acme-shop-prod-dr-traffic-switch"
+      region = "us-west-2"
+    }
   }
 
-  expect_failures = [var.zone_name]
+  expect_failures = [var.zone_name, var.traffic_switch_alarm]
 }
