@@ -18,7 +18,8 @@ API fails it says which checks could not compare and why, and still reports the 
   and values. Values are compared as SHA-256 digests and never printed nor put in the
   JSON document: only the names that differ are;
 * **capacity**: the DR service runs its standby count (``regions[1].standby_count``; its
-  desired count when it serves): DescribeServices' running = desired = that count, and
+  desired count when it serves; the serving record's count once ``dr failover`` or
+  ``failback`` wrote one): DescribeServices' running = desired = that count, and
   DescribeTargetHealth of its blue and green target groups reports that many healthy
   targets and no unhealthy one;
 * **deployment**: no CodeDeploy deployment of its deployment group in flight
@@ -41,7 +42,7 @@ primary is down that is expected), ``skipped`` or ``not built``. Ready: no gap.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -253,21 +254,24 @@ class _PrimaryView:
 
 
 def _read_primary(sources: Sources, names: ServiceNames, cluster: str, region: str) -> _PrimaryView:
-    ecs = sources.primary("ecs")
+    # The clients are made inside _primary: making one may call the primary region
+    # (a role's assumption), which fails with it.
     try:
         service = _primary(
             f"ECS DescribeServices of {names.service_name}",
-            lambda: _service(ecs, cluster, names.service_name),
+            lambda: _service(sources.primary("ecs"), cluster, names.service_name),
         )
         if service is None:
             return _PrimaryView(failed=f"{names.service_name} does not exist in {region}")
         td = _primary(
             "ECS DescribeTaskDefinition",
-            lambda: _task_definition(ecs, service["taskDefinition"]),
+            lambda: _task_definition(sources.primary("ecs"), service["taskDefinition"]),
         )
         image = str(_container(td, names.container_name).get("image", ""))
-        ecr = sources.delivery_ecr(_region_of(image) or region)
-        digest = _primary(f"ECR DescribeImages of {image}", lambda: _digest(ecr, image))
+        digest = _primary(
+            f"ECR DescribeImages of {image}",
+            lambda: _digest(sources.delivery_ecr(_region_of(image) or region), image),
+        )
     except _Unavailable as exc:
         return _PrimaryView(failed=str(exc))
     return _PrimaryView(image, digest, settings(td, names.container_name))
@@ -280,6 +284,9 @@ def _service_checks(
     microservice: str,
     delivery: str,
     progress: Callable[[str], None],
+    *,
+    serving: str,
+    want: int,
 ) -> list[Check]:
     pnames = sources.primary_names.service(microservice)
     dnames = sources.dr_names.service(microservice)
@@ -350,8 +357,7 @@ def _service_checks(
             add("task definition", OK, f"{td.get('family')}:{td.get('revision')} matches")
 
     # capacity: running = desired = the count it should run, all healthy
-    want = env.running_count(dr)
-    role = "desired" if env.serving_region == dr else "standby"
+    role = "desired" if serving == dr else "standby"
     running, desired = service.get("runningCount", 0), service.get("desiredCount", 0)
     elb = sources.dr("elbv2")
     healthy = unhealthy = 0
@@ -428,6 +434,10 @@ def _service_checks(
     return out
 
 
+def _primary_digests(sources: Sources, path: str) -> dict[str, str]:
+    return parameter_digests(sources.primary("ssm"), path)
+
+
 def _parameter_checks(
     sources: Sources, env: Environment, dr: str, namespaces: list[str]
 ) -> list[Check]:
@@ -439,7 +449,7 @@ def _parameter_checks(
         try:
             primary = _primary(
                 f"SSM GetParametersByPath {path}",
-                partial(parameter_digests, sources.primary("ssm"), path),
+                partial(_primary_digests, sources, path),
             )
         except _Unavailable as exc:
             out.append(
@@ -570,15 +580,22 @@ def status(
     env: Environment,
     *,
     progress: Callable[[str], None] = lambda _: None,
+    serving: str | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> Status:
-    """Every check of ``env``'s DR region (see the module docstring)."""
+    """Every check of ``env``'s DR region (see the module docstring). ``serving`` and
+    ``counts`` (microservice -> the DR region's count) are the serving record's, when
+    there is one (deployer/failover.py): the configuration's otherwise."""
     dr = dr_region_of(config, env)
-    found = Status(env.name, env.primary_region, dr, env.serving_region)
+    serving = serving or env.serving_region
+    found = Status(env.name, env.primary_region, dr, serving)
     for m in config.microservices:
+        want = (counts or {}).get(m.name) or env.running_count(dr)
         try:
             found.checks += _service_checks(
-                sources, env, dr, m.name, config.delivery_environment, progress
-            )
+                sources, env, dr, m.name, config.delivery_environment, progress,
+                serving=serving, want=want,
+            )  # fmt: skip
         except (ClientError, BotoCoreError) as exc:
             found.checks.append(_dr_unreadable(m.name, dr, exc))
     progress("dr status: parameters")

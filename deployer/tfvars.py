@@ -57,8 +57,16 @@ def _delivery(config: Config) -> dict[str, str]:
 
 
 def runtime_variables(
-    config: Config, env: Environment, region: str, target: Target, *, package: bool = True
+    config: Config,
+    env: Environment,
+    region: str,
+    target: Target,
+    *,
+    package: bool = True,
+    running_count: int | None = None,
 ) -> dict[str, Any]:
+    """``running_count``: the count the serving record says ``region`` runs (after ``dr
+    failover`` or ``failback``, deployer/failover.py), over the configuration's."""
     settings = env.region(region)
     return {
         **({"deploy_guard_package": deploy_guard_package(config.root)} if package else {}),
@@ -71,8 +79,11 @@ def runtime_variables(
         "sizing": {
             "cpu": env.sizing.cpu,
             "memory": env.sizing.memory,
-            # This region's count now: desired while it serves, standby otherwise.
-            "desired_count": env.running_count(region),
+            # This region's count now: desired while it serves, standby otherwise (the
+            # serving record's, when a failover or failback wrote one).
+            "desired_count": (
+                env.running_count(region) if running_count is None else running_count
+            ),
         },
         "log_retention_days": env.log_retention_days,
         "notification_emails": list(env.notification_emails),
@@ -223,9 +234,18 @@ def ci_github(config: Config) -> dict[str, Any] | None:
 
 
 def variables_for(
-    config: Config, env: Environment, region: str, target: Target, *, package: bool = True
+    config: Config,
+    env: Environment,
+    region: str,
+    target: Target,
+    *,
+    package: bool = True,
+    running_count: int | None = None,
 ) -> dict[str, Any]:
-    """A workspace's variables; ``package=False`` leaves out the Lambda packages (not built)."""
+    """A workspace's variables; ``package=False`` leaves out the Lambda packages (not built);
+    ``running_count``: the serving record's count for a runtime region."""
     if env.stack == "runtime":
-        return runtime_variables(config, env, region, target, package=package)
+        return runtime_variables(
+            config, env, region, target, package=package, running_count=running_count
+        )
     return delivery_variables(config, env, region, target)
