@@ -20,6 +20,7 @@ def create(runtime: Any = None) -> list[Engine]:
     from deployer.emulator.engines.codepipeline import CodePipelineEngine
     from deployer.emulator.engines.codepipeline_metrics import CodePipelineMetrics
     from deployer.emulator.engines.ecr_lifecycle import EcrLifecycle
+    from deployer.emulator.engines.s3_replication import S3Replication
 
     # Pipelines run without the runtime too (their Source and Approval actions need no
     # container); a Build action then waits, as no CodeBuild engine takes its build.
@@ -30,6 +31,7 @@ def create(runtime: Any = None) -> list[Engine]:
         CodePipelineEngine(),
         CodePipelineMetrics(),
         AcmValidation(),  # DNS-validated certificates issued once their records are in DNS
+        S3Replication(),  # the state bucket's replica in the DR region (issue 15)
     ]
     if runtime is not None and runtime.registry_down is None:
         from deployer.emulator.engines.cloudwatch_alarms import CloudWatchAlarms
