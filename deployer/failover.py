@@ -365,6 +365,7 @@ class NameCheck:
 
     resolver: Resolver
     timeout: float = 5.0
+    port: int = 443  # the load balancers' HTTPS listener
 
     def check(self, name: str, load_balancer: str, path: str) -> tuple[bool, str]:
         try:
@@ -376,11 +377,11 @@ class NameCheck:
         if not common:
             return False, f"{name} answers {', '.join(found) or 'nothing'}, not {load_balancer}"
         context = self.resolver.context()
-        connection = http.client.HTTPSConnection(common[0], 443, context=context)
+        connection = http.client.HTTPSConnection(common[0], self.port, context=context)
         try:
             # HTTPS to the address found, with the name as SNI and for the certificate's
             # check (request() connects only when there is no socket yet).
-            raw = socket.create_connection((common[0], 443), self.timeout)
+            raw = socket.create_connection((common[0], self.port), self.timeout)
             connection.sock = context.wrap_socket(raw, server_hostname=name)
             connection.request("GET", path, headers={"Host": name})
             status = connection.getresponse().status

@@ -25,7 +25,10 @@ answers (HTTP 503 ServiceUnavailable) or a connection error.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
+import ssl
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -653,3 +656,109 @@ def test_a_single_region_environment_makes_no_call(s: Setup) -> None:
     assert failover.running_counts(staging, client, print) == {}
     scope = Scope(s.config, staging, staging.primary_region, Target(AWS), s.world.factory)
     assert orchestrator.serving_counts(scope, print) == {}
+
+
+# ---------------------------------------------------------------------------
+# The name check the commands use on the local target
+# ---------------------------------------------------------------------------
+class _Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/health" else 503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def _serve(server: http.server.HTTPServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    return thread
+
+
+def test_the_emulator_name_check_asks_its_dns_and_trusts_its_ca(setup: Setup) -> None:
+    """NameCheck over EmulatorResolver, as ``dr failover`` verifies on the local target:
+    the emulator's route53-dns engine (here in this process, on moto's zones) answers the
+    name; the load balancer's own address comes from the runtime control; HTTPS to it is
+    verified with the CA from the ca control, the name as SNI. The controls are a stand-in
+    that answers what the emulator's do; the HTTPS listener one with a certificate the
+    emulator's ACM patch issues."""
+    from deployer.emulator.engines.route53_dns import Route53Dns
+    from deployer.emulator.patches import acm_private_ca
+
+    name, balancer = "api-service.verify.test", "api-alb-1.us-west-2.elb.amazonaws.com"
+    route53 = setup.delivery_scopes[EAST].client("route53")
+    zone = route53.create_hosted_zone(Name="verify.test", CallerReference="verify")
+    records = [
+        {"Action": "CREATE", "ResourceRecordSet": {
+            "Name": name, "Type": "A", "SetIdentifier": region, "Failover": role,
+            "HealthCheckId": region, "TTL": 60, "ResourceRecords": [{"Value": address}]}}
+        for region, role, address in ((EAST, "PRIMARY", "127.0.0.1"),
+                                      (WEST, "SECONDARY", "127.0.0.2"))
+    ]  # fmt: skip
+    route53.change_resource_record_sets(
+        HostedZoneId=zone["HostedZone"]["Id"], ChangeBatch={"Changes": records}
+    )
+    healthy = {EAST: False, WEST: True}  # the primary's health check fails: the DR answers
+    dns_server = Route53Dns(0, health_of=healthy.get, lock=threading.RLock())
+    dns_server.start()
+
+    certificate, key, _ca = acm_private_ca._issue(name, [])
+    (Path(setup.config.root) / "listener.pem").write_bytes(certificate + key)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(Path(setup.config.root) / "listener.pem")
+    listener = http.server.ThreadingHTTPServer(("127.0.0.2", 0), _Health)
+    listener.socket = tls.wrap_socket(listener.socket, server_side=True)
+    runtime = {
+        "route53-dns": dns_server.status(),
+        "elb-listeners": {"listeners": {"l1": {
+            "dns_name": balancer.upper(), "port": 443,
+            "own_address": "127.0.0.2:443", "address": "127.0.0.1:1"}}},
+    }  # fmt: skip
+
+    class Controls(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            document = {"/_deployer/runtime": {"runtime": runtime},
+                        "/_deployer/ca": acm_private_ca.ca_control({})}[self.path]  # fmt: skip
+            body = json.dumps(document).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    controls = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Controls)
+    servers = [listener, controls]
+    for server in servers:
+        _serve(server)
+    try:
+        endpoint = f"http://127.0.0.1:{controls.server_address[1]}"
+        check = failover.NameCheck(
+            failover.EmulatorResolver(endpoint), port=listener.server_address[1]
+        )
+        ok, seen = check.check(name, balancer, "/health")
+        assert ok, seen
+        assert seen == f"{name} answers {balancer} (127.0.0.2); GET /health: HTTP 200"
+        assert check.check(name, balancer, "/down") == (
+            False, f"{name} answers {balancer} (127.0.0.2); GET /down: HTTP 503"
+        )  # fmt: skip
+        other = "api-alb-2.us-east-1.elb.amazonaws.com"
+        assert check.check(name, other, "/health") == (
+            False, f"{name} answers 127.0.0.2, not {other}"
+        )  # fmt: skip
+        healthy[EAST] = True  # the primary is back: the name answers it, not the DR region
+        assert check.check(name, balancer, "/health") == (
+            False, f"{name} answers 127.0.0.1, not {balancer}"
+        )  # fmt: skip
+        # a name no zone holds: the DNS server refuses it, and the check says so
+        ok, seen = check.check("api-service.nowhere.test", balancer, "/health")
+        assert not ok and seen.startswith("api-service.nowhere.test answers nothing")
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        dns_server.close()
