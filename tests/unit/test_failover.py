@@ -432,6 +432,13 @@ def test_failover_with_the_primary_down_skips_its_steps_and_a_rerun_completes_th
     assert "us-east-1 did not answer" in by_name(outcome)["record in us-east-1"].detail
     assert not outcome.failed and not outcome.complete
     assert outcome.pending == ["hold deployments in us-east-1", "record in us-east-1"]
+    text = outcome.to_text()
+    assert text.startswith("prod: fail over from us-east-1 to us-west-2: done, with steps pending")
+    assert text.endswith(
+        "pending: hold deployments in us-east-1, record in us-east-1: run deployer dr "
+        "failover prod again once the region answers"
+    )
+    assert "recovery time: " in text
     west = s.record(WEST)
     assert west is not None and west["serving"] == WEST and west["sequence"] == 1
     assert west["pending"] == ["hold deployments in us-east-1", "record in us-east-1"]
@@ -461,6 +468,9 @@ def test_a_target_with_a_gap_is_refused_unless_forced(s: Setup) -> None:
     assert refused.refused and statuses(refused) == {"readiness in us-west-2": "failed"}
     assert [(g.service, g.check) for g in refused.gaps] == [(API, "alarms")]
     assert f"{alarm} ALARM" in by_name(refused)["readiness in us-west-2"].detail
+    text = refused.to_text()
+    assert "REFUSED (the target is not ready; --force passes over the gaps)" in text
+    assert f"  {API} alarms: {alarm} ALARM" in text and "pending" not in text
     assert s.desired(WEST) == {API: 1, "auth-service": 1}  # nothing moved
     assert s.record(WEST) is None and s.pipeline.calls == []
 
