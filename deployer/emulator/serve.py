@@ -57,6 +57,17 @@ def request_handler() -> type:
     class RequestHandler(MotoRequestHandler):
         wbufsize = RESPONSE_BUFFER_BYTES
 
+        def run_wsgi(self) -> None:
+            # werkzeug writes the interim "100 Continue" without a flush, and the buffer
+            # above held it back: every upload with `Expect: 100-continue` (botocore's
+            # PutObject, UploadPart) waited out urllib3's 1 s for it. Sent at once here,
+            # and the header dropped so that werkzeug does not send it a second time.
+            if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.wfile.flush()
+                del self.headers["Expect"]
+            super().run_wsgi()
+
     return RequestHandler
 
 

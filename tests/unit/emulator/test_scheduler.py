@@ -384,6 +384,7 @@ def test_the_emulator_runs_its_clock_at_the_time_scale_it_was_started_with(
         assert announcement["time_scale"] == 30
         assert announcement["engines"] == [
             "ecr-lifecycle", "codepipeline", "codepipeline-metrics", "acm-validation",
+            "s3-replication",
         ]  # fmt: skip
         assert announcement["patches"] and announcement["controls"]
 
@@ -395,6 +396,7 @@ def test_the_emulator_runs_its_clock_at_the_time_scale_it_was_started_with(
             "codepipeline",
             "codepipeline-metrics",
             "acm-validation",
+            "s3-replication",
         ]
         assert doc["patches"] == announcement["patches"]
 
