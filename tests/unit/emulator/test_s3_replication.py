@@ -18,7 +18,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from botocore.handlers import add_expect_header
 
 from deployer.emulator import controls
 from deployer.emulator.engines.s3_replication import DELAY_S
@@ -32,15 +31,11 @@ WAIT_S = 15.0
 
 
 def client(server: Server, region: str) -> Any:
-    s3 = boto3.client(
+    return boto3.client(
         "s3", region_name=region, endpoint_url=server.endpoint,
         aws_access_key_id="test", aws_secret_access_key="test",
         config=Config(retries={"max_attempts": 1, "mode": "standard"}),
     )  # fmt: skip
-    # No "Expect: 100-continue": the emulator's buffered response writer (serve.py) holds
-    # back the interim "100 Continue", and each upload would wait urllib3's 1 s for it.
-    s3.meta.events.unregister("before-call.s3", add_expect_header)
-    return s3
 
 
 @pytest.fixture(scope="module")
