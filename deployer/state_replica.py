@@ -397,14 +397,38 @@ def ensure(
             f"{MAX_BUCKET_NAME} characters",
             hint="choose a shorter terraform.state.bucket in environments/project.yaml",
         )
+    import botocore.exceptions
+
+    try:
+        return _make(config, clients, target, replica, progress)
+    except (DeployerError, botocore.exceptions.BotoCoreError) as exc:
+        # A region that does not answer (the DR region on a bad day) must not stop an
+        # apply: the replica is checked again on the next one.
+        cause = exc.__cause__ if isinstance(exc, DeployerError) else exc
+        if not isinstance(cause, Exception) or not unavailable(cause):
+            raise
+        progress(
+            f"the state's replication was not checked ({_describe(cause)}): "
+            "the next apply checks it again"
+        )
+        return False
+
+
+def _make(
+    config: Config,
+    clients: Clients,
+    target: Target,
+    replica: Replica,
+    progress: Callable[[str], None],
+) -> bool:
+    import botocore.exceptions
+
     source = _client(config, clients, target, "s3", replica.source_region)
     destination = _client(config, clients, target, "s3", replica.region)
     forward = _rule_in_place(source, replica.source_bucket, replica, replica.arn)
     backward = forward and _rule_in_place(destination, replica.bucket, replica, replica.source_arn)
     if forward and backward:
         return False
-    import botocore.exceptions
-
     _ensure_replica_bucket(destination, replica, progress)
     _ensure_role(_client(config, clients, target, "iam", replica.source_region), replica, progress)
     try:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from deployer import state, state_replica
 from deployer.aws import AWS, ClientFactory, Target
@@ -64,20 +64,26 @@ class Recorder:
 
 class Down:
     """The factory's clients, but S3 and SSM in ``regions`` answer 503 as a region that is
-    down does (a HEAD's 503 has no body: its code is "503")."""
+    down does (a HEAD's 503 has no body: its code is "503"), or with ``unreachable``
+    cannot be connected to."""
 
-    def __init__(self, factory: ClientFactory, *regions: str) -> None:
+    def __init__(self, factory: ClientFactory, *regions: str, unreachable: bool = False) -> None:
         self.factory = factory
         self.regions = regions
+        self.unreachable = unreachable
 
     def client(self, service: str, region: str, **kwargs: Any) -> Any:
         made = self.factory.client(service, region, **kwargs)
         if region not in self.regions or service not in ("s3", "ssm"):
             return made
 
+        unreachable = self.unreachable
+
         class Failing:
             def __getattr__(self, name: str) -> Any:
                 def fail(*args: Any, **kw: Any) -> Any:
+                    if unreachable:
+                        raise EndpointConnectionError(endpoint_url=f"https://s3.{region}.example")
                     code = "503" if name.startswith("head_") else "ServiceUnavailable"
                     raise ClientError(
                         {
@@ -265,9 +271,7 @@ def test_without_a_dr_region_there_is_nothing_to_make_or_check(
     )
     state.ensure_bucket(single, world, TARGET, print)
     assert state_replica.ensure(single, world, TARGET, print) is False
-    assert s3(world, WEST).list_buckets()["Buckets"] == [{"Name": SOURCE}] or all(
-        b["Name"] != REPLICA for b in s3(world, WEST).list_buckets()["Buckets"]
-    )
+    assert [b["Name"] for b in s3(world, WEST).list_buckets()["Buckets"]] == [SOURCE]
     found = state_replica.check(single, world, TARGET)
     assert (found.verdict, found.current) == (NO_REPLICA, None)
 
@@ -360,6 +364,31 @@ def test_a_state_region_that_answers_503_is_state_region_down_naming_the_replica
     assert "does not answer in us-east-1 (S3 answers 503 ServiceUnavailable)" in info.value.message
     assert info.value.hint is not None
     assert REPLICA in info.value.hint and "--state-replica" in info.value.hint
+
+
+def test_a_state_region_that_cannot_be_reached_is_state_region_down_too(
+    cfg: Config, world: ClientFactory
+) -> None:
+    with pytest.raises(state.StateRegionDown, match="S3 cannot be reached: Could not connect"):
+        state.ensure_bucket(cfg, Down(world, EAST, unreachable=True), TARGET, print)
+
+
+def test_an_apply_goes_on_when_the_replicas_region_does_not_answer(
+    cfg: Config, world: ClientFactory
+) -> None:
+    state.ensure_bucket(cfg, world, TARGET, print)
+    messages: list[str] = []
+    assert state.prepare(cfg, Down(world, WEST), TARGET, messages.append, writes=True) is False
+    assert messages == [
+        "the state's replication was not checked (503: Service Unavailable): "
+        "the next apply checks it again"
+    ]
+    # And the replica's region itself is then a gap of dr status's, named.
+    made(cfg, world)
+    found = state_replica.check(cfg, Down(world, WEST), TARGET)
+    assert (
+        found.current is False and "the replica's region us-west-2 did not answer" in found.detail
+    )
 
 
 def test_plan_falls_back_to_the_replica_and_apply_only_when_allowed(
