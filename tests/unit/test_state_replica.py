@@ -101,26 +101,21 @@ class Down:
 @pytest.fixture
 def faithful_replication(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto 5.2.5 answers GetBucketReplication with every rule's DeleteMarkerReplication
-    Disabled and an empty prefix, whatever was put; AWS answers the rule as put (the
-    emulator's patches/s3_replication.py does too). Here, the same, in this process."""
+    Disabled and an empty prefix, whatever was put; AWS answers the rule as put. The
+    emulator's patch (patches/s3_replication.py) answers so; here its answer alone (not
+    its hooks into the engine), in this process, for the test."""
     from moto.core.responses import ActionResult
     from moto.s3.exceptions import ReplicationConfigurationNotFoundError
     from moto.s3.responses import S3Response
+
+    from deployer.emulator.patches.s3_replication import rule_out
 
     def get_bucket_replication(self: Any) -> Any:
         self.data["Action"] = "GetBucketReplication"
         stored = self.backend.get_bucket_replication(self.bucket_name)
         if not stored:
             raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
-        rules = []
-        for rule in stored["Rule"]:
-            out = {k: rule[k] for k in ("ID", "Status", "Destination") if k in rule}
-            out["Priority"] = int(rule["Priority"])
-            out["Filter"] = {"Prefix": (rule.get("Filter") or {}).get("Prefix") or ""}
-            if rule.get("DeleteMarkerReplication"):
-                out["DeleteMarkerReplication"] = rule["DeleteMarkerReplication"]
-            rules.append(out)
-        document = {"Role": stored["Role"], "Rules": rules}
+        document = {"Role": stored["Role"], "Rules": [rule_out(r) for r in stored["Rule"]]}
         return self.serialized(ActionResult({"ReplicationConfiguration": document}))
 
     monkeypatch.setattr(S3Response, "get_bucket_replication", get_bucket_replication)
