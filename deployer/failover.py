@@ -34,15 +34,20 @@ failover (to the DR region, ``--to``):
    load balancer and an HTTPS GET of its health path answers 2xx, polled until
    ``timeout`` (:class:`NameCheck`: on the local target through the emulator's DNS
    server and CA, on AWS through the system resolver and trust store);
-6. **record**: the serving record (SSM parameter ``/deployer/dr/<env>``, String, JSON)
+6. **standby**: once the target is verified, the region left (the primary) scaled to
+   its standby count (no wait): while that region is down, a pending step;
+7. **record**: the serving record (SSM parameter ``/deployer/dr/<env>``, String, JSON)
    in every region of the environment's account that answers, sequence = the highest
    read + 1, with the serving region, the task count per region and microservice as
    the command left them (a region it did not change keeps the count it had), the
    steps with their times, the pending steps and the recovery time (start to
-   verified). Readers read every reachable region and take the highest sequence; the
-   deployer's tfvars use its counts (:func:`running_counts`), so that ``deployer plan``
-   is empty after a failover and a later apply does not undo it;
-7. **publish**: SNS Publish of the event on the environment's notifications topic (the
+   verified). This module's readers read every reachable region and take the highest
+   sequence. Each region's runtime workspace reads its own region's copy
+   (environments/stacks/runtime/serving.tf) and runs its desired count when the record
+   names it, its standby count otherwise: ``deployer plan`` is empty after a failover
+   and a failback, and a later apply does not undo either. A region that was down keeps
+   its older copy, and the count it still runs, until the command is run again;
+8. **publish**: SNS Publish of the event on the environment's notifications topic (the
    runtime stack's ``notifications_topic_arn``) in the target region.
 
 failback reverses it: the primary scaled to its desired count and healthy, the switch
@@ -55,8 +60,8 @@ Without ``dns.zone`` there is no name to switch or verify: those steps say so, a
 recovery time ends when the target's targets are healthy.
 
 Left out: environments of three or more regions beyond their first two (the traffic
-switch has one DR region); Route 53 ARC; draining the region traffic leaves (its tasks
-keep running at the count they had); a lock against two failovers at once.
+switch has one DR region); Route 53 ARC; draining the region traffic leaves before it
+is scaled to standby; a lock against two failovers at once.
 """
 
 from __future__ import annotations
@@ -265,12 +270,6 @@ class ServingRecord:
             )
         return text
 
-    def region_count(self, region: str) -> int | None:
-        """The one count ``region``'s workspace runs (the stack has one count a region):
-        the largest of its microservices' (they differ only when a run was cut short)."""
-        counts = self.counts.get(region)
-        return max(counts.values()) if counts else None
-
 
 @dataclass
 class RecordRead:
@@ -314,27 +313,6 @@ def read_record(env: Environment, client: Callable[[str, str], Any]) -> RecordRe
                 found.append(record)
     newest = max(found, key=lambda r: r.sequence, default=None)
     return RecordRead(newest, unread)
-
-
-def running_counts(
-    env: Environment, client: Callable[[str, str], Any], warn: Callable[[str], None]
-) -> dict[str, int]:
-    """Region -> the count the serving record says it runs (empty: no record, or a
-    single-region environment, which makes no call). What ``deployer plan`` gives each
-    region's workspace over the configuration's count (deployer/tfvars.py)."""
-    if env.stack != "runtime" or len(env.regions) < 2:
-        return {}
-    read = read_record(env, client)
-    for region, why in read.unread.items():
-        warn(
-            f"could not read {env.name}'s serving record {serving_record_parameter(env.name)} "
-            f"in {region} ({why}); the counts come from the other regions' copy, or the "
-            "configuration"
-        )
-    if read.record is None:
-        return {}
-    counts = {r.name: read.record.region_count(r.name) for r in env.regions}
-    return {region: count for region, count in counts.items() if count is not None}
 
 
 # ---------------------------------------------------------------------------
@@ -996,8 +974,17 @@ def failover(
         keep = _switch(run, env, 1)
         if _verify(run, config, env, target, keep):
             outcome.verified_at = reach.clock()
+            # The region left becomes the standby (its count by the stacks, serving.tf,
+            # once the record names the target): while it is down, a pending step.
+            counts[primary].update(
+                _scale(run, config, primary, env.standby_count(primary), wait=False,
+                       name="standby")
+            )  # fmt: skip
         else:
             outcome.failed = True
+            with run.step("standby", primary) as step:
+                step.status = SKIPPED
+                step.detail = f"left at its count: {target} is not verified to serve"
         _record(run, env, target, counts, read.highest + 1)
         _publish(run, env, target)
     except Stop:

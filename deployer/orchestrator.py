@@ -150,45 +150,16 @@ BACKEND_FILE = "backend.tfbackend"
 VAR_FILE = "terraform.tfvars.json"
 
 
-def serving_counts(scope: Scope, warn: Callable[[str], None]) -> dict[str, int]:
-    """Region -> the task count the environment's serving record (``deployer dr failover``
-    and ``failback``) says it runs, read from every region of a runtime environment with
-    two or more; empty (and no call) otherwise."""
-    env = scope.env
-    if env.stack != "runtime" or len(env.regions) < 2:
-        return {}
-    from deployer import failover
-
-    config, target, clients = scope.config, scope.target, scope.clients
-
-    def client(region: str, service: str) -> Any:
-        return Scope(config, env, region, target, clients).client(service)
-
-    return failover.running_counts(env, client, warn)
-
-
-def _stderr_warning(message: str) -> None:
-    sys.stderr.write(f"warning: {message}\n")
-
-
-def write_workspace_files(
-    scope: Scope, directory: Path, counts: dict[str, int] | None = None
-) -> tuple[Path, Path]:
+def write_workspace_files(scope: Scope, directory: Path) -> tuple[Path, Path]:
     """A workspace's backend settings and variables, as Terraform reads them
-    (``init -backend-config=`` and ``plan -var-file=``); rewritten only on change.
-    ``counts``: :func:`serving_counts` of the environment (read here when None)."""
+    (``init -backend-config=`` and ``plan -var-file=``); rewritten only on change."""
     backend_file = directory / BACKEND_FILE
     write_if_changed(
         backend_file,
         render_backend_file(backend_settings(scope.config, scope.target, scope.workspace)),
     )
     var_file = directory / VAR_FILE
-    if counts is None:
-        counts = serving_counts(scope, _stderr_warning)
-    variables = tfvars.variables_for(
-        scope.config, scope.env, scope.region, scope.target,
-        running_count=counts.get(scope.region),
-    )  # fmt: skip
+    variables = tfvars.variables_for(scope.config, scope.env, scope.region, scope.target)
     write_if_changed(var_file, json.dumps(variables, indent=2, sort_keys=True) + "\n")
     return backend_file, var_file
 
@@ -259,9 +230,6 @@ class Orchestrator:
         self._prepare_state = prepare_state
         self._state_ready: concurrent.futures.Future[bool] | None = None
         self._state_lock = threading.Lock()
-        # Each environment's serving record, read once for all its regions.
-        self._counts: dict[str, dict[str, int]] = {}
-        self._counts_lock = threading.Lock()
 
     def close(self) -> None:
         """Wait for the background work (the state store's preparation) and end its thread.
@@ -298,7 +266,7 @@ class Orchestrator:
             raise UsageError(f"stack {ws.stack!r} not found at {stack_dir}")
         data_dir = ws.data_dir(self.project)
         data_dir.mkdir(parents=True, exist_ok=True)
-        backend_file, _ = write_workspace_files(scope, data_dir, self._serving_counts(scope))
+        backend_file, _ = write_workspace_files(scope, data_dir)
         tf = Terraform(
             self.toolchain, stack_dir, data_dir, scope.target.environ(), workspace=ws.name
         )
@@ -322,14 +290,6 @@ class Orchestrator:
         else:
             tf.select_workspace(ws.name)
         return tf
-
-    def _serving_counts(self, scope: Scope) -> dict[str, int]:
-        """:func:`serving_counts` of the scope's environment, read by the first of its
-        regions to get here while the others wait (the read asks every region at once)."""
-        with self._counts_lock:
-            if scope.env.name not in self._counts:
-                self._counts[scope.env.name] = serving_counts(scope, self.reporter.warn)
-            return self._counts[scope.env.name]
 
     def _init_sources(self, scope: Scope) -> list[Path]:
         """The files `terraform init` reads: the stack's, its lock file, the modules'."""

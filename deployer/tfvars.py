@@ -63,10 +63,7 @@ def runtime_variables(
     target: Target,
     *,
     package: bool = True,
-    running_count: int | None = None,
 ) -> dict[str, Any]:
-    """``running_count``: the count the serving record says ``region`` runs (after ``dr
-    failover`` or ``failback``, deployer/failover.py), over the configuration's."""
     settings = env.region(region)
     return {
         **({"deploy_guard_package": deploy_guard_package(config.root)} if package else {}),
@@ -79,11 +76,13 @@ def runtime_variables(
         "sizing": {
             "cpu": env.sizing.cpu,
             "memory": env.sizing.memory,
-            # This region's count now: desired while it serves, standby otherwise (the
-            # serving record's, when a failover or failback wrote one).
-            "desired_count": (
-                env.running_count(region) if running_count is None else running_count
-            ),
+            # Desired while the region serves, standby otherwise. Which region serves:
+            # the configuration's, or the serving record's once `deployer dr failover`
+            # or `failback` wrote one, which the stack reads (serving.tf): a plan
+            # reads nothing here, and a plan after either is empty.
+            "desired_count": env.desired_count(region),
+            "standby_count": env.standby_count(region),
+            "serving_region": env.serving_region,
         },
         "log_retention_days": env.log_retention_days,
         "notification_emails": list(env.notification_emails),
@@ -240,12 +239,8 @@ def variables_for(
     target: Target,
     *,
     package: bool = True,
-    running_count: int | None = None,
 ) -> dict[str, Any]:
-    """A workspace's variables; ``package=False`` leaves out the Lambda packages (not built);
-    ``running_count``: the serving record's count for a runtime region."""
+    """A workspace's variables; ``package=False`` leaves out the Lambda packages (not built)."""
     if env.stack == "runtime":
-        return runtime_variables(
-            config, env, region, target, package=package, running_count=running_count
-        )
+        return runtime_variables(config, env, region, target, package=package)
     return delivery_variables(config, env, region, target)

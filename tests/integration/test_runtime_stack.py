@@ -3,13 +3,16 @@
 Applies the stack exactly as the deployer configures it (S3 backend in the
 delivery account, the environment's role and account), checks what the
 specification asks for through boto3 in the environment's account, audits
-every policy document, re-plans (no changes) and destroys.
+every policy document, re-plans (no changes) and destroys. prod's DR region stands by
+here at one task a service (``standby_count: 1``); a serving record of ``deployer dr
+failover`` naming it makes its plan scale every service to prod's desired count.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,17 @@ from tests.integration.stacks import config, stack_run
 
 pytestmark = pytest.mark.integration
 
-CFG = config()
+_SAMPLE = config()
+_PROD = _SAMPLE.environments["prod"]
+CFG = replace(
+    _SAMPLE,
+    environments={
+        **_SAMPLE.environments,
+        "prod": replace(
+            _PROD, regions=(_PROD.regions[0], replace(_PROD.regions[1], standby_count=1))
+        ),
+    },
+)
 #: One workspace of each shape the runtime stack takes: staging (one NAT gateway, a
 #: secret, the blue/green drift checks below) and prod's DR region (a NAT gateway per AZ,
 #: prod's sizing, the second region). The other two differ from these only in values:
@@ -229,6 +242,27 @@ def test_runtime_stack(
         assert count > 20, "the audit read suspiciously few policy documents"
         assert problems == [], "\n".join(problems)
         assert run.changes(plan) == [], "re-plan after apply must show no changes"
+
+        # -- prod's DR region: a serving record naming it (environments/stacks/runtime/
+        # serving.tf) scales it from standby to desired; no tfvars change --------------
+        if env_name == "prod":
+            assert {s["desiredCount"] for s in described["services"]} == {1}
+            ssm = run.client("ssm")
+            ssm.put_parameter(
+                Name=f"/deployer/dr/{env.name}", Type="String",
+                Value=json.dumps({"environment": env.name, "operation": "failover",
+                                  "serving": region, "sequence": 1, "counts": {}}),
+            )  # fmt: skip
+            serving = run.plan()
+            scaled = {
+                rc["address"]: (rc["change"]["before"]["desired_count"],
+                                rc["change"]["after"]["desired_count"])
+                for rc in serving["resource_changes"]
+                if rc["type"] == "aws_ecs_service" and rc["change"]["actions"] == ["update"]
+            }  # fmt: skip
+            assert sorted(scaled.values()) == [(1, env.desired_count(region))] * len(names)
+            assert {a for a, actions in run.changes(serving) if "update" not in actions} == set()
+            ssm.delete_parameter(Name=f"/deployer/dr/{env.name}")
 
         # -- staging also proves: no drift fight after a blue/green swap, and drift found --
         if (env_name, region) == (no_drift.ENV, no_drift.REGION):

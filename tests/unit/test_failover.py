@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from deployer import cli, failover, orchestrator, tfvars
+from deployer import cli, failover, tfvars
 from deployer.aws import AWS, Target
 from deployer.cli import common
 from deployer.cli import dr as dr_cli
@@ -357,12 +357,13 @@ def test_failover_with_names_moves_traffic_and_records_it(s: Setup, with_dns: En
         "scale in us-west-2": "ok",
         "switch traffic in us-west-2": "ok",
         "verify in us-west-2": "ok",
+        "standby in us-east-1": "ok",
         "record in us-east-1": "ok",
         "record in us-west-2": "ok",
         "publish in us-west-2": "ok",
     }
     assert outcome.complete and not outcome.failed
-    # the DR region runs its desired count; the primary is left as it was
+    # the DR region runs its desired count; the primary its standby count (3 here too)
     assert s.desired(WEST) == {API: 3, "auth-service": 3}
     assert s.desired(EAST) == {API: 3, "auth-service": 3}
     # production deployments are held, with a reason the API accepts
@@ -425,23 +426,25 @@ def test_failover_with_the_primary_down_skips_its_steps_and_a_rerun_completes_th
         "scale in us-west-2": "ok",
         "switch traffic in us-west-2": "ok",
         "verify in us-west-2": "ok",
+        "standby in us-east-1": "skipped",
         "record in us-east-1": "skipped",
         "record in us-west-2": "ok",
         "publish in us-west-2": "ok",
     }
     assert "us-east-1 did not answer" in by_name(outcome)["record in us-east-1"].detail
     assert not outcome.failed and not outcome.complete
-    assert outcome.pending == ["hold deployments in us-east-1", "record in us-east-1"]
+    pending = ["hold deployments in us-east-1", "standby in us-east-1", "record in us-east-1"]
+    assert outcome.pending == pending
     text = outcome.to_text()
     assert text.startswith("prod: fail over from us-east-1 to us-west-2: done, with steps pending")
     assert text.endswith(
-        "pending: hold deployments in us-east-1, record in us-east-1: run deployer dr "
-        "failover prod again once the region answers"
+        "pending: hold deployments in us-east-1, standby in us-east-1, record in us-east-1: "
+        "run deployer dr failover prod again once the region answers"
     )
     assert "recovery time: " in text
     west = s.record(WEST)
     assert west is not None and west["serving"] == WEST and west["sequence"] == 1
-    assert west["pending"] == ["hold deployments in us-east-1", "record in us-east-1"]
+    assert west["pending"] == pending
     assert s.record(EAST) is None and s.pipeline.calls == []
 
     # the primary is back: the same command completes what is pending
@@ -611,28 +614,26 @@ def test_the_commands_json_and_exit_codes(
 
 
 # ---------------------------------------------------------------------------
-# deployer plan takes the record's counts
+# deployer plan: the stack reads the record (serving.tf), the tfvars carry both counts
 # ---------------------------------------------------------------------------
-def _tfvars_counts(s: Setup, tmp_path: Path) -> dict[str, int]:
-    found = {}
-    for region in (EAST, WEST):
-        directory = tmp_path / region
-        directory.mkdir(exist_ok=True)
-        _, var_file = orchestrator.write_workspace_files(s.world.scopes[region], directory)
-        found[region] = json.loads(var_file.read_text())["sizing"]["desired_count"]
-    return found
-
-
-def test_the_tfvars_carry_the_records_counts_after_failover_and_failback(
-    s: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_tfvars_carry_both_counts_and_the_configurations_serving_region(
+    s: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the deploy guard's package is not this project's to build (no functions/ here)
     monkeypatch.setattr(tfvars, "deploy_guard_package", lambda _root: {"path": "", "hash": ""})
-    assert _tfvars_counts(s, tmp_path) == {EAST: 3, WEST: 1}  # no record: the configuration
+    sizing = {
+        region: tfvars.variables_for(s.config, s.env, region, Target(AWS))["sizing"]
+        for region in (EAST, WEST)
+    }
+    assert {r: (v["desired_count"], v["standby_count"], v["serving_region"])
+            for r, v in sizing.items()} == {EAST: (3, 3, EAST), WEST: (3, 1, EAST)}  # fmt: skip
+    # A failover changes no tfvars: the stack reads the record, the plan reads nothing.
     assert s.failover().complete
-    assert _tfvars_counts(s, tmp_path) == {EAST: 3, WEST: 3}
-    assert s.failback().complete
-    assert _tfvars_counts(s, tmp_path) == {EAST: 3, WEST: 1}
+    after = {
+        region: tfvars.variables_for(s.config, s.env, region, Target(AWS))["sizing"]
+        for region in (EAST, WEST)
+    }
+    assert after == sizing
 
 
 def test_the_record_is_read_from_the_regions_that_answer_highest_sequence_first(
@@ -641,31 +642,20 @@ def test_the_record_is_read_from_the_regions_that_answer_highest_sequence_first(
     s.down[EAST] = UNAVAILABLE
     assert s.failover().record is not None
     s.down.clear()
-    # us-east-1 still holds no record; an older one there would lose to sequence 1
+    # us-east-1 was down: it holds only an older record, which loses to sequence 1
     s.world.client(EAST, "ssm").put_parameter(
         Name=RECORD, Type="String",
         Value=json.dumps({"environment": "prod", "operation": "failback", "serving": EAST,
                           "sequence": 0, "counts": {WEST: {API: 1, "auth-service": 1}}}),
     )  # fmt: skip
-    warnings: list[str] = []
-    counts = orchestrator.serving_counts(s.world.scopes[EAST], warnings.append)
-    assert counts == {EAST: 3, WEST: 3} and warnings == []
+    read = failover.read_record(s.env, s.env_client)
+    assert read.record is not None and read.unread == {}
+    assert (read.record.serving, read.record.sequence) == (WEST, 1)
+    assert read.record.counts[WEST] == {API: 3, "auth-service": 3}
     s.down[EAST] = UNAVAILABLE
-    counts = failover.running_counts(s.env, s.env_client, warnings.append)
-    assert counts == {EAST: 3, WEST: 3}
-    (warning,) = warnings
-    assert f"{RECORD} in us-east-1" in warning and "ServiceUnavailable" in warning
-
-
-def test_a_single_region_environment_makes_no_call(s: Setup) -> None:
-    staging = s.config.environment("staging")
-
-    def client(region: str, service: str) -> Any:
-        raise AssertionError(f"a call to {service} in {region}")
-
-    assert failover.running_counts(staging, client, print) == {}
-    scope = Scope(s.config, staging, staging.primary_region, Target(AWS), s.world.factory)
-    assert orchestrator.serving_counts(scope, print) == {}
+    read = failover.read_record(s.env, s.env_client)
+    assert read.record is not None and read.record.sequence == 1
+    assert list(read.unread) == [EAST] and "ServiceUnavailable" in read.unread[EAST]
 
 
 # ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Per-region capacity: ``regions[].desired_count``, ``standby_count`` and ``serving``.
 
-Validated with file, field and reason; each region's workspace gets the count it should
-run now in its tfvars (``sizing.desired_count``): the serving region its desired count,
-the other its standby count. Without the new keys nothing changes (the sample
+Validated with file, field and reason; each region's workspace gets both counts and the
+configuration's serving region in its tfvars (``sizing``), and runs its desired count when
+it serves, its standby count otherwise (the stack decides, serving.tf, so that a serving
+record of ``deployer dr failover`` can name another region). Without the new keys nothing changes (the sample
 configuration's counts are what they were).
 """
 
@@ -42,15 +43,18 @@ def prod_problems(tmp_path: Path, envs: dict[str, Any]) -> list[str]:
 
 
 def counts(tmp_path: Path, envs: dict[str, Any]) -> dict[str, int]:
-    """What each prod workspace's tfvars tell the runtime stack to run."""
+    """What each prod workspace's tfvars tell the runtime stack to run without a serving
+    record (environments/stacks/runtime/serving.tf): its desired count when the serving
+    region is its own, else its standby count."""
     loaded = config.load(write_tree(tmp_path, envs=envs))
     prod = loaded.environment("prod")
-    return {
-        region: runtime_variables(loaded, prod, region, TARGET, package=False)["sizing"][
-            "desired_count"
-        ]
-        for region in (EAST, WEST)
-    }
+    found = {}
+    for region in (EAST, WEST):
+        sizing = runtime_variables(loaded, prod, region, TARGET, package=False)["sizing"]
+        serves = sizing["serving_region"] == region
+        found[region] = sizing["desired_count"] if serves else sizing["standby_count"]
+        assert found[region] == prod.running_count(region)
+    return found
 
 
 def test_without_per_region_counts_every_region_runs_sizing_desired_count() -> None:
@@ -60,7 +64,10 @@ def test_without_per_region_counts_every_region_runs_sizing_desired_count() -> N
     for region in (EAST, WEST):
         assert prod.running_count(region) == 3
         variables = runtime_variables(loaded, prod, region, TARGET, package=False)
-        assert variables["sizing"] == {"cpu": 512, "memory": 1024, "desired_count": 3}
+        assert variables["sizing"] == {
+            "cpu": 512, "memory": 1024, "desired_count": 3, "standby_count": 3,
+            "serving_region": EAST,
+        }  # fmt: skip
 
 
 def test_the_dr_region_runs_its_standby_count_while_the_primary_serves(tmp_path: Path) -> None:

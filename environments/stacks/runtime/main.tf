@@ -109,7 +109,7 @@ module "service" {
   container_image = "${local.target.services[each.key].image_repository}:${var.image_tag}"
   cpu             = var.sizing.cpu
   memory          = var.sizing.memory
-  desired_count   = var.sizing.desired_count
+  desired_count   = local.running_count
 
   log_retention_days = var.log_retention_days
   log_kms_key_arn    = module.observability_key.key_arn
@@ -157,7 +157,7 @@ module "monitoring" {
       service_name              = local.target.services[name].service_name
       alb_arn_suffix            = module.service[name].alb_arn_suffix
       target_group_arn_suffixes = values(module.service[name].target_group_arn_suffixes)
-      desired_count             = var.sizing.desired_count
+      desired_count             = local.running_count
     }
   }
 }

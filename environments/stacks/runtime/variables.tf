@@ -95,11 +95,13 @@ variable "nat_gateway_mode" {
 
 variable "sizing" {
   type = object({
-    cpu           = optional(number, 256)
-    memory        = optional(number, 512)
-    desired_count = optional(number, 2)
+    cpu            = optional(number, 256)
+    memory         = optional(number, 512)
+    desired_count  = optional(number, 2)
+    standby_count  = optional(number)
+    serving_region = optional(string)
   })
-  description = "Fargate task size of every microservice (256/512 staging, 512/1024 prod) and the count each runs in this region: the deployer passes the region's desired count while it serves and its standby count otherwise."
+  description = "Fargate task size of every microservice (256/512 staging, 512/1024 prod) and the count each runs in this region: desired_count while the region serves, standby_count (default: desired_count) while another does. serving_region: the region that serves by the configuration (default: this one); a serving record of deployer dr failover/failback overrides it (serving.tf)."
   default     = {}
   nullable    = false
 }
