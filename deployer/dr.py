@@ -17,11 +17,11 @@ API fails it says which checks could not compare and why, and still reports the 
   ``/pipeline/<env>/shared/`` (GetParametersByPath, decrypted) have the primary's names
   and values. Values are compared as SHA-256 digests and never printed nor put in the
   JSON document: only the names that differ are;
-* **capacity**: the DR service runs its standby count (``regions[1].standby_count``; its
-  desired count when it serves; the serving record's count once ``dr failover`` or
-  ``failback`` wrote one): DescribeServices' running = desired = that count, and
-  DescribeTargetHealth of its blue and green target groups reports that many healthy
-  targets and no unhealthy one;
+* **capacity**: the DR service runs its standby count (``regions[1].standby_count``), or
+  its desired count when it serves (by the configuration's ``serving``, or the serving
+  record once ``dr failover`` or ``failback`` wrote one): DescribeServices' running =
+  desired = that count, and DescribeTargetHealth of its blue and green target groups
+  reports that many healthy targets and no unhealthy one;
 * **deployment**: no CodeDeploy deployment of its deployment group in flight
   (ListDeployments, statuses Created, Queued, InProgress, Baking, Ready);
 * **alarms**: its alarms (three metric alarms and the composite health alarm) exist and
@@ -30,22 +30,24 @@ API fails it says which checks could not compare and why, and still reports the 
   records' health checks (ListResourceRecordSets of the zone in the delivery account,
   GetHealthCheckStatus of each record's check). Route 53's control plane is in
   us-east-1: when it does not answer, the check says so. Without ``dns``, skipped;
-* **state replica**: the state bucket's replica in the DR region is not built yet
-  (issue 15 point 5): always reported, as "not built", and not counted against
-  readiness (no setting of the user's can close it).
+* **state replica**: the Terraform state's replica in the DR region holds the newest
+  version of each of the environment's workspaces' state, and both replication rules
+  are in place (deployer/state_replica.py ``check``: S3 GetBucketReplication of both
+  buckets, HeadObject of each state in both); with the state region down, ``unknown``,
+  saying what the replica holds and when it was written;
 
 A check is ``ok``, a ``gap`` (named with its fix: a command or a configuration change),
 ``unknown`` (could not compare: the primary's API failed; not a gap: on the day the
-primary is down that is expected), ``skipped`` or ``not built``. Ready: no gap.
+primary is down that is expected) or ``skipped``. Ready: no gap.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -54,7 +56,10 @@ from deployer.errors import UsageError
 from deployer.names import SHARED_NAMESPACE, ServiceNames, TargetNames, parameter_path
 from deployer.output import table
 
-OK, GAP, UNKNOWN, SKIPPED, NOT_BUILT = "ok", "gap", "unknown", "skipped", "not built"
+if TYPE_CHECKING:
+    from deployer.state_replica import ReplicaCheck
+
+OK, GAP, UNKNOWN, SKIPPED = "ok", "gap", "unknown", "skipped"
 #: CodeDeploy statuses of a deployment that has not ended.
 IN_FLIGHT = ("Created", "Queued", "InProgress", "Baking", "Ready")
 #: The row of what is the environment's, not one service's.
@@ -91,6 +96,9 @@ class Sources:
     route53: Callable[[], Any]  # Route 53 client of the zone's (delivery) account
     primary_names: TargetNames
     dr_names: TargetNames
+    #: The state replica's check (deployer/state_replica.py ``check`` of the environment's
+    #: workspaces); None: not checked (the row says so).
+    state_replica: Callable[[], ReplicaCheck] | None = None
 
 
 @dataclass
@@ -581,16 +589,16 @@ def status(
     *,
     progress: Callable[[str], None] = lambda _: None,
     serving: str | None = None,
-    counts: Mapping[str, int] | None = None,
 ) -> Status:
-    """Every check of ``env``'s DR region (see the module docstring). ``serving`` and
-    ``counts`` (microservice -> the DR region's count) are the serving record's, when
-    there is one (deployer/failover.py): the configuration's otherwise."""
+    """Every check of ``env``'s DR region (see the module docstring). ``serving``: the
+    serving record's region, when there is one (deployer/failover.py); the
+    configuration's otherwise."""
     dr = dr_region_of(config, env)
     serving = serving or env.serving_region
     found = Status(env.name, env.primary_region, dr, serving)
+    # What the DR region's workspace runs (environments/stacks/runtime/serving.tf).
+    want = env.desired_count(dr) if serving == dr else env.standby_count(dr)
     for m in config.microservices:
-        want = (counts or {}).get(m.name) or env.running_count(dr)
         try:
             found.checks += _service_checks(
                 sources, env, dr, m.name, config.delivery_environment, progress,
@@ -606,12 +614,24 @@ def status(
         found.checks.append(_dr_unreadable(ENVIRONMENT_ROW, dr, exc))
     progress("dr status: health checks")
     found.checks += _health_check_checks(sources, config, env, dr)
-    found.checks.append(
-        Check(
-            ENVIRONMENT_ROW,
-            "state replica",
-            NOT_BUILT,
-            f"the state bucket's replica in {dr}: not built yet (issue 15 point 5)",
-        )
-    )
+    found.checks.append(_state_replica_check(sources))
     return found
+
+
+def _state_replica_check(sources: Sources) -> Check:
+    """The Terraform state's replica (deployer/state_replica.py): current, behind (a
+    gap, with its fix), or unknown when the state region does not answer."""
+    if sources.state_replica is None:
+        return Check(ENVIRONMENT_ROW, "state replica", SKIPPED, "not checked")
+    from deployer import state_replica
+
+    found = sources.state_replica()
+    if found.current:
+        status = OK
+    elif found.current is False:
+        status = GAP
+    elif found.verdict in (state_replica.STATE_REGION_DOWN, state_replica.UNREADABLE):
+        status = UNKNOWN
+    else:  # no replica: the production environment has one region
+        status = SKIPPED
+    return Check(ENVIRONMENT_ROW, "state replica", status, found.detail, found.fix)

@@ -101,7 +101,8 @@ def register(commands: Commands) -> None:
 
 def cmd_dr(ctx: Context) -> int:
     # Here, not at the top: botocore is not every command's cost (tests/unit/test_plan_startup.py).
-    from deployer import dr, failover
+    from deployer import dr, failover, state_replica
+    from deployer.workspaces import Workspace
 
     args = ctx.args
     if args.action != "failover" and (args.to or args.force):
@@ -135,6 +136,12 @@ def cmd_dr(ctx: Context) -> int:
         ),
         primary_names=primary.names,
         dr_names=standby.names,
+        state_replica=lambda: state_replica.check(
+            config,
+            ctx.clients,
+            ctx.target,
+            [Workspace(env.stack, env.name, r.name) for r in env.regions],
+        ),
     )
     reach = _reach(ctx, env)
     read = failover.read_record(env, reach.env_client)
@@ -147,7 +154,6 @@ def cmd_dr(ctx: Context) -> int:
         env,
         progress=ctx.reporter.progress,
         serving=record.serving if record else None,
-        counts=record.counts.get(dr_region) if record else None,
     )
     ctx.reporter.result(found.to_json(), found.to_text())
     return errors.EXIT_OK if found.ready else errors.EXIT_FAILURE

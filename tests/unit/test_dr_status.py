@@ -21,12 +21,14 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
-from deployer import cli, config, dr
+from deployer import cli, config, dr, state, state_replica
 from deployer.aws import AWS, ClientFactory, Target
 from deployer.config import Dns
 from deployer.emulator.patches import cloudwatch_composite_alarm
 from deployer.scope import Scope
+from deployer.workspaces import Workspace
 from tests.unit.test_config import BASE_ENVS, BASE_PROJECT, write_tree
+from tests.unit.test_state_replica import faithful_replication  # noqa: F401 (a fixture)
 
 EAST, WEST = "us-east-1", "us-west-2"
 SECRET = "s3cret-primary-value"
@@ -181,7 +183,11 @@ class World:
             )["taskDefinition"]["taskDefinitionArn"]
         )  # fmt: skip
 
-    def sources(self, primary: Callable[[str], Any] | None = None) -> dr.Sources:
+    def sources(
+        self,
+        primary: Callable[[str], Any] | None = None,
+        replica: Callable[[], state_replica.ReplicaCheck] | None = None,
+    ) -> dr.Sources:
         return dr.Sources(
             primary=primary or self.scopes[EAST].client,
             dr=self.scopes[WEST].client,
@@ -189,6 +195,7 @@ class World:
             route53=lambda: self.factory.client("route53", EAST),
             primary_names=self.scopes[EAST].names,
             dr_names=self.scopes[WEST].names,
+            state_replica=replica,
         )
 
     def status(self, primary: Callable[[str], Any] | None = None) -> dr.Status:
@@ -246,7 +253,7 @@ def test_ready_when_the_dr_region_matches_production(world: World) -> None:
         "running 1, desired 1, standby 1; 1 healthy targets"
     )
     assert by_check[(API, "image")].status == dr.OK
-    assert by_check[("(environment)", "state replica")].status == dr.NOT_BUILT
+    assert by_check[("(environment)", "state replica")].status == dr.SKIPPED  # not asked
     assert by_check[("(environment)", "health checks")].status == dr.SKIPPED
 
 
@@ -373,7 +380,12 @@ def test_the_command_exits_1_with_the_gaps_in_json(
     assert cli.main(["dr", "status", "prod", "--json"]) == 1
     document = json.loads(capsys.readouterr().out)
     assert document["ready"] is False
-    assert [(g["service"], g["check"]) for g in document["gaps"]] == [(API, "alarms")]
+    # and the state replica: nothing has set it up in this world (no apply ran)
+    assert [(g["service"], g["check"]) for g in document["gaps"]] == [
+        (API, "alarms"), ("(environment)", "state replica")
+    ]  # fmt: skip
+    (replica,) = [g for g in document["gaps"] if g["check"] == "state replica"]
+    assert replica["fix"].startswith("deployer apply delivery")
 
 
 @pytest.mark.parametrize(
@@ -429,3 +441,32 @@ def test_a_dr_region_that_does_not_answer_is_a_gap_not_a_traceback(world: World)
     assert not found.ready
     assert {check for (_, check) in gaps(found)} == {"dr region"}
     assert len(gaps(found)) == len(world.config.microservices) + 1
+
+
+@pytest.mark.usefixtures("faithful_replication")
+def test_the_state_replica_row_is_state_replicas_check(world: World) -> None:
+    """dr status asks deployer/state_replica.py: current once the replica is set up and
+    holds each workspace's newest state; a gap, with its fix, when a state was never
+    copied (in-process moto replicates nothing: the engine is the emulator's)."""
+    target = Target(AWS)
+    workspaces = [Workspace(world.env.stack, world.env.name, r.name) for r in world.env.regions]
+
+    def row() -> dr.Check:
+        replica = lambda: state_replica.check(world.config, world.factory, target, workspaces)  # noqa: E731
+        found = dr.status(world.sources(replica=replica), world.config, world.env)
+        (check,) = [c for c in found.checks if c.check == "state replica"]
+        return check
+
+    state.ensure_bucket(world.config, world.factory, target, lambda _: None)
+    assert state_replica.ensure(world.config, world.factory, target, lambda _: None)
+    current = row()
+    assert current.status == dr.OK, current
+    replica = state_replica.replica_of(world.config)
+    assert replica is not None
+    s3 = world.factory.client("s3", replica.source_region)
+    key = f"workspaces/{workspaces[0].name}/{world.env.stack}.tfstate"
+    s3.put_object(Bucket=replica.source_bucket, Key=key, Body=b"{}", ServerSideEncryption="AES256")
+    behind = row()
+    assert behind.status == dr.GAP and behind.fix, behind
+    assert behind.detail == f"{workspaces[0].name}: the replica has no copy", behind
+    s3.delete_object(Bucket=replica.source_bucket, Key=key)
