@@ -3,8 +3,12 @@ production region's failover names, and what a user reaches there (tftest + boto
 
 The sample configuration has no ``dns`` (the CI's e2e tests apply it), so prod gets
 ``dns.zone`` here in memory. One region is applied, prod's primary: the DR region's
-workspace differs only in ``SECONDARY`` (the module tests check that), and each full
-runtime apply is about two CPU-minutes of CI's budget. The delivery stack is applied
+workspace differs only in ``SECONDARY`` without the traffic switch (the module tests
+check that), and each full runtime apply is about two CPU-minutes of CI's budget. The
+primary's apply also makes the traffic switch: its alarm in the DR region, in the zone's
+account, and per service the calculated check the PRIMARY record is answered on; that
+the switch moves users needs healthy endpoints in both regions, which no task here
+serves: the DR e2e's. The delivery stack is applied
 with ``-target=module.dns_zone`` only (the zone and its role): the rest of it is
 test_delivery_stack's, and ECR repositories would put registry names in /etc/hosts.
 
@@ -37,6 +41,12 @@ import pytest
 from deployer.aws import LOCAL, Target
 from deployer.config import Config, Dns
 from deployer.emulator import ADDRESS_ENV, Emulator, EmulatorStatus
+from deployer.names import (
+    TRAFFIC_SWITCH_DIMENSION,
+    TRAFFIC_SWITCH_METRIC,
+    TRAFFIC_SWITCH_NAMESPACE,
+    traffic_switch_alarm,
+)
 from deployer.tfvars import dns_role_arn
 from deployer.toolchain import Toolchain
 from tests import policies
@@ -161,8 +171,36 @@ def test_names_fail_over_and_answer_https(
     assert record["Failover"] == "PRIMARY" and record["SetIdentifier"] == REGION
     assert record["AliasTarget"]["DNSName"].rstrip(".").lower() == alb["DNSName"].lower()
     assert record["AliasTarget"]["EvaluateTargetHealth"] is False
-    check = route53.get_health_check(HealthCheckId=record["HealthCheckId"])["HealthCheck"]
-    settings = check["HealthCheckConfig"]
+
+    # -- the traffic switch: the PRIMARY is answered on (endpoint AND switch) ----------
+    dr_region = PROD.regions[1].name
+    alarm_name = traffic_switch_alarm(CFG.company, CFG.service, PROD.name)
+    assert out["traffic_switch_alarm_name"] == alarm_name  # the name deployer/names.py gives
+    cloudwatch = delivery.client("cloudwatch", dr_region)  # the zone's account, the DR region
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        TRAFFIC_SWITCH_NAMESPACE,
+        TRAFFIC_SWITCH_METRIC,
+    )
+    assert alarm["Dimensions"] == [{"Name": TRAFFIC_SWITCH_DIMENSION, "Value": PROD.name}]
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Maximum",
+        "GreaterThanOrEqualToThreshold",
+        1.0,
+    )
+    assert alarm["EvaluationPeriods"] == 1 and alarm["Period"] == PROD.alarms.period_seconds
+    assert alarm["TreatMissingData"] == "ignore"
+    serving = route53.get_health_check(HealthCheckId=record["HealthCheckId"])["HealthCheck"]
+    assert serving["HealthCheckConfig"]["Type"] == "CALCULATED"
+    assert serving["HealthCheckConfig"]["HealthThreshold"] == 2
+    children = [
+        route53.get_health_check(HealthCheckId=c)["HealthCheck"]["HealthCheckConfig"]
+        for c in serving["HealthCheckConfig"]["ChildHealthChecks"]
+    ]
+    (switch,) = [c for c in children if c["Type"] == "CLOUDWATCH_METRIC"]
+    assert switch["AlarmIdentifier"] == {"Region": dr_region, "Name": alarm_name}
+    assert switch["InsufficientDataHealthStatus"] == "LastKnownStatus"
+    (settings,) = [c for c in children if c["Type"] != "CLOUDWATCH_METRIC"]
     assert settings["Type"] == "HTTPS" and settings["Port"] == 443
     assert settings["FullyQualifiedDomainName"].lower() == alb["DNSName"].lower()
     assert settings["ResourcePath"] == "/health"
