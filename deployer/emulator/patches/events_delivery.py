@@ -32,8 +32,28 @@ schedule matches no event) and matches sends the event to each of its targets:
   nothing of the event is passed on, a missing pipeline is a failed invocation);
 * SQS queues (SendMessage in the queue's account and region; a FIFO queue takes
   ``SqsParameters.MessageGroupId`` and needs content-based deduplication), SNS
-  topics (Publish), CloudWatch Logs log groups (a new stream a delivery, as
-  moto does), EventBridge archives (moto's) and other buses (PutEvents there);
+  topics (Publish), EventBridge archives (moto's);
+* CloudWatch Logs log groups of the rule's account ("Using resource-based
+  policies for Amazon EventBridge", CloudWatch Logs): only if a resource policy
+  of the account and region allows ``events.amazonaws.com`` to
+  ``logs:CreateLogStream`` and ``logs:PutLogEvents`` on the group's streams
+  (conditions on ``aws:SourceArn``, ``aws:SourceAccount``); the text sent (the
+  event's JSON, unless Input or a transformer say otherwise) is the message of a
+  log event in a new stream, stamped with the event's ``time``;
+* event buses of the rule's account or another, in its region or another
+  ("Sending and receiving events between AWS accounts in Amazon EventBridge",
+  "Permissions for event buses"): the target's role (``RoleArn``), when it has
+  one, must trust ``events.amazonaws.com`` (conditions on the rule's
+  ``aws:SourceArn`` and ``aws:SourceAccount``) and allow ``events:PutEvents``
+  on the bus; a bus of another account must have a policy allowing the rule's
+  account (its ID, its root, ``*``, or the role) ``events:PutEvents`` on the
+  bus, under its conditions (``aws:SourceArn``, ``aws:SourceAccount``,
+  ``aws:PrincipalAccount``, ``events:source``, ``events:detail-type``; an
+  explicit Deny wins). The receiving bus's rules then see the event as it was
+  sent: its ``id``, ``account``, ``region``, ``time``, ``source``,
+  ``detail-type``, ``resources`` and ``detail``. An event that reached its bus
+  through a bus target is not sent on to another bus (the guide: not to a third
+  account, nor from a second bus to a third);
 * Lambda functions, invoked asynchronously (``Invoke`` with InvocationType
   Event): only if the function's resource-based policy allows
   ``events.amazonaws.com`` to call ``lambda:InvokeFunction`` under the
@@ -49,7 +69,10 @@ moto 5.2.5 delivers to disabled rules and to rules that only have a schedule,
 sends targets an envelope without ``account``, applies neither ``Input`` nor
 ``InputPath``, fills templates by plain text replacement and fails on one that
 is not JSON, and raises NotImplementedError for SNS and Lambda targets, which
-fails the whole PutEvents call with HTTP 500. This patch replaces
+fails the whole PutEvents call with HTTP 500; it puts an event sent to another
+account's bus under the receiving account and region, whatever that bus's
+policy says, and writes to a log group that no resource policy opens to
+EventBridge. This patch replaces
 ``Rule.send_to_targets`` (moto's is kept as its ``__wrapped__``, for the tests
 that show the gap); ``events_patterns`` does the matching.
 
@@ -58,8 +81,10 @@ Left out: an ``InputPath`` that selects nothing is a failed invocation here
 Functions, Kinesis, Firehose, API destinations, CodeBuild, SSM,
 Batch, Redshift, SageMaker, HTTP endpoints): each delivery to them is a failed
 invocation; the IAM role of
-a target (``RoleArn``) and the resource policies of queues and topics are not
-checked; no retry policy, dead-letter queue, or batching; no FailedInvocations
+a target (``RoleArn``) but a bus's and the resource policies of queues and topics
+are not checked; a bus of the rule's own account is not asked for its policy;
+organisation-wide grants (``aws:PrincipalOrgID``) never hold; log stream names
+are random UUIDs, one stream a delivery; no retry policy, dead-letter queue, or batching; no FailedInvocations
 or Invocations metrics; an entry without ``Time`` is stamped with the real
 clock, not the emulated one (engines pass theirs); deliveries go in the order
 of rules and targets, synchronously for everything but Lambda.
@@ -91,6 +116,9 @@ ENABLED_STATES = ("ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
 
 #: The principal EventBridge invokes Lambda functions as.
 EVENTS_PRINCIPAL = "events.amazonaws.com"
+
+#: Marks an event that reached its bus through an event bus target (the sending rule's ARN).
+FROM_BUS = "deployer:from-bus"
 
 #: The last failed invocations (rule ARN, target id, reason), newest last.
 FAILED_INVOCATIONS: deque[dict[str, str]] = deque(maxlen=200)
@@ -285,16 +313,6 @@ def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _principal_allows(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    return EVENTS_PRINCIPAL in _listed(principal.get("Service", [])) or "*" in _listed(
-        principal.get("AWS", [])
-    )
-
-
 def _action_allows(action: Any) -> bool:
     return any(
         str(a).lower() in ("lambda:invokefunction", "lambda:*", "*") for a in _listed(action)
@@ -318,7 +336,7 @@ def lambda_allows(statements: list[dict[str, Any]], rule_arn: str, account: str)
     for statement in statements:
         if statement.get("Effect", "Allow") != "Allow":
             continue
-        if not _principal_allows(statement.get("Principal")):
+        if not _service_principal(statement.get("Principal"), EVENTS_PRINCIPAL):
             continue
         if not _action_allows(statement.get("Action")):
             continue
@@ -394,20 +412,82 @@ def _to_sns(region: str, account: str, topic_arn: str, body: str) -> None:
     backend.publish(message=body, arn=topic_arn)
 
 
-def _to_logs(region: str, account: str, resource: str, body: str) -> None:
+def _event_millis(event: Mapping[str, Any]) -> int:
+    """The event's ``time`` (``2015-11-11T21:29:54Z``) in epoch milliseconds."""
+    try:
+        moment = datetime.datetime.strptime(str(event.get("time")), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return int(datetime.datetime.now(datetime.UTC).timestamp() * 1000)
+    return int(moment.replace(tzinfo=datetime.UTC).timestamp() * 1000)
+
+
+def _service_principal(principal: Any, service: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    return service in _listed(principal.get("Service", [])) or "*" in _listed(
+        principal.get("AWS", [])
+    )
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return []
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    statements = [statements] if isinstance(statements, dict) else statements or []
+    return [s for s in statements if isinstance(s, dict)]
+
+
+def _source_context(rule: Any, event: Mapping[str, Any]) -> dict[str, str]:
+    """The request context of a delivery EventBridge makes for ``rule``."""
+    return {
+        "aws:SourceArn": rule.arn,
+        "aws:SourceAccount": rule.account_id,
+        "events:source": str(event.get("source", "")),
+        "events:detail-type": str(event.get("detail-type", "")),
+    }
+
+
+def _to_logs(
+    rule: Any, event: Mapping[str, Any], region: str, account: str, resource: str, body: str
+) -> None:
     from moto.logs.models import logs_backends
     from moto.moto_api._internal import mock_random
+
+    from deployer.emulator.authz import ALLOW, decide
 
     group = resource.split(":", 1)[1] if ":" in resource else resource
     if group.endswith(":*"):
         group = group[:-2]
+    if account != rule.account_id:
+        raise DeliveryFailed(f"the log group {group} is in account {account}, not the rule's")
     backend = logs_backends[account][region]
-    if group not in backend.groups:
+    found = backend.groups.get(group)
+    if found is None:
         raise DeliveryFailed(f"no log group {group}")
     stream = str(mock_random.uuid4())
-    now_ms = int(datetime.datetime.now(datetime.UTC).timestamp() * 1000)
-    backend.create_log_stream(group, stream)
-    backend.put_log_events(group, stream, [{"timestamp": now_ms, "message": body}])
+    partition = rule.arn.split(":")[1]
+    stream_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
+    policy = [
+        {"Statement": [s for s in _statements(p.policy_document)
+                       if _service_principal(s.get("Principal"), EVENTS_PRINCIPAL)]}
+        for p in backend.resource_policies.values()
+    ]  # fmt: skip
+    context = _source_context(rule, event)
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        if decide(policy, action, stream_arn, context) != ALLOW:
+            raise DeliveryFailed(
+                f"no CloudWatch Logs resource policy allows {EVENTS_PRINCIPAL} to {action} "
+                f"in {group}"
+            )
+    found.create_log_stream(stream)
+    # The group's own put: the backend's would hold the event's time to moto's wall clock
+    # (14 days back, 2 hours ahead), and the emulator's clock runs ahead of it.
+    found.put_log_events(stream, [{"timestamp": _event_millis(event), "message": body}])
 
 
 def _to_lambda(rule: Any, target: Mapping[str, Any], region: str, account: str, body: str) -> None:
@@ -426,21 +506,87 @@ def _to_lambda(rule: Any, target: Mapping[str, Any], region: str, account: str, 
     invoke_async(backend, target["Arn"], body, f"events-{rule.name}-{target.get('Id', '')}")
 
 
-def _to_bus(event: Mapping[str, Any], region: str, account: str, resource: str) -> None:
+def _account_principal(principal: Any, account: str, partition: str, role: str | None) -> bool:
+    """Whether a bus policy's Principal names the sending account (or its role)."""
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    names = {account, f"arn:{partition}:iam::{account}:root", "*"} | ({role} if role else set())
+    return any(str(p) in names for p in _listed(principal.get("AWS", [])))
+
+
+def _role_may_put(rule: Any, role: str, bus_arn: str, context: Mapping[str, str]) -> None:
+    """The target's role: EventBridge may assume it for the rule, and it may PutEvents."""
+    from moto.iam.models import iam_backends
+
+    from deployer.emulator.authz import ALLOW, decide, documents
+
+    parts = role.split(":")
+    if len(parts) < 6 or parts[4] != rule.account_id:
+        raise DeliveryFailed(f"the role {role} is not a role of the rule's account")
+    try:
+        found = iam_backends[parts[4]][parts[1]].get_role_by_arn(role)
+    except Exception as error:
+        raise DeliveryFailed(f"no role {role}") from error
+    trust = [s for s in _statements(found.assume_role_policy_document)
+             if _service_principal(s.get("Principal"), EVENTS_PRINCIPAL)]  # fmt: skip
+    if decide([{"Statement": trust}], "sts:AssumeRole", None, context) != ALLOW:
+        raise DeliveryFailed(f"{EVENTS_PRINCIPAL} may not assume {role} for {rule.arn}")
+    if decide(documents(role), "events:PutEvents", bus_arn, context) != ALLOW:
+        raise DeliveryFailed(f"{role} is not allowed events:PutEvents on {bus_arn}")
+
+
+def _to_bus(
+    rule: Any,
+    target: Mapping[str, Any],
+    event: Mapping[str, Any],
+    original: Mapping[str, Any],
+    region: str,
+    account: str,
+    resource: str,
+) -> None:
     from moto.events.models import events_backends
 
-    events_backends[account][region].put_events(
-        [
-            {
-                "Source": event["source"],
-                "DetailType": event["detail-type"],
-                "Detail": compact(event["detail"]),
-                "Resources": event["resources"],
-                "Time": event["time"],
-                "EventBusName": resource.split("/", 1)[1],
-            }
+    from deployer.emulator.authz import ALLOW, decide
+
+    if original.get(FROM_BUS):
+        raise DeliveryFailed("an event that came from another event bus is not sent on again")
+    name = resource.split("/", 1)[1]
+    bus = events_backends[account][region].event_buses.get(name)
+    if bus is None:
+        raise DeliveryFailed(f"no event bus {name} in {account}/{region}")
+    context = {**_source_context(rule, event), "aws:PrincipalAccount": rule.account_id}
+    role = target.get("RoleArn")
+    if role:
+        _role_may_put(rule, str(role), bus.arn, context)
+    if account != rule.account_id:
+        partition = rule.arn.split(":")[1]
+        admitted = [
+            s
+            for s in _statements(bus.policy or "{}")
+            if _account_principal(s.get("Principal"), rule.account_id, partition, role)
         ]
-    )
+        if decide([{"Statement": admitted}], "events:PutEvents", bus.arn, context) != ALLOW:
+            raise DeliveryFailed(
+                f"the policy of {bus.arn} does not allow account {rule.account_id} "
+                "events:PutEvents for this event"
+            )
+    received = {
+        "version": event["version"],
+        "id": event["id"],
+        "detail-type": event["detail-type"],
+        "source": event["source"],
+        "account": event["account"],
+        "time": event["time"],
+        "region": event["region"],
+        "resources": list(event["resources"]),
+        "detail": event["detail"],
+        "ingestion-time": datetime.datetime.now(datetime.UTC).timestamp(),
+        FROM_BUS: rule.arn,
+    }
+    for receiver in list(bus.rules.values()):
+        receiver.send_to_targets(received)  # type: ignore[arg-type]  # moto's TypedDict
 
 
 def _to_codepipeline(rule: Any, region: str, account: str, resource: str) -> None:
@@ -464,16 +610,17 @@ def deliver(
     elif service == "sns":
         _to_sns(region, account, target["Arn"], body)
     elif service == "logs" and resource.startswith("log-group:"):
-        _to_logs(region, account, resource, body)
+        _to_logs(rule, event, region, account, resource, body)
     elif service == "lambda" and resource.startswith("function:"):
         _to_lambda(rule, target, region, account, body)
     elif service == "events" and resource.startswith("event-bus/"):
-        _to_bus(event, region, account, resource)
+        _to_bus(rule, target, event, original, region, account, resource)
     elif service == "codepipeline":
         _to_codepipeline(rule, region, account, resource)
     elif service == "events" and not resource.strip(":"):  # moto's archive: its own rule's target
         archive_arn = str(json.loads(body)["archive-arn"])
-        rule._send_to_events_archive(archive_arn.split("/", 1)[1], dict(original))
+        kept = {k: v for k, v in original.items() if k != FROM_BUS}
+        rule._send_to_events_archive(archive_arn.split("/", 1)[1], kept)
     else:
         raise DeliveryFailed(f"EventBridge targets of {service} are not emulated")
 

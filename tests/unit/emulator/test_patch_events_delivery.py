@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 
 from deployer.emulator.patches import events_delivery, events_patterns
@@ -58,6 +59,7 @@ class Aws:
     awslambda: Any
     iam: Any
     logs: Any
+    sts: Any
 
     def queue(self, name: str, **attributes: str) -> tuple[str, str]:
         url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
@@ -93,14 +95,15 @@ class Aws:
 @pytest.fixture(scope="module")
 def clients() -> Iterator[Aws]:
     """One mock_aws and one set of clients for the module (``_module_moto``)."""
-    with module_moto(("events", "sqs", "sns", "lambda", "iam", "logs"), REGION) as made:
+    with module_moto(("events", "sqs", "sns", "lambda", "iam", "logs", "sts"), REGION) as made:
         yield Aws(*made.values())
 
 
 @pytest.fixture
 def aws(clients: Aws) -> Aws:
-    """The clients, on moto backends reset for this test."""
+    """The clients, on moto backends reset for this test, no failed invocation kept."""
     fresh_backends()
+    events_delivery.FAILED_INVOCATIONS.clear()
     return clients
 
 
@@ -346,13 +349,264 @@ def test_stock_moto_fails_put_events_with_a_topic_target(aws: Aws, stock: None) 
         aws.events.put_events(Entries=[ALARM_ENTRY])
 
 
-def test_a_log_group_gets_the_event(aws: Aws) -> None:
+#: The policy the delivery stack gives its alarm-events log group (its events.tf), after
+#: "Using resource-based policies for Amazon EventBridge" (CloudWatch Logs).
+def log_policy(account: str, region: str, group: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "EventBridgeWrites",
+                    "Effect": "Allow",
+                    "Principal": {
+                        "Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]
+                    },
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"arn:aws:logs:{region}:{account}:log-group:{group}:*",
+                }
+            ],
+        }
+    )
+
+
+def test_a_log_group_gets_the_event_as_its_resource_policy_allows(aws: Aws) -> None:
     aws.logs.create_log_group(logGroupName="/aws/events/alarms")
     aws.rule("guard")
     aws.target("guard", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/events/alarms:*")
+    aws.put()  # no resource policy: a failed invocation, nothing written
+    assert aws.logs.filter_log_events(logGroupName="/aws/events/alarms")["events"] == []
+    assert events_delivery.FAILED_INVOCATIONS[-1]["reason"] == (
+        "no CloudWatch Logs resource policy allows events.amazonaws.com to "
+        "logs:CreateLogStream in /aws/events/alarms"
+    )
+
+    aws.logs.put_resource_policy(
+        policyName="events", policyDocument=log_policy(ACCOUNT, REGION, "/aws/events/alarms")
+    )
     entry = aws.put()
-    events = aws.logs.filter_log_events(logGroupName="/aws/events/alarms")["events"]
-    assert [json.loads(e["message"])["id"] for e in events] == [entry["EventId"]]
+    [event] = aws.logs.filter_log_events(logGroupName="/aws/events/alarms")["events"]
+    assert json.loads(event["message"]) == expected_envelope(entry["EventId"])
+    assert event["timestamp"] == ALARM_ENTRY["Time"] * 1000  # the event's time
+
+
+def test_stock_moto_writes_to_a_log_group_no_policy_opens(aws: Aws, stock: None) -> None:
+    aws.logs.create_log_group(logGroupName="/aws/events/alarms")
+    aws.rule("guard")
+    aws.target("guard", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/events/alarms")
+    aws.put()
+    assert len(aws.logs.filter_log_events(logGroupName="/aws/events/alarms")["events"]) == 1
+
+
+# --- another account's event bus -----------------------------------------------------------------
+
+DELIVERY = "111111111111"
+DELIVERY_REGION = "us-west-2"
+DELIVERY_BUS = f"arn:aws:events:{DELIVERY_REGION}:{DELIVERY}:event-bus/default"
+RECORDS = "/aws/events/acme-shop-delivery-alarm-state-changes"
+SENDER_RULE = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/guard"
+
+
+@dataclass
+class Delivery:
+    """The delivery account's clients (an assumed role's keys: moto's account of them)."""
+
+    events: Any
+    logs: Any
+
+
+def bus_policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+#: The delivery stack's bus policy (its events.tf): the runtime account, alarm changes only.
+ADMIT = {
+    "Sid": "RuntimeAccountsAlarmStateChanges",
+    "Effect": "Allow",
+    "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]},
+    "Action": "events:PutEvents",
+    "Resource": DELIVERY_BUS,
+    "Condition": {
+        "StringEquals": {
+            "events:source": "aws.cloudwatch",
+            "events:detail-type": "CloudWatch Alarm State Change",
+        }
+    },
+}
+
+
+@pytest.fixture
+def delivery(aws: Aws) -> Delivery:
+    """The delivery account as its stack leaves it: the log group, its resource policy and
+    a rule from the default bus to it for the runtime account's alarm changes."""
+    keys = aws.sts.assume_role(RoleArn=f"arn:aws:iam::{DELIVERY}:role/admin",
+                               RoleSessionName="delivery")["Credentials"]  # fmt: skip
+    make: Any = boto3.client
+    clients = {
+        service: make(
+            service,
+            region_name=DELIVERY_REGION,
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys["SessionToken"],
+        )
+        for service in ("events", "logs")
+    }
+    found = Delivery(**clients)
+    found.logs.create_log_group(logGroupName=RECORDS)
+    found.logs.put_resource_policy(
+        policyName="alarm-events", policyDocument=log_policy(DELIVERY, DELIVERY_REGION, RECORDS)
+    )
+    pattern = {**GUARD_PATTERN, "account": [ACCOUNT]}
+    found.events.put_rule(Name="alarm-events", EventPattern=json.dumps(pattern))
+    found.events.put_targets(
+        Rule="alarm-events",
+        Targets=[{"Id": "log-group",
+                  "Arn": f"arn:aws:logs:{DELIVERY_REGION}:{DELIVERY}:log-group:{RECORDS}"}],
+    )  # fmt: skip
+    return found
+
+
+def sending_role(aws: Aws, source_arn: str = SENDER_RULE, put: bool = True) -> str:
+    """The runtime stack's role (its events.tf): EventBridge for the rule, PutEvents there."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                    "ArnEquals": {"aws:SourceArn": source_arn},
+                },
+            }
+        ],
+    }
+    role = aws.iam.create_role(RoleName="alarm-events", AssumeRolePolicyDocument=json.dumps(trust))
+    if put:
+        allow = {"Effect": "Allow", "Action": "events:PutEvents", "Resource": DELIVERY_BUS}
+        aws.iam.put_role_policy(
+            RoleName="alarm-events",
+            PolicyName="put",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+        )
+    return str(role["Role"]["Arn"])
+
+
+def recorded(delivery: Delivery) -> list[dict[str, Any]]:
+    events = delivery.logs.filter_log_events(logGroupName=RECORDS)["events"]
+    return [{"timestamp": e["timestamp"], **json.loads(e["message"])} for e in events]
+
+
+def test_an_alarm_change_reaches_the_delivery_accounts_log_group(
+    aws: Aws, delivery: Delivery
+) -> None:
+    """Runtime rule -> the delivery account's bus (another account and region, through a
+    role) -> the delivery rule -> its log group: the event as the runtime account sent it."""
+    delivery.events.put_permission(Policy=bus_policy(ADMIT))
+    aws.rule("guard")
+    aws.target("guard", DELIVERY_BUS, RoleArn=sending_role(aws))
+    entry = aws.put()
+    [event] = recorded(delivery)
+    assert event == {"timestamp": ALARM_ENTRY["Time"] * 1000, **expected_envelope(entry["EventId"])}
+    assert event["account"] == ACCOUNT and event["region"] == REGION  # the sender's, kept
+    assert not events_delivery.FAILED_INVOCATIONS
+
+
+def test_stock_moto_puts_the_event_again_under_the_receiver_without_a_policy(
+    aws: Aws, delivery: Delivery, stock: None
+) -> None:
+    delivery.events.put_rule(Name="any", EventPattern=json.dumps(GUARD_PATTERN))
+    delivery.events.put_targets(
+        Rule="any",
+        Targets=[{"Id": "log-group",
+                  "Arn": f"arn:aws:logs:{DELIVERY_REGION}:{DELIVERY}:log-group:{RECORDS}"}],
+    )  # fmt: skip
+    aws.rule("guard")
+    aws.target("guard", DELIVERY_BUS)  # no bus policy, no role
+    aws.put()
+    [event] = recorded(delivery)
+    # Put again in the receiving account and region: the region is the receiver's, the
+    # sender's account is lost.
+    assert event["region"] == DELIVERY_REGION and "account" not in event
+
+
+def test_the_delivery_bus_admits_only_what_its_policy_allows(aws: Aws, delivery: Delivery) -> None:
+    aws.rule("guard", {"source": ["aws.cloudwatch"]})  # every alarm event
+    aws.target("guard", DELIVERY_BUS, RoleArn=sending_role(aws))
+    refused = (
+        f"the policy of {DELIVERY_BUS} does not allow account {ACCOUNT} events:PutEvents "
+        "for this event"
+    )
+    aws.put()  # no policy on the bus
+    assert events_delivery.FAILED_INVOCATIONS[-1]["reason"] == refused
+
+    delivery.events.put_permission(Policy=bus_policy(ADMIT))
+    aws.put(DetailType="CloudWatch Alarm Configuration Change")  # not the detail type allowed
+    assert events_delivery.FAILED_INVOCATIONS[-1]["reason"] == refused
+    assert recorded(delivery) == []
+
+    deny = {
+        "Sid": "NotFromUsEast1",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "events:PutEvents",
+        "Resource": DELIVERY_BUS,
+        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:events:{REGION}:*:*"}},
+    }
+    delivery.events.put_permission(Policy=bus_policy(ADMIT, deny))
+    aws.put()  # an explicit deny wins
+    assert events_delivery.FAILED_INVOCATIONS[-1]["reason"] == refused
+    assert recorded(delivery) == []
+
+    delivery.events.remove_permission(RemoveAllPermissions=True)
+    delivery.events.put_permission(Policy=bus_policy(ADMIT))
+    aws.put()
+    assert len(recorded(delivery)) == 1
+
+
+def test_the_sending_role_must_trust_the_rule_and_allow_put_events(
+    aws: Aws, delivery: Delivery
+) -> None:
+    delivery.events.put_permission(Policy=bus_policy(ADMIT))
+    aws.rule("guard")
+    other_rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/other"
+    aws.target("guard", DELIVERY_BUS, RoleArn=sending_role(aws, source_arn=other_rule))
+    aws.put()
+    assert events_delivery.FAILED_INVOCATIONS[-1]["reason"] == (
+        f"events.amazonaws.com may not assume arn:aws:iam::{ACCOUNT}:role/alarm-events for "
+        f"{SENDER_RULE}"
+    )
+    aws.iam.delete_role_policy(RoleName="alarm-events", PolicyName="put")
+    aws.iam.delete_role(RoleName="alarm-events")
+    aws.target("guard", DELIVERY_BUS, RoleArn=sending_role(aws, put=False))
+    aws.put()
+    assert events_delivery.FAILED_INVOCATIONS[-1]["reason"] == (
+        f"arn:aws:iam::{ACCOUNT}:role/alarm-events is not allowed events:PutEvents on "
+        f"{DELIVERY_BUS}"
+    )
+    assert recorded(delivery) == []
+
+
+def test_an_event_from_another_bus_is_not_sent_on_to_a_third(aws: Aws, delivery: Delivery) -> None:
+    """The guide: a receiver's rule does not send events it received on to a third account."""
+    delivery.events.put_permission(Policy=bus_policy(ADMIT))
+    url, queue = aws.queue("third")
+    aws.events.create_event_bus(Name="third")
+    third = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/third"
+    aws.rule("back", bus="third")
+    aws.target("back", queue, bus="third")
+    delivery.events.put_rule(Name="onwards", EventPattern=json.dumps(GUARD_PATTERN))
+    delivery.events.put_targets(Rule="onwards", Targets=[{"Id": "t", "Arn": third}])
+    aws.rule("guard")
+    aws.target("guard", DELIVERY_BUS, RoleArn=sending_role(aws))
+    aws.put()
+    assert len(recorded(delivery)) == 1  # received and recorded
+    assert aws.bodies(url) == []  # not sent on
+    assert events_delivery.FAILED_INVOCATIONS[-1]["reason"] == (
+        "an event that came from another event bus is not sent on again"
+    )
 
 
 # --- Lambda --------------------------------------------------------------------------------------
