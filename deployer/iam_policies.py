@@ -193,6 +193,7 @@ def plan_role(config: Config) -> RolePolicy:
                 f"{_state_bucket_arn(config)}/{WORKSPACE_KEY_PREFIX}/*.tflock",
             ),
             _run_history(config, "ReadRunHistory", "ssm:GetParameter"),
+            *_replica_access(config, write=False),
             _statement("AssumeReadRoles", "sts:AssumeRole", read_role_arns(config)),
         ],
     }
@@ -232,7 +233,9 @@ def apply_role(config: Config) -> RolePolicy:
         "Version": VERSION,
         "Statement": [
             _list_state(config),
-            *_write_state_and_assume(config, roles),
+            *_write_state(config),
+            *_replica_access(config, write=True),
+            *_assume_deploy_roles(roles),
         ],
     }
     notes = [
@@ -242,12 +245,6 @@ def apply_role(config: Config) -> RolePolicy:
         *_notes_common(config),
     ]
     return RolePolicy(APPLY, role_name_of(arn), arn, trust, permissions, tuple(notes))
-
-
-def _write_state_and_assume(config: Config, roles: dict[str, str | None]) -> list[Statement]:
-    """What applying needs beyond listing: state and run history read and written, and
-    the environments' deploy roles assumed (the apply role and an operator alike)."""
-    return [*_write_state(config), *_assume_deploy_roles(roles)]
 
 
 def _write_state(config: Config) -> list[Statement]:
@@ -329,21 +326,35 @@ def read_role(
     return RolePolicy(READ, role_name_of(arn), arn, trust, permissions, tuple(notes))
 
 
-def _replica_state(config: Config, replica: Replica) -> list[Statement]:
+def _replica_state(config: Config, replica: Replica, *, write: bool) -> list[Statement]:
     """The state statements again, on the replica (deployer.state_replica): while the
-    state region does not answer, state is read and (with --state-replica) written there,
-    and the run history goes to its region's SSM."""
+    state region does not answer, state is read there (plan) and written there (apply
+    with --state-replica), and the run history goes to its region's SSM."""
     bucket = f"arn:aws:s3:::{replica.bucket}"
+    objects = f"{bucket}/{WORKSPACE_KEY_PREFIX}/*"
     history = f"arn:aws:ssm:{replica.region}:{config.delivery.account_id}:parameter{RUNS_PREFIX}/*"
+    listing = _statement("ListStateReplica", "s3:ListBucket", bucket)
+    if write:
+        return [
+            listing,
+            _statement(
+                "ReadWriteStateReplica",
+                ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+                objects,
+            ),
+            _statement("RunHistoryReplica", ["ssm:GetParameter", "ssm:PutParameter"], history),
+        ]
     return [
-        _statement("ListStateReplica", "s3:ListBucket", bucket),
-        _statement(
-            "ReadWriteStateReplica",
-            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-            f"{bucket}/{WORKSPACE_KEY_PREFIX}/*",
-        ),
-        _statement("RunHistoryReplica", ["ssm:GetParameter", "ssm:PutParameter"], history),
+        listing,
+        _statement("ReadStateReplica", "s3:GetObject", objects),
+        _statement("StateReplicaLocks", ["s3:DeleteObject", "s3:PutObject"], f"{objects}.tflock"),
+        _statement("ReadRunHistoryReplica", "ssm:GetParameter", history),
     ]
+
+
+def _replica_access(config: Config, *, write: bool) -> list[Statement]:
+    replica = replica_of(config)
+    return _replica_state(config, replica, write=write) if replica is not None else []
 
 
 def _make_replica(config: Config, replica: Replica) -> list[Statement]:
@@ -403,7 +414,7 @@ def operator(config: Config) -> RolePolicy:
             ),
             *(_make_replica(config, replica) if replica is not None else []),
             *_write_state(config),
-            *(_replica_state(config, replica) if replica is not None else []),
+            *_replica_access(config, write=True),
             *_assume_deploy_roles(roles),
         ],
     }

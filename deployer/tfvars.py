@@ -16,6 +16,7 @@ from deployer.errors import ConfigError, ConfigProblem
 from deployer.names import iam_role_arn
 from deployer.packaging import deploy_guard_package
 from deployer.state import RUNS_PREFIX
+from deployer.state_replica import replica_of
 from deployer.workspaces import WORKSPACE_KEY_PREFIX
 
 
@@ -210,13 +211,16 @@ def dns_zones(config: Config) -> dict[str, dict[str, Any]]:
     }
 
 
-def state_store(config: Config) -> dict[str, str]:
-    """Where the deployer keeps state and run history (the CI roles are granted these)."""
+def state_store(config: Config) -> dict[str, Any]:
+    """Where the deployer keeps state and run history, and the state's replica (the CI
+    roles are granted these)."""
+    replica = replica_of(config)
     return {
         "bucket": config.state.bucket,
         "region": config.state.region,
         "key_prefix": WORKSPACE_KEY_PREFIX,
         "run_history_path": RUNS_PREFIX,
+        "replica": {"bucket": replica.bucket, "region": replica.region} if replica else None,
     }
 
 

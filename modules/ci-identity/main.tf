@@ -43,6 +43,28 @@ locals {
   state_locks_arn = "${local.state_bucket_arn}/${var.state.key_prefix}/*.tflock"
   run_history_arn = "arn:aws:ssm:${var.state.region}:${var.account_id}:parameter${var.state.run_history_path}/*"
 
+  # The state's replica in the DR region (deployer/state_replica.py): while the
+  # state region does not answer, the deployer reads state there (plan) and writes
+  # it there (apply with --state-replica), and keeps the run history in that
+  # region's SSM. The same statements again, on the replica.
+  replica             = var.state.replica
+  replica_bucket_arn  = local.replica == null ? "" : "arn:aws:s3:::${local.replica.bucket}"
+  replica_objects_arn = "${local.replica_bucket_arn}/${var.state.key_prefix}/*"
+  replica_history_arn = local.replica == null ? "" : "arn:aws:ssm:${local.replica.region}:${var.account_id}:parameter${var.state.run_history_path}/*"
+  # (A for expression: the statements' types differ, so a conditional could not
+  # unify the empty tuple with them.)
+  plan_replica_statements = [for statement in [
+    { Sid = "ListStateReplica", Effect = "Allow", Action = "s3:ListBucket", Resource = local.replica_bucket_arn },
+    { Sid = "ReadStateReplica", Effect = "Allow", Action = "s3:GetObject", Resource = local.replica_objects_arn },
+    { Sid = "StateReplicaLocks", Effect = "Allow", Action = ["s3:DeleteObject", "s3:PutObject"], Resource = "${local.replica_objects_arn}.tflock" },
+    { Sid = "ReadRunHistoryReplica", Effect = "Allow", Action = "ssm:GetParameter", Resource = local.replica_history_arn },
+  ] : statement if local.replica != null]
+  apply_replica_statements = [for statement in [
+    { Sid = "ListStateReplica", Effect = "Allow", Action = "s3:ListBucket", Resource = local.replica_bucket_arn },
+    { Sid = "ReadWriteStateReplica", Effect = "Allow", Action = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], Resource = local.replica_objects_arn },
+    { Sid = "RunHistoryReplica", Effect = "Allow", Action = ["ssm:GetParameter", "ssm:PutParameter"], Resource = local.replica_history_arn },
+  ] : statement if local.replica != null]
+
   # HeadBucket (the deployer's check that the state bucket exists) is authorized
   # by s3:ListBucket and carries no prefix, so the listing is not narrowed to
   # key_prefix: the bucket holds the deployer's records only, and a listing
@@ -110,6 +132,7 @@ locals {
         Resource = local.run_history_arn
       },
       ],
+      local.plan_replica_statements,
       length(var.read_role_arns) == 0 ? [] : [{
         # Configuration reads in each workspace's account (deployer plan --read-only).
         Sid      = "AssumeReadRoles"
@@ -139,6 +162,7 @@ locals {
           Resource = local.run_history_arn
         },
       ],
+      local.apply_replica_statements,
       length(local.deploy_role_arns) == 0 ? [] : [{
         Sid      = "AssumeDeployRoles"
         Effect   = "Allow"

@@ -43,8 +43,12 @@ variable "state" {
     region           = string
     key_prefix       = string
     run_history_path = string
+    replica = optional(object({
+      bucket = string
+      region = string
+    }))
   })
-  description = "Where the deployer keeps its records in this account: the Terraform state bucket and its region, the key prefix of the workspaces' state and lock files (workspaces), and the SSM path of the run history (/deployer/runs)."
+  description = "Where the deployer keeps its records in this account: the Terraform state bucket and its region, the key prefix of the workspaces' state and lock files (workspaces), the SSM path of the run history (/deployer/runs), and the state bucket's replica in the DR region (null: none), where the deployer reads and writes the same keys, and keeps the run history, while the state region does not answer."
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.state.bucket)) && !strcontains(var.state.bucket, "..")

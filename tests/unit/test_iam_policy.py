@@ -138,6 +138,32 @@ def test_the_apply_role_trusts_the_branch_and_the_environments_and_assumes_their
     assert by_sid["RunHistory"]["Action"] == ["ssm:GetParameter", "ssm:PutParameter"]
 
 
+def test_the_ci_roles_reach_the_state_replica_as_they_reach_the_state() -> None:
+    """While the state region does not answer, plan reads the replica and takes its lock
+    files there; apply (with --state-replica) reads and writes it (deployer.state_replica)."""
+    replica = "arn:aws:s3:::acme-shop-delivery-tfstate-us-west-2"
+    history = "arn:aws:ssm:us-west-2:111111111111:parameter/deployer/runs/*"
+    plan = statements(iam_policies.plan_role(CI).permissions)
+    assert plan["ListStateReplica"]["Resource"] == replica
+    assert plan["ReadStateReplica"] == {
+        "Sid": "ReadStateReplica", "Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": f"{replica}/workspaces/*",
+    }  # fmt: skip
+    assert plan["StateReplicaLocks"]["Resource"] == f"{replica}/workspaces/*.tflock"
+    assert plan["ReadRunHistoryReplica"]["Resource"] == history
+    apply = statements(iam_policies.apply_role(CI).permissions)
+    assert apply["ReadWriteStateReplica"]["Resource"] == f"{replica}/workspaces/*"
+    assert apply["ReadWriteStateReplica"]["Action"] == apply["ReadWriteState"]["Action"]
+    assert apply["RunHistoryReplica"]["Resource"] == history
+    # Without a DR region, none of them.
+    prod = CI.environments["prod"]
+    single = replace(
+        CI, environments={**CI.environments, "prod": replace(prod, regions=prod.regions[:1])}
+    )
+    for policy in (iam_policies.plan_role(single), iam_policies.apply_role(single)):
+        assert not any("Replica" in sid for sid in statements(policy.permissions))
+
+
 def test_environments_without_a_deploy_role_are_trusted_granted_nothing_and_named() -> None:
     policy = iam_policies.apply_role(OTHER)
     (trust,) = policy.trust["Statement"] if policy.trust else []
@@ -268,6 +294,7 @@ def test_the_delivery_stack_gets_ci_github_and_the_deploy_roles() -> None:
         "region": "us-east-1",
         "key_prefix": "workspaces",
         "run_history_path": "/deployer/runs",
+        "replica": {"bucket": "acme-shop-delivery-tfstate-us-west-2", "region": "us-west-2"},
     }
     assert variables["environments"]["dev"]["deploy_role_arn"] is not None
     # The delivery environment's own deploy role, apart from the provider's role.

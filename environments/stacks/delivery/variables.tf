@@ -116,8 +116,12 @@ variable "state_store" {
     region           = string
     key_prefix       = string
     run_history_path = string
+    replica = optional(object({
+      bucket = string
+      region = string
+    }))
   })
-  description = "Where the deployer keeps its records in this account: the Terraform state bucket and region (terraform.state), the workspaces' key prefix, the run history's SSM path. The CI roles are granted exactly these."
+  description = "Where the deployer keeps its records in this account: the Terraform state bucket and region (terraform.state), the workspaces' key prefix, the run history's SSM path, and the state bucket's replica in the DR region (deployer/state_replica.py; null: none). The CI roles are granted exactly these."
 }
 
 variable "ci_github" {

@@ -216,3 +216,36 @@ run "provider_in_another_account" {
 
   expect_failures = [aws_iam_openid_connect_provider.github]
 }
+
+run "state_replica" {
+  command = plan
+
+  variables {
+    state = {
+      bucket           = "acme-shop-delivery-tfstate"
+      region           = "us-east-1"
+      key_prefix       = "workspaces"
+      run_history_path = "/deployer/runs"
+      replica          = { bucket = "acme-shop-delivery-tfstate-us-west-2", region = "us-west-2" }
+    }
+  }
+
+  assert {
+    condition = slice(jsondecode(aws_iam_role_policy.plan.policy).Statement, 4, 8) == [
+      { Sid = "ListStateReplica", Effect = "Allow", Action = "s3:ListBucket", Resource = "arn:aws:s3:::acme-shop-delivery-tfstate-us-west-2" },
+      { Sid = "ReadStateReplica", Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::acme-shop-delivery-tfstate-us-west-2/workspaces/*" },
+      { Sid = "StateReplicaLocks", Effect = "Allow", Action = ["s3:DeleteObject", "s3:PutObject"], Resource = "arn:aws:s3:::acme-shop-delivery-tfstate-us-west-2/workspaces/*.tflock" },
+      { Sid = "ReadRunHistoryReplica", Effect = "Allow", Action = "ssm:GetParameter", Resource = "arn:aws:ssm:us-west-2:111111111111:parameter/deployer/runs/*" },
+    ]
+    error_message = "With a replica, the plan role must read state and run history and write lock files there too, after the state bucket's statements."
+  }
+
+  assert {
+    condition = slice(jsondecode(aws_iam_role_policy.apply.policy).Statement, 3, 6) == [
+      { Sid = "ListStateReplica", Effect = "Allow", Action = "s3:ListBucket", Resource = "arn:aws:s3:::acme-shop-delivery-tfstate-us-west-2" },
+      { Sid = "ReadWriteStateReplica", Effect = "Allow", Action = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], Resource = "arn:aws:s3:::acme-shop-delivery-tfstate-us-west-2/workspaces/*" },
+      { Sid = "RunHistoryReplica", Effect = "Allow", Action = ["ssm:GetParameter", "ssm:PutParameter"], Resource = "arn:aws:ssm:us-west-2:111111111111:parameter/deployer/runs/*" },
+    ]
+    error_message = "With a replica, the apply role must read and write state and run history there too, before the deploy roles."
+  }
+}
