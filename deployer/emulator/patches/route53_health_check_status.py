@@ -54,6 +54,9 @@ _OBSERVED = "deployer_observed"
 _ALARM = "deployer_alarm_identifier"
 _INSUFFICIENT = "deployer_insufficient_data_health_status"
 
+#: HealthCheckConfig's endpoint settings, which a CLOUDWATCH_METRIC check has none of.
+ENDPOINT_ONLY = ("IPAddress", "Port", "RequestInterval", "FailureThreshold", "MeasureLatency")
+
 _LAST_FAILURE_PATH = (
     r"{0}/(?P<api_version>[\d_-]+)/healthcheck/(?P<health_check_id>[^/]+)/lastfailurereason$"
 )
@@ -153,6 +156,13 @@ def apply() -> None:
     def config_factory(original: property) -> property:
         def health_check_config(self: HealthCheck) -> dict[str, Any]:
             config: dict[str, Any] = original.fget(self)  # type: ignore[misc]
+            if str(self.type_ or "").upper() == "CLOUDWATCH_METRIC":
+                # An alarm's check has no endpoint: AWS answers none of these (the API
+                # reference: "Don't specify a value for Port when you specify a value
+                # for Type of CLOUDWATCH_METRIC or CALCULATED"); moto drops them for
+                # CALCULATED only, and answers Port 80 and RequestInterval 30 here.
+                for key in ENDPOINT_ONLY:
+                    config.pop(key, None)
             alarm = alarm_identifier(self)
             if alarm is not None:
                 config["AlarmIdentifier"] = dict(alarm)

@@ -424,6 +424,8 @@ def test_the_server_keeps_the_alarm_and_routes_the_last_failure_reason(
     kept = route53.get_health_check(HealthCheckId=check_id)["HealthCheck"]["HealthCheckConfig"]
     assert kept["AlarmIdentifier"] == config["AlarmIdentifier"]
     assert kept["InsufficientDataHealthStatus"] == "LastKnownStatus"
+    # an alarm's check has no endpoint: no port, interval or address (moto answers 80, 30)
+    assert not {"Port", "RequestInterval", "IPAddress", "FailureThreshold"} & set(kept)
     route53.update_health_check(HealthCheckId=check_id, InsufficientDataHealthStatus="Unhealthy")
     updated = route53.get_health_check(HealthCheckId=check_id)["HealthCheck"]
     assert updated["HealthCheckConfig"]["InsufficientDataHealthStatus"] == "Unhealthy"
