@@ -259,6 +259,11 @@ class Scheduler:
     def engines(self) -> list[Engine]:
         return list(self._engines)
 
+    @property
+    def running(self) -> bool:
+        """Started and not stopped."""
+        return self._thread is not None and not self._stopping
+
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
         """Start the clock (at real time), the thread, then the registered engines."""

@@ -52,8 +52,10 @@ queries, cross-account metrics (``AccountId``), actions other than SNS (EC2,
 Auto Scaling, Lambda, Systems Manager), composite action suppressors, alarm
 mute rules, the ``AWS/DynamoDB`` always-ignore rule, evaluation ranges longer
 than N + 2 (AWS's depends on the period), and repeated ALARM notifications.
-Metric data put without a timestamp carries moto's wall clock, which is not
-emulated time once the time scale is above 1.
+Metric data put without a timestamp is stamped with the emulator's clock when it is
+received (PutMetricData: "the time the data point was received" is the default), so
+that an alarm on a time scale above 1 sees it in its period; moto alone stamps the
+wall clock.
 """
 
 from __future__ import annotations
@@ -799,6 +801,35 @@ def _dimensions_list(dims: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"value": v, "name": k} for k, v in sorted(dims)]
 
 
+#: The scheduler whose clock stamps data put without a timestamp (the last started).
+_RECEIVED_CLOCK: list[Scheduler] = []
+
+
+def stamp_received_data(scheduler: Scheduler) -> None:
+    """PutMetricData without a ``Timestamp`` gets ``scheduler``'s now (emulated epoch
+    seconds) while it runs; moto's wall clock otherwise."""
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    _RECEIVED_CLOCK[:] = [scheduler]
+    original = CloudWatchBackend.put_metric_data
+    if getattr(original, "deployer_stamped", False):
+        return
+
+    def put_metric_data(
+        self: CloudWatchBackend, namespace: str, metric_data: list[dict[str, Any]]
+    ) -> None:
+        clock = [c for c in _RECEIVED_CLOCK if c.running]
+        if clock:
+            received = naive_utc(clock[0].now())
+            for member in metric_data:
+                if not member.get("Timestamp"):
+                    member["Timestamp"] = received
+        original(self, namespace, metric_data)
+
+    put_metric_data.deployer_stamped = True  # type: ignore[attr-defined]
+    CloudWatchBackend.put_metric_data = put_metric_data  # type: ignore[method-assign]
+
+
 class CloudWatchAlarms:
     """The engine (see the module docstring)."""
 
@@ -817,6 +848,7 @@ class CloudWatchAlarms:
 
     def start(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
+        stamp_received_data(scheduler)
         scheduler.every(HIGH_RESOLUTION_EVERY_S, self.run, name="cloudwatch-alarms")
 
     def now(self) -> float:

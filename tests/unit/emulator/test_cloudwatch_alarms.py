@@ -560,6 +560,45 @@ def test_on_the_emulated_clock(aws: dict[str, Any]) -> None:
     assert engine.status()["alarms"][ALARM] == 1
 
 
+def stored_data() -> list[Any]:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    return list(cloudwatch_backends[ACCOUNT][REGION].metric_data)
+
+
+def test_data_put_without_a_timestamp_is_stamped_on_the_emulated_clock(
+    aws: dict[str, Any],
+) -> None:
+    """PutMetricData's Timestamp defaults to when the data is received: the emulator's
+    time, which runs ahead of the wall clock above time scale 1 (the traffic switch of
+    ``deployer dr failover`` is put so)."""
+    cw = aws["cloudwatch"]
+    clock = Scheduler(600.0)
+    clock.register(CloudWatchAlarms())
+    clock.start()
+    try:
+        time.sleep(0.2)  # two emulated minutes ahead of the wall clock, at least
+        cw.put_metric_data(
+            Namespace="Deployer/DR",
+            MetricData=[{"MetricName": "TrafficSwitch", "Value": 1.0,
+                         "Dimensions": [{"Name": "Environment", "Value": "prod"}]}],
+        )  # fmt: skip
+        emulated = clock.now()
+    finally:
+        clock.stop()
+    (datum,) = [d for d in stored_data() if d.name == "TrafficSwitch"]
+    stamped = datum.timestamp.replace(tzinfo=datetime.UTC).timestamp()
+    assert emulated - 60 < stamped <= emulated, (stamped, emulated, time.time())
+    assert stamped > time.time() + 60  # not the wall clock
+    # a stopped clock stamps nothing: moto's wall clock again
+    cw.put_metric_data(
+        Namespace="Deployer/DR",
+        MetricData=[{"MetricName": "After", "Value": 0.0}],
+    )  # fmt: skip
+    (after,) = [d for d in stored_data() if d.name == "After"]
+    assert abs(after.timestamp.replace(tzinfo=datetime.UTC).timestamp() - time.time()) < 30
+
+
 def test_what_is_left_out_keeps_its_state(aws: dict[str, Any]) -> None:
     cw = aws["cloudwatch"]
     running_tasks_alarm(cw, name="p99", Statistic=None, ExtendedStatistic="p99")
