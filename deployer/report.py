@@ -34,9 +34,21 @@ The window is ``--since`` back from now; the calls name its start only, and the 
 ends at now or at the newest time the APIs report, if later: the local emulator's clock
 runs ahead of the wall clock at a time scale above 1 (on AWS the two agree).
 
-CloudWatch keeps alarm history for two weeks: a longer window says that alarm history
-older than 14 days is not available. Recording the events the report needs for longer
-windows (EventBridge to the delivery account) is a later slice, not built here.
+CloudWatch keeps alarm history for two weeks. For a longer window the part older than 14
+days comes from the events the platform records itself: each runtime workspace's rule
+sends its services' health alarms' "CloudWatch Alarm State Change" events to the
+delivery account's default bus, whose rule writes them to the log group
+``/aws/events/<delivery prefix>-alarm-state-changes`` (kept 400 days; both stacks'
+``events.tf``), read with CloudWatch Logs FilterLogEvents (each message an event's JSON:
+``detail.alarmName``, ``detail.state.value`` and ``.timestamp``,
+``detail.previousState.value``; an event recorded twice counts once). The last 14 days
+are read from CloudWatch alarm history always, the alarm's own record (no delivery that
+can fail, nothing needed from the delivery account), so the default report reads no
+recorded event; the recorded events fill only what CloudWatch no longer keeps. Each
+alarm episode says where its start was read, each figure's sources say which sources it
+was computed from, and a missing log group (the delivery stack not applied since) is a
+note, not an error. CodePipeline keeps execution history for 12 months and CodeDeploy
+its deployments: they need no recording.
 
 Bad input (an unknown environment, one the pipeline does not deploy, a malformed
 ``--since``) is a usage error before any AWS call.
@@ -66,6 +78,22 @@ from deployer.pipeline_runs import Runs, iso
 #: The default window: CloudWatch keeps alarm history for two weeks.
 DEFAULT_SINCE = "14d"
 ALARM_HISTORY = timedelta(days=14)
+#: Where an alarm episode's start was read.
+FROM_ALARM_HISTORY = "CloudWatch alarm history"
+FROM_ROLLBACKS = "CodeDeploy rollback deployments"
+ALARM_EVENT = "CloudWatch Alarm State Change"
+
+
+def alarm_events_log_group(delivery_prefix: str) -> str:
+    """The delivery stack's log group of the health alarms' state changes
+    (environments/stacks/delivery/events.tf; tests/unit/test_report.py holds them equal)."""
+    return f"/aws/events/{delivery_prefix}-alarm-state-changes"
+
+
+def from_recorded_events(log_group: str) -> str:
+    return f"recorded events (log group {log_group})"
+
+
 #: A manual approval waits at most 7 days: an execution started that long before the
 #: window may still deploy in it.
 APPROVAL_TIMEOUT = timedelta(days=7)
@@ -219,6 +247,8 @@ class Episode:
     start: datetime
     end: datetime | None  # None: not back to OK by the end of the window
     drill: bool = False
+    #: Where its start was read: FROM_ALARM_HISTORY or from_recorded_events(...).
+    source: str = FROM_ALARM_HISTORY
 
     @property
     def seconds(self) -> float | None:
@@ -233,6 +263,7 @@ class Episode:
             "ok_at": iso(self.end),
             "seconds": self.seconds,
             "drill": self.drill,
+            "source": self.source,
         }
 
 
@@ -285,10 +316,25 @@ class Figures:
         return self._count(ROLLED_BACK) / ended if ended else None
 
     @property
+    def restores(self) -> list[tuple[float, str]]:
+        """Each time to restore, in seconds, and where it was read."""
+        alarms = [(e.seconds, e.source) for e in self.episodes
+                  if not e.drill and e.seconds is not None]  # fmt: skip
+        rollbacks = [(d.rollback_seconds, FROM_ROLLBACKS) for d in self.deployments
+                     if d.rollback_seconds]  # fmt: skip
+        return [(seconds, source) for seconds, source in alarms + rollbacks if seconds is not None]
+
+    @property
     def restore_times(self) -> list[float]:
-        alarms = [e.seconds for e in self.episodes if not e.drill and e.seconds is not None]
-        rollbacks = [d.rollback_seconds for d in self.deployments if d.rollback_seconds]
-        return alarms + [r for r in rollbacks if r is not None]
+        return [seconds for seconds, _source in self.restores]
+
+    @property
+    def restore_sources(self) -> dict[str, int]:
+        """How many restore times each source gave, in the order first seen."""
+        found: dict[str, int] = {}
+        for _seconds, source in self.restores:
+            found[source] = found.get(source, 0) + 1
+        return found
 
     def to_json(self) -> dict[str, Any]:
         lead, restore = self.lead_times, self.restore_times
@@ -307,6 +353,7 @@ class Figures:
                 "median": median(restore),
                 "worst": max(restore) if restore else None,
                 "samples": len(restore),
+                "from": self.restore_sources,
             },
         }
 
@@ -373,6 +420,8 @@ class Report:
     episodes: list[Episode]
     drills_excluded: int = 0
     notes: list[str] = field(default_factory=list)
+    #: Each figure's sources (SOURCES, with the recorded events when they were read).
+    sources: dict[str, str] = field(default_factory=lambda: dict(SOURCES))
 
     @property
     def days(self) -> float:
@@ -396,7 +445,7 @@ class Report:
             "days": self.days,
             "regions": [self.figures(r).to_json() for r in self.regions],
             "all": self.figures().to_json(),
-            "sources": dict(SOURCES),
+            "sources": dict(self.sources),
             "notes": list(self.notes),
             "drills_excluded": self.drills_excluded,
             "deployments": [d.to_json() for d in self.deployments],
@@ -414,13 +463,31 @@ class Report:
             table(COLUMNS, rows),
             "",
             "sources:",
-            *(f"  {k.replace('_', ' ')}: {v}" for k, v in SOURCES.items()),
+            *(f"  {k.replace('_', ' ')}: {v}" for k, v in self.sources.items()),
         ]
         if self.notes or self.drills_excluded:
             lines += ["", "notes:"]
             lines += [f"  {n}" for n in self.notes]
             if self.drills_excluded:
                 lines.append(f"  {self.drills_excluded} drill deployment(s) left out")
+        if self.episodes:
+            lines += [
+                "",
+                table(
+                    ("alarm episode", "region", "alarm at", "ok at", "lasted", "source"),
+                    [
+                        (
+                            e.service + (" (drill)" if e.drill else ""),
+                            e.region,
+                            iso(e.start) or "-",
+                            iso(e.end) or "-",
+                            duration(e.seconds),
+                            e.source,
+                        )
+                        for e in self.episodes
+                    ],
+                ),
+            ]
         if self.deployments:
             lines += [
                 "",
@@ -461,8 +528,9 @@ def _call(doing: str, method: Callable[..., Any], *, hint: str | None = None, **
 
 @dataclass
 class Sources:
-    """The clients the report reads: the delivery account's CodePipeline and CodeCommit,
-    and each region's CodeDeploy and CloudWatch in the environment's account."""
+    """The clients the report reads: the delivery account's CodePipeline, CodeCommit and
+    CloudWatch Logs, and each region's CodeDeploy and CloudWatch in the environment's
+    account."""
 
     codepipeline: Any
     codecommit: Any
@@ -471,6 +539,10 @@ class Sources:
     codedeploy: Callable[[str], Any]
     cloudwatch: Callable[[str], Any]
     names: Callable[[str], TargetNames]
+    #: The delivery account's CloudWatch Logs (its region) and the recorded alarm events'
+    #: log group there, read for the part of a window older than ALARM_HISTORY.
+    logs: Any
+    alarm_events_log_group: str
 
 
 class Reader:
@@ -578,14 +650,17 @@ class Reader:
         return [self.deployment(region, i) for i in ids]
 
     # -- CloudWatch ----------------------------------------------------------------------------
-    def alarm_changes(self, region: str, alarm: str) -> list[tuple[datetime, str, str]]:
-        """(time, old state, new state) of the alarm's StateUpdate items, oldest first."""
+    def alarm_changes(
+        self, region: str, alarm: str, start: datetime
+    ) -> list[tuple[datetime, str, str]]:
+        """(time, old state, new state) of the alarm's StateUpdate items from ``start`` on,
+        oldest first."""
         found: list[tuple[datetime, str, str]] = []
         kwargs: dict[str, Any] = {
             "AlarmName": alarm,
             "AlarmTypes": ["CompositeAlarm", "MetricAlarm"],
             "HistoryItemType": "StateUpdate",
-            "StartDate": self.since,
+            "StartDate": start,
             "ScanBy": "TimestampAscending",
         }
         client = self.sources.cloudwatch(region)
@@ -605,6 +680,95 @@ class Reader:
                 break
             kwargs["NextToken"] = page["NextToken"]
         return sorted(found, key=lambda c: c[0])
+
+    # -- CloudWatch Logs: the recorded alarm events ------------------------------------------
+    def recorded_changes(self, start: datetime, end: datetime) -> Recorded | None:
+        """The recorded health alarm state changes from ``start`` up to ``end`` (not
+        included), by (account, region, alarm), oldest first; None when the log group does
+        not exist."""
+        group = self.sources.alarm_events_log_group
+        kwargs: dict[str, Any] = {
+            "logGroupName": group,
+            "startTime": _millis(start),
+            "endTime": _millis(end) - 1,  # FilterLogEvents' endTime is included
+        }
+        seen: set[str] = set()
+        found: Recorded = {}
+        while True:
+            try:
+                page = self.sources.logs.filter_log_events(**kwargs)
+            except ClientError as exc:
+                if _code(exc) == "ResourceNotFoundException":
+                    return None
+                raise translate(exc, f"read the recorded alarm events ({group})") from None
+            for item in page.get("events") or []:
+                event = recorded_event(item.get("message"))
+                if event is None or event.event_id in seen or not start <= event.when < end:
+                    continue
+                seen.add(event.event_id)
+                key = (event.account, event.region, event.alarm)
+                found.setdefault(key, []).append((event.when, event.old, event.new))
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        return {key: sorted(changes, key=lambda c: c[0]) for key, changes in found.items()}
+
+
+#: Recorded state changes by (account, region, alarm): (time, old state, new state).
+Recorded = dict[tuple[str, str, str], list[tuple[datetime, str, str]]]
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One recorded "CloudWatch Alarm State Change" event."""
+
+    event_id: str
+    account: str
+    region: str
+    alarm: str
+    when: datetime
+    old: str
+    new: str
+
+
+def recorded_event(message: str | None) -> RecordedEvent | None:
+    """The alarm state change a recorded log message holds (the event's JSON), or None.
+
+    Its time is the state's ``timestamp`` (milliseconds, ``2026-12-08T09:25:00.000+0000``),
+    as in alarm history; the event's ``time`` (seconds) when that is missing."""
+    try:
+        event = json.loads(message or "")
+    except ValueError:
+        return None
+    if not isinstance(event, dict) or event.get("detail-type") != ALARM_EVENT:
+        return None
+    detail: dict[str, Any] = event["detail"] if isinstance(event.get("detail"), dict) else {}
+    state: dict[str, Any] = detail.get("state") or {}
+    when = _iso_time(state.get("timestamp")) or _iso_time(event.get("time"))
+    if when is None or not detail.get("alarmName") or not state.get("value"):
+        return None
+    return RecordedEvent(
+        event_id=str(event.get("id") or ""),
+        account=str(event.get("account") or ""),
+        region=str(event.get("region") or ""),
+        alarm=str(detail["alarmName"]),
+        when=when,
+        old=str((detail.get("previousState") or {}).get("value") or ""),
+        new=str(state["value"]),
+    )
+
+
+def _iso_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
 
 
 def episodes_of(
@@ -645,20 +809,39 @@ def build(
     since = until - window
     reader = Reader(sources, stage, since)
     notes: list[str] = []
-    if window > ALARM_HISTORY:
-        notes.append(
-            "CloudWatch keeps alarm history for 14 days: alarm episodes before "
-            f"{iso(until - ALARM_HISTORY)} are not available, so time to restore covers the "
-            "last 14 days of alarms (rollbacks: the whole window); recording the events "
-            "for longer windows is not built yet"
-        )
+    figure_sources = dict(SOURCES)
+    # CloudWatch alarm history for the last 14 days; the recorded events before them.
+    history_from = max(since, until - ALARM_HISTORY)
+    recorded: Recorded | None = {}
+    group = sources.alarm_events_log_group
+    if history_from > since:
+        progress(f"report: reading the recorded alarm events ({group})")
+        recorded = reader.recorded_changes(since, history_from)
+        if recorded is None:
+            notes.append(
+                f"CloudWatch keeps alarm history for 14 days and the recorded alarm events' "
+                f"log group {group} does not exist (apply the delivery stack): alarm episodes "
+                f"before {iso(history_from)} are not available, so time to restore covers "
+                "the last 14 days of alarms (rollbacks: the whole window)"
+            )
+        else:
+            notes.append(
+                f"alarm episodes before {iso(history_from)} come from the recorded events "
+                f"(log group {group}, in the delivery account; recorded since the stacks "
+                "made the rules), later ones from CloudWatch alarm history (14 days)"
+            )
+            figure_sources["time_to_restore"] += (
+                f"; before {iso(history_from)}: the recorded events (CloudWatch Logs "
+                f"FilterLogEvents on {group} in the delivery account: each health alarm's "
+                f'"{ALARM_EVENT}" events)'
+            )
 
     progress(f"report: reading {sources.pipeline}'s executions ({stage} stage)")
     deployments, drills = _pipeline_deployments(reader, regions, since)
     episodes: list[Episode] = []
     for region in regions:
         progress(f"report: reading {env.name} {region}'s deployments and alarm history")
-        rollbacks, drilled, found = _region(reader, region)
+        rollbacks, drilled, found = _region(reader, region, history_from, recorded or {})
         drills |= drilled
         episodes += found
         for i, d in enumerate(deployments):
@@ -698,6 +881,7 @@ def build(
         episodes=episodes,
         drills_excluded=len(drills),
         notes=notes,
+        sources=figure_sources,
     )
 
 
@@ -756,11 +940,12 @@ def _pipeline_deployments(
 
 
 def _region(
-    reader: Reader, region: str
+    reader: Reader, region: str, history_from: datetime, recorded: Recorded
 ) -> tuple[dict[str, dict[str, Any]], set[str], list[Episode]]:
     """Every deployment of each service's group in the window: the rollback deployments by
-    the deployment they rolled back, the drills; and the health alarms' episodes, those
-    that began while a drill ran marked as the drill's."""
+    the deployment they rolled back, the drills; and the health alarms' episodes (the
+    recorded changes before ``history_from``, alarm history's from it on), those that
+    began while a drill ran marked as the drill's."""
     target = reader.sources.names(region)
     rollbacks: dict[str, dict[str, Any]] = {}
     drills: set[str] = set()
@@ -784,8 +969,11 @@ def _region(
                     _utc(linked.get("completeTime")) or datetime.max.replace(tzinfo=UTC),
                 ))  # fmt: skip
         alarm = names.alarm_names.health
-        for episode in episodes_of(reader.alarm_changes(region, alarm), microservice, region,
-                                   alarm):  # fmt: skip
+        earlier = recorded.get((target.account_id, region, alarm), [])
+        changes = earlier + reader.alarm_changes(region, alarm, history_from)
+        recorded_source = from_recorded_events(reader.sources.alarm_events_log_group)
+        for episode in episodes_of(changes, microservice, region, alarm):
             drill = any(begun <= episode.start <= ended for begun, ended in spans)
-            episodes.append(replace(episode, drill=drill))
+            source = recorded_source if episode.start < history_from else FROM_ALARM_HISTORY
+            episodes.append(replace(episode, drill=drill, source=source))
     return rollbacks, drills, episodes

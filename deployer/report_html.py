@@ -22,10 +22,10 @@ from typing import Any
 
 from deployer.atomic import write_atomically
 from deployer.errors import UsageError
+from deployer.pipeline_runs import iso
 from deployer.report import (
     FAILED,
     ROLLED_BACK,
-    SOURCES,
     SUCCEEDED,
     Figures,
     Report,
@@ -208,7 +208,8 @@ def _cards(figures: Figures) -> list[tuple[str, str, str]]:
         (
             "Time to restore",
             f"{duration(median(restore))} median",
-            f"worst {duration(max(restore) if restore else None)}; {len(restore)} restores",
+            f"worst {duration(max(restore) if restore else None)}; {len(restore)} restores"
+            + "".join(f"; {n} from {source}" for source, n in figures.restore_sources.items()),
         ),
     ]
 
@@ -251,7 +252,23 @@ def page(report: Report) -> str:
         for d in report.deployments
     )
     sources = "".join(
-        f"<li><b>{e(k.replace('_', ' '))}</b>: {e(v)}</li>" for k, v in SOURCES.items()
+        f"<li><b>{e(k.replace('_', ' '))}</b>: {e(v)}</li>" for k, v in report.sources.items()
+    )
+    episodes = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{e(str(v))}</td>"
+            for v in (
+                a.service + (" (drill, left out)" if a.drill else ""),
+                a.region,
+                iso(a.start) or "-",
+                iso(a.end) or "-",
+                duration(a.seconds),
+                a.source,
+            )
+        )
+        + "</tr>"
+        for a in report.episodes
     )
     notes = "".join(f'<p class="note">{e(n)}</p>' for n in report.notes)
     if report.drills_excluded:
@@ -274,6 +291,9 @@ regions {e(", ".join(report.regions))}.</p>
 <h2>Deployments</h2>
 <table><tr><th>deployment</th><th>service</th><th>region</th><th>commit</th><th>outcome</th>
 <th>lead time</th></tr>{deployments}</table>
+<h2>Alarm episodes</h2>
+<table><tr><th>service</th><th>region</th><th>alarm at</th><th>ok at</th><th>lasted</th>
+<th>source</th></tr>{episodes}</table>
 <h2>Sources</h2>
 <ul>{sources}</ul>
 </body></html>

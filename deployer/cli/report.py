@@ -30,9 +30,13 @@ def register(commands: Commands) -> None:
           time to restore each service's health alarm ALARM to OK (CloudWatch
                           DescribeAlarmHistory) and each rollback's duration: median, worst
 
-        CloudWatch keeps alarm history for 14 days: a longer window says so. --json adds
-        each deployment (id, service, region, commit, outcome) and alarm episode. --html
-        writes one self-contained page with the figures and their trend as charts.
+        CloudWatch keeps alarm history for 14 days: for a longer window, alarm episodes
+        older than that come from the events the platform records in the delivery
+        account (log group /aws/events/<delivery prefix>-alarm-state-changes, kept 400
+        days; CloudWatch Logs FilterLogEvents), and each episode says which source it
+        came from. --json adds each deployment (id, service, region, commit, outcome)
+        and alarm episode. --html writes one self-contained page with the figures and
+        their trend as charts.
         Refused (exit 2, nothing written): an unknown environment or one the pipeline
         does not deploy, a malformed --since, an --html path that cannot be written.
 
@@ -80,6 +84,8 @@ def cmd_report(ctx: Context) -> int:
         codedeploy=lambda region: scopes[region].codedeploy,
         cloudwatch=lambda region: scopes[region].client("cloudwatch"),
         names=lambda region: scopes[region].names,
+        logs=delivery.client("logs"),
+        alarm_events_log_group=report.alarm_events_log_group(config.names.delivery.name_prefix),
     )
     found = report.build(
         sources, config, env, window, now=datetime.now(UTC), progress=ctx.reporter.progress

@@ -19,12 +19,23 @@ to 2026-12-15 12:00 UTC:
 * an execution started 2026-11-20, before the window and its 7-day approval look-back:
   never read.
 
+The delivery account's recorded alarm events (the log group both stacks' events.tf make),
+read only for a window longer than CloudWatch's 14 days of alarm history: over the 4 weeks
+from 11-17 12:00, what precedes 12-01 12:00 comes from them:
+
+* us-east-1's health alarm ALARM 11-20 03:00, OK 03:45 (recorded twice: one event);
+* us-west-2's ALARM 11-30 23:00 (recorded), back to OK 12-01 13:00 (alarm history);
+* staging's alarm, and prod's alarm name from another account: not prod's;
+* us-east-1's 12-08 09:25 ALARM is recorded too, and read from alarm history only;
+* 11-10 (before the window) and a message that is not an event: left out.
+
 Every expected number below is worked out by hand in the comment beside it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +52,8 @@ from deployer.report import Report, Sources, parse_since
 
 NOW = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
 PIPELINE = "acme-shop-delivery-pipeline"
+RECORDS = "/aws/events/acme-shop-delivery-alarm-state-changes"
+PROD_ACCOUNT = "444444444444"
 REPOSITORY = "acme-shop-delivery-monorepo"
 APP = "acme-shop-prod-services"
 API_GROUP = "acme-shop-prod-api-service"
@@ -49,7 +62,9 @@ _SESSION = botocore.session.get_session()
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 12, day, hour, minute, tzinfo=UTC) if day > 0 else NOW
+    """December 2026's ``day``; from the 16th on, November's (the recorded events)."""
+    month = 12 if day <= 15 else 11
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC) if day > 0 else NOW
 
 
 def check(service: str, operation: str, params: dict[str, Any]) -> None:
@@ -234,7 +249,75 @@ class FakeCloudWatch:
         return {"AlarmHistoryItems": items, **({"NextToken": token} if token else {})}
 
 
-def scenario(cfg: Config) -> tuple[Sources, FakeCodePipeline]:
+class FakeLogs:
+    """The delivery account's CloudWatch Logs: the recorded events' log group, one event a
+    page; FilterLogEvents' startTime and endTime both included, as AWS documents."""
+
+    def __init__(self, exists: bool = True) -> None:
+        self.exists = exists
+        self.items: list[dict[str, Any]] = []
+        self.calls: list[dict[str, Any]] = []
+
+    def record(self, when: datetime, alarm: str, old: str, new: str, *,
+               event_id: str | None = None, account: str = PROD_ACCOUNT,
+               region: str = "us-east-1") -> None:  # fmt: skip
+        """An alarm state change as EventBridge writes it: the event's JSON, its time."""
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}+0000"
+        event = {
+            "version": "0",
+            "id": event_id or f"ev-{len(self.items)}",
+            "detail-type": "CloudWatch Alarm State Change",
+            "source": "aws.cloudwatch",
+            "account": account,
+            "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": region,
+            "resources": [f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm}"],
+            "detail": {
+                "alarmName": alarm,
+                "state": {"value": new, "timestamp": stamp},
+                "previousState": {"value": old},
+            },
+        }
+        self.message(when, json.dumps(event))
+
+    def message(self, when: datetime, text: str) -> None:
+        self.items.append({"timestamp": int(when.timestamp()) * 1000, "message": text})
+
+    def filter_log_events(self, **params: Any) -> dict[str, Any]:
+        check("logs", "FilterLogEvents", params)
+        self.calls.append(params)
+        if not self.exists:
+            from botocore.exceptions import ClientError
+
+            error = {"Code": "ResourceNotFoundException", "Message": "no log group"}
+            raise ClientError({"Error": error}, "FilterLogEvents")
+        assert params["logGroupName"] == RECORDS
+        found = [
+            {"logStreamName": "s", "eventId": str(n), **i}
+            for n, i in enumerate(self.items)
+            if params["startTime"] <= i["timestamp"] <= params["endTime"]
+        ]
+        items, token = page_of(found, params.get("nextToken"), 1)
+        return {"events": items, **({"nextToken": token} if token else {})}
+
+
+def records(logs: FakeLogs) -> None:
+    """The recorded events of the scenario (the module docstring)."""
+    logs.record(at(20, 3), API_HEALTH, "OK", "ALARM", event_id="twice")
+    logs.record(at(20, 3), API_HEALTH, "OK", "ALARM", event_id="twice")
+    logs.record(at(20, 3, 45), API_HEALTH, "ALARM", "OK")
+    logs.record(at(30, 23), API_HEALTH, "OK", "ALARM", region="us-west-2")
+    staging = "acme-shop-staging-api-service-health"
+    logs.record(at(25, 1), staging, "OK", "ALARM", account="333333333333")
+    logs.record(at(25, 2), staging, "ALARM", "OK", account="333333333333")
+    logs.record(at(26, 1), API_HEALTH, "OK", "ALARM", account="999999999999")
+    logs.record(at(26, 2), API_HEALTH, "ALARM", "OK", account="999999999999")
+    logs.record(at(8, 9, 25), API_HEALTH, "OK", "ALARM")
+    logs.record(at(10, 1), API_HEALTH, "OK", "ALARM")  # 11-10: before the 4 weeks
+    logs.message(at(27, 1), "not an event")
+
+
+def scenario(cfg: Config, logs: FakeLogs | None = None) -> tuple[Sources, FakeCodePipeline]:
     pipeline = FakeCodePipeline()
     east, west = FakeCodeDeploy(), FakeCodeDeploy()
     cw = {"us-east-1": FakeCloudWatch(), "us-west-2": FakeCloudWatch()}
@@ -286,6 +369,9 @@ def scenario(cfg: Config) -> tuple[Sources, FakeCodePipeline]:
     west_health = API_HEALTH
     cw["us-west-2"].change(west_health, at(13, 0), "OK", "ALARM")
     cw["us-west-2"].change(west_health, at(13, 1), "ALARM", "OK")
+    # Back to OK after an ALARM recorded before the 14 days (11-30 23:00): over 14 days
+    # its start is unknown and it is left out.
+    cw["us-west-2"].change(west_health, at(1, 13), "ALARM", "OK")
 
     deploy = {"us-east-1": east, "us-west-2": west}
     sources = Sources(
@@ -296,6 +382,8 @@ def scenario(cfg: Config) -> tuple[Sources, FakeCodePipeline]:
         codedeploy=lambda region: deploy[region],
         cloudwatch=lambda region: cw[region],
         names=lambda region: cfg.names.target("prod", region),
+        logs=logs or FakeLogs(),
+        alarm_events_log_group=RECORDS,
     )
     return sources, pipeline
 
@@ -351,7 +439,12 @@ def test_us_east_1_figures(built: tuple[Report, FakeCodePipeline]) -> None:
     assert east["change_failure_rate"] == 0.5
     # Alarm 15 min (09:25 -> 09:40), rollbacks 6 min (d-4) and 4 min (d-6); the drill's
     # 5-minute episode and its rollback are left out.
-    assert east["time_to_restore_seconds"] == {"median": 360.0, "worst": 900.0, "samples": 3}
+    assert east["time_to_restore_seconds"] == {
+        "median": 360.0,
+        "worst": 900.0,
+        "samples": 3,
+        "from": {"CloudWatch alarm history": 1, "CodeDeploy rollback deployments": 2},
+    }
 
 
 def test_us_west_2_and_all_regions(built: tuple[Report, FakeCodePipeline]) -> None:
@@ -362,7 +455,12 @@ def test_us_west_2_and_all_regions(built: tuple[Report, FakeCodePipeline]) -> No
     assert west["lead_time_seconds"] == {"median": 13500.0, "p90": 18000.0, "samples": 2}
     assert west["change_failure_rate"] == 0.0
     # The incident: an hour in ALARM.
-    assert west["time_to_restore_seconds"] == {"median": 3600.0, "worst": 3600.0, "samples": 1}
+    assert west["time_to_restore_seconds"] == {
+        "median": 3600.0,
+        "worst": 3600.0,
+        "samples": 1,
+        "from": {"CloudWatch alarm history": 1},
+    }
     # All: 4 successful of 6 in 14 days; lead times 2, 2.5, 4, 5 h (median 3.25 h, p90 the
     # 4th of 4); 2 of 6 rolled back; restores 4, 6, 15, 60 min (median 10.5 min).
     assert together["deployments"] == 6
@@ -370,18 +468,24 @@ def test_us_west_2_and_all_regions(built: tuple[Report, FakeCodePipeline]) -> No
     assert together["deployment_frequency"]["per_week"] == pytest.approx(2.0)
     assert together["lead_time_seconds"] == {"median": 11700.0, "p90": 18000.0, "samples": 4}
     assert together["change_failure_rate"] == pytest.approx(0.333333, abs=1e-6)
-    assert together["time_to_restore_seconds"] == {"median": 630.0, "worst": 3600.0, "samples": 4}
+    assert together["time_to_restore_seconds"] == {
+        "median": 630.0,
+        "worst": 3600.0,
+        "samples": 4,
+        "from": {"CloudWatch alarm history": 2, "CodeDeploy rollback deployments": 2},
+    }
 
 
 def test_the_drills_alarm_episode_is_listed_as_the_drills(
     built: tuple[Report, FakeCodePipeline],
 ) -> None:
-    episodes = [(e["alarm_at"], e["ok_at"], e["seconds"], e["drill"])
+    episodes = [(e["alarm_at"], e["ok_at"], e["seconds"], e["drill"], e["source"])
                 for e in built[0].to_json()["alarm_episodes"]]  # fmt: skip
+    history = "CloudWatch alarm history"
     assert episodes == [
-        ("2026-12-08T09:25:00Z", "2026-12-08T09:40:00Z", 900.0, False),
-        ("2026-12-12T10:03:00Z", "2026-12-12T10:08:00Z", 300.0, True),
-        ("2026-12-13T00:00:00Z", "2026-12-13T01:00:00Z", 3600.0, False),
+        ("2026-12-08T09:25:00Z", "2026-12-08T09:40:00Z", 900.0, False, history),
+        ("2026-12-12T10:03:00Z", "2026-12-12T10:08:00Z", 300.0, True, history),
+        ("2026-12-13T00:00:00Z", "2026-12-13T01:00:00Z", 3600.0, False, history),
     ]
 
 
@@ -446,15 +550,111 @@ def test_a_shorter_window_leaves_older_deployments_and_alarms_out(cfg: Config) -
     assert "-" in found.to_text()
 
 
-def test_a_window_longer_than_alarm_history_says_so(cfg: Config) -> None:
-    sources, _ = scenario(cfg)
+def test_the_default_window_reads_alarm_history_only(cfg: Config) -> None:
+    logs = FakeLogs()
+    records(logs)
+    sources, _ = scenario(cfg, logs)
+    found = report.build(sources, cfg, cfg.environment("prod"), timedelta(days=14), now=NOW)
+    assert logs.calls == []  # the recorded events are not read for 14 days
+    assert {e.source for e in found.episodes} == {"CloudWatch alarm history"}
+    assert "recorded" not in found.to_json()["sources"]["time_to_restore"]
+
+
+def test_four_weeks_read_the_recorded_events_before_alarm_historys_14_days(cfg: Config) -> None:
+    logs = FakeLogs()
+    records(logs)
+    sources, pipeline = scenario(cfg, logs)
+    found = report.build(sources, cfg, cfg.environment("prod"), parse_since("4w"), now=NOW)
+    # One read of the log group, 11-17 12:00 up to 12-01 12:00 (endTime included: 1 ms
+    # before), paged one event at a time.
+    assert {(c["startTime"], c["endTime"]) for c in logs.calls} == {
+        (int(at(17, 12).timestamp()) * 1000, int(at(1, 12).timestamp()) * 1000 - 1)
+    }
+    assert len(logs.calls) == 9  # the 9 events from 11-17 to 12-01 12:00, one a page
+    recorded = f"recorded events (log group {RECORDS})"
+    history = "CloudWatch alarm history"
+    episodes = [(e["region"], e["alarm_at"], e["ok_at"], e["seconds"], e["source"])
+                for e in found.to_json()["alarm_episodes"]]  # fmt: skip
+    assert episodes == [
+        # 45 minutes, recorded (the event recorded twice counts once).
+        ("us-east-1", "2026-11-20T03:00:00Z", "2026-11-20T03:45:00Z", 2700.0, recorded),
+        ("us-east-1", "2026-12-08T09:25:00Z", "2026-12-08T09:40:00Z", 900.0, history),
+        ("us-east-1", "2026-12-12T10:03:00Z", "2026-12-12T10:08:00Z", 300.0, history),
+        # 11-30 23:00 (recorded) to 12-01 13:00 (alarm history): 14 hours.
+        ("us-west-2", "2026-11-30T23:00:00Z", "2026-12-01T13:00:00Z", 50400.0, recorded),
+        ("us-west-2", "2026-12-13T00:00:00Z", "2026-12-13T01:00:00Z", 3600.0, history),
+    ]
+    document = found.to_json()
+    # us-east-1: 45 min, 15 min and the rollbacks' 6 and 4 min: sorted 4, 6, 15, 45 min,
+    # median (6 + 15) / 2 = 10.5 min.
+    assert document["regions"][0]["time_to_restore_seconds"] == {
+        "median": 630.0,
+        "worst": 2700.0,
+        "samples": 4,
+        "from": {recorded: 1, history: 1, "CodeDeploy rollback deployments": 2},
+    }
+    # us-west-2: 14 h and 1 h: median 7.5 h.
+    assert document["regions"][1]["time_to_restore_seconds"] == {
+        "median": 27000.0,
+        "worst": 50400.0,
+        "samples": 2,
+        "from": {recorded: 1, history: 1},
+    }
+    # All: 4, 6, 15, 45, 60 min and 14 h: median (15 + 45) / 2 = 30 min.
+    assert document["all"]["time_to_restore_seconds"] == {
+        "median": 1800.0,
+        "worst": 50400.0,
+        "samples": 6,
+        "from": {recorded: 2, history: 2, "CodeDeploy rollback deployments": 2},
+    }
+    # 4 successful deployments in 28 days; e0 (11-20) is in the look-back now, and read
+    # (one page: its Source and Staging actions).
+    assert document["all"]["deployment_frequency"]["per_day"] == pytest.approx(1 / 7)
+    assert pipeline.read[-1:] == ["e0"]
+    assert document["notes"][0] == (
+        f"alarm episodes before 2026-12-01T12:00:00Z come from the recorded events (log group "
+        f"{RECORDS}, in the delivery account; recorded since the stacks made the rules), "
+        "later ones from CloudWatch alarm history (14 days)"
+    )
+    assert document["sources"]["time_to_restore"].endswith(
+        f"; before 2026-12-01T12:00:00Z: the recorded events (CloudWatch Logs FilterLogEvents "
+        f"on {RECORDS} in the delivery account: each health alarm's \"CloudWatch Alarm State "
+        'Change" events)'
+    )
+    text = found.to_text()
+    assert f"us-west-2  2026-11-30T23:00:00Z  2026-12-01T13:00:00Z  14h 00m  {recorded}" in text
+    assert "api-service (drill)" in text
+    page = report_html.page(found)
+    assert f"2 from {recorded}" in page and "FilterLogEvents" in page
+
+
+def test_without_the_log_group_a_long_window_says_what_it_lacks(cfg: Config) -> None:
+    sources, _ = scenario(cfg, FakeLogs(exists=False))
     found = report.build(sources, cfg, cfg.environment("prod"), parse_since("3w"), now=NOW)
-    assert found.notes[0].startswith("CloudWatch keeps alarm history for 14 days")
-    assert "2026-12-01T12:00:00Z" in found.notes[0]
-    # 21 days: 4 successful -> 4/21 a day.
+    assert found.notes[0] == (
+        "CloudWatch keeps alarm history for 14 days and the recorded alarm events' log group "
+        f"{RECORDS} does not exist (apply the delivery stack): alarm episodes before "
+        "2026-12-01T12:00:00Z are not available, so time to restore covers the last 14 days "
+        "of alarms (rollbacks: the whole window)"
+    )
+    # The 14 days' episodes only; 21 days: 4 successful -> 4/21 a day.
+    assert len(found.episodes) == 3
     assert found.to_json()["all"]["deployment_frequency"]["per_day"] == pytest.approx(
         0.190476, abs=1e-6
     )
+
+
+def test_the_log_group_is_the_one_the_delivery_stack_makes(cfg: Config) -> None:
+    """One name in two places (HCL and Python): held equal here."""
+    stack = Path(__file__).resolve().parents[2] / "environments/stacks/delivery"
+    found = re.search(r'alarm_events_log_group\s*=\s*"([^"]+)"', (stack / "events.tf").read_text())
+    assert found is not None
+    prefix = re.search(r'name_prefix\s*=\s*"([^"]+)"', (stack / "main.tf").read_text())
+    assert (
+        prefix is not None and prefix.group(1) == "${var.company}-${var.service}-${var.environment}"
+    )
+    rendered = found.group(1).replace("${local.name_prefix}", cfg.names.delivery.name_prefix)
+    assert rendered == report.alarm_events_log_group(cfg.names.delivery.name_prefix) == RECORDS
 
 
 def test_a_commit_date_with_an_offset() -> None:
