@@ -1,5 +1,7 @@
 data "aws_partition" "current" {}
 
+data "aws_caller_identity" "current" {}
+
 locals {
   partition = data.aws_partition.current.partition
   role_name = "${var.name_prefix}-dns-${var.environment}"
@@ -23,7 +25,7 @@ resource "aws_route53_zone" "this" {
 
 resource "aws_iam_role" "this" {
   name                 = local.role_name
-  description          = "Changes the ${var.environment} environment's names in ${var.zone_name}: its runtime workspaces' failover records, validation records and health checks."
+  description          = "Changes the ${var.environment} environment's names in ${var.zone_name}: its runtime workspaces' failover records, validation records and health checks, and its traffic switch alarm."
   max_session_duration = 3600
 
   assume_role_policy = jsonencode({
@@ -97,6 +99,23 @@ resource "aws_iam_role_policy" "records" {
           "route53:ListTagsForResource",
         ]
         Resource = ["arn:${local.partition}:route53:::healthcheck/*"]
+      },
+      {
+        # The traffic switch of a two-region environment (the runtime stack's
+        # primary workspace, in the DR region): a health check watches alarms of its
+        # own account only, so the alarm is in the zone's. Its name ends with the
+        # environment's (names.traffic_switch_alarm); any region, this account.
+        Sid    = "ManageTheTrafficSwitchAlarm"
+        Effect = "Allow"
+        Action = [
+          "cloudwatch:PutMetricAlarm",
+          "cloudwatch:DeleteAlarms",
+          "cloudwatch:DescribeAlarms",
+          "cloudwatch:ListTagsForResource",
+          "cloudwatch:TagResource",
+          "cloudwatch:UntagResource",
+        ]
+        Resource = ["arn:${local.partition}:cloudwatch:*:${data.aws_caller_identity.current.account_id}:alarm:*-${var.environment}-dr-traffic-switch"]
       },
     ]
   })

@@ -103,9 +103,17 @@ run "record_changes_are_held_to_the_environments_names_and_types" {
   assert {
     condition = alltrue([
       for s in jsondecode(aws_iam_role_policy.records.policy).Statement :
-      alltrue([for a in s.Action : startswith(a, "route53:") && !strcontains(a, "*")])
+      alltrue([for a in s.Action : startswith(a, s.Sid == "ManageTheTrafficSwitchAlarm" ? "cloudwatch:" : "route53:") && !strcontains(a, "*")])
     ])
-    error_message = "The policy must allow Route 53 actions only, none with a wildcard."
+    error_message = "The policy must allow Route 53 actions only, none with a wildcard, but for CloudWatch's on the traffic switch alarm."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.records.policy).Statement : s.Resource
+      if s.Sid == "ManageTheTrafficSwitchAlarm"
+    ]) == ["arn:aws:cloudwatch:*:${data.aws_caller_identity.current.account_id}:alarm:*-prod-dr-traffic-switch"]
+    error_message = "CloudWatch must be allowed on the environment's traffic switch alarm only, in the zone's account."
   }
 
   assert {
