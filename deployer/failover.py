@@ -99,6 +99,7 @@ from deployer.names import (
     TRAFFIC_SWITCH_NAMESPACE,
     TargetNames,
     serving_record_parameter,
+    traffic_switch_alarm,
 )
 from deployer.output import table
 
@@ -735,7 +736,7 @@ def _put_switch(reach: Reach, env: Environment, value: int) -> None:
     )
 
 
-def _switch(run: _Run, env: Environment, value: int) -> Callable[[], None]:
+def _switch(run: _Run, config: Config, env: Environment, value: int) -> Callable[[], None]:
     """The switch's data point; returns what puts it again (nothing when it was not put)."""
     region = env.dr_region or env.primary_region
     with run.step("switch traffic", region) as step:
@@ -745,7 +746,12 @@ def _switch(run: _Run, env: Environment, value: int) -> Callable[[], None]:
             return lambda: None
         _put_switch(run.reach, env, value)
         where = "the DR region" if value else "the endpoint health checks"
-        step.detail = f"{TRAFFIC_SWITCH_NAMESPACE} {TRAFFIC_SWITCH_METRIC} = {value}: to {where}"
+        alarm = traffic_switch_alarm(config.company, config.service, env.name)
+        state = "ALARM" if value else "OK"
+        step.detail = (
+            f"{TRAFFIC_SWITCH_NAMESPACE} {TRAFFIC_SWITCH_METRIC} = {value}: {alarm} to {state} "
+            f"within a period, users to {where}"
+        )
 
         def again() -> None:
             # The alarm takes the Maximum of a period: a 0 in the period of a 1 (a failback
@@ -971,7 +977,7 @@ def failover(
                 return outcome
         _hold(run, config, env, target)
         counts[target].update(_scale(run, config, target, env.desired_count(target), wait=True))
-        keep = _switch(run, env, 1)
+        keep = _switch(run, config, env, 1)
         if _verify(run, config, env, target, keep):
             outcome.verified_at = reach.clock()
             # The region left becomes the standby (its count by the stacks, serving.tf,
@@ -1018,7 +1024,7 @@ def failback(
     counts = _previous_counts(config, env, read.record)
     try:
         counts[primary].update(_scale(run, config, primary, env.desired_count(primary), wait=True))
-        keep = _switch(run, env, 0)
+        keep = _switch(run, config, env, 0)
         verified = _verify(run, config, env, primary, keep)
         if verified:
             outcome.verified_at = reach.clock()

@@ -29,6 +29,7 @@ from deployer.errors import DeployerError, PlanRefused, StateLocked, TerraformEr
 from deployer.output import Reporter
 from deployer.project import Project
 from deployer.scope import Scope
+from deployer.state import StateRegionDown, StateStore
 from deployer.terraform import Terraform
 from deployer.toolchain import Toolchain
 from deployer.workspaces import Workspace, backend_settings, render_backend_file, write_if_changed
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     # Imported where used: neither is needed before a plan's Terraform starts.
     from deployer import drift as drift_report
     from deployer import recovery
+    from deployer.state_replica import Replica
 
 #: Memory one workspace's run takes at its peak: Terraform, the AWS provider
 #: plugin (started up to three times per plan) and their heaps (bench/scale).
@@ -150,13 +152,16 @@ BACKEND_FILE = "backend.tfbackend"
 VAR_FILE = "terraform.tfvars.json"
 
 
-def write_workspace_files(scope: Scope, directory: Path) -> tuple[Path, Path]:
+def write_workspace_files(
+    scope: Scope, directory: Path, replica: Replica | None = None
+) -> tuple[Path, Path]:
     """A workspace's backend settings and variables, as Terraform reads them
-    (``init -backend-config=`` and ``plan -var-file=``); rewritten only on change."""
+    (``init -backend-config=`` and ``plan -var-file=``); rewritten only on change.
+    ``replica``: the state's replica stands in for the state bucket (its region is down)."""
     backend_file = directory / BACKEND_FILE
     write_if_changed(
         backend_file,
-        render_backend_file(backend_settings(scope.config, scope.target, scope.workspace)),
+        render_backend_file(backend_settings(scope.config, scope.target, scope.workspace, replica)),
     )
     var_file = directory / VAR_FILE
     variables = tfvars.variables_for(scope.config, scope.env, scope.region, scope.target)
@@ -206,6 +211,7 @@ class Orchestrator:
         parallelism: int | None = None,
         run_id: str | None = None,
         prepare_state: Callable[[], bool] | None = None,
+        state_fallback: Callable[[StateRegionDown], Replica] | None = None,
     ) -> None:
         self.project = project
         self.toolchain = toolchain
@@ -230,6 +236,12 @@ class Orchestrator:
         self._prepare_state = prepare_state
         self._state_ready: concurrent.futures.Future[bool] | None = None
         self._state_lock = threading.Lock()
+        # When the state bucket's region does not answer (StateRegionDown), the state's
+        # replica in the DR region stands in for it, once ``state_fallback`` (it decides
+        # whether this command may: deployer/state_replica.py ``fallback``) gives it.
+        self._state_fallback = state_fallback
+        self.replica: Replica | None = None
+        self._replica_lock = threading.Lock()
 
     def close(self) -> None:
         """Wait for the background work (the state store's preparation) and end its thread.
@@ -246,10 +258,27 @@ class Orchestrator:
                 self._state_ready = self._background.submit(self._prepare_state)
 
     def _wait_for_state(self) -> bool:
-        """Wait for the state store's preparation (re-raising its error); True when it
-        created the state bucket."""
+        """Wait for the state store's preparation (re-raising its error); True when the
+        workspaces' backend changed under them: the state bucket was created, or its
+        region is down and the replica stands in (``self.replica``)."""
         self.start_state()
-        return self._state_ready.result() if self._state_ready is not None else False
+        if self._state_ready is None:
+            return False
+        try:
+            return self._state_ready.result()
+        except StateRegionDown as down:
+            with self._replica_lock:
+                if self.replica is None:
+                    if self._state_fallback is None:
+                        raise
+                    self.replica = self._state_fallback(down)
+            return True
+
+    def state_of(self, scope: Scope) -> StateStore:
+        """The workspace's state store: in the state bucket, or in its replica."""
+        if self.replica is None:
+            return scope.state
+        return StateStore(scope.config, scope.clients, scope.target, scope.workspace, self.replica)
 
     # -- setup ---------------------------------------------------------------------
     def _prepare(self, scope: Scope, *, overlap: bool = False) -> Terraform:
@@ -266,7 +295,7 @@ class Orchestrator:
             raise UsageError(f"stack {ws.stack!r} not found at {stack_dir}")
         data_dir = ws.data_dir(self.project)
         data_dir.mkdir(parents=True, exist_ok=True)
-        backend_file, _ = write_workspace_files(scope, data_dir)
+        backend_file, _ = write_workspace_files(scope, data_dir, self.replica)
         tf = Terraform(
             self.toolchain, stack_dir, data_dir, scope.target.environ(), workspace=ws.name
         )
@@ -408,9 +437,9 @@ class Orchestrator:
             from deployer import recovery
 
             started = time.monotonic()
-            unfinished = run.scope.state.unfinished_run()
+            unfinished = self.state_of(run.scope).unfinished_run()
             if unfinished:
-                lock = run.scope.state.current_lock()
+                lock = self.state_of(run.scope).current_lock()
                 if apply_running(lock):
                     ws = run.workspace.name
                     raise StateLocked(["terraform", "plan"], 1, workspace=ws, lock=lock or {})
@@ -446,11 +475,11 @@ class Orchestrator:
                 created, _ = pending[0].result()
                 if not created:
                     raise
-                # The state bucket was missing (a fresh emulator) and is there now:
-                # the workspace's initialisation is stale. Once more, from init.
-                self.reporter.progress(
-                    "state bucket created: initialising again", scope=run.workspace.name
-                )
+                # The state bucket was missing (a fresh emulator) and is there now, or
+                # its region is down and the replica stands in: the workspace's
+                # initialisation is stale. Once more, from init.
+                why = "state bucket created" if self.replica is None else "state replica"
+                self.reporter.progress(f"{why}: initialising again", scope=run.workspace.name)
                 (run.tf.data_dir / INIT_STAMP).unlink(missing_ok=True)
                 run.tf = self._prepare(run.scope)
                 self._plan(run, destroy=destroy)
@@ -650,7 +679,7 @@ class Orchestrator:
             self.reporter.progress("terraform apply (saved plan)", scope=ws.name)
             started = time.monotonic()
             # Until this apply succeeds, the next one checks for what it left behind.
-            run.scope.state.mark_inflight(self.run_id)
+            self.state_of(run.scope).mark_inflight(self.run_id)
             try:
                 run.tf.apply(run.plan_file, on_message=lambda m: self._apply_progress(ws, m))
             except StateLocked:
@@ -664,7 +693,7 @@ class Orchestrator:
                     f"`deployer apply {ws.environment} --region {ws.region}` again"
                 )
                 raise
-            run.scope.state.clear_inflight()
+            self.state_of(run.scope).clear_inflight()
             run.seconds["apply"] = time.monotonic() - started
             run.plan_file.unlink(missing_ok=True)
             run.outputs = run.tf.output()

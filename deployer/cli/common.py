@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deployer import changes, errors, identity, state
 from deployer.aws import LOCAL, TARGETS, ClientFactory, Target
@@ -24,6 +24,12 @@ from deployer.output import Reporter, table
 from deployer.project import Project, load_project
 from deployer.scope import Scope
 from deployer.toolchain import Toolchain, prepare
+
+if TYPE_CHECKING:
+    from deployer import state_replica
+
+#: The commands that write Terraform state (and may set up, or use, its replica).
+STATE_WRITERS = ("apply", "destroy", "unlock")
 
 Handler = Callable[["Context"], int]
 
@@ -167,6 +173,17 @@ def secrets_arg(parser: argparse.ArgumentParser) -> None:
 
 def auto_approve_arg(parser: argparse.ArgumentParser, help: str) -> None:
     parser.add_argument("--auto-approve", action="store_true", help=help)
+
+
+def state_replica_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-replica",
+        action="store_true",
+        help="when the Terraform state's region does not answer, read and write the state's "
+        "replica in the DR region (plan does this by itself); its writes reach the state "
+        "bucket by replication once the region is back. Make sure no one else applies "
+        "meanwhile: a lock in one bucket does not hold in the other",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -315,6 +332,19 @@ class Context:
         # Resolve the toolchain before touching AWS: a missing Terraform is a usage error.
         toolchain = self.toolchain
         config, clients, target = self.config, self.clients, self.target
+        # Commands that write state also set up its replica (the next apply of an
+        # existing project makes it), and may use it only when the user says so.
+        writes = getattr(self.args, "command", None) in STATE_WRITERS
+        allowed = bool(getattr(self.args, "state_replica", False))
+
+        def fallback(down: state.StateRegionDown) -> state_replica.Replica:
+            from deployer import state_replica as replicas
+
+            return replicas.fallback(
+                config, clients, target, down, writes=writes, allowed=allowed,
+                progress=self.reporter.progress,
+            )  # fmt: skip
+
         orchestrator = Orchestrator(
             self.project,
             toolchain,
@@ -322,9 +352,10 @@ class Context:
             parallelism=getattr(self.args, "parallelism", None),
             run_id=run_id,
             # Started at once, waited for before anything needs the state store.
-            prepare_state=lambda: state.ensure_bucket(
-                config, clients, target, self.reporter.progress
+            prepare_state=lambda: state.prepare(
+                config, clients, target, self.reporter.progress, writes=writes
             ),
+            state_fallback=fallback,
         )
         self._orchestrators.append(orchestrator)
         return orchestrator

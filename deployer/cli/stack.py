@@ -27,6 +27,7 @@ from deployer.cli.common import (
     runs_table,
     secrets_arg,
     selection_args,
+    state_replica_arg,
 )
 from deployer.config import Environment
 from deployer.orchestrator import (
@@ -111,6 +112,7 @@ def register(commands: Commands) -> None:
     auto_approve_arg(p, "do not ask for confirmation (needed without a terminal when asked)")
     _allow_destroy_arg(p, "allow deleting/replacing this stateful resource address (repeatable)")
     secrets_arg(p)
+    state_replica_arg(p)
 
     p = commands.add(
         "destroy",
@@ -129,6 +131,7 @@ def register(commands: Commands) -> None:
     _allow_destroy_arg(
         p, "allow destroying this stateful resource in a protected environment (repeatable)"
     )
+    state_replica_arg(p)
 
     p = commands.add(
         "drift",

@@ -374,6 +374,10 @@ def test_failover_with_names_moves_traffic_and_records_it(s: Setup, with_dns: En
     # the names answered the DR region's load balancers, on the health path
     assert (f"{API}.{ZONE}", s.balancers[WEST][API], "/health") in s.names.checks
     assert s.names.switch() == 1
+    assert (
+        "acme-shop-prod-dr-traffic-switch to ALARM"
+        in by_name(outcome)["switch traffic in us-west-2"].detail
+    )
     # recovery: from start to verified; the record says the same in both regions
     assert outcome.recovery_seconds is not None and outcome.recovery_seconds >= 0
     east, west = s.record(EAST), s.record(WEST)

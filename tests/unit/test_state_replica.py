@@ -459,3 +459,52 @@ def test_the_state_store_on_the_replica_writes_its_marker_and_history_there(
     run = state.RunRecord("20261202T000000Z-local", "apply", "ok", {}, "me@host", "now")
     store.record(run)
     assert [r.run_id for r in store.history()] == [run.run_id]
+
+
+def test_the_orchestrator_runs_terraform_on_the_replica_once_the_state_region_is_down(
+    cfg: Config, tmp_path: Any
+) -> None:
+    """deployer/orchestrator.py: the state store's preparation says the state region is
+    down; the command's fallback (here: allowed) gives the replica, which the workspace's
+    backend file and its state store (in-flight marker, run history) then use. Without a
+    fallback the error stands."""
+    from deployer.orchestrator import Orchestrator, write_workspace_files
+    from deployer.output import Reporter
+    from deployer.project import Project
+    from deployer.scope import Scope
+
+    down = state.StateRegionDown(cfg, "ServiceUnavailable")
+    replica = state_replica.replica_of(cfg)
+    assert replica is not None
+
+    def prepare() -> bool:
+        raise down
+
+    given: list[state.StateRegionDown] = []
+
+    def fallback(error: state.StateRegionDown) -> state_replica.Replica:
+        given.append(error)
+        return replica
+
+    project = Project(cfg.root, tmp_path)
+    orchestrator = Orchestrator(project, None, Reporter(verbosity=-1),  # type: ignore[arg-type]
+                                prepare_state=prepare, state_fallback=fallback)  # fmt: skip
+    try:
+        assert orchestrator._wait_for_state() is True  # the backend changed: init again
+        assert orchestrator._wait_for_state() is True and given == [down]  # asked once
+    finally:
+        orchestrator.close()
+    assert orchestrator.replica == replica
+    scope = Scope(cfg, cfg.environment("prod"), EAST, TARGET, ClientFactory(TARGET))
+    backend_file, _ = write_workspace_files(scope, tmp_path, orchestrator.replica)
+    text = backend_file.read_text()
+    assert f'bucket = "{replica.bucket}"' in text and f'region = "{replica.region}"' in text
+    assert orchestrator.state_of(scope).bucket == replica.bucket
+    assert scope.state.bucket == cfg.state.bucket
+
+    alone = Orchestrator(project, None, Reporter(verbosity=-1), prepare_state=prepare)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(state.StateRegionDown):
+            alone._wait_for_state()
+    finally:
+        alone.close()
