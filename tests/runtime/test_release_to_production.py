@@ -36,18 +36,15 @@ for ``interval x (unhealthy threshold + 1)`` real seconds. At time scale 10.
   the hook), production keeps the version it runs;
 * staging's deploy role without its task-definition statement: the Staging actions fail
   with AWS's AccessDenied naming ecs:RegisterTaskDefinition (the statement restored after);
-* release 2, approved: production deploys in both regions; every staging and prod
-  endpoint answers with the new version;
+* a fourth microservice added as a team adds one, an entry in project.yaml and a folder in
+  the monorepo: `apply` delivery, staging and prod, then release 2, approved, takes the
+  four services to production in both regions with no other change; every staging and
+  prod endpoint answers with the new version;
 * `deployer report` on prod and staging (tests/runtime/report_checks.py): each deployment
-  the pipeline made with its outcome (prod: six succeeded; staging: eight succeeded and
-  release 4's api-service rolled back), the figures agreeing with them, and the HTML page
-  rendered by headless Chromium (``DEPLOYER_REPORT_OUT`` keeps the page and screenshot).
-
-A fourth microservice added as a team adds one (``pipeline_e2e.add_microservice``: an
-entry in project.yaml and a folder in the monorepo, then `apply` delivery, staging and
-prod, and release 2 takes the four services to production) ran in this test (2026-12-01:
-692 s alone) and in two fresh-clone CIs, green but at 24.8 and 25.8 min, at and over the
-25-minute budget: it is out of CI again (commit 1582dc2 has it).
+  the pipeline made with its outcome (prod: eight succeeded, the four services in two
+  regions; staging: nine succeeded and release 4's api-service rolled back), the figures
+  agreeing with them, and the HTML page rendered by headless Chromium
+  (``DEPLOYER_REPORT_OUT`` keeps the page and screenshot).
 """
 
 from __future__ import annotations
@@ -73,7 +70,7 @@ from deployer.config import load as load_config
 from tests.e2e.conftest import DeployerCLI
 
 from .conftest import ROOT, Local, docker, get, wait_until
-from .pipeline_e2e import SERVICES, SOURCES, Pipeline, project_copy, tree
+from .pipeline_e2e import SERVICES, SOURCES, Pipeline, add_microservice, project_copy, tree
 from .report_checks import check_report
 
 pytestmark = [
@@ -83,6 +80,7 @@ pytestmark = [
 ]
 
 SECRET = "pipeline-e2e-Secret-5d1f"
+NEW_SERVICE = "ledger-service"
 
 
 @pytest.fixture
@@ -344,13 +342,40 @@ def test_a_commit_reaches_production(
     assert iam.get_role_policy(RoleName=role, PolicyName="deploy")["PolicyDocument"] == policy
     phase("a deploy role without RegisterTaskDefinition: AccessDenied")
 
-    # -- release 2, approved: production in both regions ------------------------------------
-    two = cli("release", "--source", str(tree(source, "release-2", tmp_path / "r2")),
+    # -- a fourth microservice: configuration plus a folder, then apply ----------------
+    root = Path(cli.env["DEPLOYER_PROJECT_DIR"])
+    add_microservice(root, NEW_SERVICE, "ledger", "release-2")
+    done = cli("apply", "delivery", "--auto-approve", "--json", timeout=1500)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with ThreadPoolExecutor(2) as pool:  # the two environments' workspaces side by side
+        runs = {
+            environment: pool.submit(
+                cli, "apply", environment, "--auto-approve", "--json", timeout=1500
+            )
+            for environment in ("staging", "prod")
+        }
+        done_staging, done_prod = runs["staging"].result(), runs["prod"].result()
+    assert done_staging.returncode == 0, done_staging.stderr[-3000:]
+    assert done_prod.returncode == 0, done_prod.stderr[-3000:]
+    staging_urls = done_staging.json()["regions"][0]["outputs"]["service_endpoints"]
+    prod_urls = {
+        d["region"]: d["outputs"]["service_endpoints"] for d in done_prod.json()["regions"]
+    }
+    everyone = (*SERVICES, NEW_SERVICE)
+    assert set(staging_urls) == set(everyone)
+    for region, urls in prod_urls.items():
+        assert set(urls) == set(everyone), region
+    phase(f"{NEW_SERVICE} added to the configuration and applied")
+
+    # -- release 2, approved: the four services in production, both regions -------------
+    two = cli("release", "--source",
+              str(tree(root / "examples" / "monorepo", "release-2", tmp_path / "r2")),
               "--message", "release 2", "--wait", "--json", timeout=900)  # fmt: skip
     assert two.returncode == 0, two.stderr[-3000:] + guard_log(local, config)
     second = two.json()["execution"]["execution_id"]
     assert two.json()["execution"]["approval"], two.json()["execution"]
-    assert versions(staging_urls) == dict.fromkeys(SERVICES, "release-2")
+    assert set(two.json()["execution"]["deployments"]) == set(everyone)
+    assert versions(staging_urls) == dict.fromkeys(everyone, "release-2")
     phase("release 2 waits for approval")
     approved = cli("approve", "--comment", "ship it", "--wait", "--json", timeout=900)
     assert approved.returncode == 0, (
@@ -359,19 +384,18 @@ def test_a_commit_reaches_production(
     assert approved.json()["execution"]["status"] == "Succeeded"
     assert approved.json()["execution_id"] == second
     for region, urls in prod_urls.items():
-        assert versions(urls) == dict.fromkeys(SERVICES, "release-2"), region
-    assert versions(staging_urls) == dict.fromkeys(SERVICES, "release-2")
-    phase("release 2 in production")
+        assert versions(urls) == dict.fromkeys(everyone, "release-2"), region
+    assert versions(staging_urls) == dict.fromkeys(everyone, "release-2")
+    phase("release 2 in production, with the fourth microservice")
 
     # -- the delivery metrics of what just happened (issue 16) ---------------------------
-    # prod: release 2's six deployments (three services, two regions). staging: release 1's
-    # and release 2's three each, and release 4's two healthy services and its api-service
-    # rolled back; release 5 created none (AccessDenied before its deployments).
+    # prod: release 2's eight deployments (four services, two regions). staging: release
+    # 1's three, release 4's two healthy services and its api-service rolled back, release
+    # 2's four; release 5 created none (AccessDenied before its deployments).
     out = Path(os.environ.get("DEPLOYER_REPORT_OUT") or tmp_path / "report")
     out.mkdir(parents=True, exist_ok=True)
-    root = Path(cli.env["DEPLOYER_PROJECT_DIR"])
-    check_report(root, "prod", {"succeeded": 6}, state_dir=local.state_dir, out_dir=out)
-    check_report(root, "staging", {"succeeded": 8, "rolled back": 1},
+    check_report(root, "prod", {"succeeded": 8}, state_dir=local.state_dir, out_dir=out)
+    check_report(root, "staging", {"succeeded": 9, "rolled back": 1},
                  state_dir=local.state_dir, out_dir=out)  # fmt: skip
     phase("delivery metrics reported")
 
