@@ -494,6 +494,28 @@ def _parameter_checks(
     return out
 
 
+def _check_view(route53: Any, check_id: str) -> tuple[bool | None, str]:
+    """Route 53's view of one health check: healthy (None: no checker reported yet) and
+    in words. A calculated check (the primary's, with the traffic switch) has no status
+    of its own to ask for (GetHealthCheckStatus refuses one): its children's are given."""
+    config = route53.get_health_check(HealthCheckId=check_id)["HealthCheck"]["HealthCheckConfig"]
+    if config.get("Type") == "CALCULATED":
+        children = [_check_view(route53, c) for c in config.get("ChildHealthChecks", [])]
+        threshold = config.get("HealthThreshold", len(children))
+        up = sum(1 for ok, _ in children if ok is not False)
+        words = "; ".join(seen for _, seen in children)
+        return up >= threshold, f"calculated, {up} of {len(children)} healthy ({words})"
+    observations = route53.get_health_check_status(HealthCheckId=check_id)[
+        "HealthCheckObservations"
+    ]
+    healthy = sum(
+        o.get("StatusReport", {}).get("Status", "").startswith("Success") for o in observations
+    )
+    kind = "the traffic switch's alarm" if config.get("Type") == "CLOUDWATCH_METRIC" else "checkers"
+    seen = f"{healthy}/{len(observations)} {kind} healthy"
+    return (bool(healthy) if observations else None), seen
+
+
 def _health_check_checks(
     sources: Sources, config: Config, env: Environment, dr: str
 ) -> list[Check]:
@@ -530,18 +552,9 @@ def _health_check_checks(
             for record in records:
                 if record["Name"] != name or "HealthCheckId" not in record:
                     continue
-                observations = route53.get_health_check_status(
-                    HealthCheckId=record["HealthCheckId"]
-                )["HealthCheckObservations"]
-                healthy = sum(
-                    o.get("StatusReport", {}).get("Status", "").startswith("Success")
-                    for o in observations
-                )
-                views.append(
-                    f"{record.get('SetIdentifier')} ({record.get('Failover')}): "
-                    f"{healthy}/{len(observations)} checkers healthy"
-                )
-                if record.get("SetIdentifier") == dr and observations and not healthy:
+                healthy, seen = _check_view(route53, record["HealthCheckId"])
+                views.append(f"{record.get('SetIdentifier')} ({record.get('Failover')}): {seen}")
+                if record.get("SetIdentifier") == dr and healthy is False:
                     out.append(
                         Check(
                             m.name,

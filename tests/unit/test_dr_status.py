@@ -410,6 +410,13 @@ def test_with_dns_route53s_view_of_each_failover_record_is_reported(world: World
             HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": f"alb.{region}.test",
                                "Port": 443, "ResourcePath": "/health"},
         )["HealthCheck"]["Id"]  # fmt: skip
+        if failover == "PRIMARY":  # its endpoint and the traffic switch, both healthy
+            calculated = route53.create_health_check(
+                CallerReference="api-primary-calculated",
+                HealthCheckConfig={"Type": "CALCULATED", "HealthThreshold": 1,
+                                   "ChildHealthChecks": [check]},
+            )["HealthCheck"]["Id"]  # fmt: skip
+            check = calculated
         changes.append(
             {"Action": "CREATE", "ResourceRecordSet": {
                 "Name": f"{API}.example.com", "Type": "A", "SetIdentifier": region,
@@ -423,6 +430,11 @@ def test_with_dns_route53s_view_of_each_failover_record_is_reported(world: World
     by_check = {(c.service, c.check): c for c in found.checks}
     assert by_check[(API, "health checks")].status == dr.OK
     assert f"{WEST} (SECONDARY): 1/1 checkers healthy" in by_check[(API, "health checks")].detail
+    # the primary's calculated check has no status of its own: its children's
+    assert (
+        f"{EAST} (PRIMARY): calculated, 1 of 1 healthy (1/1 checkers healthy)"
+        in by_check[(API, "health checks")].detail
+    )
     # the second service has no failover name yet: a gap, fixed by applying prod
     other = world.config.microservices[1].name
     assert gaps(found) == {
