@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from deployer import report
 from deployer.aws import Target
 from tests import policies
 from tests.integration.stacks import config, stack_run
@@ -186,6 +187,24 @@ def test_delivery_stack(
         assert [d["DashboardName"] for d in dashboards["DashboardEntries"]] == [
             out["dashboard_name"]
         ]
+
+        # -- the runtime accounts' health alarm events, recorded 400 days (report) ---------
+        group = report.alarm_events_log_group(PREFIX)
+        logs = run.client("logs")
+        (records,) = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        assert records["logGroupName"] == group and records["retentionInDays"] == 400
+        assert records["kmsKeyId"].startswith(f"arn:aws:kms:{DELIVERY.primary_region}:")
+        recorder = events.describe_rule(Name=f"{PREFIX}-alarm-state-changes")
+        assert set(json.loads(recorder["EventPattern"])["account"]) == RUNTIME_ACCOUNTS
+        (written,) = events.list_targets_by_rule(Rule=recorder["Name"])["Targets"]
+        assert written["Arn"].removesuffix(":*") == records["arn"].removesuffix(":*")
+        (admitted,) = json.loads(events.describe_event_bus()["Policy"])["Statement"]
+        assert admitted["Action"] == "events:PutEvents"
+        assert set(admitted["Principal"]["AWS"]) == {
+            f"arn:aws:iam::{a}:root" for a in RUNTIME_ACCOUNTS
+        }
+        resource_policies = logs.describe_resource_policies()["resourcePolicies"]
+        assert f"{PREFIX}-alarm-state-changes" in {p["policyName"] for p in resource_policies}
 
         # -- every policy document obeys the IAM rule; re-plan is empty --------------------
         plan = run.plan()

@@ -236,6 +236,24 @@ def test_runtime_stack(
             name for m in CFG.microservices for name in target.service(m.name).deployment_alarms
         )
 
+        # -- the health alarms' state changes go to the delivery account's bus (report) -----
+        delivery = CFG.names.delivery
+        recorder = events.describe_rule(Name=f"{prefix}-health-alarm-events")
+        pattern = json.loads(recorder["EventPattern"])
+        assert sorted(pattern["detail"]["alarmName"]) == sorted(
+            target.service(m.name).alarm_names.health for m in CFG.microservices
+        )
+        (sent,) = events.list_targets_by_rule(Rule=recorder["Name"])["Targets"]
+        bus = f"arn:aws:events:{delivery.region}:{delivery.account_id}:event-bus/default"
+        assert sent["Arn"] == bus
+        sender = iam.get_role(RoleName=sent["RoleArn"].rsplit("/", 1)[-1])["Role"]
+        sender_trust = sender["AssumeRolePolicyDocument"]
+        if isinstance(sender_trust, str):
+            sender_trust = json.loads(sender_trust)
+        assert [s["Principal"] for s in sender_trust["Statement"]] == [
+            {"Service": "events.amazonaws.com"}
+        ]
+
         # -- every policy document obeys the IAM rule; re-plan is empty --------------------
         plan = run.plan()
         count, problems = policies.audit(plan)
