@@ -209,10 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     if args.ready_file:
-        tmp = f"{args.ready_file}.tmp"
-        with open(tmp, "w") as handle:
-            handle.write(announcement + "\n")
-        os.replace(tmp, args.ready_file)
+        from pathlib import Path
+
+        from deployer.atomic import write_atomically
+
+        write_atomically(Path(args.ready_file), (announcement + "\n").encode())
     sys.stdout.write(announcement + "\n")
     sys.stdout.flush()
     try:
