@@ -513,6 +513,18 @@ def test_an_alarm_change_reaches_the_delivery_accounts_log_group(
     assert event["account"] == ACCOUNT and event["region"] == REGION  # the sender's, kept
     assert not events_delivery.FAILED_INVOCATIONS
 
+    # What deployer report reads of it (FilterLogEvents over the hour around it).
+    from deployer.report import Reader, Sources
+
+    sources = Sources(None, None, "pipeline", DELIVERY_REGION, lambda r: None,
+                      lambda r: None, lambda r: None, delivery.logs, RECORDS)  # fmt: skip
+    moment = datetime.datetime.fromtimestamp(ALARM_ENTRY["Time"], datetime.UTC)
+    hour = datetime.timedelta(minutes=30)
+    changes = Reader(sources, "Production", moment - hour).recorded_changes(
+        moment - hour, moment + hour
+    )
+    assert changes == {(ACCOUNT, REGION, "api-5xx"): [(moment, "OK", "ALARM")]}
+
 
 def test_stock_moto_puts_the_event_again_under_the_receiver_without_a_policy(
     aws: Aws, delivery: Delivery, stock: None
