@@ -3,8 +3,8 @@
 Validated with file, field and reason; each region's workspace gets both counts and the
 configuration's serving region in its tfvars (``sizing``), and runs its desired count when
 it serves, its standby count otherwise (the stack decides, serving.tf, so that a serving
-record of ``deployer dr failover`` can name another region). Without the new keys nothing changes (the sample
-configuration's counts are what they were).
+record of ``deployer dr failover`` can name another region). Without the new keys nothing
+changes (the sample configuration's counts are what they were).
 """
 
 from __future__ import annotations

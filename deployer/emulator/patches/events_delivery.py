@@ -84,10 +84,11 @@ invocation; the IAM role of
 a target (``RoleArn``) but a bus's and the resource policies of queues and topics
 are not checked; a bus of the rule's own account is not asked for its policy;
 organisation-wide grants (``aws:PrincipalOrgID``) never hold; log stream names
-are random UUIDs, one stream a delivery; no retry policy, dead-letter queue, or batching; no FailedInvocations
-or Invocations metrics; an entry without ``Time`` is stamped with the real
-clock, not the emulated one (engines pass theirs); deliveries go in the order
-of rules and targets, synchronously for everything but Lambda.
+are random UUIDs, one stream a delivery; no retry policy, dead-letter queue, or
+batching; no FailedInvocations or Invocations metrics; an entry without ``Time``
+is stamped with the real clock, not the emulated one (engines pass theirs);
+deliveries go in the order of rules and targets, synchronously for everything
+but Lambda.
 """
 
 from __future__ import annotations
