@@ -615,19 +615,30 @@ def _transition(client: Any, pipeline: str, stage: str) -> dict[str, Any] | None
     return None
 
 
-def _hold(run: _Run, config: Config, env: Environment, target: str) -> None:
-    delivery = config.delivery.primary_region
+def _inbound(
+    run: _Run, config: Config, env: Environment, step: Step
+) -> tuple[Any, str, str, dict[str, Any]] | None:
+    """The pipeline's client, its name, the stage that deploys ``env`` and that stage's
+    inbound transition; None when there is none (``step`` then says why)."""
     pipeline = config.names.delivery.pipeline_name
-    with run.step("hold deployments", delivery) as step:
-        stage = _stage(config, env)
-        if stage is None:
-            step.status, step.detail = NOT_APPLICABLE, f"the pipeline does not deploy {env.name}"
+    stage = _stage(config, env)
+    if stage is None:
+        step.status, step.detail = NOT_APPLICABLE, f"the pipeline does not deploy {env.name}"
+        return None
+    client = run.reach.delivery_client(config.delivery.primary_region, "codepipeline")
+    state = _transition(client, pipeline, stage)
+    if state is None:
+        step.status, step.detail = FAILED, f"the pipeline {pipeline} has no stage {stage}"
+        return None
+    return client, pipeline, stage, state
+
+
+def _hold(run: _Run, config: Config, env: Environment, target: str) -> None:
+    with run.step("hold deployments", config.delivery.primary_region) as step:
+        found = _inbound(run, config, env, step)
+        if found is None:
             return
-        client = run.reach.delivery_client(delivery, "codepipeline")
-        state = _transition(client, pipeline, stage)
-        if state is None:
-            step.status, step.detail = FAILED, f"the pipeline {pipeline} has no stage {stage}"
-            return
+        client, pipeline, stage, state = found
         if not state.get("enabled", True):
             step.detail = f"{pipeline} {stage}: already held ({state.get('disabledReason')})"
             return
@@ -639,18 +650,11 @@ def _hold(run: _Run, config: Config, env: Environment, target: str) -> None:
 
 
 def _release(run: _Run, config: Config, env: Environment) -> None:
-    delivery = config.delivery.primary_region
-    pipeline = config.names.delivery.pipeline_name
-    with run.step("release deployments", delivery) as step:
-        stage = _stage(config, env)
-        if stage is None:
-            step.status, step.detail = NOT_APPLICABLE, f"the pipeline does not deploy {env.name}"
+    with run.step("release deployments", config.delivery.primary_region) as step:
+        found = _inbound(run, config, env, step)
+        if found is None:
             return
-        client = run.reach.delivery_client(delivery, "codepipeline")
-        state = _transition(client, pipeline, stage)
-        if state is None:
-            step.status, step.detail = FAILED, f"the pipeline {pipeline} has no stage {stage}"
-            return
+        client, pipeline, stage, state = found
         if state.get("enabled", True):
             step.detail = f"{pipeline} {stage}: inbound transition already enabled"
             return
