@@ -922,6 +922,33 @@ def _readiness(
         run.outcome.refused = True
 
 
+def _move_traffic(
+    run: _Run,
+    config: Config,
+    env: Environment,
+    counts: dict[str, dict[str, int]],
+    *,
+    to: str,
+    left: str,
+    switch: int,
+) -> None:
+    """The traffic switch set, the names verified to answer ``to``; then the region
+    ``left`` becomes the standby (its count by the stacks, serving.tf, once the record
+    names ``to``; while it is down, a pending step), and only then."""
+    outcome = run.outcome
+    keep = _switch(run, config, env, switch)
+    if not _verify(run, config, env, to, keep):
+        outcome.failed = True
+        with run.step("standby", left) as step:
+            step.status = SKIPPED
+            step.detail = f"left at its count: {to} is not verified to serve"
+        return
+    outcome.verified_at = run.reach.clock()
+    counts[left].update(
+        _scale(run, config, left, env.standby_count(left), wait=False, name="standby")
+    )
+
+
 def _resumes(read: RecordRead, operation: str, serving: str) -> bool:
     record = read.record
     return bool(record and record.operation == operation and record.serving == serving
@@ -981,20 +1008,7 @@ def failover(
                 return outcome
         _hold(run, config, env, target)
         counts[target].update(_scale(run, config, target, env.desired_count(target), wait=True))
-        keep = _switch(run, config, env, 1)
-        if _verify(run, config, env, target, keep):
-            outcome.verified_at = reach.clock()
-            # The region left becomes the standby (its count by the stacks, serving.tf,
-            # once the record names the target): while it is down, a pending step.
-            counts[primary].update(
-                _scale(run, config, primary, env.standby_count(primary), wait=False,
-                       name="standby")
-            )  # fmt: skip
-        else:
-            outcome.failed = True
-            with run.step("standby", primary) as step:
-                step.status = SKIPPED
-                step.detail = f"left at its count: {target} is not verified to serve"
+        _move_traffic(run, config, env, counts, to=target, left=primary, switch=1)
         _record(run, env, target, counts, read.highest + 1)
         _publish(run, env, target)
     except Stop:
@@ -1028,19 +1042,7 @@ def failback(
     counts = _previous_counts(config, env, read.record)
     try:
         counts[primary].update(_scale(run, config, primary, env.desired_count(primary), wait=True))
-        keep = _switch(run, config, env, 0)
-        verified = _verify(run, config, env, primary, keep)
-        if verified:
-            outcome.verified_at = reach.clock()
-            counts[source].update(
-                _scale(run, config, source, env.standby_count(source), wait=False,
-                       name="standby")
-            )  # fmt: skip
-        else:
-            outcome.failed = True
-            with run.step("standby", source) as step:
-                step.status = SKIPPED
-                step.detail = f"left at its count: {primary} is not verified to serve"
+        _move_traffic(run, config, env, counts, to=primary, left=source, switch=0)
         _release(run, config, env)
         _record(run, env, primary, counts, read.highest + 1)
         _publish(run, env, primary)
