@@ -157,7 +157,10 @@ class Traffic:
     def round(self) -> None:
         """One request per service, recorded."""
         for service in self.services:
-            region, ok, detail = self.probe(service)
+            try:
+                region, ok, detail = self.probe(service)
+            except Exception as exc:  # the client goes on: a user would retry
+                region, ok, detail = None, False, f"{service}: {type(exc).__name__}: {exc}"
             sample = Sample(self.clock(), service, region, ok, detail)
             with self._lock:
                 self.samples.append(sample)
