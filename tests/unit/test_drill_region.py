@@ -330,3 +330,21 @@ def test_the_command_refuses_what_it_cannot_drill(capsys: pytest.CaptureFixture[
     assert "go with rollback" in capsys.readouterr().err
     assert cli.main(["drill", "rollback", "staging", "--timeout", "5"]) == 2
     assert "--timeout goes with region-outage" in capsys.readouterr().err
+
+
+def test_a_request_that_raises_counts_as_failed_and_the_client_goes_on() -> None:
+    calls = [0]
+
+    def probe(service: str) -> tuple[str | None, bool, str]:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("the CA could not be read")
+        return EAST, True, "HTTP 200"
+
+    traffic = Traffic(probe, ["api-service"], clock=lambda: 1.0)
+    traffic.round()
+    traffic.round()
+    assert [(s.ok, s.detail) for s in traffic.samples] == [
+        (False, "api-service: RuntimeError: the CA could not be read"),
+        (True, "HTTP 200"),
+    ]
