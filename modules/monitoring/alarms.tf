@@ -15,26 +15,47 @@ locals {
 }
 
 # Fewer tasks running than desired (Container Insights must be enabled on the
-# cluster). No data means no task reports at all, so it counts as breaching.
+# cluster): RunningTaskCount over DesiredTaskCount, both as Container Insights
+# publishes them, so the alarm holds no task count of its own and follows the
+# service's desired count wherever it is set (an apply, a failover scaling the DR
+# region, CodeDeploy). No data means no task reports at all, so it counts as
+# breaching (a desired count of 0 gives no ratio either).
 resource "aws_cloudwatch_metric_alarm" "running_tasks" {
   for_each = var.services
 
   alarm_name        = local.alarm_names[each.key].running_tasks
-  alarm_description = "${each.key}: fewer than ${each.value.desired_count * local.thresholds.running_tasks_min_ratio} of ${each.value.desired_count} desired tasks running in ${each.value.service_name}."
-
-  namespace   = "ECS/ContainerInsights"
-  metric_name = "RunningTaskCount"
-  dimensions = {
-    ClusterName = each.value.cluster_name
-    ServiceName = each.value.service_name
-  }
-  statistic = "Average"
-  period    = local.thresholds.period_seconds
+  alarm_description = "${each.key}: fewer than ${local.thresholds.running_tasks_min_ratio * 100}% of the desired tasks running in ${each.value.service_name}."
 
   comparison_operator = "LessThanThreshold"
-  threshold           = each.value.desired_count * local.thresholds.running_tasks_min_ratio
+  threshold           = local.thresholds.running_tasks_min_ratio
   evaluation_periods  = local.thresholds.evaluation_periods
   treat_missing_data  = "breaching"
+
+  metric_query {
+    id          = "ratio"
+    label       = "Running / desired tasks"
+    expression  = "running / desired"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = { running = "RunningTaskCount", desired = "DesiredTaskCount" }
+
+    content {
+      id = metric_query.key
+
+      metric {
+        namespace   = "ECS/ContainerInsights"
+        metric_name = metric_query.value
+        dimensions = {
+          ClusterName = each.value.cluster_name
+          ServiceName = each.value.service_name
+        }
+        stat   = "Average"
+        period = local.thresholds.period_seconds
+      }
+    }
+  }
 }
 
 # Unhealthy targets in any of the service's target groups (blue and green):

@@ -34,12 +34,6 @@ locals {
             for metric in ["RunningTaskCount", "DesiredTaskCount", "PendingTaskCount"] :
             ["ECS/ContainerInsights", metric, "ClusterName", var.services[service].cluster_name, "ServiceName", var.services[service].service_name]
           ]
-          annotations = {
-            horizontal = [{
-              label = "Alarm below"
-              value = var.services[service].desired_count * local.thresholds.running_tasks_min_ratio
-            }]
-          }
         }
       },
       {

@@ -61,14 +61,12 @@ variable "services" {
     service_name              = string
     alb_arn_suffix            = string
     target_group_arn_suffixes = list(string)
-    desired_count             = number
   }))
   description = <<-EOT
     ECS services to alarm on and chart, keyed by microservice name (used in the alarm names):
     cluster_name and service_name (the ECS dimensions), alb_arn_suffix (the load balancer's
     arn_suffix, app/<name>/<id>), target_group_arn_suffixes (the arn_suffix of the blue and green
-    target groups, targetgroup/<name>/<id>) and desired_count (the task count the running-tasks
-    alarm compares with).
+    target groups, targetgroup/<name>/<id>).
   EOT
   default     = {}
   nullable    = false
@@ -76,11 +74,6 @@ variable "services" {
   validation {
     condition     = alltrue([for key in keys(var.services) : can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", key)) && length(key) <= 64])
     error_message = "Each key of services must be a microservice name of at most 64 lowercase letters, digits and single hyphens, starting with a letter (it is part of the alarm names)."
-  }
-
-  validation {
-    condition     = alltrue([for s in var.services : s.desired_count >= 1 && floor(s.desired_count) == s.desired_count])
-    error_message = "Each service's desired_count must be a whole number of at least 1 (an alarm on fewer than zero running tasks would never fire)."
   }
 
   validation {
@@ -113,8 +106,8 @@ variable "alarm_thresholds" {
     period_seconds          = optional(number, 60)
   })
   description = <<-EOT
-    Thresholds of the per-service alarms: running_tasks_min_ratio (alarm when fewer than
-    desired_count x ratio tasks run; 1.0 = all desired tasks), unhealthy_targets (alarm when the
+    Thresholds of the per-service alarms: running_tasks_min_ratio (alarm when the running tasks
+    are fewer than this share of the desired ones; 1.0 = all desired tasks), unhealthy_targets (alarm when the
     unhealthy target count of any target group is above it), http_5xx_rate_percent (alarm when
     target 5XX responses are above this percentage of requests), evaluation_periods (consecutive
     breaching periods before an alarm fires) and period_seconds (a multiple of 60).

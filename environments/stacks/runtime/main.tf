@@ -157,7 +157,6 @@ module "monitoring" {
       service_name              = local.target.services[name].service_name
       alb_arn_suffix            = module.service[name].alb_arn_suffix
       target_group_arn_suffixes = values(module.service[name].target_group_arn_suffixes)
-      desired_count             = local.running_count
     }
   }
 }

@@ -72,21 +72,18 @@ run "runtime_style" {
         service_name              = "acme-shop-staging-api-service"
         alb_arn_suffix            = "app/acme-shop-staging-api-alb/50dc6c495c0c9188"
         target_group_arn_suffixes = ["targetgroup/acme-shop-staging-api-blue/943f017f100becff", "targetgroup/acme-shop-staging-api-green/6d0ecf831eec9f09"]
-        desired_count             = 2
       }
       auth-service = {
         cluster_name              = "acme-shop-staging-cluster"
         service_name              = "acme-shop-staging-auth-service"
         alb_arn_suffix            = "app/acme-shop-staging-auth-alb/1a2b3c4d5e6f7a8b"
         target_group_arn_suffixes = ["targetgroup/acme-shop-staging-auth-blue/0123456789abcdef", "targetgroup/acme-shop-staging-auth-green/fedcba9876543210"]
-        desired_count             = 3
       }
       notification-service = {
         cluster_name              = "acme-shop-staging-cluster"
         service_name              = "acme-shop-staging-notification-service"
         alb_arn_suffix            = "app/acme-shop-staging-notify-alb/aaaabbbbccccdddd"
         target_group_arn_suffixes = ["targetgroup/acme-shop-staging-notify-blue/1111222233334444", "targetgroup/acme-shop-staging-notify-green/5555666677778888"]
-        desired_count             = 1
       }
     }
   }
@@ -162,22 +159,22 @@ run "runtime_style" {
     error_message = "composite_alarm_names must map each service to its -health alarm."
   }
 
-  # Running tasks: Container Insights, below desired_count x 1.0.
+  # Running tasks: Container Insights' running over desired tasks, below 1.0.
   assert {
     condition = alltrue([
       for service, a in aws_cloudwatch_metric_alarm.running_tasks :
-      a.namespace == "ECS/ContainerInsights" && a.metric_name == "RunningTaskCount"
-      && a.comparison_operator == "LessThanThreshold"
-      && a.threshold == var.services[service].desired_count
-      && a.dimensions == tomap({ ClusterName = "acme-shop-staging-cluster", ServiceName = var.services[service].service_name })
-      && a.period == 60 && a.evaluation_periods == 3
+      a.comparison_operator == "LessThanThreshold" && a.threshold == 1
+      && a.evaluation_periods == 3 && a.treat_missing_data == "breaching"
+      && one([for q in a.metric_query : q.expression if q.id == "ratio" && q.return_data == true]) == "running / desired"
+      && toset([
+        for q in a.metric_query : "${q.id}=${q.metric[0].namespace}/${q.metric[0].metric_name}/${q.metric[0].period}/${q.metric[0].dimensions["ClusterName"]}/${q.metric[0].dimensions["ServiceName"]}"
+        if length(q.metric) > 0
+        ]) == toset([
+        "running=ECS/ContainerInsights/RunningTaskCount/60/acme-shop-staging-cluster/${var.services[service].service_name}",
+        "desired=ECS/ContainerInsights/DesiredTaskCount/60/acme-shop-staging-cluster/${var.services[service].service_name}",
+      ])
     ])
-    error_message = "Each running-tasks alarm must fire below all desired tasks of its service, over three one-minute periods."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.running_tasks["auth-service"].threshold == 3 && aws_cloudwatch_metric_alarm.running_tasks["notification-service"].threshold == 1
-    error_message = "The running-tasks threshold must follow each service's desired_count."
+    error_message = "Each running-tasks alarm must fire when fewer than all desired tasks of its service run (RunningTaskCount / DesiredTaskCount), over three one-minute periods."
   }
 
   # Unhealthy targets: MAX over the blue and green target groups.
@@ -330,7 +327,6 @@ run "custom_thresholds" {
         service_name              = "acme-shop-prod-api-service"
         alb_arn_suffix            = "app/acme-shop-prod-api-alb/50dc6c495c0c9188"
         target_group_arn_suffixes = ["targetgroup/acme-shop-prod-api-blue/943f017f100becff", "targetgroup/acme-shop-prod-api-green/6d0ecf831eec9f09"]
-        desired_count             = 4
       }
     }
     alarm_thresholds = {
@@ -344,11 +340,11 @@ run "custom_thresholds" {
 
   assert {
     condition = (
-      aws_cloudwatch_metric_alarm.running_tasks["api-service"].threshold == 2
-      && aws_cloudwatch_metric_alarm.running_tasks["api-service"].period == 300
+      aws_cloudwatch_metric_alarm.running_tasks["api-service"].threshold == 0.5
+      && alltrue([for q in aws_cloudwatch_metric_alarm.running_tasks["api-service"].metric_query : q.metric[0].period == 300 if length(q.metric) > 0])
       && aws_cloudwatch_metric_alarm.running_tasks["api-service"].evaluation_periods == 5
     )
-    error_message = "The running-tasks alarm must fire below desired_count x running_tasks_min_ratio, with the given period and evaluation periods."
+    error_message = "The running-tasks alarm must fire below running_tasks_min_ratio of the desired tasks, with the given period and evaluation periods."
   }
 
   assert {
@@ -371,10 +367,10 @@ run "custom_thresholds" {
 
   assert {
     condition = [
-      for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w.properties.annotations.horizontal[0].value
+      for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [for m in w.properties.metrics : m[1]]
       if try(w.properties.title, "") == "Running tasks"
-    ] == [2]
-    error_message = "The running tasks widget must show the alarm threshold."
+    ] == [["RunningTaskCount", "DesiredTaskCount", "PendingTaskCount"]]
+    error_message = "The running tasks widget must chart the running tasks against the desired ones (no fixed line: the desired count moves)."
   }
 }
 
@@ -388,7 +384,6 @@ run "single_target_group" {
         service_name              = "acme-shop-dev-api-service"
         alb_arn_suffix            = "app/acme-shop-dev-api-alb/50dc6c495c0c9188"
         target_group_arn_suffixes = ["targetgroup/acme-shop-dev-api-blue/943f017f100becff"]
-        desired_count             = 1
       }
     }
   }

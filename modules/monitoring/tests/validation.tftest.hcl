@@ -55,7 +55,6 @@ run "breaks_first_rule_of_each" {
         service_name              = "acme-shop-staging-api-service"
         alb_arn_suffix            = "app/acme-shop-staging-api-alb/50dc6c495c0c9188"
         target_group_arn_suffixes = ["targetgroup/acme-shop-staging-api-blue/943f017f100becff", "targetgroup/acme-shop-staging-api-green/6d0ecf831eec9f09"]
-        desired_count             = 2
       }
     }
 
@@ -84,7 +83,7 @@ run "breaks_first_rule_of_each" {
   ]
 }
 
-# One rule of each of 4 variables; the comment above each value names the rule.
+# One rule of each of 3 variables; the comment above each value names the rule.
 run "breaks_second_rule_of_each" {
   command = plan
 
@@ -95,17 +94,6 @@ run "breaks_second_rule_of_each" {
     # notification_emails_duplicate
     notification_emails = ["oncall@example.com", "oncall@example.com"]
 
-    # services_desired_count_zero
-    services = {
-      api-service = {
-        cluster_name              = "acme-shop-staging-cluster"
-        service_name              = "acme-shop-staging-api-service"
-        alb_arn_suffix            = "app/acme-shop-staging-api-alb/50dc6c495c0c9188"
-        target_group_arn_suffixes = ["targetgroup/acme-shop-staging-api-blue/943f017f100becff", "targetgroup/acme-shop-staging-api-green/6d0ecf831eec9f09"]
-        desired_count             = 0
-      }
-    }
-
     # ratio_above_one
     alarm_thresholds = { running_tasks_min_ratio = 1.5 }
   }
@@ -113,33 +101,20 @@ run "breaks_second_rule_of_each" {
   expect_failures = [
     var.name_prefix,
     var.notification_emails,
-    var.services,
     var.alarm_thresholds,
   ]
 }
 
-# One rule of each of 2 variables; the comment above each value names the rule.
+# One rule of one variable; the comment above the value names the rule.
 run "breaks_third_rule_of_each" {
   command = plan
 
   variables {
-    # services_desired_count_fractional
-    services = {
-      api-service = {
-        cluster_name              = "acme-shop-staging-cluster"
-        service_name              = "acme-shop-staging-api-service"
-        alb_arn_suffix            = "app/acme-shop-staging-api-alb/50dc6c495c0c9188"
-        target_group_arn_suffixes = ["targetgroup/acme-shop-staging-api-blue/943f017f100becff", "targetgroup/acme-shop-staging-api-green/6d0ecf831eec9f09"]
-        desired_count             = 1.5
-      }
-    }
-
     # unhealthy_targets_negative
     alarm_thresholds = { unhealthy_targets = -1 }
   }
 
   expect_failures = [
-    var.services,
     var.alarm_thresholds,
   ]
 }
@@ -156,7 +131,6 @@ run "breaks_fourth_rule_of_each" {
         service_name              = "acme-shop-staging-api-service"
         alb_arn_suffix            = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/acme-shop-staging-api-alb/50dc6c495c0c9188"
         target_group_arn_suffixes = ["targetgroup/acme-shop-staging-api-blue/943f017f100becff", "targetgroup/acme-shop-staging-api-green/6d0ecf831eec9f09"]
-        desired_count             = 2
       }
     }
 
@@ -182,7 +156,6 @@ run "breaks_fifth_rule_of_each" {
         service_name              = "acme-shop-staging-api-service"
         alb_arn_suffix            = "app/acme-shop-staging-api-alb/50dc6c495c0c9188"
         target_group_arn_suffixes = []
-        desired_count             = 2
       }
     }
 
@@ -208,7 +181,6 @@ run "breaks_sixth_rule_of_each" {
         service_name              = "acme-shop-staging-api-service"
         alb_arn_suffix            = "app/acme-shop-staging-api-alb/50dc6c495c0c9188"
         target_group_arn_suffixes = ["acme-shop-staging-api-blue"]
-        desired_count             = 2
       }
     }
 
@@ -234,7 +206,6 @@ run "breaks_seventh_rule_of_each" {
         service_name              = "acme-shop-staging-api-service"
         alb_arn_suffix            = "app/acme-shop-staging-api-alb/50dc6c495c0c9188"
         target_group_arn_suffixes = ["targetgroup/acme-shop-staging-api-blue/943f017f100becff", "targetgroup/acme-shop-staging-api-blue/943f017f100becff"]
-        desired_count             = 2
       }
     }
 
@@ -260,7 +231,6 @@ run "breaks_eighth_rule_of_each" {
         service_name              = ""
         alb_arn_suffix            = "app/acme-shop-staging-api-alb/50dc6c495c0c9188"
         target_group_arn_suffixes = ["targetgroup/acme-shop-staging-api-blue/943f017f100becff", "targetgroup/acme-shop-staging-api-green/6d0ecf831eec9f09"]
-        desired_count             = 2
       }
     }
 
