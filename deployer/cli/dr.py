@@ -11,7 +11,7 @@ from deployer.errors import UsageError
 from deployer.scope import Scope
 
 if TYPE_CHECKING:
-    from deployer import failover
+    from deployer import dr, failover
 
 
 def register(commands: Commands) -> None:
@@ -101,8 +101,7 @@ def register(commands: Commands) -> None:
 
 def cmd_dr(ctx: Context) -> int:
     # Here, not at the top: botocore is not every command's cost (tests/unit/test_plan_startup.py).
-    from deployer import dr, failover, state_replica
-    from deployer.workspaces import Workspace
+    from deployer import dr
 
     args = ctx.args
     if args.action != "failover" and (args.to or args.force):
@@ -113,16 +112,29 @@ def cmd_dr(ctx: Context) -> int:
         raise UsageError(f"--timeout {args.timeout:g}: give a number of seconds above 0")
     config = ctx.config
     env = config.environment(args.environment)
-    dr_region = dr.dr_region_of(config, env)
+    dr.dr_region_of(config, env)  # a usage error for an environment of one region
     if args.action != "status":
         return _move(ctx, env)
-    primary = Scope(config, env, env.primary_region, ctx.target, ctx.clients)
-    standby = Scope(config, env, dr_region, ctx.target, ctx.clients)
+    found = status_of(ctx, env, reach_of(ctx, env), warn=True)
+    ctx.reporter.result(found.to_json(), found.to_text())
+    return errors.EXIT_OK if found.ready else errors.EXIT_FAILURE
+
+
+def status_of(ctx: Context, env: Any, reach: failover.Reach, *, warn: bool = False) -> dr.Status:
+    """``deployer dr status``'s checks of ``env``, as this command and the region-outage
+    drill (deployer/cli/drill.py) run them; ``warn``: say which copies of the serving
+    record could not be read."""
+    from deployer import dr, failover, state_replica
+    from deployer.workspaces import Workspace
+
+    config, target, clients = ctx.config, ctx.target, ctx.clients
+    primary = Scope(config, env, env.primary_region, target, clients)
+    standby = Scope(config, env, dr.dr_region_of(config, env), target, clients)
     delivery = config.delivery
 
     def delivery_ecr(region: str) -> object:
         return failover.botocore_client(
-            lambda: Scope(config, delivery, region, ctx.target, ctx.clients).client("ecr")
+            lambda: Scope(config, delivery, region, target, clients).client("ecr")
         )
 
     sources = dr.Sources(
@@ -132,34 +144,27 @@ def cmd_dr(ctx: Context) -> int:
         # Route 53 is global, its control plane in us-east-1; the zone is the delivery
         # account's (issue 15 point 1).
         route53=lambda: failover.botocore_client(
-            lambda: Scope(config, delivery, "us-east-1", ctx.target, ctx.clients).client("route53")
+            lambda: Scope(config, delivery, "us-east-1", target, clients).client("route53")
         ),
         primary_names=primary.names,
         dr_names=standby.names,
         state_replica=lambda: state_replica.check(
-            config,
-            ctx.clients,
-            ctx.target,
-            [Workspace(env.stack, env.name, r.name) for r in env.regions],
+            config, clients, target, [Workspace(env.stack, env.name, r.name) for r in env.regions]
         ),
     )
-    reach = _reach(ctx, env)
     read = failover.read_record(env, reach.env_client)
-    for region, why in read.unread.items():
-        ctx.reporter.warn(f"the serving record in {region} could not be read: {why}")
+    if warn:
+        for region, why in read.unread.items():
+            ctx.reporter.warn(f"the serving record in {region} could not be read: {why}")
     record = read.record
-    found = dr.status(
-        sources,
-        config,
-        env,
-        progress=ctx.reporter.progress,
+    return dr.status(
+        sources, config, env, progress=ctx.reporter.progress,
         serving=record.serving if record else None,
-    )
-    ctx.reporter.result(found.to_json(), found.to_text())
-    return errors.EXIT_OK if found.ready else errors.EXIT_FAILURE
+    )  # fmt: skip
 
 
-def _reach(ctx: Context, env: Any) -> failover.Reach:
+def reach_of(ctx: Context, env: Any) -> failover.Reach:
+    """What dr failover and failback (and the drill) reach AWS through."""
     from deployer import failover
 
     config, target, clients = ctx.config, ctx.target, ctx.clients
@@ -185,7 +190,7 @@ def _move(ctx: Context, env: Any) -> int:
 
     if ctx.args.action == "failover":
         failover.failover_target(ctx.config, env, ctx.args.to)  # usage errors, before AWS
-    reach = _reach(ctx, env)
+    reach = reach_of(ctx, env)
     if ctx.args.action == "failover":
         outcome = failover.failover(
             ctx.config,

@@ -120,7 +120,7 @@ def cmd_drill(ctx: Context) -> int:
 def _region_outage(ctx: Context, env: Any) -> int:
     # Here, not at the top: botocore is not every command's cost.
     from deployer import dr, drill_region, failover
-    from deployer.cli.dr import _reach
+    from deployer.cli.dr import reach_of, status_of
     from deployer.emulator import controls
 
     args = ctx.args
@@ -143,7 +143,7 @@ def _region_outage(ctx: Context, env: Any) -> int:
             f"over to {dr_region} and back, a planned failover",
             hint="run it on the local emulator, or add --i-know if that is what you want",
         )
-    reach = _reach(ctx, env)
+    reach = reach_of(ctx, env)
     target = ctx.target
     if local:
         endpoint = str(target.endpoint)
@@ -174,7 +174,7 @@ def _region_outage(ctx: Context, env: Any) -> int:
     )
 
     def status() -> dr.Status:
-        return _status(ctx, env, reach)
+        return status_of(ctx, env, reach)
 
     def serving() -> str:
         record = failover.read_record(env, reach.env_client).record
@@ -194,34 +194,3 @@ def _region_outage(ctx: Context, env: Any) -> int:
     )
     ctx.reporter.result(result.to_json(), result.to_text())
     return errors.EXIT_OK if result.ok else errors.EXIT_FAILURE
-
-
-def _status(ctx: Context, env: Any, reach: Any) -> dr.Status:
-    """``deployer dr status``'s checks (deployer/cli/dr.py wires them the same way)."""
-    from deployer import dr, failover, state_replica
-    from deployer.workspaces import Workspace
-
-    config, target, clients = ctx.config, ctx.target, ctx.clients
-    primary = Scope(config, env, env.primary_region, target, clients)
-    standby = Scope(config, env, dr.dr_region_of(config, env), target, clients)
-    delivery = config.delivery
-    sources = dr.Sources(
-        primary=lambda s: failover.botocore_client(lambda: primary.client(s)),
-        dr=lambda s: failover.botocore_client(lambda: standby.client(s)),
-        delivery_ecr=lambda r: failover.botocore_client(
-            lambda: Scope(config, delivery, r, target, clients).client("ecr")
-        ),
-        route53=lambda: failover.botocore_client(
-            lambda: Scope(config, delivery, "us-east-1", target, clients).client("route53")
-        ),
-        primary_names=primary.names,
-        dr_names=standby.names,
-        state_replica=lambda: state_replica.check(
-            config, clients, target, [Workspace(env.stack, env.name, r.name) for r in env.regions]
-        ),
-    )
-    record = failover.read_record(env, reach.env_client).record
-    return dr.status(
-        sources, config, env, progress=ctx.reporter.progress,
-        serving=record.serving if record else None,
-    )  # fmt: skip

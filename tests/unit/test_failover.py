@@ -586,7 +586,7 @@ def test_the_commands_json_and_exit_codes(
     monkeypatch.setattr(common, "ClientFactory", lambda *_, **__: s.world.factory)
     for m in s.config.microservices:  # healthy at once: the CLI waits in real time
         s.targets(WEST, m.name, 3)
-    real = dr_cli._reach
+    real = dr_cli.reach_of
 
     def reach(ctx: Any, env: Any) -> failover.Reach:
         made = real(ctx, env)
@@ -598,7 +598,7 @@ def test_the_commands_json_and_exit_codes(
 
         return replace(made, delivery_client=delivery)
 
-    monkeypatch.setattr(dr_cli, "_reach", reach)
+    monkeypatch.setattr(dr_cli, "reach_of", reach)
     assert cli.main(["dr", "failover", "prod", "--json", "--timeout", "1"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["complete"] is True and document["to_region"] == WEST
