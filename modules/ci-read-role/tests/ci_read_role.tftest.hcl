@@ -65,13 +65,23 @@ run "read_role" {
       for action in flatten([for s in jsondecode(aws_iam_role_policy.read.policy).Statement : s.Action]) : action
       if contains([
         "s3:GetObject", "s3:GetObjectVersion", "ssm:GetParameter", "ssm:GetParameters",
-        "ssm:GetParametersByPath", "secretsmanager:GetSecretValue", "kms:Decrypt",
+        "secretsmanager:GetSecretValue", "kms:Decrypt",
         "logs:GetLogEvents", "logs:FilterLogEvents", "ecr:BatchGetImage",
         "ecr:GetDownloadUrlForLayer", "codecommit:GetFile", "codecommit:GetBlob",
         "codecommit:GetFolder", "lambda:InvokeFunction",
       ], action)
     ]) == 0
     error_message = "The read role must not read data: no object, parameter value, secret, log event, image layer or source file."
+  }
+
+  # One exception: the serving record of deployer dr failover (regions and counts), which
+  # the runtime stack reads by path; no other parameter.
+  assert {
+    condition = [
+      for r in jsondecode(aws_iam_role_policy.read.policy).Statement[0].Resource : r
+      if startswith(r, "arn:aws:ssm:")
+    ] == ["arn:aws:ssm:*:333333333333:parameter/deployer/dr"]
+    error_message = "The read role may read parameters by path under /deployer/dr only (the serving record)."
   }
 
   assert {
