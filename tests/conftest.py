@@ -197,13 +197,19 @@ _RUNTIME_LAST = "tests/runtime/test_services_e2e.py"
 #: block). The others take the lock, or start one whose registry must find no other's
 #: names in the hosts file.
 _RUNTIME_WITHOUT_EMULATOR = "tests/runtime/test_engine.py"
-_RUNTIME_OWN_REGISTRY = "tests/runtime/test_release_to_production.py"
+#: The runtime tests with registry names of their own (a lock of their own): they run
+#: beside the chain, as long tests.
+_RUNTIME_OWN_REGISTRY = (
+    "tests/runtime/test_release_to_production.py",
+    "tests/runtime/test_region_outage.py",
+)
 
 
 #: Typical seconds of the long tests in a fresh-clone CI (2026-12-01 23:13, 4 workers on
 #: 2 cores), by node id prefix, for the order above; the first match counts.
 _TYPICAL = (
-    (_RUNTIME_OWN_REGISTRY, 1050.0),  # with the fourth microservice (+150 s alone)
+    (_RUNTIME_OWN_REGISTRY[0], 1050.0),  # with the fourth microservice (+150 s alone)
+    (_RUNTIME_OWN_REGISTRY[1], 400.0),  # alone: 370 s
     ("tests/e2e/test_operations.py", 280.0),
     ("tests/integration/test_runtime_stack.py::test_runtime_stack[staging", 280.0),
     ("tests/e2e/test_apply_staging.py", 200.0),
@@ -229,7 +235,7 @@ def _typical_seconds(item: pytest.Item) -> float:
 def _kind(item: pytest.Item) -> str:
     layer = _layer(item.nodeid)
     if layer == "runtime" and not item.nodeid.startswith(
-        (_RUNTIME_WITHOUT_EMULATOR, _RUNTIME_OWN_REGISTRY)
+        (_RUNTIME_WITHOUT_EMULATOR, *_RUNTIME_OWN_REGISTRY)
     ):
         return "runtime"
     if layer == "runtime":

@@ -1,0 +1,235 @@
+"""Disaster recovery on the local target (issue 15's e2e): prod in both regions with names
+that fail over, a region-outage drill, and `dr failover` while us-east-1 is down.
+
+A copy of the project with one microservice (api-service: one load balancer, one name a
+region; the DR path does not change with more), prod with ``dns.zone``, its target group
+health checks at AWS's minimums, no termination wait, one NAT gateway, two tasks where it
+serves and one standing by. At time scale 10, as the pipeline's e2e: Route 53's endpoint
+checks (the runtime stack's: every 30 s, three failures; modules/dns-failover) then take
+9 real seconds to fail a region, the traffic switch's alarm period (60 s) 6.
+
+* `deployer apply prod` (the delivery stack first: the zone, ECR, the pipeline; then both
+  regions, each service's bootstrap image) and the tasks answer; `deployer dr status prod`
+  is ready (polled: the alarms leave INSUFFICIENT_DATA within a period or two);
+* `deployer drill region-outage prod --json`: a client resolving the name through the
+  emulator's DNS server and sending HTTPS requests counts the failures in each step; the
+  time until the name answers us-west-2 and requests succeed is within the health checks'
+  threshold (interval x failure threshold) plus 10 s with the health checks alone, and
+  within the switch's (its alarm's period and the calculated check's next evaluation)
+  plus 10 s with `dr failover`; the drill leaves the primary serving;
+* `deployer emulator region down us-east-1`, `deployer dr failover prod` succeeds with the
+  steps there pending; the region back, the command again completes them, and
+  `deployer plan prod` is empty; `deployer dr failback prod`, and `plan` is empty again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deployer.config import Config
+from deployer.config import load as load_config
+from deployer.names import traffic_switch_alarm
+from tests.e2e.conftest import DeployerCLI, project_with
+
+from .conftest import Local, docker
+from .pipeline_e2e import MINIMUM_HEALTH_CHECKS
+
+TIME_SCALE = 10.0
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.time_scale(TIME_SCALE),
+    # Registry names of its own (company and accounts below): it runs beside the tests
+    # that take turns on the shared lock, as the pipeline's e2e does.
+    pytest.mark.registry_names("region-outage"),
+]
+#: This test's own company and account IDs (the pipeline's e2e has 17..., the others the
+#: sample's): registry host names, load balancer names and buckets of its own.
+COMPANY = "orca"
+ACCOUNTS = {
+    "111111111111": "181818181818",
+    "222222222222": "282828282828",
+    "333333333333": "383838383838",
+    "444444444444": "484848484848",
+}
+
+ZONE = "shop.example.com"
+SERVICE = "api-service"
+PRIMARY, DR = "us-east-1", "us-west-2"
+#: Emulated seconds between two evaluations of a calculated or CLOUDWATCH_METRIC health
+#: check (deployer/emulator/engines/route53_health.py).
+CALCULATED_EVERY_S = 10
+SLACK_S = 10.0
+
+
+@pytest.fixture
+def project(registry_emulator: Local, tmp_path: Path) -> Iterator[tuple[DeployerCLI, Config]]:
+    root = project_with(tmp_path / "project", (SERVICE,))
+    for yaml_file in (root / "environments").glob("*.yaml"):
+        text = yaml_file.read_text()
+        for old, new in ACCOUNTS.items():
+            text = text.replace(old, new)
+        document = yaml.safe_load(text)
+        if yaml_file.name == "project.yaml":
+            document["company"] = COMPANY
+            state = document["terraform"]["state"]
+            state["bucket"] = state["bucket"].replace("acme-", f"{COMPANY}-", 1)
+        yaml_file.write_text(yaml.safe_dump(document, sort_keys=False))
+    path = root / "environments" / "prod.yaml"
+    prod = yaml.safe_load(path.read_text())
+    prod["dns"] = {"zone": ZONE}
+    prod["health_checks"] = dict(MINIMUM_HEALTH_CHECKS)
+    prod["deployments"] = {"termination_wait_minutes": 0}
+    prod["network"] = {"nat_gateways": "single"}
+    prod["sizing"]["desired_count"] = 2
+    for region in prod["regions"]:
+        region["standby_count"] = 1
+    path.write_text(yaml.safe_dump(prod, sort_keys=False))
+    runner = DeployerCLI(registry_emulator.state_dir)
+    runner.env["DEPLOYER_PROJECT_DIR"] = str(root)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    runner.env["TMPDIR"] = str(temp)
+    config = load_config(root)
+    try:
+        yield runner, config
+    finally:
+        host = f"{config.delivery.account_id}.dkr.ecr."
+        left = docker("images", "--format", "{{.Repository}}:{{.Tag}}")
+        tags = [t for t in left.stdout.split() if t.startswith(host)]
+        if tags:
+            docker("rmi", "--no-prune", *tags)
+
+
+def _run(cli: DeployerCLI, *args: str, ok: bool = True, timeout: float = 900) -> Any:
+    done = cli(*args, timeout=timeout)
+    if ok:
+        assert done.returncode == 0, f"deployer {' '.join(args)}: {done.stderr[-4000:]}"
+    return done
+
+
+def _plan_changes(cli: DeployerCLI) -> str | None:
+    """What `deployer plan prod --detailed-exitcode` would change (None: nothing)."""
+    plan = cli("plan", "prod", "--detailed-exitcode", "-v", timeout=900)
+    if plan.returncode == 0:
+        return None
+    changes = [
+        line
+        for line in plan.stderr.splitlines()
+        if any(f" {action} " in line for action in ("update", "create", "delete", "replace"))
+    ]
+    return "\n".join(changes[-150:]) + plan.stdout[-2000:]
+
+
+def _ready(cli: DeployerCLI, timeout: float) -> dict[str, Any]:
+    """`deployer dr status prod --json` once it is ready; its gaps after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = cli("dr", "status", "prod", "--json", timeout=300)
+        document = json.loads(done.stdout)
+        if done.returncode == 0 or time.monotonic() > deadline:
+            assert done.returncode == 0, json.dumps(document["gaps"], indent=1)
+            return dict(document)
+        time.sleep(3)
+
+
+def _health_check_settings(local: Local, config: Config) -> tuple[int, int, int]:
+    """The PRIMARY record's endpoint check (RequestInterval, FailureThreshold) and the
+    traffic switch's alarm period, as Route 53 and CloudWatch hold them."""
+    delivery = config.delivery.account_id
+    route53 = local.client("route53", delivery)
+    checks = route53.list_health_checks()["HealthChecks"]
+    endpoints = [
+        c["HealthCheckConfig"]
+        for c in checks
+        if c["HealthCheckConfig"]["Type"] in ("HTTPS", "HTTP", "HTTPS_STR_MATCH")
+    ]
+    assert endpoints, checks
+    interval = max(int(c["RequestInterval"]) for c in endpoints)
+    threshold = max(int(c["FailureThreshold"]) for c in endpoints)
+    alarm = traffic_switch_alarm(config.company, config.service, "prod")
+    (switch,) = local.client("cloudwatch", delivery, DR).describe_alarms(AlarmNames=[alarm])[
+        "MetricAlarms"
+    ]
+    return interval, threshold, int(switch["Period"])
+
+
+def test_region_outage(
+    registry_emulator: Local, project: tuple[DeployerCLI, Config], python_base: str
+) -> None:
+    cli, config = project
+    local = registry_emulator
+    started = time.monotonic()
+
+    def phase(name: str) -> None:  # where the time goes (shown with -s, or on failure)
+        print(f"{time.monotonic() - started:5.0f} s  {name}", flush=True)
+
+    applied = _run(cli, "apply", "prod", "--auto-approve", "--json", timeout=1500).json()
+    assert sorted(r["region"] for r in applied["regions"]) == [PRIMARY, DR], applied
+    phase("applied (delivery first, prod in both regions)")
+    status = _ready(cli, 300)
+    assert status["serving_region"] == PRIMARY
+    phase("dr status ready")
+
+    # -- the drill ----------------------------------------------------------------------
+    done = _run(cli, "drill", "region-outage", "prod", "--json", "--timeout", "180", ok=False)
+    drill = json.loads(done.stdout)
+    steps = "\n".join(
+        f"{s['at']:7.1f} {s['seconds']:6.1f} {s['name']:18} {s['status']:7} "
+        f"{s['requests']} {s['detail'][:200]}"
+        for s in drill["steps"]
+    )
+    assert done.returncode == 0 and drill["ok"], f"{steps}\n{done.stderr[-3000:]}"
+    operations = "\n".join(
+        f"  {o['operation']}: "
+        + ", ".join(f"{t['name']} {t['region']} {t['status']} {t['seconds']} s" for t in o["steps"])
+        for o in drill["operations"]
+    )
+    phase(f"drill done\n{steps}\n{operations}")
+    names = [s["name"] for s in drill["steps"]]
+    assert names[:4] == ["readiness", "baseline", "region down", "health checks"], names
+    assert names[-2:] == ["dr failback", "primary back"], names
+    by_name = {s["name"]: s for s in drill["steps"]}
+    # Users saw the outage (requests failed after the region went down) and the recovery.
+    assert drill["requests"]["failed"] > 0, steps
+    assert by_name["baseline"]["requests"]["answered_by"].get(PRIMARY, 0) > 0, steps
+    assert drill["steps"][-1]["requests"]["answered_by"].get(PRIMARY, 0) > 0, steps
+
+    interval, threshold, period = _health_check_settings(local, config)
+    health_checks = interval * threshold / TIME_SCALE + SLACK_S
+    switch = (period + CALCULATED_EVERY_S) / TIME_SCALE + SLACK_S
+    assert drill["health_check_recovery_seconds"] <= health_checks, steps
+    assert drill["failover_recovery_seconds"] <= switch, steps
+    print(
+        f"recovery: health checks alone {drill['health_check_recovery_seconds']} s "
+        f"(bound {health_checks:.1f}), with dr failover {drill['failover_recovery_seconds']} s "
+        f"(bound {switch:.1f}); the command's own {drill['command_recovery_seconds']} s"
+    )
+
+    # -- dr failover with us-east-1 down; plan empty after it and after failback ----------
+    _run(cli, "emulator", "region", "down", PRIMARY)
+    try:
+        over = _run(cli, "dr", "failover", "prod", "--json", "--timeout", "180").json()
+        assert over["to_region"] == DR and not over["failed"] and not over["refused"], over
+        assert over["recovery_seconds"] is not None, over
+        assert any(p.endswith(f"in {PRIMARY}") for p in over["pending"]), over
+    finally:
+        _run(cli, "emulator", "region", "up", PRIMARY)
+    phase("dr failover with us-east-1 down")
+    again = _run(cli, "dr", "failover", "prod", "--json", "--timeout", "180").json()
+    assert again["resumed"] and again["complete"], again
+    after_failover = _plan_changes(cli)
+    phase("plan after failover")
+    back = _run(cli, "dr", "failback", "prod", "--json", "--timeout", "180").json()
+    assert back["complete"], back
+    after_failback = _plan_changes(cli)
+    phase("plan after failback")
+    assert (after_failover, after_failback) == (None, None), (
+        f"plan after failover:\n{after_failover}\nplan after failback:\n{after_failback}"
+    )
