@@ -222,11 +222,13 @@ def services_at_work(
     # From a steady state: the apply started the tasks before their images existed, so
     # the alarms may still be on their way back from that.
     cloudwatch = local.client("cloudwatch", account)
+    # RunningTaskCount over DesiredTaskCount (modules/monitoring), by metric math
     (running_alarm,) = [
         a
         for a in cloudwatch.describe_alarms()["MetricAlarms"]
-        if a.get("MetricName") == "RunningTaskCount"
-        and any(d["Value"].endswith("notification-service") for d in a["Dimensions"])
+        if a["AlarmName"].endswith("-notification-service-running-tasks")
+        and {m.get("MetricStat", {}).get("Metric", {}).get("MetricName") for m in a["Metrics"]}
+        >= {"RunningTaskCount", "DesiredTaskCount"}
     ]
     name = running_alarm["AlarmName"]
 
