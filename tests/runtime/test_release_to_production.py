@@ -371,8 +371,10 @@ def test_a_commit_reaches_production(
     two = cli("release", "--source",
               str(tree(root / "examples" / "monorepo", "release-2", tmp_path / "r2")),
               "--message", "release 2", "--wait", "--json", timeout=900)  # fmt: skip
-    assert two.returncode == 0, two.stderr[-3000:] + guard_log(local, config)
     second = two.json()["execution"]["execution_id"]
+    assert two.returncode == 0, (  # the story last: CI shows an output's tail
+        two.stderr[-3000:] + guard_log(local, config) + "\n" + pipeline.story(second)
+    )
     assert two.json()["execution"]["approval"], two.json()["execution"]
     assert set(two.json()["execution"]["deployments"]) == set(everyone)
     assert versions(staging_urls) == dict.fromkeys(everyone, "release-2")
