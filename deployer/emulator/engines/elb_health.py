@@ -30,7 +30,13 @@ check logs, Availability Zones (every target counts as in an enabled zone),
 ``HealthCheckEnabled`` false (not allowed for ``ip`` and ``instance`` targets).
 A timeout is the emulated timeout in real seconds, never less than
 :data:`MIN_TIMEOUT_S`, so that a loaded machine's delays do not count as a
-target's.
+target's. For the same reason, at a time scale above 1 a new target (``initial``)
+whose port does not answer yet (refused or dropped: ``Target.FailedHealthChecks``)
+is not counted as failing in its first :data:`STARTUP_GRACE_S` real seconds: the
+container's own start is not compressed by the time scale, so without it a task
+that starts in 2 real seconds would be seen taking 20 emulated ones at scale 10,
+over what the health check settings give it (the ECS guide's fast settings give a
+service 10 seconds to start).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import http.client
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -53,6 +60,12 @@ log = logging.getLogger(__name__)
 #: (2026-12-01, "Target.FailedHealthChecks" in the guard's verdict). A container's own
 #: work is not compressed by the time scale; only the waiting is.
 MIN_TIMEOUT_S = 1.0
+#: How long, in real seconds, a new target's port may refuse connections before the
+#: failures count (time scale above 1 only). Under CI's load a Python service took up
+#: to 3 s to listen; at time scale 10 with the fastest settings (interval 5 s, two
+#: failures) a target had 1 real second, and the deploy guard failed healthy releases'
+#: hooks on "Target.FailedHealthChecks" (2026-12-01 and 2026-12-02).
+STARTUP_GRACE_S = 10.0
 #: At most this many checks are in flight at once.
 WORKERS = 8
 USER_AGENT = "ELB-HealthChecker/2.0"
@@ -160,6 +173,18 @@ class Tracked:
     failures: int = 0
     due: float = 0.0
     in_flight: bool = False
+    #: When the target was first tracked, in real (monotonic) seconds.
+    tracked_since: float = field(default_factory=time.monotonic)
+
+    def starting(self, outcome: Outcome, time_scale: float) -> bool:
+        """Whether ``outcome`` is a new target's port not answering yet, within the start
+        grace (see the module docstring): then it is not counted."""
+        return (
+            time_scale > 1
+            and self.health.state == "initial"
+            and outcome.reason == "Target.FailedHealthChecks"
+            and time.monotonic() - self.tracked_since < STARTUP_GRACE_S
+        )
 
     def sent(self) -> None:
         if self.health.reason == "Elb.RegistrationInProgress":
@@ -237,7 +262,8 @@ class HealthChecks:
             tracked = self._tracked.get(key)
             if tracked is not None:
                 tracked.in_flight = False
-                tracked.apply(outcome)
+                if not tracked.starting(outcome, self.time_scale()):
+                    tracked.apply(outcome)
 
     def health(self) -> dict[Key, Health]:
         """Every tracked target's health."""

@@ -15,8 +15,14 @@ from typing import Any
 import boto3
 import pytest
 
+from deployer.emulator.engines.elb_health import (
+    STARTUP_GRACE_S,
+    Settings,
+    Tracked,
+    check,
+    matches,
+)
 from deployer.emulator.engines.elb_health import Outcome as Result
-from deployer.emulator.engines.elb_health import Settings, Tracked, check, matches
 from deployer.emulator.engines.elb_listeners import ElbListeners
 from deployer.emulator.patches import elbv2_target_health_checks
 from deployer.emulator.patches.elbv2_target_health_checks import Health
@@ -101,6 +107,24 @@ def checked_as_alb_checks(handler: BaseHTTPRequestHandler) -> tuple[int, bytes]:
 def hanging(_h: BaseHTTPRequestHandler) -> tuple[int, bytes]:
     time.sleep(3)
     return 200, b"late"
+
+
+def test_a_new_target_not_listening_yet_is_not_failed_within_the_start_grace() -> None:
+    settings = Settings(unhealthy_threshold=2)
+    refused = Result(False, "Target.FailedHealthChecks", "Health checks failed")
+    timeout = Result(False, "Target.Timeout", "Request timed out")
+    starting = Tracked(settings)
+    starting.sent()
+    # At time scale 10, its port not answering yet does not count...
+    assert starting.starting(refused, 10.0)
+    # ...but a timeout or a wrong code does, as does anything at time scale 1,
+    assert not starting.starting(timeout, 10.0) and not starting.starting(refused, 1.0)
+    # ...and after the grace, or once the target has been decided.
+    late = Tracked(settings, tracked_since=time.monotonic() - STARTUP_GRACE_S - 1)
+    late.sent()
+    assert not late.starting(refused, 10.0)
+    starting.apply(Result(True))
+    assert not starting.starting(refused, 10.0)
 
 
 def test_a_check_times_out_or_fails() -> None:
