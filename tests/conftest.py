@@ -209,12 +209,12 @@ _RUNTIME_OWN_REGISTRY = (
 #: 2 cores), by node id prefix, for the order above; the first match counts.
 _TYPICAL = (
     (_RUNTIME_OWN_REGISTRY[0], 1050.0),  # with the fourth microservice (+150 s alone)
-    (_RUNTIME_OWN_REGISTRY[1], 400.0),  # alone: 370 s
-    ("tests/e2e/test_operations.py", 280.0),
+    (_RUNTIME_OWN_REGISTRY[1], 450.0),  # alone: 370 s, before the partial failure and gaps
+    ("tests/e2e/test_operations.py", 300.0),
     ("tests/integration/test_runtime_stack.py::test_runtime_stack[staging", 280.0),
     ("tests/e2e/test_apply_staging.py", 200.0),
     ("tests/integration/test_reference.py", 170.0),
-    ("tests/integration/test_dns_failover.py", 160.0),
+    ("tests/integration/test_dns_failover.py", 110.0),
     ("tests/e2e/test_apply_delivery.py", 155.0),
     ("tests/integration/test_runtime_stack.py", 120.0),
     ("tests/integration/test_delivery_stack.py", 115.0),

@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import shlex
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -332,7 +333,7 @@ def _converge(ctx: Context, *, destroy: bool) -> int:
     orch = ctx.orchestrator(rid)
     # The state check runs while the delivery stack and the bootstrap images are seen to.
     orch.start_state()
-    first = [] if destroy else _delivery_first(ctx, env, orch, rid)
+    first = [] if destroy else _delivery_first(ctx, env, orch, rid, scopes)
     if first and any(r.status not in (RunStatus.APPLIED, RunStatus.NO_CHANGES) for r in first):
         document = runs_document(ctx, ctx.config.delivery, first, run_id=rid)
         ctx.reporter.result(document, _apply_text(rid, first))
@@ -373,14 +374,19 @@ def _converge(ctx: Context, *, destroy: bool) -> int:
 
 
 def _delivery_first(
-    ctx: Context, env: Environment, orch: Orchestrator, rid: str
+    ctx: Context, env: Environment, orch: Orchestrator, rid: str, scopes: list[Scope]
 ) -> list[RegionRun]:
     """On the local target, apply the delivery stack before a runtime environment whose
     images' repositories (the delivery stack's) do not exist yet, so that the apply ends
-    with bootstrap images the services can start from. On AWS the order is the user's."""
+    with bootstrap images the services can start from. On AWS the order is the user's.
+    When the environment's own apply needs an approval that cannot be asked for (no
+    terminal, no --auto-approve), it refuses before the delivery stack is touched."""
     missing = images_cli.delivery_first(ctx, env)
     if not missing:
         return []
+    if scopes and scopes[0].approval_required and not sys.stdin.isatty():
+        # The environment's resources need its repositories: its plan will have changes.
+        ctx.confirm(f"Apply to {env.name}?", f"applying to {env.name} needs approval")
     delivery = ctx.config.delivery
     ctx.reporter.progress(
         f"{delivery.name} is not applied on the local target ({', '.join(missing)} missing: "

@@ -1,8 +1,10 @@
 """Operating the deployer under stress: locks, killed applies, multi-region results.
 
 These run the real CLI against a private emulator, on the dev environment (one
-region, no plan gate) and on prod (two regions, applied concurrently), of a copy of the
-project with one microservice: what they test is the deployer's own handling (locks,
+region, no plan gate), of a copy of the project with one microservice (prod's two
+regions applied concurrently, a partial failure of one region and `deployer unlock` are
+the DR e2e's, tests/runtime/test_region_outage.py, which applies prod in both regions
+anyway): what they test is the deployer's own handling (locks,
 signals, adoption, per-region results), which does not change with the number of
 services, and each service adds about 25 resources to every apply (the stacks with
 every service are applied by test_apply_staging.py, tests/integration and the runtime
@@ -48,7 +50,6 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployerCLI]:
 
 
 DEV_ACCOUNT = "222222222222"
-PROD_ACCOUNT = "444444444444"
 DELIVERY_ACCOUNT = "111111111111"
 
 
@@ -189,72 +190,6 @@ def test_concurrent_then_killed_applies_converge_on_rerun_without_duplicates(
     replan = cli("plan", "dev", "--detailed-exitcode")
     assert replan.returncode == 0, replan.stderr[-3000:]
     assert cli("destroy", "dev", "--auto-approve").returncode == 0
-
-
-def test_prod_applies_both_regions_and_reports_a_partial_failure(cli: DeployerCLI) -> None:
-    # Prod asks before applying; without a terminal that means --auto-approve.
-    unconfirmed = cli("apply", "prod")
-    assert unconfirmed.returncode == 2
-    assert "applying to prod needs approval, and there is no terminal" in unconfirmed.stderr
-    assert "terraform apply" not in unconfirmed.stderr
-
-    applied = cli("apply", "prod", "--auto-approve", "--json")
-    assert applied.returncode == 0, applied.stderr[-3000:]
-    doc = applied.json()
-    assert [(r["region"], r["status"]) for r in doc["regions"]] == [
-        ("us-east-1", "applied"),
-        ("us-west-2", "applied"),
-    ]
-    # Progress per region, interleaved: both regions were planned before either applied.
-    lines = applied.stderr.splitlines()
-    plans = [i for i, line in enumerate(lines) if line.endswith("terraform plan")]
-    applies = [i for i, line in enumerate(lines) if "terraform apply (saved plan)" in line]
-    assert len(plans) == 2 and len(applies) == 2 and max(plans) < min(applies)
-    assert any(line.startswith("[prod-us-west-2]   created ") for line in lines)
-
-    endpoint = json.loads(cli("emulator", "status", "--json").stdout)["endpoint"]
-    assert vpcs_named(endpoint, PROD_ACCOUNT, "acme-shop-prod-vpc", "us-east-1")
-    assert vpcs_named(endpoint, PROD_ACCOUNT, "acme-shop-prod-vpc", "us-west-2")
-    assert not vpcs_named(endpoint, DEV_ACCOUNT, "acme-shop-prod-vpc", "us-east-1")
-
-    # Hold the DR region's lock (a run in progress there): the primary still plans,
-    # the DR region fails, and the exit code says "some regions failed".
-    s3 = client(endpoint, DELIVERY_ACCOUNT, "s3")
-    lock = {
-        "ID": "aaaaaaaa-0000-0000-0000-000000000000",
-        "Operation": "OperationTypeApply",
-        "Who": "bob@ci",
-        "Version": "1.11.4",
-        "Created": "2026-11-22T01:00:00Z",
-        "Info": "",
-        "Path": "acme-shop-delivery-tfstate/workspaces/prod-us-west-2/runtime.tfstate",
-    }
-    s3.put_object(
-        Bucket="acme-shop-delivery-tfstate",
-        Key="workspaces/prod-us-west-2/runtime.tfstate.tflock",
-        Body=json.dumps(lock).encode(),
-    )
-    partial = cli("plan", "prod", "--json")
-    assert partial.returncode == 4, partial.stderr[-3000:]
-    results = {r["region"]: r for r in partial.json()["regions"]}
-    assert results["us-east-1"]["status"] == "no-changes"
-    assert results["us-west-2"]["status"] == "failed"
-    assert "locked by bob@ci" in results["us-west-2"]["error"]
-
-    history = cli("history", "prod", "--json").json()
-    (east_run,) = history["workspaces"]["prod-us-east-1"][:1]
-    assert east_run["run_id"] == doc["run_id"] and east_run["command"] == "apply"
-
-    unlocked = cli("unlock", "prod", "--region", "us-west-2", "--auto-approve")
-    assert unlocked.returncode == 0, unlocked.stderr
-    destroyed = cli("destroy", "prod", "--auto-approve", *_allow_stateful(cli))
-    assert destroyed.returncode == 0, destroyed.stderr[-3000:]
-
-
-def _allow_stateful(cli: DeployerCLI) -> list[str]:
-    gated = cli("destroy", "prod", "--auto-approve")
-    addresses = {line.split()[-1] for line in gated.stderr.splitlines() if ": delete " in line}
-    return [arg for address in sorted(addresses) for arg in ("--allow-destroy", address)]
 
 
 LOST = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from deployer import state
 from deployer.aws import ClientFactory, Target
 from deployer.config import Config, Environment
 from deployer.config import load as load_config
+from deployer.names import SHARED_NAMESPACE
 from deployer.output import Reporter
 from deployer.project import Project
 from deployer.tfvars import variables_for
@@ -24,6 +25,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def config() -> Config:
     return load_config(ROOT)
+
+
+def with_services(cfg: Config, *services: str) -> Config:
+    """``cfg`` with only ``services`` among its microservices, each environment's parameters
+    and secrets of the others dropped (tests/e2e/conftest.py's project_with, in memory):
+    each microservice adds about 25 resources to a runtime apply."""
+    kept = tuple(m for m in cfg.microservices if m.name in services)
+    assert [m.name for m in kept] == list(services), kept
+    wanted = {*services, SHARED_NAMESPACE}
+    environments = {
+        name: replace(
+            env,
+            parameters={k: v for k, v in env.parameters.items() if k in wanted},
+            secrets={k: v for k, v in env.secrets.items() if k in wanted},
+        )
+        for name, env in cfg.environments.items()
+    }
+    return replace(cfg, microservices=kept, environments=environments)
 
 
 @dataclass

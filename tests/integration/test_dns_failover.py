@@ -4,7 +4,8 @@ production region's failover names, and what a user reaches there (tftest + boto
 The sample configuration has no ``dns`` (the CI's e2e tests apply it), so prod gets
 ``dns.zone`` here in memory. One region is applied, prod's primary: the DR region's
 workspace differs only in ``SECONDARY`` without the traffic switch (the module tests
-check that), and each full runtime apply is about two CPU-minutes of CI's budget. The
+check that), and each full runtime apply is about two CPU-minutes of CI's budget; for the
+same reason the configuration has one microservice, api-service. The
 primary's apply also makes the traffic switch: its alarm in the DR region, in the zone's
 account, and per service the calculated check the PRIMARY record is answered on; that
 the switch moves users needs healthy endpoints in both regions, which no task here
@@ -50,12 +51,14 @@ from deployer.names import (
 from deployer.tfvars import dns_role_arn
 from deployer.toolchain import Toolchain
 from tests import policies
-from tests.integration.stacks import config, stack_run
+from tests.integration.stacks import config, stack_run, with_services
 
 pytestmark = pytest.mark.integration
 
 ZONE = "shop.example.com"
-BASE = config()
+#: api-service alone: a name, a certificate and a record a microservice, the same for each
+#: (each adds about 25 resources to the runtime apply).
+BASE = with_services(config(), "api-service")
 CFG: Config = replace(
     BASE,
     environments={

@@ -8,9 +8,12 @@ serves and one standing by. At time scale 10, as the pipeline's e2e: Route 53's 
 checks (the runtime stack's: every 30 s, three failures; modules/dns-failover) then take
 9 real seconds to fail a region, the traffic switch's alarm period (60 s) 6.
 
-* `deployer apply prod` (the delivery stack first: the zone, ECR, the pipeline; then both
-  regions, each service's bootstrap image) and the tasks answer; `deployer dr status prod`
-  is ready (polled: the alarms leave INSUFFICIENT_DATA within a period or two);
+* `deployer apply prod` refuses without `--auto-approve` and no terminal; with it, the
+  delivery stack first (the zone, ECR, the pipeline), then both regions, both planned
+  before either applies (each service's bootstrap image); with the DR region's state
+  locked by another run, `deployer plan prod` plans the primary and fails there alone
+  (exit 4), and `deployer unlock` frees it; `deployer dr status prod` is ready (polled:
+  the alarms leave INSUFFICIENT_DATA within a period or two);
 * `deployer drill region-outage prod --json`: a client resolving the name through the
   emulator's DNS server and sending HTTPS requests counts the failures in each step; the
   time until the name answers us-west-2 and requests succeed is within the health checks'
@@ -19,7 +22,10 @@ checks (the runtime stack's: every 30 s, three failures; modules/dns-failover) t
   plus 10 s with `dr failover`; the drill leaves the primary serving;
 * `deployer emulator region down us-east-1`, `deployer dr failover prod` succeeds with the
   steps there pending; the region back, the command again completes them, and
-  `deployer plan prod` is empty; `deployer dr failback prod`, and `plan` is empty again.
+  `deployer plan prod` is empty; `deployer dr failback prod`, and `plan` is empty again;
+* `dr status` names the gap, with its fix, when the DR region's copy of a parameter
+  differs, when its service is below its standby count, and when production's image is
+  not in its ECR (issue 15's three cases).
 """
 
 from __future__ import annotations
@@ -170,9 +176,25 @@ def test_region_outage(
     def phase(name: str) -> None:  # where the time goes (shown with -s, or on failure)
         print(f"{time.monotonic() - started:5.0f} s  {name}", flush=True)
 
-    applied = _run(cli, "apply", "prod", "--auto-approve", "--json", timeout=1500).json()
-    assert sorted(r["region"] for r in applied["regions"]) == [PRIMARY, DR], applied
+    # prod asks before applying; without a terminal that means --auto-approve.
+    unconfirmed = cli("apply", "prod")
+    assert unconfirmed.returncode == 2, unconfirmed.stderr[-2000:]
+    assert "applying to prod needs approval, and there is no terminal" in unconfirmed.stderr
+    assert "terraform apply" not in unconfirmed.stderr
+    done = _run(cli, "apply", "prod", "--auto-approve", "--json", timeout=1500)
+    applied = done.json()
+    assert [(r["region"], r["status"]) for r in applied["regions"]] == [
+        (PRIMARY, "applied"), (DR, "applied")
+    ], applied  # fmt: skip
+    # Progress per region, interleaved: both regions were planned before either applied.
+    lines = [line for line in done.stderr.splitlines() if line.startswith("[prod-")]
+    plans = [i for i, line in enumerate(lines) if line.endswith("terraform plan")]
+    applies = [i for i, line in enumerate(lines) if "terraform apply (saved plan)" in line]
+    assert len(plans) == 2 and len(applies) == 2 and max(plans) < min(applies), lines
+    assert any(line.startswith(f"[prod-{DR}]   created ") for line in lines)
     phase("applied (delivery first, prod in both regions)")
+    _partial_failure(local, config, cli, applied["run_id"])
+    phase("a region locked: plan fails there alone")
     status = _ready(cli, 300)
     assert status["serving_region"] == PRIMARY
     phase("dr status ready")
@@ -233,3 +255,85 @@ def test_region_outage(
     assert (after_failover, after_failback) == (None, None), (
         f"plan after failover:\n{after_failover}\nplan after failback:\n{after_failback}"
     )
+
+    # -- dr status names the gap: a parameter, the capacity, the image ------------------
+    _gaps_named(local, config, cli)
+    phase("dr status: the three gaps named")
+
+
+def _partial_failure(local: Local, config: Config, cli: DeployerCLI, run_id: str) -> None:
+    """The DR region's state locked (a run in progress there): the primary still plans, the
+    DR region fails naming the holder, and the exit code says some regions failed (4);
+    `deployer unlock` frees it."""
+    bucket = config.names.delivery.state_bucket
+    key = f"workspaces/prod-{DR}/runtime.tfstate"
+    lock = {
+        "ID": "aaaaaaaa-0000-0000-0000-000000000000", "Operation": "OperationTypeApply",
+        "Who": "bob@ci", "Version": "1.11.4", "Created": "2026-11-22T01:00:00Z", "Info": "",
+        "Path": f"{bucket}/{key}",
+    }  # fmt: skip
+    s3 = local.client("s3", config.delivery.account_id)
+    s3.put_object(Bucket=bucket, Key=f"{key}.tflock", Body=json.dumps(lock).encode())
+    partial = cli("plan", "prod", "--json", timeout=900)
+    assert partial.returncode == 4, partial.stderr[-3000:]
+    results = {r["region"]: r for r in partial.json()["regions"]}
+    assert results[PRIMARY]["status"] == "no-changes", results[PRIMARY]
+    assert results[DR]["status"] == "failed" and "locked by bob@ci" in results[DR]["error"]
+    history = cli("history", "prod", "--json").json()
+    (east_run,) = history["workspaces"][f"prod-{PRIMARY}"][:1]
+    assert east_run["run_id"] == run_id and east_run["command"] == "apply", east_run
+    unlocked = cli("unlock", "prod", "--region", DR, "--auto-approve")
+    assert unlocked.returncode == 0, unlocked.stderr
+
+
+def _gap_rows(cli: DeployerCLI) -> dict[tuple[str, str], dict[str, Any]]:
+    """`deployer dr status prod --json`'s gaps (it must exit 1), by (service, check)."""
+    done = cli("dr", "status", "prod", "--json", timeout=300)
+    document = json.loads(done.stdout)
+    assert done.returncode == 1 and not document["ready"], done.stdout[-3000:]
+    return {(g["service"], g["check"]): g for g in document["gaps"]}
+
+
+def _gaps_named(local: Local, config: Config, cli: DeployerCLI) -> None:
+    """Issue 15's three gap cases, one at a time in the DR region: a parameter that differs
+    from the primary's, a service below its standby count, production's image missing from
+    its ECR. Each is named with its fix; the first two are put back."""
+    prod = config.environment("prod")
+    ssm = local.client("ssm", prod.account_id, DR)
+    path = f"/pipeline/prod/{SERVICE}/"
+    (parameter, *_) = [
+        p for p in ssm.get_parameters_by_path(Path=path, WithDecryption=True)["Parameters"]
+        if p["Type"] == "String"
+    ]  # fmt: skip
+    name, value = parameter["Name"], parameter["Value"]
+    ssm.put_parameter(Name=name, Value=value + "-drifted", Type="String", Overwrite=True)
+    try:
+        gaps = _gap_rows(cli)
+    finally:
+        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+    gap = gaps.get((SERVICE, "parameters"))
+    assert gap and f"values differ: {name.removeprefix(path)}" in gap["detail"], gaps
+    assert gap["fix"].startswith(f"deployer seed prod --region {DR}"), gap
+    assert set(gaps) == {(SERVICE, "parameters")}, gaps  # the parameter alone
+
+    ecs = local.client("ecs", prod.account_id, DR)
+    cluster = config.names.target("prod", DR).cluster_name
+    service = config.names.service("prod", DR, SERVICE).service_name
+    ecs.update_service(cluster=cluster, service=service, desiredCount=0)
+    try:
+        gaps = _gap_rows(cli)
+    finally:
+        ecs.update_service(cluster=cluster, service=service, desiredCount=1)
+    gap = gaps.get((SERVICE, "capacity"))
+    assert gap and "desired 0, standby 1" in gap["detail"], gaps
+    assert gap["fix"] == f"deployer apply prod --region {DR}", gap
+
+    ecr = local.client("ecr", config.delivery.account_id, DR)
+    repository = config.names.delivery.ecr_repository_names[SERVICE]
+    image_ids = ecr.list_images(repositoryName=repository)["imageIds"]
+    assert image_ids, f"nothing in {repository} in {DR}"
+    ecr.batch_delete_image(repositoryName=repository, imageIds=image_ids)
+    gaps = _gap_rows(cli)
+    gap = gaps.get((SERVICE, "image"))
+    assert gap and f"is not in {repository} in {DR}" in gap["detail"], gaps
+    assert "ECR replication" in gap["fix"], gap

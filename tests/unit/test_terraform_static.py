@@ -89,9 +89,10 @@ def test_module_validates_and_its_tests_pass(
     data = tmp_path / "data"
     init = tf(toolchain, copy, data, "init", "-backend=false", "-input=false", "-no-color")
     assert init.returncode == 0, init.stderr
-    validate = tf(toolchain, copy, data, "validate", "-no-color")
-    assert validate.returncode == 0, validate.stderr + validate.stdout
     assert list((copy / "tests").glob("*.tftest.hcl")), f"{module.name} has no terraform tests"
+    # `terraform test` validates the module first (a configuration that `terraform validate`
+    # refuses fails every run), so no separate validate: each Terraform process that loads
+    # the AWS provider's schema costs a CPU-second or two of CI's budget.
     result = tf(toolchain, copy, data, "test", "-no-color")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " 0 failed" in result.stdout

@@ -97,6 +97,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deployer.emulator import docker_api
 from deployer.emulator.scheduler import BACKEND_LOCK, Scheduler
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,9 @@ class EcsTasks:
         self.owner = owner
         self.docker_config = docker_config
         self.docker = docker or _docker
+        #: The engine's socket for the two reads of every round (deployer/emulator/
+        #: docker_api.py); None: the CLI (an injected ``docker``, or no local socket).
+        self._api = None if docker is not None else docker_api.Engine.local()
         self.lock = lock
         self.issue_token = issue_token or _issue_token
         self._scheduler: Scheduler | None = None
@@ -649,6 +653,22 @@ class EcsTasks:
     def _containers(self) -> dict[str, list[dict[str, str]]] | None:
         """This runtime's task containers: task ARN -> [{ID, State, Status}]; None when
         no Docker engine answers."""
+        if self._api is not None:
+            try:
+                tasks: dict[str, list[dict[str, str]]] = {}
+                for entry in self._api.containers([_owner_label(self.owner), LABEL_TASK]):
+                    labels = entry.get("Labels") or {}
+                    tasks.setdefault(labels[LABEL_TASK], []).append(
+                        {
+                            "ID": entry["Id"],
+                            "State": entry["State"],
+                            "Status": entry["Status"],
+                            "Container": labels.get(LABEL_CONTAINER, ""),
+                        }
+                    )
+                return tasks
+            except docker_api.EngineError as exc:
+                log.warning("ecs-tasks: the engine's API: %s; the CLI this round", exc)
         listed = self.docker(
             "ps", "-a", "--filter", f"label={_owner_label(self.owner)}",
             "--filter", f"label={LABEL_TASK}", "--format", "{{json .}}",
@@ -740,6 +760,18 @@ class EcsTasks:
         if ids:
             self.docker("rm", "--force", *ids)
 
+    def _logs(self, ident: str, since: str) -> str:
+        """The container's output since ``since`` (a Docker timestamp, or "0"), each line
+        with its timestamp: stdout and stderr, as ``docker logs --timestamps`` prints."""
+        if self._api is not None:
+            try:
+                after = docker_api.since_argument(since, 0 if since == "0" else _nanos(since))
+                return self._api.logs(ident, after)
+            except docker_api.EngineError as exc:
+                log.warning("ecs-tasks: the engine's API: %s; the CLI this round", exc)
+        out = self.docker("logs", "--timestamps", "--since", since, ident)
+        return out.stdout + out.stderr
+
     def _ship_logs(self, task: Planned, entries: Sequence[dict[str, str]]) -> None:
         """awslogs: the containers' new output to ``<prefix>/<container>/<task id>`` in the
         log group (as the awslogs driver names streams); nothing when the group is missing."""
@@ -751,9 +783,9 @@ class EcsTasks:
             if spec is None or spec.awslogs is None:
                 continue
             since = self._shipped.get(entry["ID"], "0")
-            out = self.docker("logs", "--timestamps", "--since", since, entry["ID"])
+            text = self._logs(entry["ID"], since)
             events = []
-            for line in (out.stdout + out.stderr).splitlines():
+            for line in text.splitlines():
                 stamp, _, message = line.partition(" ")
                 if not message or (since != "0" and _nanos(stamp) <= _nanos(since)):
                     continue  # --since is inclusive: the last line shipped comes again
