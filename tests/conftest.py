@@ -213,8 +213,6 @@ _TYPICAL = (
     ("tests/e2e/test_operations.py", 300.0),
     ("tests/integration/test_runtime_stack.py::test_runtime_stack[staging", 280.0),
     ("tests/e2e/test_apply_staging.py", 200.0),
-    ("tests/integration/test_reference.py", 170.0),
-    ("tests/integration/test_dns_failover.py", 110.0),
     ("tests/e2e/test_apply_delivery.py", 155.0),
     ("tests/integration/test_runtime_stack.py", 120.0),
     ("tests/integration/test_delivery_stack.py", 115.0),

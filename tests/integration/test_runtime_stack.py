@@ -39,8 +39,9 @@ CFG = replace(
 #: secret, the blue/green drift checks below) and prod's DR region (a NAT gateway per AZ,
 #: prod's sizing, the second region). The other two differ from these only in values:
 #: dev-us-east-1 is applied, re-planned empty and destroyed by tests/e2e/test_operations.py,
-#: prod-us-east-1 by its prod test (and deployed to by the pipeline's e2e); each full
-#: apply here is about two CPU-minutes of CI's budget.
+#: prod-us-east-1 is applied and re-planned by the DR e2e (tests/runtime/
+#: test_region_outage.py) and deployed to by the pipeline's e2e; each full apply here is
+#: about two CPU-minutes of CI's budget.
 WORKSPACES = [("staging", "us-east-1"), ("prod", "us-west-2")]
 #: The configuration each is applied with: staging with every microservice; prod's DR
 #: region with api-service alone (what it adds, the second region, prod's sizing and NAT

@@ -30,8 +30,10 @@ checks (the runtime stack's: every 30 s, three failures; modules/dns-failover) t
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,13 @@ import yaml
 
 from deployer.config import Config
 from deployer.config import load as load_config
-from deployer.names import traffic_switch_alarm
+from deployer.names import (
+    TRAFFIC_SWITCH_DIMENSION,
+    TRAFFIC_SWITCH_METRIC,
+    TRAFFIC_SWITCH_NAMESPACE,
+    traffic_switch_alarm,
+)
+from deployer.tfvars import dns_role_arn
 from tests.e2e.conftest import DeployerCLI, project_with
 
 from .conftest import Local, docker
@@ -195,6 +203,8 @@ def test_region_outage(
     phase("applied (delivery first, prod in both regions)")
     _partial_failure(local, config, cli, applied["run_id"])
     phase("a region locked: plan fails there alone")
+    _check_names(local, config)
+    phase("the names, records, health checks and the traffic switch as applied")
     status = _ready(cli, 300)
     assert status["serving_region"] == PRIMARY
     phase("dr status ready")
@@ -259,6 +269,100 @@ def test_region_outage(
     # -- dr status names the gap: a parameter, the capacity, the image ------------------
     _gaps_named(local, config, cli)
     phase("dr status: the three gaps named")
+
+
+def _check_names(local: Local, config: Config) -> None:
+    """What the stacks made of ``dns.zone``, as AWS's APIs describe it: the public zone and
+    its role (trusting prod's deploy role only) in the delivery account; per region the
+    load balancer's HTTPS listeners with the name's certificate, ISSUED, and HTTP
+    redirecting to HTTPS (301), asked on its own address; the name's failover records,
+    PRIMARY on a calculated check of the endpoint's HTTPS check and the traffic switch's
+    alarm check, SECONDARY on its endpoint check; the switch's alarm in the DR region."""
+    prod = config.environment("prod")
+    delivery = config.delivery.account_id
+    name = f"{SERVICE}.{ZONE}"
+    route53 = local.client("route53", delivery)
+    (zone,) = [
+        z for z in route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"]
+        if z["Name"] == f"{ZONE}."
+    ]  # fmt: skip
+    assert zone["Config"]["PrivateZone"] is False
+    role_arn = dns_role_arn(config, prod)
+    role = local.client("iam", delivery).get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    (statement,) = (json.loads(trust) if isinstance(trust, str) else trust)["Statement"]
+    deploy_role = f"arn:aws:iam::{prod.account_id}:role/{prod.deploy_role_name}"
+    assert statement["Principal"]["AWS"] in (deploy_role, [deploy_role]), statement
+    records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    by_region = {r["SetIdentifier"]: r for r in records
+                 if r["Name"] == f"{name}." and r["Type"] == "A"}  # fmt: skip
+    assert set(by_region) == {PRIMARY, DR}, records
+    validation = [r for r in records if r["Type"] == "CNAME" and r["Name"].endswith(f".{name}.")]
+    assert len(validation) == 1, "one validation record a name"
+    with urllib.request.urlopen(f"{local.status.endpoint}/_deployer/runtime", timeout=30) as got:
+        listeners = json.loads(got.read())["runtime"]["elb-listeners"]["listeners"].values()
+    alarm = traffic_switch_alarm(config.company, config.service, "prod")
+    for region, failover in ((PRIMARY, "PRIMARY"), (DR, "SECONDARY")):
+        elb = local.client("elbv2", prod.account_id, region)
+        alb_name = config.names.service("prod", region, SERVICE).alb_name
+        (alb,) = elb.describe_load_balancers(Names=[alb_name])["LoadBalancers"]
+        ports = {
+            x["Port"]: x
+            for x in elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+        }
+        assert sorted(ports) == [80, 443, 8080], region
+        assert ports[443]["Protocol"] == ports[8080]["Protocol"] == "HTTPS", region
+        (redirect,) = ports[80]["DefaultActions"]
+        assert redirect["RedirectConfig"]["Protocol"] == "HTTPS", redirect
+        assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301", redirect
+        (certificate_arn,) = {c["CertificateArn"] for c in ports[443]["Certificates"]}
+        certificate = local.client("acm", prod.account_id, region).describe_certificate(
+            CertificateArn=certificate_arn
+        )["Certificate"]
+        assert (certificate["DomainName"], certificate["Status"]) == (name, "ISSUED"), region
+        (own,) = [
+            x["own_address"] for x in listeners
+            if x["dns_name"].lower() == alb["DNSName"].lower() and x["port"] == 80
+        ]  # fmt: skip
+        plain = http.client.HTTPConnection(str(own).rpartition(":")[0], 80, timeout=10)
+        plain.request("GET", "/health?probe=1", headers={"Host": name})
+        answer = plain.getresponse()
+        assert (answer.status, answer.getheader("Location")) == (
+            301, f"https://{name}/health?probe=1"
+        ), region  # fmt: skip
+        plain.close()
+        record = by_region[region]
+        assert record["Failover"] == failover, record
+        assert record["AliasTarget"]["DNSName"].rstrip(".").lower() == alb["DNSName"].lower()
+        assert record["AliasTarget"]["EvaluateTargetHealth"] is False
+        check = route53.get_health_check(HealthCheckId=record["HealthCheckId"])["HealthCheck"]
+        settings = check["HealthCheckConfig"]
+        if failover == "PRIMARY":
+            assert (settings["Type"], settings["HealthThreshold"]) == ("CALCULATED", 2)
+            children = [
+                route53.get_health_check(HealthCheckId=c)["HealthCheck"]["HealthCheckConfig"]
+                for c in settings["ChildHealthChecks"]
+            ]
+            (switch,) = [c for c in children if c["Type"] == "CLOUDWATCH_METRIC"]
+            assert switch["AlarmIdentifier"] == {"Region": DR, "Name": alarm}
+            assert switch["InsufficientDataHealthStatus"] == "LastKnownStatus"
+            (settings,) = [c for c in children if c["Type"] != "CLOUDWATCH_METRIC"]
+        assert (settings["Type"], settings["Port"], settings["ResourcePath"]) == (
+            "HTTPS", 443, "/health"
+        ), region  # fmt: skip
+        assert settings["FullyQualifiedDomainName"].lower() == alb["DNSName"].lower()
+    (switch_alarm,) = local.client("cloudwatch", delivery, DR).describe_alarms(AlarmNames=[alarm])[
+        "MetricAlarms"
+    ]
+    assert (switch_alarm["Namespace"], switch_alarm["MetricName"]) == (
+        TRAFFIC_SWITCH_NAMESPACE, TRAFFIC_SWITCH_METRIC
+    )  # fmt: skip
+    assert switch_alarm["Dimensions"] == [{"Name": TRAFFIC_SWITCH_DIMENSION, "Value": "prod"}]
+    decides = (switch_alarm[k] for k in ("Statistic", "ComparisonOperator", "Threshold"))
+    assert tuple(decides) == ("Maximum", "GreaterThanOrEqualToThreshold", 1.0), switch_alarm
+    assert switch_alarm["EvaluationPeriods"] == 1
+    assert switch_alarm["Period"] == prod.alarms.period_seconds
+    assert switch_alarm["TreatMissingData"] == "ignore"
 
 
 def _partial_failure(local: Local, config: Config, cli: DeployerCLI, run_id: str) -> None:
