@@ -5,14 +5,20 @@ the sample monorepo at a version of one's choosing, and the pipeline read throug
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from deployer.config import Config
+from deployer.config import load as load_config
 
-from .conftest import ROOT, Local, wait_until
+from .conftest import ROOT, Local, docker, wait_until
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import DeployerCLI
 
 COMPANY = "zeta"
 #: The project's sample account IDs -> the copy's (registry names are per account).
@@ -39,27 +45,69 @@ SOURCES = {
 }
 
 
+def own_registry_names(
+    environments: Path,
+    company: str,
+    accounts: Mapping[str, str],
+    edit: Callable[[str, dict[str, Any]], None] | None = None,
+) -> None:
+    """Each environment file under ``environments`` with the sample's account IDs replaced
+    (``accounts``: old -> new) and project.yaml's company and state bucket renamed, so that
+    a test's registry host names, load balancers and buckets are its own; ``edit(stem,
+    document)`` changes each document further before it is written."""
+    for path in environments.glob("*.yaml"):
+        text = path.read_text()
+        for old, new in accounts.items():
+            text = text.replace(old, new)
+        document = yaml.safe_load(text)
+        if path.name == "project.yaml":
+            document["company"] = company
+            state = document["terraform"]["state"]
+            state["bucket"] = state["bucket"].replace("acme-", f"{company}-", 1)
+        if edit is not None:
+            edit(path.stem, document)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+@contextmanager
+def deployer_on(local: Local, root: Path) -> Iterator[tuple[DeployerCLI, Config]]:
+    """The deployer on the project at ``root``, with the emulator's state folder and a
+    TMPDIR of its own, and the project's configuration; afterwards the image tags it left
+    in the engine (its own registry names, and its build image's) are removed."""
+    from tests.e2e.conftest import DeployerCLI
+
+    runner = DeployerCLI(local.state_dir)
+    runner.env["DEPLOYER_PROJECT_DIR"] = str(root)
+    temp = root.parent / "tmp"
+    temp.mkdir()
+    runner.env["TMPDIR"] = str(temp)
+    config = load_config(root)
+    try:
+        yield runner, config
+    finally:
+        host = f"{config.delivery.account_id}.dkr.ecr."
+        build_image = f"{config.names.delivery.build_image_repo_name}:"
+        left = docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+        tags = [t for t in left if t.startswith((host, build_image))]
+        if tags:
+            docker("rmi", "--no-prune", *tags)
+
+
 def project_copy(into: Path) -> Path:
     """The project, with its own company and account IDs and fast timing knobs."""
     environments = into / "environments"
     shutil.copytree(
         ROOT / "environments", environments, ignore=shutil.ignore_patterns(".terraform")
     )
-    for path in environments.glob("*.yaml"):
-        text = path.read_text()
-        for old, new in ACCOUNTS.items():
-            text = text.replace(old, new)
-        document = yaml.safe_load(text)
-        if path.name == "project.yaml":
-            document["company"] = COMPANY
-            state = document["terraform"]["state"]
-            state["bucket"] = state["bucket"].replace("acme-", f"{COMPANY}-", 1)
-        if path.stem in ("staging", "prod"):
+
+    def knobs(stem: str, document: dict[str, Any]) -> None:
+        if stem in ("staging", "prod"):
             document["health_checks"] = dict(MINIMUM_HEALTH_CHECKS)
             document["deployments"] = {"termination_wait_minutes": 0}
             document["network"] = {"nat_gateways": "single"}
-            document["sizing"]["desired_count"] = 1 if path.stem == "prod" else 2
-        path.write_text(yaml.safe_dump(document, sort_keys=False))
+            document["sizing"]["desired_count"] = 1 if stem == "prod" else 2
+
+    own_registry_names(environments, COMPANY, ACCOUNTS, knobs)
     for name in ("modules", "functions", "bin", "deployer", "images"):
         (into / name).symlink_to(ROOT / name)
     # A copy: a test adds a microservice's folder to its monorepo.

@@ -39,10 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from deployer.config import Config
-from deployer.config import load as load_config
 from deployer.names import (
     TRAFFIC_SWITCH_DIMENSION,
     TRAFFIC_SWITCH_METRIC,
@@ -52,8 +50,8 @@ from deployer.names import (
 from deployer.tfvars import dns_role_arn
 from tests.e2e.conftest import DeployerCLI, project_with
 
-from .conftest import Local, docker
-from .pipeline_e2e import MINIMUM_HEALTH_CHECKS
+from .conftest import Local
+from .pipeline_e2e import MINIMUM_HEALTH_CHECKS, deployer_on, own_registry_names
 
 TIME_SCALE = 10.0
 pytestmark = [
@@ -85,40 +83,20 @@ SLACK_S = 10.0
 @pytest.fixture
 def project(registry_emulator: Local, tmp_path: Path) -> Iterator[tuple[DeployerCLI, Config]]:
     root = project_with(tmp_path / "project", (SERVICE,))
-    for yaml_file in (root / "environments").glob("*.yaml"):
-        text = yaml_file.read_text()
-        for old, new in ACCOUNTS.items():
-            text = text.replace(old, new)
-        document = yaml.safe_load(text)
-        if yaml_file.name == "project.yaml":
-            document["company"] = COMPANY
-            state = document["terraform"]["state"]
-            state["bucket"] = state["bucket"].replace("acme-", f"{COMPANY}-", 1)
-        yaml_file.write_text(yaml.safe_dump(document, sort_keys=False))
-    path = root / "environments" / "prod.yaml"
-    prod = yaml.safe_load(path.read_text())
-    prod["dns"] = {"zone": ZONE}
-    prod["health_checks"] = dict(MINIMUM_HEALTH_CHECKS)
-    prod["deployments"] = {"termination_wait_minutes": 0}
-    prod["network"] = {"nat_gateways": "single"}
-    prod["sizing"]["desired_count"] = 2
-    for region in prod["regions"]:
-        region["standby_count"] = 1
-    path.write_text(yaml.safe_dump(prod, sort_keys=False))
-    runner = DeployerCLI(registry_emulator.state_dir)
-    runner.env["DEPLOYER_PROJECT_DIR"] = str(root)
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    runner.env["TMPDIR"] = str(temp)
-    config = load_config(root)
-    try:
-        yield runner, config
-    finally:
-        host = f"{config.delivery.account_id}.dkr.ecr."
-        left = docker("images", "--format", "{{.Repository}}:{{.Tag}}")
-        tags = [t for t in left.stdout.split() if t.startswith(host)]
-        if tags:
-            docker("rmi", "--no-prune", *tags)
+
+    def dr_knobs(stem: str, prod: dict[str, Any]) -> None:
+        if stem == "prod":
+            prod["dns"] = {"zone": ZONE}
+            prod["health_checks"] = dict(MINIMUM_HEALTH_CHECKS)
+            prod["deployments"] = {"termination_wait_minutes": 0}
+            prod["network"] = {"nat_gateways": "single"}
+            prod["sizing"]["desired_count"] = 2
+            for region in prod["regions"]:
+                region["standby_count"] = 1
+
+    own_registry_names(root / "environments", COMPANY, ACCOUNTS, dr_knobs)
+    with deployer_on(registry_emulator, root) as both:
+        yield both
 
 
 def _run(cli: DeployerCLI, *args: str, ok: bool = True, timeout: float = 900) -> Any:

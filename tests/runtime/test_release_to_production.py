@@ -66,11 +66,18 @@ from typing import Any
 import pytest
 
 from deployer.config import Config
-from deployer.config import load as load_config
 from tests.e2e.conftest import DeployerCLI
 
 from .conftest import ROOT, Local, docker, get, wait_until
-from .pipeline_e2e import SERVICES, SOURCES, Pipeline, add_microservice, project_copy, tree
+from .pipeline_e2e import (
+    SERVICES,
+    SOURCES,
+    Pipeline,
+    add_microservice,
+    deployer_on,
+    project_copy,
+    tree,
+)
 from .report_checks import check_report
 
 pytestmark = [
@@ -85,23 +92,8 @@ NEW_SERVICE = "ledger-service"
 
 @pytest.fixture
 def project(registry_emulator: Local, tmp_path: Path) -> Iterator[tuple[DeployerCLI, Config]]:
-    root = project_copy(tmp_path / "project")
-    runner = DeployerCLI(registry_emulator.state_dir)
-    runner.env["DEPLOYER_PROJECT_DIR"] = str(root)
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    runner.env["TMPDIR"] = str(temp)
-    config = load_config(root)
-    try:
-        yield runner, config
-    finally:  # the tags this test left in the engine (its own registry names)
-        host = f"{config.delivery.account_id}.dkr.ecr."
-        left = docker("images", "--format", "{{.Repository}}:{{.Tag}}")
-        tags = [t for t in left.stdout.split() if t.startswith(host)]
-        build_image = f"{config.names.delivery.build_image_repo_name}:"
-        tags += [t for t in left.stdout.split() if t.startswith(build_image)]
-        if tags:
-            docker("rmi", "--no-prune", *tags)
+    with deployer_on(registry_emulator, project_copy(tmp_path / "project")) as both:
+        yield both
 
 
 class Topic:
