@@ -112,8 +112,11 @@ def demultiplex(body: bytes) -> str:
     return b"".join(parts).decode("utf-8", "replace")
 
 
-def since_argument(stamp: str, nanos: int) -> str:
+def since_argument(stamp: str) -> str:
     """``--since`` for the API: "0" stays, a Docker timestamp becomes seconds.nanoseconds."""
     if stamp == "0":
         return "0"
+    from deployer.emulator.runtime import docker_nanos
+
+    nanos = docker_nanos(stamp)
     return f"{nanos // 10**9}.{nanos % 10**9:09d}"

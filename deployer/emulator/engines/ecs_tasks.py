@@ -31,9 +31,11 @@ Deployment, DeploymentCircuitBreaker):
   keep failing to start (doubling from 10 s up to 15 min, emulated time).
 
 * containers with the ``awslogs`` log driver have their output shipped to their
-  log group, stream ``<prefix>/<container>/<task id>`` as the driver names it
-  (when the group exists); ``RunningTaskCount`` (tasks whose containers run),
-  ``DesiredTaskCount`` and ``PendingTaskCount`` are published to
+  log group (each round lists the containers and reads their new output through the
+  Docker socket, deployer/emulator/docker_api.py, else the CLI), stream
+  ``<prefix>/<container>/<task id>`` as the driver names it (when the group exists);
+  ``RunningTaskCount`` (tasks whose containers run), ``DesiredTaskCount`` and
+  ``PendingTaskCount`` are published to
   ``ECS/ContainerInsights`` per cluster and service once an emulated minute.
 
 * a container's ``healthCheck`` from its definition runs as Docker's health check
@@ -653,30 +655,42 @@ class EcsTasks:
     def _containers(self) -> dict[str, list[dict[str, str]]] | None:
         """This runtime's task containers: task ARN -> [{ID, State, Status}]; None when
         no Docker engine answers."""
+        listed = self._listed()
+        if listed is None:
+            return None
+        found: dict[str, list[dict[str, str]]] = {}
+        for ident, state, status, labels in listed:
+            arn = labels.get(LABEL_TASK)
+            if arn:
+                found.setdefault(arn, []).append(
+                    {
+                        "ID": ident,
+                        "State": state,
+                        "Status": status,
+                        "Container": labels.get(LABEL_CONTAINER, ""),
+                    }
+                )
+        return found
+
+    def _listed(self) -> list[tuple[str, str, str, dict[str, str]]] | None:
+        """``docker ps -a`` of the task containers: (ID, State, Status, labels) each,
+        through the engine's socket or else the CLI; None when no engine answers."""
         if self._api is not None:
             try:
-                tasks: dict[str, list[dict[str, str]]] = {}
-                for entry in self._api.containers([_owner_label(self.owner), LABEL_TASK]):
-                    labels = entry.get("Labels") or {}
-                    tasks.setdefault(labels[LABEL_TASK], []).append(
-                        {
-                            "ID": entry["Id"],
-                            "State": entry["State"],
-                            "Status": entry["Status"],
-                            "Container": labels.get(LABEL_CONTAINER, ""),
-                        }
-                    )
-                return tasks
+                return [
+                    (e["Id"], e["State"], e["Status"], dict(e.get("Labels") or {}))
+                    for e in self._api.containers([_owner_label(self.owner), LABEL_TASK])
+                ]
             except docker_api.EngineError as exc:
                 log.warning("ecs-tasks: the engine's API: %s; the CLI this round", exc)
-        listed = self.docker(
+        done = self.docker(
             "ps", "-a", "--filter", f"label={_owner_label(self.owner)}",
             "--filter", f"label={LABEL_TASK}", "--format", "{{json .}}",
         )  # fmt: skip
-        if listed.returncode != 0:
+        if done.returncode != 0:
             return None
-        found: dict[str, list[dict[str, str]]] = {}
-        for line in listed.stdout.splitlines():
+        listed = []
+        for line in done.stdout.splitlines():
             try:
                 entry = json.loads(line)
             except ValueError:
@@ -686,17 +700,8 @@ class EcsTasks:
                 for part in str(entry.get("Labels", "")).split(",")
                 if "=" in part
             )
-            arn = labels.get(LABEL_TASK)
-            if arn:
-                found.setdefault(arn, []).append(
-                    {
-                        "ID": entry["ID"],
-                        "State": entry["State"],
-                        "Status": entry["Status"],
-                        "Container": labels.get(LABEL_CONTAINER, ""),
-                    }
-                )
-        return found
+            listed.append((entry["ID"], entry["State"], entry["Status"], labels))
+        return listed
 
     def _login(self, image: str, account: str) -> None:
         host = image.split("/", 1)[0]
@@ -765,8 +770,7 @@ class EcsTasks:
         with its timestamp: stdout and stderr, as ``docker logs --timestamps`` prints."""
         if self._api is not None:
             try:
-                after = docker_api.since_argument(since, 0 if since == "0" else _nanos(since))
-                return self._api.logs(ident, after)
+                return self._api.logs(ident, docker_api.since_argument(since))
             except docker_api.EngineError as exc:
                 log.warning("ecs-tasks: the engine's API: %s; the CLI this round", exc)
         out = self.docker("logs", "--timestamps", "--since", since, ident)

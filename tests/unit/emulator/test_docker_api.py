@@ -28,10 +28,8 @@ def test_frames_of_both_streams_are_joined_in_order() -> None:
 
 
 def test_since_is_seconds_and_nanoseconds() -> None:
-    assert since_argument("0", 0) == "0"
-    assert since_argument("2026-12-02T04:00:00.000000005Z", 1_764_648_000_000_000_005) == (
-        "1764648000.000000005"
-    )
+    assert since_argument("0") == "0"
+    assert since_argument("2026-12-02T04:00:00.000000005Z") == "1796184000.000000005"
 
 
 def test_only_a_local_socket_is_used(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
@@ -71,7 +69,7 @@ def test_the_api_reads_what_the_cli_prints() -> None:
         assert sorted(api) == sorted((cli.stdout + cli.stderr).splitlines())
         assert {line.split(" ", 1)[1] for line in api} == {"one", "two", "three"}
         last = max(api, key=lambda line: docker_nanos(line.split(" ", 1)[0])).split(" ", 1)[0]
-        later = engine.logs(ident, since_argument(last, docker_nanos(last))).splitlines()
+        later = engine.logs(ident, since_argument(last)).splitlines()
         assert later and set(later) <= set(api)  # --since is inclusive, as the CLI's
         with pytest.raises(docker_api.EngineError):
             engine.logs("no-such-container", "0")
