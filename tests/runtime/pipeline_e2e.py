@@ -1,6 +1,8 @@
 """What the pipeline's e2e test and bench/release share: the project as they use it (a copy
 with registry names of its own and staging's and prod's timing knobs at AWS's minimums),
-the sample monorepo at a version of one's choosing, and the pipeline read through the API."""
+the sample monorepo at a version of one's choosing, and the pipeline read through the API;
+and what the DR e2e (tests/runtime/test_region_outage.py) and bench/dr share: prod's
+edits for a region outage (``dr_prod``) and the recovery bounds' constants."""
 
 from __future__ import annotations
 
@@ -37,6 +39,30 @@ MINIMUM_HEALTH_CHECKS = {
     "deregistration_delay_seconds": 0,
 }
 SERVICES = ("api-service", "auth-service", "notification-service")
+
+#: The DR e2e's and bench/dr's project: one microservice, prod served under this zone.
+DR_SERVICE = "api-service"
+DR_ZONE = "shop.example.com"
+#: Emulated seconds between two evaluations of a calculated or CLOUDWATCH_METRIC health
+#: check (deployer/emulator/engines/route53_health.py).
+CALCULATED_EVERY_S = 10
+#: Real seconds the recovery bounds allow beyond the emulated waits (commands, requests).
+DR_SLACK_S = 10.0
+
+
+def dr_prod(prod: dict[str, Any]) -> None:
+    """prod.yaml's document, edited for a region outage: the service's name in DR_ZONE,
+    target group health checks at AWS's minimums, no termination wait, one NAT gateway,
+    two tasks where it serves and one standing by in each region."""
+    prod["dns"] = {"zone": DR_ZONE}
+    prod["health_checks"] = dict(MINIMUM_HEALTH_CHECKS)
+    prod["deployments"] = {"termination_wait_minutes": 0}
+    prod["network"] = {"nat_gateways": "single"}
+    prod["sizing"]["desired_count"] = 2
+    for region in prod["regions"]:
+        region["standby_count"] = 1
+
+
 ENDED = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
 SOURCES = {
     "api-service": "api_service.py",

@@ -51,7 +51,15 @@ from deployer.tfvars import dns_role_arn
 from tests.e2e.conftest import DeployerCLI, project_with
 
 from .conftest import Local
-from .pipeline_e2e import MINIMUM_HEALTH_CHECKS, deployer_on, own_registry_names
+from .pipeline_e2e import (
+    CALCULATED_EVERY_S,
+    DR_SERVICE,
+    DR_SLACK_S,
+    DR_ZONE,
+    deployer_on,
+    dr_prod,
+    own_registry_names,
+)
 
 TIME_SCALE = 10.0
 pytestmark = [
@@ -71,28 +79,19 @@ ACCOUNTS = {
     "444444444444": "484848484848",
 }
 
-ZONE = "shop.example.com"
-SERVICE = "api-service"
+ZONE = DR_ZONE
+SERVICE = DR_SERVICE
 PRIMARY, DR = "us-east-1", "us-west-2"
-#: Emulated seconds between two evaluations of a calculated or CLOUDWATCH_METRIC health
-#: check (deployer/emulator/engines/route53_health.py).
-CALCULATED_EVERY_S = 10
-SLACK_S = 10.0
+SLACK_S = DR_SLACK_S
 
 
 @pytest.fixture
 def project(registry_emulator: Local, tmp_path: Path) -> Iterator[tuple[DeployerCLI, Config]]:
     root = project_with(tmp_path / "project", (SERVICE,))
 
-    def dr_knobs(stem: str, prod: dict[str, Any]) -> None:
+    def dr_knobs(stem: str, document: dict[str, Any]) -> None:
         if stem == "prod":
-            prod["dns"] = {"zone": ZONE}
-            prod["health_checks"] = dict(MINIMUM_HEALTH_CHECKS)
-            prod["deployments"] = {"termination_wait_minutes": 0}
-            prod["network"] = {"nat_gateways": "single"}
-            prod["sizing"]["desired_count"] = 2
-            for region in prod["regions"]:
-                region["standby_count"] = 1
+            dr_prod(document)
 
     own_registry_names(root / "environments", COMPANY, ACCOUNTS, dr_knobs)
     with deployer_on(registry_emulator, root) as both:
