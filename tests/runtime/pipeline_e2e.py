@@ -39,6 +39,12 @@ MINIMUM_HEALTH_CHECKS = {
     "deregistration_delay_seconds": 0,
 }
 SERVICES = ("api-service", "auth-service", "notification-service")
+ENDED = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
+SOURCES = {
+    "api-service": "api_service.py",
+    "auth-service": "auth_service.py",
+    "notification-service": "notification_service.py",
+}
 
 #: The DR e2e's and bench/dr's project: one microservice, prod served under this zone.
 DR_SERVICE = "api-service"
@@ -61,14 +67,6 @@ def dr_prod(prod: dict[str, Any]) -> None:
     prod["sizing"]["desired_count"] = 2
     for region in prod["regions"]:
         region["standby_count"] = 1
-
-
-ENDED = ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
-SOURCES = {
-    "api-service": "api_service.py",
-    "auth-service": "auth_service.py",
-    "notification-service": "notification_service.py",
-}
 
 
 def own_registry_names(

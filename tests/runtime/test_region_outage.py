@@ -51,15 +51,10 @@ from deployer.tfvars import dns_role_arn
 from tests.e2e.conftest import DeployerCLI, project_with
 
 from .conftest import Local
-from .pipeline_e2e import (
-    CALCULATED_EVERY_S,
-    DR_SERVICE,
-    DR_SLACK_S,
-    DR_ZONE,
-    deployer_on,
-    dr_prod,
-    own_registry_names,
-)
+from .pipeline_e2e import CALCULATED_EVERY_S, deployer_on, dr_prod, own_registry_names
+from .pipeline_e2e import DR_SERVICE as SERVICE
+from .pipeline_e2e import DR_SLACK_S as SLACK_S
+from .pipeline_e2e import DR_ZONE as ZONE
 
 TIME_SCALE = 10.0
 pytestmark = [
@@ -79,10 +74,7 @@ ACCOUNTS = {
     "444444444444": "484848484848",
 }
 
-ZONE = DR_ZONE
-SERVICE = DR_SERVICE
 PRIMARY, DR = "us-east-1", "us-west-2"
-SLACK_S = DR_SLACK_S
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ def test_bench_without_a_name_lists_the_benchmarks() -> None:
     assert "usage: bin/bench NAME [ARGS...]" in result.stderr
     for name in ("emulator_apply", "fanout", "rollback"):
         assert name in result.stderr
+    assert "cpu_usage" not in result.stderr  # a module the benchmarks import
 
 
 def test_bench_with_an_unknown_name_is_a_usage_error() -> None:
